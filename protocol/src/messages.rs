@@ -1,0 +1,624 @@
+//! Every message of the data flow, in both directions.
+//!
+//! Enums are internally tagged (`"type"`) with snake_case names, structs are maps with
+//! named fields. Compatibility rules, enforced by the golden fixtures in `tests/golden.rs`:
+//! fields are only ever added, with `#[serde(default)]`, never renamed or removed; a message
+//! type an older peer does not know decodes as `Unknown` and is skipped, not fatal.
+
+use serde::{Deserialize, Serialize};
+
+use crate::health::{HealthSnapshot, Inventory};
+use crate::time::UtcMillis;
+use crate::version::VersionRange;
+
+/// Messages an agent sends to the controller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentMessage {
+    /// First frame of an authenticated connection.
+    Hello(Hello),
+    /// First and only request of an unauthenticated connection: enroll with a token.
+    Enroll(EnrollRequest),
+    /// Events from the agent's outbox, each with its sequence number.
+    Events(EventBatch),
+    /// A periodic health snapshot.
+    Health(HealthSnapshot),
+    /// The computer's inventory, on connect and hourly.
+    Inventory(Inventory),
+    /// Liveness and the seat's current state.
+    Heartbeat(Heartbeat),
+    /// A message type this build does not know (sent by a newer peer); skipped.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Messages the controller sends to an agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ControllerMessage {
+    /// Answer to `Hello`: the connection is accepted.
+    Welcome(Welcome),
+    /// The request or connection is refused; the connection closes after this frame.
+    Refused(Refusal),
+    /// Answer to `Enroll`: the signed certificate.
+    Enrolled(Enrolled),
+    /// Events up to this sequence number are stored for good and may be dropped.
+    Ack(Ack),
+    /// The seat's compiled schedule for the coming days.
+    Schedule(crate::schedule::Schedule),
+    /// Hashes of the site's valid tickets, so that tickets work offline.
+    Tickets(TicketSet),
+    /// A staff command to execute once.
+    Command(Command),
+    /// The controller is shutting down; come back after the given delay.
+    Goodbye(Goodbye),
+    /// A message type this build does not know (sent by a newer peer); skipped.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Opens an authenticated connection. The agent's identity comes from its certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Hello {
+    /// Protocol versions the agent speaks.
+    pub protocol: VersionRange,
+    /// The agent's software version.
+    pub agent_version: String,
+    /// Capability names (see [`crate::version::capability`]).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// Events waiting in the agent's outbox.
+    #[serde(default)]
+    pub outbox_pending: u64,
+}
+
+/// Accepts a connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Welcome {
+    /// The protocol version chosen for this connection.
+    pub protocol_version: u16,
+    /// The controller's software version.
+    pub controller_version: String,
+    /// Capability names the controller supports.
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// The agent's id, as the controller knows it from the certificate.
+    pub agent_id: String,
+    /// The site the agent belongs to.
+    pub site_id: String,
+    /// Highest contiguous event sequence number already stored.
+    #[serde(default)]
+    pub acked_seq: u64,
+    /// How often to send health snapshots.
+    pub health_interval_secs: u32,
+    /// How often to send the inventory.
+    pub inventory_interval_secs: u32,
+}
+
+/// Why a request or connection was refused. Stable codes for programs, a sentence for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Refusal {
+    /// Machine-readable reason.
+    pub code: RefusalCode,
+    /// A sentence a person can act on.
+    pub message: String,
+}
+
+/// Machine-readable refusal reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalCode {
+    /// No protocol version in common.
+    UnsupportedVersion,
+    /// The enrollment token is not known (mistyped, or revoked).
+    TokenUnknown,
+    /// The enrollment token was already used.
+    TokenUsed,
+    /// The enrollment token expired.
+    TokenExpired,
+    /// The certificate signing request is unusable.
+    CsrInvalid,
+    /// The certificate names no enrolled agent.
+    NotEnrolled,
+    /// The agent was revoked.
+    Revoked,
+    /// A request that needs a client certificate came without one, or the reverse.
+    WrongConnectionKind,
+    /// A frame could not be decoded.
+    MalformedFrame,
+    /// A frame was over the size limit.
+    FrameTooLarge,
+    /// The first frame was not the one the protocol expects.
+    UnexpectedMessage,
+    /// The controller is at capacity; retry later.
+    Busy,
+    /// The controller failed; retry later.
+    Internal,
+    /// A code this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+impl RefusalCode {
+    /// Stable label for metrics and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::UnsupportedVersion => "unsupported_version",
+            RefusalCode::TokenUnknown => "token_unknown",
+            RefusalCode::TokenUsed => "token_used",
+            RefusalCode::TokenExpired => "token_expired",
+            RefusalCode::CsrInvalid => "csr_invalid",
+            RefusalCode::NotEnrolled => "not_enrolled",
+            RefusalCode::Revoked => "revoked",
+            RefusalCode::WrongConnectionKind => "wrong_connection_kind",
+            RefusalCode::MalformedFrame => "malformed",
+            RefusalCode::FrameTooLarge => "too_large",
+            RefusalCode::UnexpectedMessage => "unexpected_message",
+            RefusalCode::Busy => "busy",
+            RefusalCode::Internal => "internal",
+            RefusalCode::Other => "other",
+        }
+    }
+
+    /// QUIC application close code used when the connection is closed for this reason.
+    pub fn close_code(self) -> u32 {
+        match self {
+            RefusalCode::UnsupportedVersion => 0x10,
+            RefusalCode::TokenUnknown => 0x11,
+            RefusalCode::TokenUsed => 0x12,
+            RefusalCode::TokenExpired => 0x13,
+            RefusalCode::CsrInvalid => 0x14,
+            RefusalCode::NotEnrolled => 0x15,
+            RefusalCode::Revoked => 0x16,
+            RefusalCode::WrongConnectionKind => 0x17,
+            RefusalCode::MalformedFrame => 0x18,
+            RefusalCode::FrameTooLarge => 0x19,
+            RefusalCode::UnexpectedMessage => 0x1a,
+            RefusalCode::Busy => 0x1b,
+            RefusalCode::Internal => 0x1c,
+            RefusalCode::Other => 0x1f,
+        }
+    }
+
+    /// The code for a QUIC application close code, if it is one of ours.
+    pub fn from_close_code(code: u64) -> Option<RefusalCode> {
+        ALL_REFUSAL_CODES
+            .iter()
+            .copied()
+            .find(|c| u64::from(c.close_code()) == code)
+    }
+}
+
+const ALL_REFUSAL_CODES: [RefusalCode; 14] = [
+    RefusalCode::UnsupportedVersion,
+    RefusalCode::TokenUnknown,
+    RefusalCode::TokenUsed,
+    RefusalCode::TokenExpired,
+    RefusalCode::CsrInvalid,
+    RefusalCode::NotEnrolled,
+    RefusalCode::Revoked,
+    RefusalCode::WrongConnectionKind,
+    RefusalCode::MalformedFrame,
+    RefusalCode::FrameTooLarge,
+    RefusalCode::UnexpectedMessage,
+    RefusalCode::Busy,
+    RefusalCode::Internal,
+    RefusalCode::Other,
+];
+
+/// QUIC application close code for an orderly close (shutdown, goodbye).
+pub const CLOSE_NORMAL: u32 = 0;
+
+/// Enrollment: the token's secret and a CSR made on the computer. The key stays there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct EnrollRequest {
+    /// Protocol versions the agent speaks.
+    pub protocol: VersionRange,
+    /// The secret part of the enrollment token (base64url).
+    pub token_secret: String,
+    /// PKCS#10 certificate signing request, PEM. Only its public key is used.
+    pub csr_pem: String,
+    /// The computer's host name, for IT's eyes.
+    #[serde(default)]
+    pub hostname: String,
+    /// The agent's software version.
+    #[serde(default)]
+    pub agent_version: String,
+}
+
+/// A successful enrollment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Enrolled {
+    /// The id the controller gave this agent; also the certificate's subject.
+    pub agent_id: String,
+    /// The site the token was bound to.
+    pub site_id: String,
+    /// The agent's certificate, PEM.
+    pub certificate_pem: String,
+    /// The fleet CA certificate, PEM.
+    pub ca_certificate_pem: String,
+    /// When the certificate expires.
+    pub not_after: UtcMillis,
+}
+
+/// A batch of events from the outbox, in sequence order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct EventBatch {
+    /// The events.
+    pub events: Vec<EventEnvelope>,
+}
+
+/// One event with its delivery identity `(agent_id, seq)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct EventEnvelope {
+    /// Strictly increasing per agent, persisted before the event counts as sent.
+    pub seq: u64,
+    /// When the event happened (agent's wall clock, UTC).
+    pub at: UtcMillis,
+    /// What happened.
+    pub event: AgentEvent,
+}
+
+/// What an agent reports. No URL, window title, keystroke, screenshot or file name, ever.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentEvent {
+    /// A visitor's session started.
+    SessionStarted(SessionStarted),
+    /// A visitor's session ended.
+    SessionEnded(SessionEnded),
+    /// The proof of a session's wipe.
+    WipeReport(WipeReport),
+    /// A T−5 or T−1 warning was shown.
+    WarningShown(WarningShown),
+    /// A free-access ticket was used on this seat.
+    TicketUsed(TicketUsed),
+    /// The outcome of a staff command.
+    CommandResult(CommandResult),
+    /// Something IT must look at.
+    Alert(Alert),
+    /// An event type this build does not know; stored raw by nobody, skipped.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Kind of time slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum SlotKind {
+    /// Free access (libre-service).
+    Free,
+    /// Supervised (a permanence).
+    Supervised,
+    /// Closed: seats locked.
+    Closed,
+}
+
+/// A session start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct SessionStarted {
+    /// Random session id (not tied to any person).
+    pub session_id: String,
+    /// The kind of slot the session runs in.
+    pub slot_kind: SlotKind,
+    /// The permanence, for supervised sessions.
+    #[serde(default)]
+    pub permanence_id: Option<String>,
+    /// Whether a ticket opened the session.
+    #[serde(default)]
+    pub with_ticket: bool,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The session's own length ran out.
+    TimeUp,
+    /// Its slot ended (closing time, a permanence starting).
+    SlotEnded,
+    /// The visitor ended it.
+    Visitor,
+    /// A staff member or mediator ended it.
+    Staff,
+    /// The agent restarted during the session.
+    AgentRestart,
+    /// A reason this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// A session end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct SessionEnded {
+    /// The session.
+    pub session_id: String,
+    /// Why it ended.
+    pub reason: EndReason,
+    /// Its length on the monotonic clock.
+    pub duration_secs: u64,
+    /// How many documents (downloads, scans) were left to erase. A count, never names.
+    #[serde(default)]
+    pub documents_erased: u32,
+}
+
+/// One step of a wipe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct WipeStep {
+    /// Step name (`kill`, `unmount`, `ipc`, `keys`, `print`, `files`, `account`…).
+    pub name: String,
+    /// How long it took.
+    pub duration_us: u64,
+    /// How many things it removed.
+    pub count: u64,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// What went wrong, if anything (never a visitor's file name).
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// One verification check after a wipe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct WipeCheck {
+    /// Check name (`processes`, `mounts`, `ipc`, `keys`, `print_jobs`, `account`, `files`…).
+    pub name: String,
+    /// Whether nothing of the session was found.
+    pub passed: bool,
+    /// How many leftovers were found.
+    pub found: u64,
+}
+
+/// The proof that a session was wiped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct WipeReport {
+    /// The session wiped.
+    pub session_id: String,
+    /// True when every check passed.
+    pub verified: bool,
+    /// From end of session to verified.
+    pub total_us: u64,
+    /// Steps in the order they ran.
+    pub steps: Vec<WipeStep>,
+    /// Checks after the teardown.
+    pub checks: Vec<WipeCheck>,
+    /// Kernel release.
+    #[serde(default)]
+    pub kernel: String,
+    /// How session data was kept off swap (`noswap`, `no swap configured`, …).
+    #[serde(default)]
+    pub swap: String,
+}
+
+/// A warning shown to the visitor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct WarningShown {
+    /// The session.
+    pub session_id: String,
+    /// Minutes left when shown.
+    pub minutes_left: u32,
+}
+
+/// A ticket used on this seat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct TicketUsed {
+    /// Hex SHA-256 of the ticket code; the code itself never leaves the computer.
+    pub ticket_hash: String,
+    /// The session it opened.
+    pub session_id: String,
+    /// Whether the seat was offline when the ticket was accepted.
+    #[serde(default)]
+    pub offline: bool,
+}
+
+/// Outcome of a staff command, reported once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct CommandResult {
+    /// The command's id.
+    pub command_id: String,
+    /// What happened.
+    pub outcome: CommandOutcome,
+    /// A sentence for staff.
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// Outcomes of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum CommandOutcome {
+    /// Executed.
+    Done,
+    /// Not executed, on purpose (e.g. no session to end).
+    Refused,
+    /// Tried and failed.
+    Failed,
+    /// Arrived after its expiry.
+    Expired,
+    /// An outcome this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// Alert kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A wipe's verification failed; the seat is blocked.
+    WipeFailed,
+    /// The local outbox is nearly full.
+    OutboxFilling,
+    /// A ticket was used twice while offline.
+    TicketDoubleUse,
+    /// A disk is nearly full.
+    DiskFull,
+    /// A kind this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// An alert for IT.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Alert {
+    /// Kind.
+    pub kind: AlertKind,
+    /// A sentence for IT.
+    pub message: String,
+}
+
+/// Seat states an agent reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum SeatState {
+    /// Free for the next visitor.
+    Ready,
+    /// A visitor's session is running.
+    InSession,
+    /// The session is ending (warnings, saving documents).
+    Ending,
+    /// Wiping the last session.
+    Wiping,
+    /// Closed hours: locked.
+    Closed,
+    /// Blocked after a failed wipe: IT must look.
+    Blocked,
+    /// A state this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// Liveness plus state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Heartbeat {
+    /// The seat's state, when the agent manages sessions.
+    #[serde(default)]
+    pub seat_state: Option<SeatState>,
+}
+
+/// Acknowledgement of stored events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Ack {
+    /// Every event with `seq <= up_to_seq` is committed.
+    pub up_to_seq: u64,
+}
+
+/// Hash of one valid ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct TicketHash {
+    /// Hex SHA-256 of the code.
+    pub hash: String,
+    /// Session length the ticket grants.
+    pub minutes: u32,
+    /// Until when it may be used.
+    pub valid_until: UtcMillis,
+}
+
+/// The site's valid tickets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct TicketSet {
+    /// When the set was computed.
+    pub generated_at: UtcMillis,
+    /// The tickets.
+    pub tickets: Vec<TicketHash>,
+}
+
+/// A staff command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Command {
+    /// Unique id; the agent executes each id once.
+    pub id: String,
+    /// When staff issued it.
+    pub issued_at: UtcMillis,
+    /// After this instant the agent does not execute it.
+    pub expires_at: UtcMillis,
+    /// What to do.
+    pub action: CommandAction,
+}
+
+/// What a command asks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum CommandAction {
+    /// Open a supervised slot now, until the given instant.
+    OpenSupervisedSlot {
+        /// End of the slot.
+        until: UtcMillis,
+        /// The permanence it belongs to, if any.
+        #[serde(default)]
+        permanence_id: Option<String>,
+    },
+    /// Move the end of the current supervised slot.
+    ExtendSlot {
+        /// New end.
+        until: UtcMillis,
+    },
+    /// Close the current supervised slot now.
+    CloseSlot,
+    /// Start a visitor's session (mediator's action).
+    StartSession {
+        /// Slot kind to start.
+        slot_kind: SlotKind,
+    },
+    /// End the visitor's session, showing the reason.
+    EndSession {
+        /// Shown to the visitor.
+        reason: String,
+    },
+    /// Lock the seat.
+    Lock {
+        /// Shown on the locked screen.
+        message: String,
+    },
+    /// Unlock the seat.
+    Unlock,
+    /// Show a message to the visitor.
+    Message {
+        /// The text.
+        text: String,
+    },
+    /// An action this build does not know; reported as refused.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The controller is going away.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Goodbye {
+    /// Wait this long before reconnecting, so that a fleet does not come back all at once.
+    pub reconnect_after_ms: u32,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
