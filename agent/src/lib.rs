@@ -1,1 +1,75 @@
-//! placeholder
+//! The Commune agent: the daemon on each public computer.
+//!
+//! It enrolls with the controller once (its key never leaves the computer), then keeps one
+//! QUIC connection with mutual TLS to the controller, reconnecting with jittered exponential
+//! backoff, and reports health and inventory. It contains no controller or dashboard code.
+#![deny(unreachable_pub)]
+
+pub mod config;
+pub mod enroll;
+pub mod health;
+pub mod link;
+pub mod tls;
+
+use commune_protocol::UtcMillis;
+
+pub use config::AgentConfig;
+
+/// The agent's version, sent in `Hello` and health.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Errors of the agent, worded for the person at the computer or IT.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The configuration is missing or unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The enrollment token text is unusable.
+    #[error(transparent)]
+    Token(#[from] commune_protocol::enroll::TokenFormatError),
+    /// The controller's CA is not the one the token names.
+    #[error(
+        "the controller's certificate authority does not match the enrollment token \
+         (token expects {expected}, controller presented {presented}); this may not be your \
+         city's controller: check the address, and ask IT for the right token"
+    )]
+    FingerprintMismatch {
+        /// Fingerprint in the token.
+        expected: String,
+        /// Fingerprints the controller presented.
+        presented: String,
+    },
+    /// The controller refused the request.
+    #[error("the controller refused: {message} ({code})")]
+    Refused {
+        /// Machine-readable reason.
+        code: &'static str,
+        /// The controller's sentence.
+        message: String,
+    },
+    /// The controller could not be reached or the connection failed.
+    #[error("connection to the controller failed: {0}")]
+    Connection(String),
+    /// The controller answered something the protocol does not allow.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// Key or CSR generation failed.
+    #[error("key generation failed: {0}")]
+    Key(String),
+}
+
+/// The current instant on the wall clock (for reports only; decisions use the monotonic clock).
+pub fn now() -> UtcMillis {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    UtcMillis(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}

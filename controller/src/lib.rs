@@ -1,1 +1,320 @@
-//! placeholder
+//! The Commune controller: the QUIC server agents connect to, enrollment of new computers,
+//! the fleet registry, and the store (SQLite embedded by default).
+//!
+//! The dashboard talks to this crate's [`Controller`] handle; it never speaks QUIC. This crate
+//! renders no HTML.
+#![deny(unreachable_pub)]
+
+pub mod config;
+pub mod error;
+pub mod link;
+pub mod metrics;
+pub mod server;
+pub mod store;
+pub mod tls;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use commune_protocol::messages::{ControllerMessage, RefusalCode};
+use commune_protocol::UtcMillis;
+use commune_provisioning::FleetCa;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+pub use config::ControllerConfig;
+pub use error::StoreError;
+pub use server::run;
+pub use store::Store;
+
+/// Errors of the controller, worded for whoever runs it.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The PKI is missing or broken.
+    #[error("PKI: {0}")]
+    Pki(String),
+    /// The CA could not be used.
+    #[error(transparent)]
+    Provisioning(#[from] commune_provisioning::ProvisioningError),
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {0}")]
+    Bind(String),
+    /// A configuration value is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// The current instant. The only clock read of the controller's logic.
+pub fn now() -> UtcMillis {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    UtcMillis(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// An agent connected now.
+#[derive(Clone)]
+pub struct LiveAgent {
+    /// Agent id.
+    pub agent_id: String,
+    conn_id: u64,
+    conn: quinn::Connection,
+    tx: mpsc::Sender<ControllerMessage>,
+}
+
+/// One agent as the fleet view shows it.
+#[derive(Debug, Clone)]
+pub struct AgentView {
+    /// Stored facts.
+    pub overview: store::AgentOverview,
+    /// Connected at this moment.
+    pub connected: bool,
+}
+
+pub(crate) struct Inner {
+    config: ControllerConfig,
+    store: Store,
+    ca: Arc<FleetCa>,
+    metrics: metrics::Metrics,
+    revoked: tls::RevokedSet,
+    live: Mutex<HashMap<String, LiveAgent>>,
+    last_seen: Mutex<HashMap<String, (UtcMillis, bool)>>,
+    next_conn_id: AtomicU64,
+    pub(crate) open_connections: AtomicUsize,
+}
+
+/// Handle to a running controller's state; cheap to clone.
+#[derive(Clone)]
+pub struct Controller {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller")
+            .field("data_dir", &self.inner.config.data_dir)
+            .finish()
+    }
+}
+
+impl Controller {
+    /// Opens the store and the CA named by `config`.
+    pub async fn open(config: ControllerConfig) -> Result<Self, ControllerError> {
+        let ca = FleetCa::load(&config.pki_dir())?;
+        let store = Store::open(&config.database_url()).await?;
+        Ok(Controller {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                ca: Arc::new(ca),
+                metrics: metrics::Metrics::default(),
+                revoked: Default::default(),
+                live: Mutex::new(HashMap::new()),
+                last_seen: Mutex::new(HashMap::new()),
+                next_conn_id: AtomicU64::new(1),
+                open_connections: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// Binds the QUIC endpoint on `config.quic_listen` (or `addr` when given).
+    pub fn bind(
+        &self,
+        addr: Option<std::net::SocketAddr>,
+    ) -> Result<quinn::Endpoint, ControllerError> {
+        let config = &self.inner.config;
+        let identity = tls::ServerIdentity::load(&config.pki_dir())?;
+        let server = tls::server_config(&identity, config, self.inner.revoked.clone())?;
+        tls::bind(addr.unwrap_or(config.quic_listen), server, config)
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ControllerConfig {
+        &self.inner.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The fleet CA.
+    pub fn ca(&self) -> Arc<FleetCa> {
+        self.inner.ca.clone()
+    }
+
+    /// Metrics.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    /// Refreshes gauges computed from the store, then encodes every metric.
+    pub async fn metrics_text(&self) -> String {
+        if let Ok(n) = self.inner.store.enrolled_count().await {
+            self.inner.metrics.agents_enrolled.set(n);
+        }
+        self.inner.metrics.encode()
+    }
+
+    /// Ids of the agents connected now.
+    pub fn connected_ids(&self) -> Vec<String> {
+        self.lock_live().keys().cloned().collect()
+    }
+
+    /// The fleet: every enrolled agent with its stored facts and whether it is connected.
+    pub async fn fleet(&self) -> Result<Vec<AgentView>, ControllerError> {
+        // Last-seen lives in memory between flushes; write it so the view is current.
+        self.flush_last_seen().await;
+        let live = self.connected_ids();
+        Ok(self
+            .inner
+            .store
+            .overview()
+            .await?
+            .into_iter()
+            .map(|o| AgentView {
+                connected: live.contains(&o.agent.id),
+                overview: o,
+            })
+            .collect())
+    }
+
+    fn lock_live(&self) -> std::sync::MutexGuard<'_, HashMap<String, LiveAgent>> {
+        // A panic while holding the lock leaves a map that is still consistent.
+        self.inner.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn live_agents(&self) -> Vec<LiveAgent> {
+        self.lock_live().values().cloned().collect()
+    }
+
+    fn register(
+        &self,
+        agent_id: &str,
+        conn: quinn::Connection,
+        tx: mpsc::Sender<ControllerMessage>,
+    ) -> u64 {
+        let conn_id = self.inner.next_conn_id.fetch_add(1, Ordering::Relaxed);
+        let previous = self.lock_live().insert(
+            agent_id.to_string(),
+            LiveAgent {
+                agent_id: agent_id.to_string(),
+                conn_id,
+                conn,
+                tx,
+            },
+        );
+        if let Some(old) = previous {
+            // The same computer reconnected before its old connection timed out.
+            old.conn
+                .close(0u32.into(), b"replaced by a newer connection");
+        }
+        self.inner
+            .metrics
+            .agents_connected
+            .set(self.lock_live().len() as i64);
+        self.mark_seen(agent_id, true);
+        conn_id
+    }
+
+    fn unregister(&self, agent_id: &str, conn_id: u64) {
+        let mut live = self.lock_live();
+        if live.get(agent_id).map(|l| l.conn_id) == Some(conn_id) {
+            live.remove(agent_id);
+            drop(live);
+            self.mark_seen(agent_id, false);
+        } else {
+            drop(live);
+        }
+        self.inner
+            .metrics
+            .agents_connected
+            .set(self.lock_live().len() as i64);
+    }
+
+    fn touch(&self, agent_id: &str) {
+        self.mark_seen(agent_id, true);
+    }
+
+    fn mark_seen(&self, agent_id: &str, connected: bool) {
+        let mut seen = self
+            .inner
+            .last_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        seen.insert(agent_id.to_string(), (now(), connected));
+    }
+
+    /// Writes pending last-seen instants in one transaction.
+    pub async fn flush_last_seen(&self) {
+        let mut rows: Vec<(String, UtcMillis, bool)> = {
+            let mut seen = self
+                .inner
+                .last_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            seen.drain().map(|(id, (at, c))| (id, at, c)).collect()
+        };
+        // Connected agents are seen now even if they sent nothing since the last flush.
+        let at = now();
+        for id in self.connected_ids() {
+            if !rows.iter().any(|(r, _, _)| r == &id) {
+                rows.push((id, at, true));
+            }
+        }
+        if let Err(e) = self.inner.store.flush_last_seen(&rows).await {
+            warn!(error = %e, "last-seen not written");
+        }
+    }
+
+    /// Reads revocations from the store, refuses those agents at their next handshake, and
+    /// closes their live connections now.
+    pub async fn refresh_revocations(&self) {
+        let ids = match self.inner.store.revoked_ids().await {
+            Ok(ids) => ids,
+            Err(e) => {
+                warn!(error = %e, "cannot read revocations");
+                return;
+            }
+        };
+        {
+            let mut set = self
+                .inner
+                .revoked
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            set.clear();
+            set.extend(ids.iter().cloned());
+        }
+        for agent in self.live_agents() {
+            if ids.contains(&agent.agent_id) {
+                info!(agent = %agent.agent_id, "closing the connection of a revoked agent");
+                agent.conn.close(
+                    RefusalCode::Revoked.close_code().into(),
+                    b"this computer was revoked by IT; enroll it again with a new token",
+                );
+            }
+        }
+    }
+
+    fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
+        let c = self.clone();
+        tokio::spawn(async move {
+            let mut revocations =
+                tokio::time::interval(Duration::from_secs(c.config().revocation_poll_secs.max(1)));
+            let mut last_seen =
+                tokio::time::interval(Duration::from_secs(c.config().last_seen_flush_secs.max(1)));
+            loop {
+                tokio::select! {
+                    _ = revocations.tick() => c.refresh_revocations().await,
+                    _ = last_seen.tick() => c.flush_last_seen().await,
+                }
+            }
+        })
+    }
+}

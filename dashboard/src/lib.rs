@@ -1,1 +1,140 @@
-//! placeholder
+//! The staff web application. Server-rendered pages in French, `/metrics` for Prometheus.
+//! It reads and acts on the fleet only through the controller's [`Controller`] handle; it
+//! never speaks QUIC.
+#![deny(unreachable_pub)]
+
+use std::future::Future;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use commune_controller::{AgentView, Controller};
+use commune_protocol::UtcMillis;
+use maud::{html, Markup, DOCTYPE};
+
+/// The dashboard's routes.
+pub fn router(controller: Controller) -> Router {
+    Router::new()
+        .route("/", get(fleet_page))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(controller)
+}
+
+/// Serves the dashboard on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    controller: Controller,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(controller))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn metrics(State(c): State<Controller>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        c.metrics_text().await,
+    )
+        .into_response()
+}
+
+fn page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Commune" }
+                style { (maud::PreEscaped(CSS)) }
+            }
+            body {
+                a.skip href="#contenu" { "Aller au contenu" }
+                header { p.brand { "Commune" } }
+                main #contenu { (body) }
+            }
+        }
+    }
+}
+
+const CSS: &str = "
+body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff;font-size:1rem;line-height:1.5}
+header{background:#000091;color:#fff;padding:.5rem 1rem}.brand{margin:0;font-weight:700}
+main{padding:1rem;max-width:80rem}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;color:#000091;padding:.25rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ccc}
+.online{color:#18753c;font-weight:700}.offline{color:#b34000;font-weight:700}.revoked{color:#6a6a6a}
+";
+
+fn ago(now: UtcMillis, then: UtcMillis) -> String {
+    let secs = (now.0 - then.0).max(0) / 1000;
+    match secs {
+        0..=59 => format!("il y a {secs} s"),
+        60..=3599 => format!("il y a {} min", secs / 60),
+        _ => format!("il y a {} h", secs / 3600),
+    }
+}
+
+fn state_cell(a: &AgentView) -> Markup {
+    if a.overview.agent.revoked_at.is_some() {
+        html! { span.revoked { "Révoqué" } }
+    } else if a.connected {
+        html! { span.online { "En ligne" } }
+    } else {
+        html! { span.offline { "Hors ligne" } }
+    }
+}
+
+async fn fleet_page(State(c): State<Controller>) -> Response {
+    let fleet = match c.fleet().await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "fleet page unavailable");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Le registre du parc est indisponible.",
+            )
+                .into_response();
+        }
+    };
+    let now = commune_controller::now();
+    let online = fleet.iter().filter(|a| a.connected).count();
+    let body = html! {
+        h1 { "Parc informatique" }
+        p { (fleet.len()) " postes enrôlés, " (online) " en ligne." }
+        table {
+            caption.skip { "Postes enrôlés" }
+            thead { tr {
+                th scope="col" { "Poste" } th scope="col" { "Site" } th scope="col" { "État" }
+                th scope="col" { "Vu" } th scope="col" { "Processeur" } th scope="col" { "Mémoire" }
+                th scope="col" { "Système" } th scope="col" { "Version" } th scope="col" { "Identifiant" }
+            } }
+            tbody {
+                @for a in &fleet {
+                    @let o = &a.overview;
+                    tr {
+                        td { (o.agent.hostname) @if let Some(tag) = &o.asset_tag { " (" (tag) ")" } }
+                        td { (o.agent.site_id) }
+                        td { (state_cell(a)) }
+                        td { @match o.last_seen_at { Some(t) => (ago(now, t)), None => "jamais" } }
+                        td { @if let Some(h) = &o.health { (format!("{:.0} %", h.cpu_percent)) } @else { "—" } }
+                        td { @if let Some(h) = &o.health {
+                            (format!("{:.1} / {:.1} Gio", h.memory_used_bytes as f64 / 1073741824.0, h.memory_total_bytes as f64 / 1073741824.0))
+                        } @else { "—" } }
+                        td { @if let Some(h) = &o.health { (h.os) } @else { "—" } }
+                        td { (o.agent.agent_version) }
+                        td { code { (o.agent.id) } }
+                    }
+                }
+            }
+        }
+    };
+    Html(page("Parc informatique", body).into_string()).into_response()
+}

@@ -51,7 +51,10 @@ impl EnrollToken {
 
     /// Reads a token, tolerating surrounding white space.
     pub fn parse(text: &str) -> Result<Self, TokenFormatError> {
-        let body = text.trim().strip_prefix(PREFIX).ok_or(TokenFormatError::Prefix)?;
+        let body = text
+            .trim()
+            .strip_prefix(PREFIX)
+            .ok_or(TokenFormatError::Prefix)?;
         let raw = B64
             .decode(body)
             .map_err(|_| TokenFormatError::Damaged("invalid characters"))?;

@@ -98,75 +98,271 @@ fn samples() -> Vec<(&'static str, Sample)> {
         }))
     };
     vec![
-        ("agent_hello", Agent(AgentMessage::Hello(Hello {
-            protocol: VersionRange { min: 1, max: 1 },
-            agent_version: "0.1.0".into(),
-            capabilities: vec!["health".into(), "inventory".into()],
-            outbox_pending: 3,
-        }))),
-        ("agent_enroll", Agent(AgentMessage::Enroll(EnrollRequest {
-            protocol: VersionRange { min: 1, max: 1 },
-            token_secret: "c2VjcmV0c2VjcmV0c2VjcmV0cw".into(),
-            csr_pem: "-----BEGIN CERTIFICATE REQUEST-----\n...\n-----END CERTIFICATE REQUEST-----\n".into(),
-            hostname: "mdh-abbaye-pc03".into(),
-            agent_version: "0.1.0".into(),
-        }))),
-        ("agent_events_session", Agent(AgentMessage::Events(EventBatch { events: vec![
-            event(1, AgentEvent::SessionStarted(SessionStarted {
-                session_id: "s-4f2a".into(), slot_kind: SlotKind::Supervised,
-                permanence_id: Some("perm-ecrivain-mardi".into()), with_ticket: false })),
-            event(2, AgentEvent::WarningShown(WarningShown { session_id: "s-4f2a".into(), minutes_left: 5 })),
-            event(3, AgentEvent::SessionEnded(SessionEnded { session_id: "s-4f2a".into(),
-                reason: EndReason::TimeUp, duration_secs: 2700, documents_erased: 2 })),
-        ]}))),
-        ("agent_events_wipe", Agent(AgentMessage::Events(EventBatch { events: vec![
-            event(4, AgentEvent::WipeReport(WipeReport {
-                session_id: "s-4f2a".into(), verified: true, total_us: 41_000,
-                steps: vec![WipeStep { name: "kill".into(), duration_us: 9000, count: 104, ok: true, detail: None }],
-                checks: vec![WipeCheck { name: "processes".into(), passed: true, found: 0 }],
-                kernel: "6.1.0-27-amd64".into(), swap: "no swap configured".into() })),
-        ]}))),
-        ("agent_events_misc", Agent(AgentMessage::Events(EventBatch { events: vec![
-            event(5, AgentEvent::TicketUsed(TicketUsed { ticket_hash: "ab".repeat(32), session_id: "s-77".into(), offline: true })),
-            event(6, AgentEvent::CommandResult(CommandResult { command_id: "c-1".into(), outcome: CommandOutcome::Done, detail: String::new() })),
-            event(7, AgentEvent::Alert(Alert { kind: AlertKind::OutboxFilling, message: "outbox 80% full".into() })),
-        ]}))),
+        (
+            "agent_hello",
+            Agent(AgentMessage::Hello(Hello {
+                protocol: VersionRange { min: 1, max: 1 },
+                agent_version: "0.1.0".into(),
+                capabilities: vec!["health".into(), "inventory".into()],
+                outbox_pending: 3,
+            })),
+        ),
+        (
+            "agent_enroll",
+            Agent(AgentMessage::Enroll(EnrollRequest {
+                protocol: VersionRange { min: 1, max: 1 },
+                token_secret: "c2VjcmV0c2VjcmV0c2VjcmV0cw".into(),
+                csr_pem:
+                    "-----BEGIN CERTIFICATE REQUEST-----\n...\n-----END CERTIFICATE REQUEST-----\n"
+                        .into(),
+                hostname: "mdh-abbaye-pc03".into(),
+                agent_version: "0.1.0".into(),
+            })),
+        ),
+        (
+            "agent_events_session",
+            Agent(AgentMessage::Events(EventBatch {
+                events: vec![
+                    event(
+                        1,
+                        AgentEvent::SessionStarted(SessionStarted {
+                            session_id: "s-4f2a".into(),
+                            slot_kind: SlotKind::Supervised,
+                            permanence_id: Some("perm-ecrivain-mardi".into()),
+                            with_ticket: false,
+                        }),
+                    ),
+                    event(
+                        2,
+                        AgentEvent::WarningShown(WarningShown {
+                            session_id: "s-4f2a".into(),
+                            minutes_left: 5,
+                        }),
+                    ),
+                    event(
+                        3,
+                        AgentEvent::SessionEnded(SessionEnded {
+                            session_id: "s-4f2a".into(),
+                            reason: EndReason::TimeUp,
+                            duration_secs: 2700,
+                            documents_erased: 2,
+                        }),
+                    ),
+                ],
+            })),
+        ),
+        (
+            "agent_events_wipe",
+            Agent(AgentMessage::Events(EventBatch {
+                events: vec![event(
+                    4,
+                    AgentEvent::WipeReport(WipeReport {
+                        session_id: "s-4f2a".into(),
+                        verified: true,
+                        total_us: 41_000,
+                        steps: vec![WipeStep {
+                            name: "kill".into(),
+                            duration_us: 9000,
+                            count: 104,
+                            ok: true,
+                            detail: None,
+                        }],
+                        checks: vec![WipeCheck {
+                            name: "processes".into(),
+                            passed: true,
+                            found: 0,
+                        }],
+                        kernel: "6.1.0-27-amd64".into(),
+                        swap: "no swap configured".into(),
+                    }),
+                )],
+            })),
+        ),
+        (
+            "agent_events_misc",
+            Agent(AgentMessage::Events(EventBatch {
+                events: vec![
+                    event(
+                        5,
+                        AgentEvent::TicketUsed(TicketUsed {
+                            ticket_hash: "ab".repeat(32),
+                            session_id: "s-77".into(),
+                            offline: true,
+                        }),
+                    ),
+                    event(
+                        6,
+                        AgentEvent::CommandResult(CommandResult {
+                            command_id: "c-1".into(),
+                            outcome: CommandOutcome::Done,
+                            detail: String::new(),
+                        }),
+                    ),
+                    event(
+                        7,
+                        AgentEvent::Alert(Alert {
+                            kind: AlertKind::OutboxFilling,
+                            message: "outbox 80% full".into(),
+                        }),
+                    ),
+                ],
+            })),
+        ),
         ("agent_health", Agent(AgentMessage::Health(health()))),
-        ("agent_inventory", Agent(AgentMessage::Inventory(inventory()))),
-        ("agent_heartbeat", Agent(AgentMessage::Heartbeat(Heartbeat { seat_state: Some(SeatState::InSession) }))),
+        (
+            "agent_inventory",
+            Agent(AgentMessage::Inventory(inventory())),
+        ),
+        (
+            "agent_heartbeat",
+            Agent(AgentMessage::Heartbeat(Heartbeat {
+                seat_state: Some(SeatState::InSession),
+            })),
+        ),
         ("agent_unknown", Agent(AgentMessage::Unknown)),
-        ("controller_welcome", Controller(ControllerMessage::Welcome(Welcome {
-            protocol_version: 1, controller_version: "0.1.0".into(), capabilities: vec!["health".into()],
-            agent_id: "ag-7k3m9x2p4q".into(), site_id: "mdh-abbaye".into(), acked_seq: 7,
-            health_interval_secs: 60, inventory_interval_secs: 3600 }))),
+        (
+            "controller_welcome",
+            Controller(ControllerMessage::Welcome(Welcome {
+                protocol_version: 1,
+                controller_version: "0.1.0".into(),
+                capabilities: vec!["health".into()],
+                agent_id: "ag-7k3m9x2p4q".into(),
+                site_id: "mdh-abbaye".into(),
+                acked_seq: 7,
+                health_interval_secs: 60,
+                inventory_interval_secs: 3600,
+            })),
+        ),
         ("controller_refused", refused(RefusalCode::Revoked)),
-        ("controller_enrolled", Controller(ControllerMessage::Enrolled(Enrolled {
-            agent_id: "ag-7k3m9x2p4q".into(), site_id: "mdh-abbaye".into(),
-            certificate_pem: "-----BEGIN CERTIFICATE-----\n...\n".into(),
-            ca_certificate_pem: "-----BEGIN CERTIFICATE-----\n...\n".into(),
-            not_after: T0.plus_secs(90 * 86_400) }))),
-        ("controller_ack", Controller(ControllerMessage::Ack(Ack { up_to_seq: 7 }))),
-        ("controller_schedule", Controller(ControllerMessage::Schedule(Schedule {
-            version: 12, generated_at: T0, time_zone: "Europe/Paris".into(), slots: vec![
-                Slot { start: T0, end: T0.plus_secs(10_800), kind: SlotKind::Supervised,
-                    permanence: Some(PermanenceRef { id: "perm-ecrivain-mardi".into(),
-                        name: "Écrivain public".into(), programme: "ecrivain_public".into() }),
-                    session_minutes: None, ticket_required: false },
-                Slot { start: T0.plus_secs(10_800), end: T0.plus_secs(14_400), kind: SlotKind::Free,
-                    permanence: None, session_minutes: Some(45), ticket_required: true },
-            ] }))),
-        ("controller_tickets", Controller(ControllerMessage::Tickets(TicketSet { generated_at: T0,
-            tickets: vec![TicketHash { hash: "cd".repeat(32), minutes: 45, valid_until: T0.plus_secs(86_400) }] }))),
-        ("controller_command_open", command("c-1", CommandAction::OpenSupervisedSlot { until: T0.plus_secs(3600), permanence_id: None })),
-        ("controller_command_extend", command("c-2", CommandAction::ExtendSlot { until: T0.plus_secs(7200) })),
-        ("controller_command_close", command("c-3", CommandAction::CloseSlot)),
-        ("controller_command_start", command("c-4", CommandAction::StartSession { slot_kind: SlotKind::Supervised })),
-        ("controller_command_end", command("c-5", CommandAction::EndSession { reason: "La permanence se termine.".into() })),
-        ("controller_command_lock", command("c-6", CommandAction::Lock { message: "Poste en maintenance".into() })),
-        ("controller_command_unlock", command("c-7", CommandAction::Unlock)),
-        ("controller_command_message", command("c-8", CommandAction::Message { text: "Bonjour".into() })),
-        ("controller_command_unknown", command("c-9", CommandAction::Unknown)),
-        ("controller_goodbye", Controller(ControllerMessage::Goodbye(Goodbye { reconnect_after_ms: 2500, reason: "upgrade".into() }))),
+        (
+            "controller_enrolled",
+            Controller(ControllerMessage::Enrolled(Enrolled {
+                agent_id: "ag-7k3m9x2p4q".into(),
+                site_id: "mdh-abbaye".into(),
+                certificate_pem: "-----BEGIN CERTIFICATE-----\n...\n".into(),
+                ca_certificate_pem: "-----BEGIN CERTIFICATE-----\n...\n".into(),
+                not_after: T0.plus_secs(90 * 86_400),
+            })),
+        ),
+        (
+            "controller_ack",
+            Controller(ControllerMessage::Ack(Ack { up_to_seq: 7 })),
+        ),
+        (
+            "controller_schedule",
+            Controller(ControllerMessage::Schedule(Schedule {
+                version: 12,
+                generated_at: T0,
+                time_zone: "Europe/Paris".into(),
+                slots: vec![
+                    Slot {
+                        start: T0,
+                        end: T0.plus_secs(10_800),
+                        kind: SlotKind::Supervised,
+                        permanence: Some(PermanenceRef {
+                            id: "perm-ecrivain-mardi".into(),
+                            name: "Écrivain public".into(),
+                            programme: "ecrivain_public".into(),
+                        }),
+                        session_minutes: None,
+                        ticket_required: false,
+                    },
+                    Slot {
+                        start: T0.plus_secs(10_800),
+                        end: T0.plus_secs(14_400),
+                        kind: SlotKind::Free,
+                        permanence: None,
+                        session_minutes: Some(45),
+                        ticket_required: true,
+                    },
+                ],
+            })),
+        ),
+        (
+            "controller_tickets",
+            Controller(ControllerMessage::Tickets(TicketSet {
+                generated_at: T0,
+                tickets: vec![TicketHash {
+                    hash: "cd".repeat(32),
+                    minutes: 45,
+                    valid_until: T0.plus_secs(86_400),
+                }],
+            })),
+        ),
+        (
+            "controller_command_open",
+            command(
+                "c-1",
+                CommandAction::OpenSupervisedSlot {
+                    until: T0.plus_secs(3600),
+                    permanence_id: None,
+                },
+            ),
+        ),
+        (
+            "controller_command_extend",
+            command(
+                "c-2",
+                CommandAction::ExtendSlot {
+                    until: T0.plus_secs(7200),
+                },
+            ),
+        ),
+        (
+            "controller_command_close",
+            command("c-3", CommandAction::CloseSlot),
+        ),
+        (
+            "controller_command_start",
+            command(
+                "c-4",
+                CommandAction::StartSession {
+                    slot_kind: SlotKind::Supervised,
+                },
+            ),
+        ),
+        (
+            "controller_command_end",
+            command(
+                "c-5",
+                CommandAction::EndSession {
+                    reason: "La permanence se termine.".into(),
+                },
+            ),
+        ),
+        (
+            "controller_command_lock",
+            command(
+                "c-6",
+                CommandAction::Lock {
+                    message: "Poste en maintenance".into(),
+                },
+            ),
+        ),
+        (
+            "controller_command_unlock",
+            command("c-7", CommandAction::Unlock),
+        ),
+        (
+            "controller_command_message",
+            command(
+                "c-8",
+                CommandAction::Message {
+                    text: "Bonjour".into(),
+                },
+            ),
+        ),
+        (
+            "controller_command_unknown",
+            command("c-9", CommandAction::Unknown),
+        ),
+        (
+            "controller_goodbye",
+            Controller(ControllerMessage::Goodbye(Goodbye {
+                reconnect_after_ms: 2500,
+                reason: "upgrade".into(),
+            })),
+        ),
         ("controller_unknown", Controller(ControllerMessage::Unknown)),
     ]
 }
@@ -206,15 +402,15 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
             ControllerMessage::Tickets(_) => vec!["Tickets"],
             ControllerMessage::Command(c) => {
                 let name = match c.action {
-                CommandAction::OpenSupervisedSlot { .. } => "OpenSupervisedSlot",
-                CommandAction::ExtendSlot { .. } => "ExtendSlot",
-                CommandAction::CloseSlot => "CloseSlot",
-                CommandAction::StartSession { .. } => "StartSession",
-                CommandAction::EndSession { .. } => "EndSession",
-                CommandAction::Lock { .. } => "Lock",
-                CommandAction::Unlock => "Unlock",
-                CommandAction::Message { .. } => "Message",
-                CommandAction::Unknown => "CommandAction::Unknown",
+                    CommandAction::OpenSupervisedSlot { .. } => "OpenSupervisedSlot",
+                    CommandAction::ExtendSlot { .. } => "ExtendSlot",
+                    CommandAction::CloseSlot => "CloseSlot",
+                    CommandAction::StartSession { .. } => "StartSession",
+                    CommandAction::EndSession { .. } => "EndSession",
+                    CommandAction::Lock { .. } => "Lock",
+                    CommandAction::Unlock => "Unlock",
+                    CommandAction::Message { .. } => "Message",
+                    CommandAction::Unknown => "CommandAction::Unknown",
                 };
                 vec![name, "Command"]
             }
@@ -225,11 +421,38 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
 }
 
 const ALL_VARIANTS: &[&str] = &[
-    "Hello", "Enroll", "Events", "Health", "Inventory", "Heartbeat", "AgentMessage::Unknown",
-    "SessionStarted", "SessionEnded", "WipeReport", "WarningShown", "TicketUsed", "CommandResult",
-    "Alert", "Welcome", "Refused", "Enrolled", "Ack", "Schedule", "Tickets", "OpenSupervisedSlot",
-    "ExtendSlot", "CloseSlot", "StartSession", "EndSession", "Lock", "Unlock", "Message",
-    "CommandAction::Unknown", "Command", "Goodbye", "ControllerMessage::Unknown",
+    "Hello",
+    "Enroll",
+    "Events",
+    "Health",
+    "Inventory",
+    "Heartbeat",
+    "AgentMessage::Unknown",
+    "SessionStarted",
+    "SessionEnded",
+    "WipeReport",
+    "WarningShown",
+    "TicketUsed",
+    "CommandResult",
+    "Alert",
+    "Welcome",
+    "Refused",
+    "Enrolled",
+    "Ack",
+    "Schedule",
+    "Tickets",
+    "OpenSupervisedSlot",
+    "ExtendSlot",
+    "CloseSlot",
+    "StartSession",
+    "EndSession",
+    "Lock",
+    "Unlock",
+    "Message",
+    "CommandAction::Unknown",
+    "Command",
+    "Goodbye",
+    "ControllerMessage::Unknown",
 ];
 
 fn fixtures_dir() -> PathBuf {
@@ -243,15 +466,20 @@ fn read_hex(path: &PathBuf) -> Vec<u8> {
 
 #[test]
 fn every_variant_has_a_sample() {
-    let covered: std::collections::BTreeSet<&str> =
-        samples().iter().flat_map(|(_, s)| variant_index(s)).collect();
+    let covered: std::collections::BTreeSet<&str> = samples()
+        .iter()
+        .flat_map(|(_, s)| variant_index(s))
+        .collect();
     // AgentEvent::Unknown cannot be produced in a batch sample meaningfully; it is covered by
     // `unknown_types_from_newer_peers_are_skipped`.
     let missing: Vec<_> = ALL_VARIANTS
         .iter()
         .filter(|v| !covered.contains(*v))
         .collect();
-    assert!(missing.is_empty(), "variants without a golden sample: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "variants without a golden sample: {missing:?}"
+    );
 }
 
 #[test]
@@ -269,7 +497,9 @@ fn current_encodings_match_the_fixtures() {
                 std::fs::write(&path, hex::encode(&body) + "\n").unwrap();
                 continue;
             }
-            problems.push(format!("{name}: no fixture; create it with COMMUNE_BLESS=1"));
+            problems.push(format!(
+                "{name}: no fixture; create it with COMMUNE_BLESS=1"
+            ));
             continue;
         }
         let fixture = read_hex(&path);
@@ -308,7 +538,10 @@ fn older_encodings_still_decode() {
         } else {
             decode_body::<ControllerMessage>(&bytes).is_ok()
         };
-        assert!(ok, "{name} no longer decodes: this build would break older peers");
+        assert!(
+            ok,
+            "{name} no longer decodes: this build would break older peers"
+        );
     }
 }
 
@@ -321,8 +554,15 @@ fn unknown_types_and_fields_from_newer_peers_are_skipped() {
         r#type: &'static str,
         surprise: u32,
     }
-    let body = rmp_serde::to_vec_named(&Future { r#type: "teleport", surprise: 1 }).unwrap();
-    assert_eq!(decode_body::<AgentMessage>(&body).unwrap(), AgentMessage::Unknown);
+    let body = rmp_serde::to_vec_named(&Future {
+        r#type: "teleport",
+        surprise: 1,
+    })
+    .unwrap();
+    assert_eq!(
+        decode_body::<AgentMessage>(&body).unwrap(),
+        AgentMessage::Unknown
+    );
 
     #[derive(serde::Serialize)]
     struct FutureAck {
@@ -330,7 +570,12 @@ fn unknown_types_and_fields_from_newer_peers_are_skipped() {
         up_to_seq: u64,
         compressed: bool,
     }
-    let body = rmp_serde::to_vec_named(&FutureAck { r#type: "ack", up_to_seq: 9, compressed: true }).unwrap();
+    let body = rmp_serde::to_vec_named(&FutureAck {
+        r#type: "ack",
+        up_to_seq: 9,
+        compressed: true,
+    })
+    .unwrap();
     assert_eq!(
         decode_body::<ControllerMessage>(&body).unwrap(),
         ControllerMessage::Ack(Ack { up_to_seq: 9 })

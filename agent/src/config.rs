@@ -1,0 +1,111 @@
+//! The agent's configuration, written by `commune-agent enroll` and read by `run`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::AgentError;
+
+/// Everything the agent is told. Names carry their unit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentConfig {
+    /// The controller's address, `host:port`.
+    pub controller: String,
+    /// The name checked in the controller's certificate.
+    pub server_name: String,
+    /// This agent's id (the subject of its certificate), set by enrollment.
+    pub agent_id: String,
+    /// The site it belongs to, set by enrollment.
+    pub site_id: String,
+    /// Where the key, certificates and local state live.
+    pub state_dir: PathBuf,
+    /// The city's asset tag on this computer (FEDER inventory).
+    pub asset_tag: Option<String>,
+    /// The funding line that paid for it (e.g. a FEDER operation number).
+    pub funding_line: Option<String>,
+    /// QUIC keep-alive.
+    pub keep_alive_secs: u64,
+    /// QUIC idle timeout.
+    pub idle_timeout_secs: u64,
+    /// First reconnection delay.
+    pub backoff_initial_ms: u64,
+    /// Longest reconnection delay.
+    pub backoff_max_ms: u64,
+    /// Health interval used until the controller says otherwise.
+    pub health_interval_secs: u32,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            controller: "127.0.0.1:4433".into(),
+            server_name: commune_protocol::CONTROLLER_SERVER_NAME.into(),
+            agent_id: String::new(),
+            site_id: String::new(),
+            state_dir: PathBuf::from("/var/lib/commune-agent"),
+            asset_tag: None,
+            funding_line: None,
+            keep_alive_secs: 15,
+            idle_timeout_secs: 60,
+            backoff_initial_ms: 500,
+            backoff_max_ms: 30_000,
+            health_interval_secs: 60,
+        }
+    }
+}
+
+/// File names in the state directory.
+pub mod files {
+    /// The agent's certificate.
+    pub const CERT: &str = "agent.pem";
+    /// The agent's private key (0600, never leaves the computer).
+    pub const KEY: &str = "agent-key.pem";
+    /// The fleet CA certificate.
+    pub const CA: &str = "ca.pem";
+}
+
+impl AgentConfig {
+    /// Default location of the configuration file.
+    pub const DEFAULT_PATH: &'static str = "/etc/commune/agent.toml";
+
+    /// Reads a configuration file.
+    pub fn load(path: &Path) -> Result<Self, AgentError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AgentError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let config: AgentConfig = toml::from_str(&text)
+            .map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
+        if config.agent_id.is_empty() {
+            return Err(AgentError::Config(format!(
+                "{} has no agent_id: enroll this computer first with `commune-agent enroll`",
+                path.display()
+            )));
+        }
+        Ok(config)
+    }
+
+    /// Writes the configuration file.
+    pub fn save(&self, path: &Path) -> Result<(), AgentError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| AgentError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let text = format!(
+            "# Commune agent configuration, written by `commune-agent enroll`.\n{}",
+            toml::to_string_pretty(self).map_err(|e| AgentError::Config(e.to_string()))?
+        );
+        std::fs::write(path, text).map_err(|source| AgentError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Path of a file in the state directory.
+    pub fn state_file(&self, name: &str) -> PathBuf {
+        self.state_dir.join(name)
+    }
+}

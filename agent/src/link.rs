@@ -1,0 +1,427 @@
+//! The agent's link to the controller: one QUIC connection with mutual TLS, one
+//! bidirectional stream of frames, kept up with jittered exponential backoff.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use commune_protocol::messages::{AgentMessage, ControllerMessage, Hello};
+use commune_protocol::version::{capability, VersionRange};
+use commune_protocol::{encode_frame, FrameDecoder, MAX_FRAME_BYTES};
+use rand::Rng;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::config::AgentConfig;
+use crate::health::{inventory, HealthCollector};
+use crate::AgentError;
+
+/// Reads whole messages from a QUIC receive stream.
+pub struct FrameReader {
+    recv: quinn::RecvStream,
+    decoder: FrameDecoder,
+    buf: Vec<u8>,
+}
+
+impl FrameReader {
+    /// Wraps a stream.
+    pub fn new(recv: quinn::RecvStream) -> Self {
+        FrameReader {
+            recv,
+            decoder: FrameDecoder::new(MAX_FRAME_BYTES),
+            buf: vec![0u8; 16 * 1024],
+        }
+    }
+
+    /// The next message, or `None` when the stream finished. Cancel-safe: bytes read stay
+    /// in the decoder.
+    pub async fn next<T: DeserializeOwned>(&mut self) -> Result<Option<T>, AgentError> {
+        loop {
+            if let Some(msg) = self
+                .decoder
+                .next_message()
+                .map_err(|e| AgentError::Protocol(e.to_string()))?
+            {
+                return Ok(Some(msg));
+            }
+            match self.recv.read(&mut self.buf).await {
+                Ok(Some(n)) => self
+                    .decoder
+                    .push(&self.buf[..n])
+                    .map_err(|e| AgentError::Protocol(e.to_string()))?,
+                Ok(None) => return Ok(None),
+                Err(quinn::ReadError::ConnectionLost(e)) => {
+                    return Err(AgentError::Connection(crate::tls::explain(&e)))
+                }
+                Err(e) => return Err(AgentError::Connection(e.to_string())),
+            }
+        }
+    }
+}
+
+async fn resolve(address: &str) -> Result<SocketAddr, AgentError> {
+    tokio::net::lookup_host(address)
+        .await
+        .map_err(|e| AgentError::Connection(format!("cannot resolve {address}: {e}")))?
+        .next()
+        .ok_or_else(|| AgentError::Connection(format!("{address} resolves to no address")))
+}
+
+/// Opens a QUIC connection to the configured controller with the given TLS configuration.
+pub async fn connect(
+    config: &AgentConfig,
+    client: quinn::ClientConfig,
+) -> Result<(quinn::Endpoint, quinn::Connection), AgentError> {
+    let addr = resolve(&config.controller).await?;
+    let endpoint = client_endpoint(addr)?;
+    let conn = connect_on(&endpoint, config, client, addr).await?;
+    Ok((endpoint, conn))
+}
+
+fn client_endpoint(addr: SocketAddr) -> Result<quinn::Endpoint, AgentError> {
+    let bind: SocketAddr = if addr.is_ipv6() {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    };
+    quinn::Endpoint::client(bind)
+        .map_err(|e| AgentError::Connection(format!("cannot open a UDP socket: {e}")))
+}
+
+async fn connect_on(
+    endpoint: &quinn::Endpoint,
+    config: &AgentConfig,
+    client: quinn::ClientConfig,
+    addr: SocketAddr,
+) -> Result<quinn::Connection, AgentError> {
+    let connecting = endpoint
+        .connect_with(client, addr, &config.server_name)
+        .map_err(|e| AgentError::Connection(e.to_string()))?;
+    connecting
+        .await
+        .map_err(|e| AgentError::Connection(crate::tls::explain(&e)))
+}
+
+/// What the link is doing, for the local status command and for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    /// Trying to reach the controller.
+    Connecting,
+    /// Connected and welcomed.
+    Connected {
+        /// Our id as the controller knows it.
+        agent_id: String,
+        /// Our site.
+        site_id: String,
+    },
+    /// The controller refused us; we keep trying at the slowest pace.
+    Refused {
+        /// Machine-readable reason.
+        code: String,
+        /// The controller's sentence.
+        message: String,
+    },
+    /// The last connection ended or failed.
+    Disconnected {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Counters of the link.
+#[derive(Debug, Default)]
+pub struct LinkStats {
+    /// Connections welcomed by the controller.
+    pub connections: AtomicU64,
+    /// Health snapshots sent.
+    pub health_sent: AtomicU64,
+    /// Inventories sent.
+    pub inventory_sent: AtomicU64,
+}
+
+/// Delays between attempts: exponential with "equal jitter" (half fixed, half random), so
+/// that a fleet spreads out without agents drifting into very long waits.
+#[derive(Debug)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    /// From the configuration.
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Backoff {
+            initial,
+            max,
+            attempt: 0,
+        }
+    }
+
+    /// The next delay; grows until `max`.
+    pub fn next_delay(&mut self) -> Duration {
+        let ceiling = self
+            .initial
+            .saturating_mul(1u32 << self.attempt.min(16))
+            .min(self.max);
+        self.attempt = self.attempt.saturating_add(1);
+        let half = ceiling / 2;
+        half + rand::rng().random_range(Duration::ZERO..=half)
+    }
+
+    /// After a success.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    /// Jump to the slowest pace (after a refusal that retrying soon will not fix).
+    pub fn slowest(&mut self) {
+        self.attempt = 16;
+    }
+}
+
+enum SessionEnd {
+    /// Come back after this delay (the controller said so).
+    After(Duration),
+    /// Back off.
+    Failed,
+    /// Refused: back off to the slowest pace.
+    Refused,
+}
+
+/// The link: run it until shutdown.
+pub struct Link {
+    config: AgentConfig,
+    client: quinn::ClientConfig,
+    state: watch::Sender<LinkState>,
+    stats: Arc<LinkStats>,
+}
+
+impl Link {
+    /// A link with the given TLS client configuration.
+    pub fn new(
+        config: AgentConfig,
+        client: quinn::ClientConfig,
+    ) -> (Self, watch::Receiver<LinkState>) {
+        let (state, rx) = watch::channel(LinkState::Connecting);
+        (
+            Link {
+                config,
+                client,
+                state,
+                stats: Arc::default(),
+            },
+            rx,
+        )
+    }
+
+    /// The link's counters.
+    pub fn stats(&self) -> Arc<LinkStats> {
+        self.stats.clone()
+    }
+
+    /// Keeps the link up until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut backoff = Backoff::new(
+            Duration::from_millis(self.config.backoff_initial_ms),
+            Duration::from_millis(self.config.backoff_max_ms),
+        );
+        let mut health = HealthCollector::new();
+        let mut endpoint: Option<quinn::Endpoint> = None;
+        loop {
+            let end = tokio::select! {
+                _ = &mut shutdown => break,
+                end = self.session(&mut endpoint, &mut backoff, &mut health) => end,
+            };
+            let delay = match end {
+                SessionEnd::After(d) => d,
+                SessionEnd::Failed => backoff.next_delay(),
+                SessionEnd::Refused => {
+                    backoff.slowest();
+                    backoff.next_delay()
+                }
+            };
+            debug!(
+                delay_ms = delay.as_millis() as u64,
+                "reconnecting after a delay"
+            );
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+        if let Some(e) = endpoint {
+            e.close(0u32.into(), b"agent stopping");
+            let _ = tokio::time::timeout(Duration::from_secs(1), e.wait_idle()).await;
+        }
+    }
+
+    fn set(&self, s: LinkState) {
+        self.state.send_replace(s);
+    }
+
+    async fn session(
+        &self,
+        endpoint: &mut Option<quinn::Endpoint>,
+        backoff: &mut Backoff,
+        health: &mut HealthCollector,
+    ) -> SessionEnd {
+        self.set(LinkState::Connecting);
+        match self.session_inner(endpoint, backoff, health).await {
+            Ok(end) => end,
+            Err(AgentError::Refused { code, message }) => {
+                warn!(code, "controller refused this agent: {message}");
+                self.set(LinkState::Refused {
+                    code: code.to_string(),
+                    message,
+                });
+                SessionEnd::Refused
+            }
+            Err(e) => {
+                info!(error = %e, "link to the controller down");
+                self.set(LinkState::Disconnected {
+                    reason: e.to_string(),
+                });
+                SessionEnd::Failed
+            }
+        }
+    }
+
+    async fn session_inner(
+        &self,
+        endpoint: &mut Option<quinn::Endpoint>,
+        backoff: &mut Backoff,
+        health: &mut HealthCollector,
+    ) -> Result<SessionEnd, AgentError> {
+        let addr = resolve(&self.config.controller).await?;
+        let ep = match endpoint {
+            Some(ep) => ep.clone(),
+            None => {
+                let ep = client_endpoint(addr)?;
+                *endpoint = Some(ep.clone());
+                ep
+            }
+        };
+        let conn = connect_on(&ep, &self.config, self.client.clone(), addr).await?;
+        let lost = |e: quinn::ConnectionError| AgentError::Connection(crate::tls::explain(&e));
+        let (mut send, recv) = conn.open_bi().await.map_err(lost)?;
+        let mut reader = FrameReader::new(recv);
+        let hello = AgentMessage::Hello(Hello {
+            protocol: VersionRange::CURRENT,
+            agent_version: crate::VERSION.to_string(),
+            capabilities: vec![capability::HEALTH.into(), capability::INVENTORY.into()],
+            outbox_pending: 0,
+        });
+        write(&mut send, &hello).await?;
+        let welcome =
+            match tokio::time::timeout(Duration::from_secs(15), reader.next::<ControllerMessage>())
+                .await
+            {
+                Ok(Ok(Some(ControllerMessage::Welcome(w)))) => w,
+                Ok(Ok(Some(ControllerMessage::Refused(r)))) => {
+                    return Err(AgentError::Refused {
+                        code: r.code.as_str(),
+                        message: r.message,
+                    })
+                }
+                Ok(Ok(Some(other))) => {
+                    return Err(AgentError::Protocol(format!(
+                        "expected Welcome, got {other:?}"
+                    )))
+                }
+                Ok(Ok(None)) => {
+                    return Err(match conn.close_reason() {
+                        Some(e) => lost(e),
+                        None => AgentError::Protocol("the controller ended the stream".into()),
+                    })
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(AgentError::Connection("no answer to Hello in time".into())),
+            };
+        backoff.reset();
+        self.stats.connections.fetch_add(1, Ordering::Relaxed);
+        info!(agent = %welcome.agent_id, site = %welcome.site_id, protocol = welcome.protocol_version, "connected to the controller");
+        self.set(LinkState::Connected {
+            agent_id: welcome.agent_id.clone(),
+            site_id: welcome.site_id.clone(),
+        });
+
+        let mut health_tick = tokio::time::interval(Duration::from_secs(u64::from(
+            welcome.health_interval_secs.max(1),
+        )));
+        let mut inventory_tick = tokio::time::interval(Duration::from_secs(u64::from(
+            welcome.inventory_interval_secs.max(1),
+        )));
+        // Both intervals fire at once: inventory on connect, then the first health snapshot.
+        loop {
+            tokio::select! {
+                _ = inventory_tick.tick() => {
+                    let inv = inventory(crate::now(), crate::VERSION, self.config.asset_tag.clone(), self.config.funding_line.clone());
+                    write(&mut send, &AgentMessage::Inventory(inv)).await?;
+                    self.stats.inventory_sent.fetch_add(1, Ordering::Relaxed);
+                }
+                _ = health_tick.tick() => {
+                    let snapshot = health.snapshot(crate::now(), crate::VERSION);
+                    write(&mut send, &AgentMessage::Health(snapshot)).await?;
+                    self.stats.health_sent.fetch_add(1, Ordering::Relaxed);
+                }
+                msg = reader.next::<ControllerMessage>() => match msg? {
+                    Some(ControllerMessage::Goodbye(g)) => {
+                        info!(after_ms = g.reconnect_after_ms, reason = %g.reason, "controller going away");
+                        self.set(LinkState::Disconnected { reason: format!("controller going away: {}", g.reason) });
+                        return Ok(SessionEnd::After(Duration::from_millis(u64::from(g.reconnect_after_ms))));
+                    }
+                    Some(ControllerMessage::Refused(r)) => {
+                        return Err(AgentError::Refused { code: r.code.as_str(), message: r.message });
+                    }
+                    Some(ControllerMessage::Ack(_)) | Some(ControllerMessage::Schedule(_))
+                    | Some(ControllerMessage::Tickets(_)) | Some(ControllerMessage::Command(_)) => {
+                        // Sessions, schedules and commands are handled by the session manager
+                        // when it is present; the link alone has nothing to do with them.
+                    }
+                    Some(ControllerMessage::Welcome(_)) | Some(ControllerMessage::Enrolled(_)) => {
+                        return Err(AgentError::Protocol("unexpected message from the controller".into()));
+                    }
+                    Some(ControllerMessage::Unknown) => debug!("skipped a message type this agent does not know"),
+                    None => {
+                        return Err(match conn.close_reason() {
+                            Some(e) => lost(e),
+                            None => AgentError::Connection("the controller ended the stream".into()),
+                        });
+                    }
+                },
+            }
+        }
+    }
+}
+
+async fn write(send: &mut quinn::SendStream, msg: &AgentMessage) -> Result<(), AgentError> {
+    let frame = encode_frame(msg).map_err(|e| AgentError::Protocol(e.to_string()))?;
+    send.write_all(&frame).await.map_err(|e| match e {
+        quinn::WriteError::ConnectionLost(c) => AgentError::Connection(crate::tls::explain(&c)),
+        e => AgentError::Connection(e.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+        let first = b.next_delay();
+        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+        for _ in 0..10 {
+            b.next_delay();
+        }
+        let late = b.next_delay();
+        assert!(late >= Duration::from_secs(1) && late <= Duration::from_secs(2));
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,116 @@
+//! Prometheus metrics. Labels are closed sets of reasons, never agent ids or addresses.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// A rejection reason label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// The reason.
+    pub reason: String,
+}
+
+/// The controller's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Agents with an open, authenticated connection.
+    pub agents_connected: Gauge,
+    /// Enrolled, non-revoked agents.
+    pub agents_enrolled: Gauge,
+    /// Handshakes and connections refused, by reason.
+    pub handshakes_rejected: Family<ReasonLabel, Counter>,
+    /// Frames refused, by reason.
+    pub frames_rejected: Family<ReasonLabel, Counter>,
+    /// Successful enrollments.
+    pub enrollments: Counter,
+    /// Health snapshots stored.
+    pub health_snapshots: Counter,
+    /// Events stored (duplicates not counted).
+    pub events_received: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("commune");
+        let agents_connected = Gauge::default();
+        let agents_enrolled = Gauge::default();
+        let handshakes_rejected = Family::<ReasonLabel, Counter>::default();
+        let frames_rejected = Family::<ReasonLabel, Counter>::default();
+        let enrollments = Counter::default();
+        let health_snapshots = Counter::default();
+        let events_received = Counter::default();
+        registry.register(
+            "agents_connected",
+            "Agents connected now",
+            agents_connected.clone(),
+        );
+        registry.register(
+            "agents_enrolled",
+            "Enrolled agents not revoked",
+            agents_enrolled.clone(),
+        );
+        registry.register(
+            "handshakes_rejected",
+            "Connections refused during or right after the handshake, by reason",
+            handshakes_rejected.clone(),
+        );
+        registry.register(
+            "frames_rejected",
+            "Frames refused, by reason",
+            frames_rejected.clone(),
+        );
+        registry.register("enrollments", "Agents enrolled", enrollments.clone());
+        registry.register(
+            "health_snapshots",
+            "Health snapshots stored",
+            health_snapshots.clone(),
+        );
+        registry.register(
+            "events_received",
+            "Agent events received",
+            events_received.clone(),
+        );
+        Metrics {
+            registry,
+            agents_connected,
+            agents_enrolled,
+            handshakes_rejected,
+            frames_rejected,
+            enrollments,
+            health_snapshots,
+            events_received,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts a refused handshake or connection.
+    pub fn handshake_rejected(&self, reason: &str) {
+        self.handshakes_rejected
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts a refused frame.
+    pub fn frame_rejected(&self, reason: &str) {
+        self.frames_rejected
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_string(),
+            })
+            .inc();
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

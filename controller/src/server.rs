@@ -1,0 +1,582 @@
+//! The QUIC server: accepts connections within bounds, enrolls new computers, and serves
+//! enrolled agents on their one bidirectional stream.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use commune_protocol::messages::{
+    Ack, AgentMessage, ControllerMessage, EnrollRequest, Enrolled, Goodbye, Hello, Refusal,
+    RefusalCode, Welcome, CLOSE_NORMAL,
+};
+use commune_protocol::version::{capability, VersionRange};
+use commune_protocol::{encode_frame, FrameError};
+use rand::Rng;
+use rustls::pki_types::CertificateDer;
+use tokio::sync::{mpsc, Semaphore};
+use tracing::{debug, info, warn};
+
+use crate::link::{FrameReader, ReadError};
+use crate::store::TokenRefusal;
+use crate::{now, Controller, LiveAgent};
+
+/// Serves agents on `endpoint` until `shutdown` resolves, then tells every agent when to come
+/// back (spread over `shutdown_spread_ms`), closes and waits for the close frames to leave.
+pub async fn run(
+    endpoint: quinn::Endpoint,
+    controller: Controller,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), crate::ControllerError> {
+    let config = controller.config().clone();
+    let handshakes = Arc::new(Semaphore::new(config.max_concurrent_handshakes.max(1)));
+    controller.store().mark_all_disconnected().await?;
+    controller.refresh_revocations().await;
+    let background = controller.spawn_background();
+    info!(addr = %endpoint.local_addr().map(|a| a.to_string()).unwrap_or_default(), "controller listening for agents (QUIC)");
+
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            incoming = endpoint.accept() => {
+                let Some(incoming) = incoming else { break };
+                if controller.inner.open_connections.load(Ordering::Relaxed) >= config.max_connections {
+                    controller.metrics().handshake_rejected("over_capacity");
+                    warn!(remote = %incoming.remote_address(), "connection refused: controller at max_connections");
+                    incoming.refuse();
+                    continue;
+                }
+                let c = controller.clone();
+                let h = handshakes.clone();
+                tokio::spawn(async move { handle_incoming(incoming, c, h).await });
+            }
+        }
+    }
+
+    info!("controller shutting down: telling agents when to come back");
+    let live: Vec<LiveAgent> = controller.live_agents();
+    for agent in &live {
+        let delay = rand::rng().random_range(0..=config.shutdown_spread_ms.max(1));
+        let _ = agent.tx.try_send(ControllerMessage::Goodbye(Goodbye {
+            reconnect_after_ms: delay,
+            reason: "controller restarting".into(),
+        }));
+    }
+    // Let writers flush the goodbyes before the connections close.
+    tokio::time::sleep(Duration::from_millis(if live.is_empty() { 0 } else { 200 })).await;
+    endpoint.close(CLOSE_NORMAL.into(), b"controller shutting down");
+    let _ = tokio::time::timeout(Duration::from_secs(5), endpoint.wait_idle()).await;
+    background.abort();
+    controller.flush_last_seen().await;
+    Ok(())
+}
+
+struct OpenGuard(Controller);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0
+            .inner
+            .open_connections
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// TLS alerts travel as QUIC CRYPTO_ERROR 0x100 + alert.
+fn tls_alert(code: quinn::TransportErrorCode) -> Option<u64> {
+    u64::from(code).checked_sub(0x100).filter(|a| *a < 0x100)
+}
+
+fn reject_reason(err: &quinn::ConnectionError) -> &'static str {
+    use quinn::ConnectionError as E;
+    match err {
+        // We refused the peer: our verifier's reasons.
+        E::TransportError(te) => match tls_alert(te.code) {
+            Some(48) => "unknown_ca",
+            Some(44) => "revoked",
+            Some(45) => "expired_certificate",
+            Some(42) | Some(43) | Some(46) => "bad_certificate",
+            Some(120) => "alpn",
+            Some(_) => "tls",
+            None => "transport",
+        },
+        // The peer refused us, typically an agent whose token names another CA.
+        E::ConnectionClosed(c) if tls_alert(c.error_code).is_some() => "agent_refused_controller",
+        E::TimedOut => "timeout",
+        _ => "handshake_failed",
+    }
+}
+
+async fn handle_incoming(
+    incoming: quinn::Incoming,
+    controller: Controller,
+    handshakes: Arc<Semaphore>,
+) {
+    controller
+        .inner
+        .open_connections
+        .fetch_add(1, Ordering::Relaxed);
+    let _open = OpenGuard(controller.clone());
+    let remote = incoming.remote_address();
+    let timeout = Duration::from_secs(controller.config().handshake_timeout_secs);
+    let permit = match tokio::time::timeout(timeout, handshakes.acquire_owned()).await {
+        Ok(Ok(p)) => p,
+        _ => {
+            controller.metrics().handshake_rejected("busy");
+            incoming.ignore();
+            return;
+        }
+    };
+    let connecting = match incoming.accept() {
+        Ok(c) => c,
+        Err(e) => {
+            controller.metrics().handshake_rejected(reject_reason(&e));
+            debug!(%remote, error = %e, "incoming connection failed");
+            return;
+        }
+    };
+    let conn = match tokio::time::timeout(timeout, connecting).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => {
+            let reason = reject_reason(&e);
+            controller.metrics().handshake_rejected(reason);
+            info!(%remote, reason, error = %e, "handshake refused");
+            return;
+        }
+        Err(_) => {
+            controller.metrics().handshake_rejected("timeout");
+            info!(%remote, "handshake timed out");
+            return;
+        }
+    };
+    drop(permit);
+
+    let chain = conn
+        .peer_identity()
+        .and_then(|id| id.downcast::<Vec<CertificateDer<'static>>>().ok());
+    match chain.as_deref().and_then(|c| c.first()) {
+        Some(cert) => {
+            let cert = cert.clone();
+            serve_agent(conn, cert, controller).await
+        }
+        None => serve_enrollment(conn, controller).await,
+    }
+}
+
+/// Sends a refusal on the stream, waits (briefly) for the peer to receive it, then closes
+/// the connection with the matching application code so the reason shows on both sides.
+async fn refuse(
+    conn: &quinn::Connection,
+    send: Option<&mut quinn::SendStream>,
+    code: RefusalCode,
+    message: String,
+) {
+    if let Some(send) = send {
+        let msg = ControllerMessage::Refused(Refusal {
+            code,
+            message: message.clone(),
+        });
+        if let Ok(frame) = encode_frame(&msg) {
+            if send.write_all(&frame).await.is_ok() && send.finish().is_ok() {
+                let _ = tokio::time::timeout(Duration::from_secs(2), send.stopped()).await;
+            }
+        }
+    }
+    let mut reason = message.into_bytes();
+    reason.truncate(512);
+    conn.close(code.close_code().into(), &reason);
+}
+
+async fn first_stream(
+    conn: &quinn::Connection,
+    controller: &Controller,
+) -> Option<(quinn::SendStream, FrameReader)> {
+    let timeout = Duration::from_secs(controller.config().first_frame_timeout_secs);
+    match tokio::time::timeout(timeout, conn.accept_bi()).await {
+        Ok(Ok((send, recv))) => Some((
+            send,
+            FrameReader::new(recv, controller.config().max_frame_bytes),
+        )),
+        Ok(Err(e)) => {
+            debug!(remote = %conn.remote_address(), error = %e, "connection ended before its stream");
+            None
+        }
+        Err(_) => {
+            controller.metrics().handshake_rejected("no_stream");
+            conn.close(
+                RefusalCode::UnexpectedMessage.close_code().into(),
+                b"no stream opened in time",
+            );
+            None
+        }
+    }
+}
+
+/// Handles a bad frame: counts it, tells the peer, closes only this connection.
+async fn reject_frame(
+    conn: &quinn::Connection,
+    send: &mut quinn::SendStream,
+    controller: &Controller,
+    err: &FrameError,
+    who: &str,
+) {
+    controller.metrics().frame_rejected(err.reason());
+    warn!(remote = %conn.remote_address(), peer = who, error = %err, "bad frame; closing this connection");
+    let code = match err {
+        FrameError::TooLarge { .. } => RefusalCode::FrameTooLarge,
+        _ => RefusalCode::MalformedFrame,
+    };
+    refuse(conn, Some(send), code, err.to_string()).await;
+}
+
+fn negotiate(theirs: VersionRange) -> Result<u16, String> {
+    VersionRange::CURRENT.negotiate(theirs).ok_or_else(|| {
+        format!(
+            "no protocol version in common: this peer speaks {theirs}, the controller speaks {}; update the agent or the controller",
+            VersionRange::CURRENT
+        )
+    })
+}
+
+async fn serve_enrollment(conn: quinn::Connection, controller: Controller) {
+    let Some((mut send, mut reader)) = first_stream(&conn, &controller).await else {
+        return;
+    };
+    let timeout = Duration::from_secs(controller.config().first_frame_timeout_secs);
+    let first = match tokio::time::timeout(timeout, reader.next::<AgentMessage>()).await {
+        Ok(Ok(Some(m))) => m,
+        Ok(Err(ReadError::Frame(e))) => {
+            return reject_frame(&conn, &mut send, &controller, &e, "enrolling").await
+        }
+        Ok(_) => return,
+        Err(_) => {
+            controller.metrics().handshake_rejected("no_first_frame");
+            return refuse(
+                &conn,
+                Some(&mut send),
+                RefusalCode::UnexpectedMessage,
+                "no request received in time".into(),
+            )
+            .await;
+        }
+    };
+    let request = match first {
+        AgentMessage::Enroll(r) => r,
+        AgentMessage::Hello(_) => {
+            controller
+                .metrics()
+                .handshake_rejected("no_client_certificate");
+            return refuse(
+                &conn,
+                Some(&mut send),
+                RefusalCode::WrongConnectionKind,
+                "this computer presented no certificate; enroll it first with `commune-agent enroll`".into(),
+            )
+            .await;
+        }
+        _ => {
+            controller.metrics().frame_rejected("unexpected");
+            return refuse(
+                &conn,
+                Some(&mut send),
+                RefusalCode::UnexpectedMessage,
+                "expected an enrollment request".into(),
+            )
+            .await;
+        }
+    };
+    match enroll(&controller, &request).await {
+        Ok(enrolled) => {
+            info!(agent = %enrolled.agent_id, site = %enrolled.site_id, hostname = %request.hostname, "computer enrolled");
+            controller.metrics().enrollments.inc();
+            if let Ok(frame) = encode_frame(&ControllerMessage::Enrolled(enrolled)) {
+                if send.write_all(&frame).await.is_ok() && send.finish().is_ok() {
+                    let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
+                }
+            }
+            // The agent closes once it has its certificate; do not cut it short.
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+        }
+        Err((code, message)) => {
+            controller.metrics().handshake_rejected(code.as_str());
+            info!(remote = %conn.remote_address(), reason = code.as_str(), "enrollment refused: {message}");
+            refuse(&conn, Some(&mut send), code, message).await;
+        }
+    }
+}
+
+async fn enroll(
+    controller: &Controller,
+    request: &EnrollRequest,
+) -> Result<Enrolled, (RefusalCode, String)> {
+    negotiate(request.protocol).map_err(|m| (RefusalCode::UnsupportedVersion, m))?;
+    let secret = commune_protocol::enroll::EnrollToken::decode_secret(&request.token_secret)
+        .ok_or((
+        RefusalCode::TokenUnknown,
+        "this enrollment token is not one the controller issued; check that it was copied whole"
+            .to_string(),
+    ))?;
+    let hash = commune_provisioning::token_hash(&secret);
+    let agent_id = commune_provisioning::new_agent_id();
+    let at = now();
+    let ca = controller.ca();
+    let result = controller
+        .store()
+        .enroll(
+            &hash,
+            at,
+            &agent_id,
+            &request.hostname,
+            &request.agent_version,
+            |_site| {
+                ca.sign_agent_csr(&request.csr_pem, &agent_id, at)
+                    .map(|s| ((s.certificate_pem, s.not_after), s.serial_hex, s.not_after))
+            },
+        )
+        .await;
+    match result {
+        Ok(Ok(((certificate_pem, not_after), site_id))) => Ok(Enrolled {
+            agent_id,
+            site_id,
+            certificate_pem,
+            ca_certificate_pem: ca.cert_pem().to_string(),
+            not_after,
+        }),
+        Ok(Err(TokenRefusal::Unknown)) => Err((
+            RefusalCode::TokenUnknown,
+            "this enrollment token is not known to the controller; ask IT for a new one with `commune token create`".into(),
+        )),
+        Ok(Err(TokenRefusal::Used { at })) => Err((
+            RefusalCode::TokenUsed,
+            format!("this enrollment token was already used at {at}; each token enrolls one computer: ask IT for a new one"),
+        )),
+        Ok(Err(TokenRefusal::Expired { at })) => Err((
+            RefusalCode::TokenExpired,
+            format!("this enrollment token expired at {at}; ask IT for a new one"),
+        )),
+        Err(crate::store::EnrollStoreError::Issue(e)) => Err((RefusalCode::CsrInvalid, e.to_string())),
+        Err(crate::store::EnrollStoreError::Store(e)) => {
+            warn!(error = %e, "enrollment failed in the store");
+            Err((RefusalCode::Internal, "the controller could not record the enrollment; try again".into()))
+        }
+    }
+}
+
+async fn serve_agent(
+    conn: quinn::Connection,
+    cert: CertificateDer<'static>,
+    controller: Controller,
+) {
+    let identity = match commune_provisioning::agent_identity(&cert) {
+        Ok(id) => id,
+        Err(e) => {
+            controller.metrics().handshake_rejected("bad_certificate");
+            conn.close(
+                RefusalCode::NotEnrolled.close_code().into(),
+                e.to_string().as_bytes(),
+            );
+            return;
+        }
+    };
+    let agent_id = identity.agent_id.clone();
+    let Some((mut send, mut reader)) = first_stream(&conn, &controller).await else {
+        return;
+    };
+    let record = match controller.store().agent(&agent_id).await {
+        Ok(r) => r,
+        Err(e) => {
+            warn!(agent = %agent_id, error = %e, "store unavailable");
+            return refuse(
+                &conn,
+                Some(&mut send),
+                RefusalCode::Internal,
+                "the controller's store is unavailable; retrying later".into(),
+            )
+            .await;
+        }
+    };
+    let refusal = match &record {
+        None => Some((RefusalCode::NotEnrolled, format!("agent {agent_id} is not enrolled with this controller"))),
+        Some(r) if r.revoked_at.is_some() => Some((
+            RefusalCode::Revoked,
+            format!("agent {agent_id} was revoked by IT; this computer must be enrolled again with a new token"),
+        )),
+        Some(r) if r.cert_serial != identity.serial_hex => Some((
+            RefusalCode::NotEnrolled,
+            format!("this certificate of agent {agent_id} was replaced by a newer one"),
+        )),
+        Some(_) => None,
+    };
+    if let Some((code, message)) = refusal {
+        controller.metrics().handshake_rejected(code.as_str());
+        info!(agent = %agent_id, reason = code.as_str(), "agent refused: {message}");
+        return refuse(&conn, Some(&mut send), code, message).await;
+    }
+    let record = record.expect("checked above");
+
+    let timeout = Duration::from_secs(controller.config().first_frame_timeout_secs);
+    let hello: Hello = match tokio::time::timeout(timeout, reader.next::<AgentMessage>()).await {
+        Ok(Ok(Some(AgentMessage::Hello(h)))) => h,
+        Ok(Ok(Some(_))) => {
+            controller.metrics().frame_rejected("unexpected");
+            return refuse(
+                &conn,
+                Some(&mut send),
+                RefusalCode::UnexpectedMessage,
+                "the first message must be Hello".into(),
+            )
+            .await;
+        }
+        Ok(Err(ReadError::Frame(e))) => {
+            return reject_frame(&conn, &mut send, &controller, &e, &agent_id).await
+        }
+        Ok(_) => return,
+        Err(_) => {
+            controller.metrics().handshake_rejected("no_first_frame");
+            return refuse(
+                &conn,
+                Some(&mut send),
+                RefusalCode::UnexpectedMessage,
+                "no Hello received in time".into(),
+            )
+            .await;
+        }
+    };
+    let version = match negotiate(hello.protocol) {
+        Ok(v) => v,
+        Err(message) => {
+            controller
+                .metrics()
+                .handshake_rejected("unsupported_version");
+            info!(agent = %agent_id, "agent refused: {message}");
+            return refuse(
+                &conn,
+                Some(&mut send),
+                RefusalCode::UnsupportedVersion,
+                message,
+            )
+            .await;
+        }
+    };
+    if hello.agent_version != record.agent_version {
+        let _ = controller
+            .store()
+            .set_agent_version(&agent_id, &hello.agent_version)
+            .await;
+    }
+    let acked_seq = controller.store().acked_seq(&agent_id).await.unwrap_or(0);
+    let welcome = ControllerMessage::Welcome(Welcome {
+        protocol_version: version,
+        controller_version: env!("CARGO_PKG_VERSION").to_string(),
+        capabilities: vec![
+            capability::HEALTH.into(),
+            capability::INVENTORY.into(),
+            capability::EVENTS.into(),
+        ],
+        agent_id: agent_id.clone(),
+        site_id: record.site_id.clone(),
+        acked_seq,
+        health_interval_secs: controller.config().health_interval_secs,
+        inventory_interval_secs: controller.config().inventory_interval_secs,
+    });
+    let Ok(frame) = encode_frame(&welcome) else {
+        return;
+    };
+    if send.write_all(&frame).await.is_err() {
+        return;
+    }
+
+    let (tx, mut rx) = mpsc::channel::<ControllerMessage>(64);
+    let conn_id = controller.register(&agent_id, conn.clone(), tx.clone());
+    info!(agent = %agent_id, site = %record.site_id, remote = %conn.remote_address(), version = %hello.agent_version, "agent connected");
+
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = rx.recv().await {
+            match encode_frame(&msg) {
+                Ok(frame) => {
+                    if send.write_all(&frame).await.is_err() {
+                        break;
+                    }
+                }
+                Err(e) => warn!(error = %e, "cannot encode a message for an agent"),
+            }
+        }
+        send
+    });
+
+    loop {
+        let msg = match reader.next::<AgentMessage>().await {
+            Ok(Some(m)) => m,
+            Ok(None) => break,
+            Err(ReadError::Stream(e)) => {
+                debug!(agent = %agent_id, error = %e, "agent stream ended");
+                break;
+            }
+            Err(ReadError::Frame(e)) => {
+                writer.abort();
+                controller.metrics().frame_rejected(e.reason());
+                warn!(agent = %agent_id, error = %e, "bad frame; closing this agent's connection");
+                let code = match e {
+                    FrameError::TooLarge { .. } => RefusalCode::FrameTooLarge,
+                    _ => RefusalCode::MalformedFrame,
+                };
+                conn.close(code.close_code().into(), e.to_string().as_bytes());
+                break;
+            }
+        };
+        controller.touch(&agent_id);
+        match msg {
+            AgentMessage::Health(h) => {
+                match controller.store().insert_health(&agent_id, &h, now()).await {
+                    Ok(()) => {
+                        controller.metrics().health_snapshots.inc();
+                    }
+                    Err(e) => warn!(agent = %agent_id, error = %e, "health not stored"),
+                }
+            }
+            AgentMessage::Inventory(inv) => {
+                if let Err(e) = controller
+                    .store()
+                    .upsert_inventory(&agent_id, &inv, now())
+                    .await
+                {
+                    warn!(agent = %agent_id, error = %e, "inventory not stored");
+                }
+            }
+            AgentMessage::Events(batch) => {
+                let n = batch.events.len() as u64;
+                match controller
+                    .store()
+                    .ingest_events(&agent_id, &batch.events, now())
+                    .await
+                {
+                    Ok(up_to_seq) => {
+                        controller.metrics().events_received.inc_by(n);
+                        let _ = tx.send(ControllerMessage::Ack(Ack { up_to_seq })).await;
+                    }
+                    // No ack: the agent keeps the events and sends them again.
+                    Err(e) => {
+                        warn!(agent = %agent_id, error = %e, "events not stored; they will be resent")
+                    }
+                }
+            }
+            AgentMessage::Heartbeat(_) => {}
+            AgentMessage::Hello(_) | AgentMessage::Enroll(_) => {
+                controller.metrics().frame_rejected("unexpected");
+                conn.close(
+                    RefusalCode::UnexpectedMessage.close_code().into(),
+                    b"unexpected message after Hello",
+                );
+                break;
+            }
+            AgentMessage::Unknown => {
+                debug!(agent = %agent_id, "skipped a message type this controller does not know")
+            }
+        }
+    }
+    drop(tx);
+    controller.unregister(&agent_id, conn_id);
+    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+    info!(agent = %agent_id, reason = %conn.close_reason().map(|r| r.to_string()).unwrap_or_else(|| "stream finished".into()), "agent disconnected");
+}
