@@ -54,6 +54,26 @@ enum Command {
     DefaultConfig,
 }
 
+/// Resolves on Ctrl-C or SIGTERM (systemd's way of stopping a service).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -106,10 +126,7 @@ async fn main() -> anyhow::Result<()> {
                 .context("cannot load this computer's certificate")?;
             tracing::info!(agent = %config.agent_id, controller = %config.controller, "agent starting");
             let (link, _state) = Link::new(config, client);
-            link.run(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await;
+            link.run(stop_signal()).await;
         }
         Command::DefaultConfig => {
             print!("{}", toml::to_string_pretty(&AgentConfig::default())?);

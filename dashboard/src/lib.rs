@@ -73,10 +73,16 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6
 .online{color:#18753c;font-weight:700}.offline{color:#b34000;font-weight:700}.revoked{color:#6a6a6a}
 ";
 
+/// A number with a French decimal comma.
+fn fr_decimal(value: f64, decimals: usize) -> String {
+    format!("{value:.decimals$}").replace('.', ",")
+}
+
 fn ago(now: UtcMillis, then: UtcMillis) -> String {
     let secs = (now.0 - then.0).max(0) / 1000;
     match secs {
-        0..=59 => format!("il y a {secs} s"),
+        0..=4 => "à l'instant".to_string(),
+        5..=59 => format!("il y a {secs} s"),
         60..=3599 => format!("il y a {} min", secs / 60),
         _ => format!("il y a {} h", secs / 3600),
     }
@@ -124,9 +130,9 @@ async fn fleet_page(State(c): State<Controller>) -> Response {
                         td { (o.agent.site_id) }
                         td { (state_cell(a)) }
                         td { @match o.last_seen_at { Some(t) => (ago(now, t)), None => "jamais" } }
-                        td { @if let Some(h) = &o.health { (format!("{:.0} %", h.cpu_percent)) } @else { "—" } }
+                        td { @if let Some(h) = &o.health { (fr_decimal(h.cpu_percent, 0)) "\u{a0}%" } @else { "—" } }
                         td { @if let Some(h) = &o.health {
-                            (format!("{:.1} / {:.1} Gio", h.memory_used_bytes as f64 / 1073741824.0, h.memory_total_bytes as f64 / 1073741824.0))
+                            (fr_decimal(h.memory_used_bytes as f64 / 1073741824.0, 1)) " / " (fr_decimal(h.memory_total_bytes as f64 / 1073741824.0, 1)) "\u{a0}Gio"
                         } @else { "—" } }
                         td { @if let Some(h) = &o.health { (h.os) } @else { "—" } }
                         td { (o.agent.agent_version) }
@@ -137,4 +143,16 @@ async fn fleet_page(State(c): State<Controller>) -> Response {
         }
     };
     Html(page("Parc informatique", body).into_string()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_numbers_and_durations() {
+        assert_eq!(fr_decimal(23.45, 1), "23,4");
+        assert_eq!(ago(UtcMillis(10_000), UtcMillis(9_000)), "à l'instant");
+        assert_eq!(ago(UtcMillis(200_000), UtcMillis(0)), "il y a 3 min");
+    }
 }

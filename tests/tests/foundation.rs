@@ -490,3 +490,39 @@ async fn agents_come_back_on_their_own_after_a_controller_restart() {
     let last = agents.last().unwrap();
     still_served(&ctrl, last).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_are_refused_and_the_others_stay() {
+    let ctrl = TestController::start_with(|c| c.max_connections = 2).await;
+    let healthy = healthy_agent(&ctrl).await;
+    let _second = healthy_agent(&ctrl).await;
+    // Enrolling needs a connection too: the third computer is turned away at the door.
+    let err = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AgentError::Connection(_)), "{err}");
+    assert!(
+        ctrl.metric("commune_handshakes_rejected_total{reason=\"over_capacity\"}")
+            .await
+            >= 1.0
+    );
+    still_served(&ctrl, &healthy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_never_opens_its_stream_is_closed() {
+    let ctrl = TestController::start_with(|c| c.first_frame_timeout_secs = 1).await;
+    let (config, _dir) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    let client = commune_agent::tls::client_config(&config).unwrap();
+    let (_endpoint, conn) = connect(&config, client).await.expect("connect");
+    let (code, reason) = closed_with(&conn).await;
+    assert_eq!(code, RefusalCode::UnexpectedMessage);
+    assert!(reason.contains("no stream opened in time"), "{reason}");
+    assert_eq!(
+        ctrl.metric("commune_handshakes_rejected_total{reason=\"no_stream\"}")
+            .await,
+        1.0
+    );
+}
