@@ -221,6 +221,9 @@ pub fn explain(err: &quinn::ConnectionError) -> String {
             Some(45) => "this computer's certificate expired: enroll it again".into(),
             Some(120) => "the server at this address does not speak the Commune protocol (ALPN commune/1)".into(),
             Some(alert) => format!("the controller refused the TLS handshake (alert {alert}): {close}"),
+            None if close.error_code == quinn::TransportErrorCode::CONNECTION_REFUSED => {
+                "the controller is at capacity and turned this connection away; retrying later".into()
+            }
             None => format!("the controller closed the connection: {close}"),
         },
         // This agent refused the controller.

@@ -167,19 +167,37 @@ impl Controller {
     }
 
     /// The fleet: every enrolled agent with its stored facts and whether it is connected.
+    /// Last-seen instants not yet flushed to the store are taken from memory, so the view is
+    /// current without a write per page view.
     pub async fn fleet(&self) -> Result<Vec<AgentView>, ControllerError> {
-        // Last-seen lives in memory between flushes; write it so the view is current.
-        self.flush_last_seen().await;
         let live = self.connected_ids();
+        let pending: HashMap<String, UtcMillis> = {
+            let seen = self
+                .inner
+                .last_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            seen.iter().map(|(id, (at, _))| (id.clone(), *at)).collect()
+        };
+        let at = now();
         Ok(self
             .inner
             .store
             .overview()
             .await?
             .into_iter()
-            .map(|o| AgentView {
-                connected: live.contains(&o.agent.id),
-                overview: o,
+            .map(|mut o| {
+                let connected = live.contains(&o.agent.id);
+                let fresher = if connected {
+                    Some(at)
+                } else {
+                    pending.get(&o.agent.id).copied()
+                };
+                o.last_seen_at = o.last_seen_at.max(fresher);
+                AgentView {
+                    connected,
+                    overview: o,
+                }
             })
             .collect())
     }

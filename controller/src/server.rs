@@ -239,27 +239,48 @@ fn negotiate(theirs: VersionRange) -> Result<u16, String> {
     })
 }
 
+/// Reads the first message of a connection within `first_frame_timeout_secs`. On a bad
+/// frame, silence or a closed stream, the connection is dealt with and `None` returned.
+async fn first_message(
+    conn: &quinn::Connection,
+    send: &mut quinn::SendStream,
+    reader: &mut FrameReader,
+    controller: &Controller,
+    who: &str,
+    expected: &str,
+) -> Option<AgentMessage> {
+    let timeout = Duration::from_secs(controller.config().first_frame_timeout_secs);
+    match tokio::time::timeout(timeout, reader.next::<AgentMessage>()).await {
+        Ok(Ok(Some(m))) => Some(m),
+        Ok(Err(ReadError::Frame(e))) => {
+            reject_frame(conn, send, controller, &e, who).await;
+            None
+        }
+        Ok(_) => None,
+        Err(_) => {
+            controller.metrics().handshake_rejected("no_first_frame");
+            let message = format!("no {expected} received in time");
+            refuse(conn, Some(send), RefusalCode::UnexpectedMessage, message).await;
+            None
+        }
+    }
+}
+
 async fn serve_enrollment(conn: quinn::Connection, controller: Controller) {
     let Some((mut send, mut reader)) = first_stream(&conn, &controller).await else {
         return;
     };
-    let timeout = Duration::from_secs(controller.config().first_frame_timeout_secs);
-    let first = match tokio::time::timeout(timeout, reader.next::<AgentMessage>()).await {
-        Ok(Ok(Some(m))) => m,
-        Ok(Err(ReadError::Frame(e))) => {
-            return reject_frame(&conn, &mut send, &controller, &e, "enrolling").await
-        }
-        Ok(_) => return,
-        Err(_) => {
-            controller.metrics().handshake_rejected("no_first_frame");
-            return refuse(
-                &conn,
-                Some(&mut send),
-                RefusalCode::UnexpectedMessage,
-                "no request received in time".into(),
-            )
-            .await;
-        }
+    let Some(first) = first_message(
+        &conn,
+        &mut send,
+        &mut reader,
+        &controller,
+        "enrolling",
+        "request",
+    )
+    .await
+    else {
+        return;
     };
     let request = match first {
         AgentMessage::Enroll(r) => r,
@@ -415,10 +436,18 @@ async fn serve_agent(
     }
     let record = record.expect("checked above");
 
-    let timeout = Duration::from_secs(controller.config().first_frame_timeout_secs);
-    let hello: Hello = match tokio::time::timeout(timeout, reader.next::<AgentMessage>()).await {
-        Ok(Ok(Some(AgentMessage::Hello(h)))) => h,
-        Ok(Ok(Some(_))) => {
+    let hello: Hello = match first_message(
+        &conn,
+        &mut send,
+        &mut reader,
+        &controller,
+        &agent_id,
+        "Hello",
+    )
+    .await
+    {
+        Some(AgentMessage::Hello(h)) => h,
+        Some(_) => {
             controller.metrics().frame_rejected("unexpected");
             return refuse(
                 &conn,
@@ -428,20 +457,7 @@ async fn serve_agent(
             )
             .await;
         }
-        Ok(Err(ReadError::Frame(e))) => {
-            return reject_frame(&conn, &mut send, &controller, &e, &agent_id).await
-        }
-        Ok(_) => return,
-        Err(_) => {
-            controller.metrics().handshake_rejected("no_first_frame");
-            return refuse(
-                &conn,
-                Some(&mut send),
-                RefusalCode::UnexpectedMessage,
-                "no Hello received in time".into(),
-            )
-            .await;
-        }
+        None => return,
     };
     let version = match negotiate(hello.protocol) {
         Ok(v) => v,

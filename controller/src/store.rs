@@ -1,7 +1,6 @@
 //! The controller's store. SQLite (WAL, one file) is the embedded default; the API is the
 //! boundary behind which a PostgreSQL backend sits beside it.
 
-use std::path::Path;
 use std::str::FromStr;
 
 use commune_protocol::health::{HealthSnapshot, Inventory};
@@ -100,23 +99,6 @@ fn i64_of(v: u64) -> i64 {
 }
 
 impl Store {
-    /// Opens (creating if needed) the SQLite database at `path` and migrates it.
-    pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::Open(format!("{}: {e}", parent.display())))?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: an acknowledged event must survive a power cut, not only a crash.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(std::time::Duration::from_secs(10))
-            .foreign_keys(true);
-        Self::connect(options).await
-    }
-
     /// Opens a store from a URL: `sqlite://path` or a plain path.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -128,6 +110,7 @@ impl Store {
             .map_err(|e| StoreError::Open(format!("{url}: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged event must survive a power cut, not only a crash.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(std::time::Duration::from_secs(10))
             .foreign_keys(true);

@@ -22,6 +22,16 @@ async fn healthy_agent(ctrl: &TestController) -> TestAgent {
     agent
 }
 
+fn assert_refused(err: &AgentError, expected_code: &str, says: &str) {
+    match err {
+        AgentError::Refused { code, message } => {
+            assert_eq!(*code, expected_code);
+            assert!(message.contains(says), "{message}");
+        }
+        other => panic!("expected a refusal, got {other}"),
+    }
+}
+
 async fn still_served(ctrl: &TestController, agent: &TestAgent) {
     let store = ctrl.controller.store();
     let id = agent.config.agent_id.clone();
@@ -96,13 +106,7 @@ async fn a_reused_token_is_refused() {
     let token = ctrl.token().await;
     enroll_agent(ctrl.addr, &token).await.expect("first use");
     let err = enroll_agent(ctrl.addr, &token).await.unwrap_err();
-    match &err {
-        AgentError::Refused { code, message } => {
-            assert_eq!(*code, "token_used");
-            assert!(message.contains("already used"), "{message}");
-        }
-        other => panic!("expected a refusal, got {other}"),
-    }
+    assert_refused(&err, "token_used", "already used");
     assert_eq!(
         ctrl.metric("commune_handshakes_rejected_total{reason=\"token_used\"}")
             .await,
@@ -128,13 +132,7 @@ async fn an_expired_token_is_refused() {
         .await
         .unwrap();
     let err = enroll_agent(ctrl.addr, &token.encode()).await.unwrap_err();
-    match &err {
-        AgentError::Refused { code, message } => {
-            assert_eq!(*code, "token_expired");
-            assert!(message.contains("expired at"), "{message}");
-        }
-        other => panic!("expected a refusal, got {other}"),
-    }
+    assert_refused(&err, "token_expired", "expired at");
     assert_eq!(
         ctrl.metric("commune_handshakes_rejected_total{reason=\"token_expired\"}")
             .await,
@@ -148,16 +146,7 @@ async fn an_unknown_token_is_refused() {
     let ctrl = TestController::start().await;
     let token = commune_provisioning::new_token(ctrl.controller.ca().fingerprint());
     let err = enroll_agent(ctrl.addr, &token.encode()).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AgentError::Refused {
-                code: "token_unknown",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_refused(&err, "token_unknown", "not known");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -500,7 +489,7 @@ async fn connections_over_the_limit_are_refused_and_the_others_stay() {
     let err = enroll_agent(ctrl.addr, &ctrl.token().await)
         .await
         .unwrap_err();
-    assert!(matches!(err, AgentError::Connection(_)), "{err}");
+    assert!(err.to_string().contains("at capacity"), "{err}");
     assert!(
         ctrl.metric("commune_handshakes_rejected_total{reason=\"over_capacity\"}")
             .await
