@@ -9,6 +9,7 @@ pub mod config;
 pub mod enroll;
 pub mod health;
 pub mod link;
+pub mod outbox;
 pub mod tls;
 
 use commune_protocol::UtcMillis;

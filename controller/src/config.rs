@@ -43,6 +43,12 @@ pub struct ControllerConfig {
     pub max_frame_bytes: usize,
     /// Lifetime of an enrollment token when `--expires` is not given.
     pub token_default_expiry_secs: u64,
+    /// Events committed in one ingest transaction at most (several agents' together).
+    pub ingest_batch_max_events: usize,
+    /// Lifetime of a staff command not yet executed.
+    pub command_ttl_secs: u64,
+    /// Retention periods (DESIGN.md's table).
+    pub retention: crate::store::RetentionConfig,
 }
 
 impl Default for ControllerConfig {
@@ -65,11 +71,19 @@ impl Default for ControllerConfig {
             udp_buffer_bytes: 4 * 1024 * 1024,
             max_frame_bytes: commune_protocol::MAX_FRAME_BYTES,
             token_default_expiry_secs: 24 * 3600,
+            ingest_batch_max_events: 5_000,
+            command_ttl_secs: 3600,
+            retention: crate::store::RetentionConfig::default(),
         }
     }
 }
 
 impl ControllerConfig {
+    /// The database URL with its password hidden, for logs.
+    pub fn database_url_redacted(&self) -> String {
+        crate::store::redact(&self.database_url())
+    }
+
     /// The database URL in force.
     pub fn database_url(&self) -> String {
         if self.database_url.is_empty() {

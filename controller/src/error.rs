@@ -12,6 +12,9 @@ pub enum StoreError {
     /// The site does not exist.
     #[error("unknown site `{0}`; create it first with `commune site add {0} --name \"…\"`")]
     UnknownSite(String),
+    /// No such agent.
+    #[error("unknown agent `{0}`; `commune agent list` shows the enrolled ones")]
+    UnknownAgent(String),
     /// The site exists already.
     #[error("site `{0}` already exists")]
     SiteExists(String),

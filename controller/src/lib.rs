@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod error;
+mod ingest;
 pub mod link;
 pub mod metrics;
 pub mod server;
@@ -18,7 +19,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use commune_protocol::messages::{ControllerMessage, RefusalCode};
+use commune_protocol::messages::{CommandAction, ControllerMessage, EventEnvelope, RefusalCode};
 use commune_protocol::UtcMillis;
 use commune_provisioning::FleetCa;
 use tokio::sync::mpsc;
@@ -27,7 +28,7 @@ use tracing::{info, warn};
 pub use config::ControllerConfig;
 pub use error::StoreError;
 pub use server::run;
-pub use store::Store;
+pub use store::{CommandRecord, Store};
 
 /// Errors of the controller, worded for whoever runs it.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +68,19 @@ pub struct LiveAgent {
     tx: mpsc::Sender<ControllerMessage>,
 }
 
+/// Background tasks of a running server, stopped with it.
+pub(crate) struct Background {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    pub(crate) fn abort(self) {
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+}
+
 /// One agent as the fleet view shows it.
 #[derive(Debug, Clone)]
 pub struct AgentView {
@@ -86,6 +100,7 @@ pub(crate) struct Inner {
     last_seen: Mutex<HashMap<String, (UtcMillis, bool)>>,
     next_conn_id: AtomicU64,
     pub(crate) open_connections: AtomicUsize,
+    ingest: mpsc::Sender<ingest::Job>,
 }
 
 /// Handle to a running controller's state; cheap to clone.
@@ -107,6 +122,7 @@ impl Controller {
     pub async fn open(config: ControllerConfig) -> Result<Self, ControllerError> {
         let ca = FleetCa::load(&config.pki_dir())?;
         let store = Store::open(&config.database_url()).await?;
+        let ingest = ingest::spawn(store.clone(), config.ingest_batch_max_events);
         Ok(Controller {
             inner: Arc::new(Inner {
                 config,
@@ -118,6 +134,7 @@ impl Controller {
                 last_seen: Mutex::new(HashMap::new()),
                 next_conn_id: AtomicU64::new(1),
                 open_connections: AtomicUsize::new(0),
+                ingest,
             }),
         })
     }
@@ -200,6 +217,100 @@ impl Controller {
                 }
             })
             .collect())
+    }
+
+    /// Stores an agent's events through the batching ingestor; returns the seq to ack.
+    pub async fn ingest(
+        &self,
+        agent_id: &str,
+        events: Vec<EventEnvelope>,
+    ) -> Result<u64, ControllerError> {
+        ingest::submit(&self.inner.ingest, agent_id, events).await
+    }
+
+    /// A staff command: persisted first, then sent to the agent if it is connected here, or
+    /// announced to the other controllers (PostgreSQL `NOTIFY`); an offline agent gets it
+    /// when it reconnects, until it expires.
+    pub async fn send_command(
+        &self,
+        agent_id: &str,
+        action: CommandAction,
+        issued_by: &str,
+    ) -> Result<CommandRecord, ControllerError> {
+        let at = now();
+        let ttl = i64::try_from(self.inner.config.command_ttl_secs).unwrap_or(i64::MAX / 1000);
+        let record = self
+            .inner
+            .store
+            .create_command(agent_id, action, issued_by, at, at.plus_secs(ttl))
+            .await?;
+        if !self.deliver(&record).await {
+            self.inner.store.notify_command(&record.id).await?;
+        }
+        Ok(record)
+    }
+
+    /// Sends a stored command to its agent if connected to this controller.
+    async fn deliver(&self, record: &CommandRecord) -> bool {
+        let tx = self.lock_live().get(&record.agent_id).map(|l| l.tx.clone());
+        let Some(tx) = tx else { return false };
+        if tx
+            .send(ControllerMessage::Command(record.to_message()))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        if let Err(e) = self.inner.store.mark_delivered(&record.id, now()).await {
+            warn!(command = %record.id, error = %e, "delivery not recorded");
+        }
+        true
+    }
+
+    /// Sends every pending command of a (re)connected agent.
+    async fn deliver_pending(&self, agent_id: &str) {
+        match self.inner.store.pending_commands(agent_id, now()).await {
+            Ok(commands) => {
+                for c in commands {
+                    self.deliver(&c).await;
+                }
+            }
+            Err(e) => warn!(agent = %agent_id, error = %e, "pending commands not loaded"),
+        }
+    }
+
+    /// Delivers commands announced by other controllers sharing the PostgreSQL store.
+    fn spawn_command_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let pool = self.inner.store.pg_pool()?.clone();
+        let c = self.clone();
+        Some(tokio::spawn(async move {
+            loop {
+                let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        warn!(error = %e, "cannot listen for commands; retrying");
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        continue;
+                    }
+                };
+                if let Err(e) = listener.listen(store::COMMAND_CHANNEL).await {
+                    warn!(error = %e, "cannot listen for commands; retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    continue;
+                }
+                // Commands announced while not listening are delivered at reconnection.
+                for id in c.connected_ids() {
+                    c.deliver_pending(&id).await;
+                }
+                while let Ok(n) = listener.recv().await {
+                    if let Ok(Some(record)) = c.inner.store.command(n.payload()).await {
+                        if record.outcome.is_none() {
+                            c.deliver(&record).await;
+                        }
+                    }
+                }
+            }
+        }))
     }
 
     fn lock_live(&self) -> std::sync::MutexGuard<'_, HashMap<String, LiveAgent>> {
@@ -320,19 +431,32 @@ impl Controller {
         }
     }
 
-    fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
+    fn spawn_background(&self) -> Background {
         let c = self.clone();
-        tokio::spawn(async move {
+        let periodic = tokio::spawn(async move {
+            let config = c.config().clone();
             let mut revocations =
-                tokio::time::interval(Duration::from_secs(c.config().revocation_poll_secs.max(1)));
+                tokio::time::interval(Duration::from_secs(config.revocation_poll_secs.max(1)));
             let mut last_seen =
-                tokio::time::interval(Duration::from_secs(c.config().last_seen_flush_secs.max(1)));
+                tokio::time::interval(Duration::from_secs(config.last_seen_flush_secs.max(1)));
+            let mut purge = tokio::time::interval(Duration::from_secs(
+                config.retention.purge_interval_secs.max(60),
+            ));
             loop {
                 tokio::select! {
                     _ = revocations.tick() => c.refresh_revocations().await,
                     _ = last_seen.tick() => c.flush_last_seen().await,
+                    _ = purge.tick() => match c.store().purge(&config.retention, now()).await {
+                        Ok(report) => info!(?report, "retention purge done"),
+                        Err(e) => warn!(error = %e, "retention purge failed"),
+                    },
                 }
             }
-        })
+        });
+        Background {
+            tasks: std::iter::once(periodic)
+                .chain(self.spawn_command_listener())
+                .collect(),
+        }
     }
 }

@@ -30,7 +30,11 @@ pub async fn run(
 ) -> Result<(), crate::ControllerError> {
     let config = controller.config().clone();
     let handshakes = Arc::new(Semaphore::new(config.max_concurrent_handshakes.max(1)));
-    controller.store().mark_all_disconnected().await?;
+    // With SQLite this is the only controller: whatever the store says was connected is
+    // not any more. Controllers sharing PostgreSQL leave each other's agents alone.
+    if controller.store().kind() == crate::store::BackendKind::Sqlite {
+        controller.store().mark_all_disconnected().await?;
+    }
     controller.refresh_revocations().await;
     let background = controller.spawn_background();
     info!(addr = %endpoint.local_addr().map(|a| a.to_string()).unwrap_or_default(), "controller listening for agents (QUIC)");
@@ -520,6 +524,8 @@ async fn serve_agent(
         }
         send
     });
+    // After the writer runs: pending commands may outnumber the channel's capacity.
+    controller.deliver_pending(&agent_id).await;
 
     loop {
         let msg = match reader.next::<AgentMessage>().await {
@@ -562,11 +568,7 @@ async fn serve_agent(
             }
             AgentMessage::Events(batch) => {
                 let n = batch.events.len() as u64;
-                match controller
-                    .store()
-                    .ingest_events(&agent_id, &batch.events, now())
-                    .await
-                {
+                match controller.ingest(&agent_id, batch.events).await {
                     Ok(up_to_seq) => {
                         controller.metrics().events_received.inc_by(n);
                         let _ = tx.send(ControllerMessage::Ack(Ack { up_to_seq })).await;

@@ -1,4 +1,5 @@
--- Sites, enrollment, agents, health and events. Instants are UTC milliseconds (INTEGER).
+-- Commune store, SQLite. Instants are UTC milliseconds (INTEGER).
+-- migrations/postgres/ holds the same schema for PostgreSQL; keep them in step.
 
 CREATE TABLE sites (
     id          TEXT PRIMARY KEY,
@@ -32,10 +33,11 @@ CREATE TABLE agents (
 CREATE TABLE agent_last_seen (
     agent_id      TEXT PRIMARY KEY REFERENCES agents(id),
     last_seen_at  INTEGER NOT NULL,
-    connected     INTEGER NOT NULL
+    connected     BOOLEAN NOT NULL
 );
 
 CREATE TABLE health_snapshots (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     agent_id            TEXT NOT NULL REFERENCES agents(id),
     at                  INTEGER NOT NULL,
     received_at         INTEGER NOT NULL,
@@ -52,9 +54,10 @@ CREATE TABLE health_snapshots (
     kernel              TEXT NOT NULL,
     agent_version       TEXT NOT NULL
 );
-CREATE INDEX health_snapshots_agent_at ON health_snapshots(agent_id, at DESC);
+CREATE INDEX health_snapshots_agent ON health_snapshots(agent_id, id);
+CREATE INDEX health_snapshots_at ON health_snapshots(at);
 
--- The latest inventory per agent; replaced when a new one arrives.
+-- The latest inventory per agent; replaced when a new one arrives (hourly).
 CREATE TABLE inventories (
     agent_id      TEXT PRIMARY KEY REFERENCES agents(id),
     received_at   INTEGER NOT NULL,
@@ -75,9 +78,52 @@ CREATE TABLE events (
     body_json    TEXT NOT NULL,
     PRIMARY KEY (agent_id, seq)
 );
+CREATE INDEX events_at ON events(at);
 
 -- Highest contiguous seq committed per agent: what the controller acknowledges.
 CREATE TABLE agent_acks (
     agent_id   TEXT PRIMARY KEY REFERENCES agents(id),
     acked_seq  INTEGER NOT NULL
 );
+
+-- The technical session log (CPCE R10-13: one year), derived from session events.
+CREATE TABLE sessions (
+    agent_id        TEXT NOT NULL REFERENCES agents(id),
+    session_id      TEXT NOT NULL,
+    site_id         TEXT NOT NULL,
+    slot_kind       TEXT NOT NULL,
+    permanence_id   TEXT,
+    with_ticket     BOOLEAN NOT NULL,
+    started_at      INTEGER NOT NULL,
+    ended_at        INTEGER,
+    end_reason      TEXT,
+    duration_secs   INTEGER,
+    PRIMARY KEY (agent_id, session_id)
+);
+CREATE INDEX sessions_started ON sessions(started_at);
+
+-- Anonymous daily aggregates per seat, kept as long as FEDER evidence is needed.
+CREATE TABLE seat_daily (
+    agent_id             TEXT NOT NULL,
+    day                  TEXT NOT NULL,
+    site_id              TEXT NOT NULL,
+    sessions             INTEGER NOT NULL,
+    supervised_sessions  INTEGER NOT NULL,
+    session_seconds      INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, day)
+);
+
+-- Staff commands: persisted, delivered at least once, executed once, result stored.
+CREATE TABLE commands (
+    id            TEXT PRIMARY KEY,
+    agent_id      TEXT NOT NULL REFERENCES agents(id),
+    issued_at     INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    issued_by     TEXT NOT NULL,
+    action_json   TEXT NOT NULL,
+    delivered_at  INTEGER,
+    outcome       TEXT,
+    detail        TEXT,
+    result_at     INTEGER
+);
+CREATE INDEX commands_pending ON commands(agent_id, outcome);

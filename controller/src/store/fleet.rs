@@ -1,0 +1,476 @@
+//! Sites, enrollment tokens, agents, last-seen, health and inventory.
+
+use commune_protocol::health::{HealthSnapshot, Inventory};
+use commune_protocol::UtcMillis;
+use sqlx::Row;
+
+use super::{i64_of, with_pool, Store};
+use crate::error::StoreError;
+
+/// Why the store refused an enrollment token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// No token with this hash.
+    Unknown,
+    /// Used before, at this instant.
+    Used {
+        /// When.
+        at: UtcMillis,
+    },
+    /// Expired at this instant.
+    Expired {
+        /// When.
+        at: UtcMillis,
+    },
+}
+
+/// An enrolled agent as the store knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRecord {
+    /// Agent id (certificate subject).
+    pub id: String,
+    /// Site.
+    pub site_id: String,
+    /// Host name given at enrollment.
+    pub hostname: String,
+    /// Serial of the current certificate.
+    pub cert_serial: String,
+    /// Expiry of the current certificate.
+    pub cert_not_after: UtcMillis,
+    /// When it enrolled.
+    pub enrolled_at: UtcMillis,
+    /// When IT revoked it.
+    pub revoked_at: Option<UtcMillis>,
+    /// Last reported version.
+    pub agent_version: String,
+}
+
+/// One row of the fleet overview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentOverview {
+    /// The agent.
+    pub agent: AgentRecord,
+    /// Last time the controller heard from it (flushed periodically).
+    pub last_seen_at: Option<UtcMillis>,
+    /// Latest health snapshot.
+    pub health: Option<HealthSummary>,
+    /// Asset tag from the latest inventory.
+    pub asset_tag: Option<String>,
+}
+
+/// The figures of a health snapshot the overview shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthSummary {
+    /// When taken.
+    pub at: UtcMillis,
+    /// CPU percent.
+    pub cpu_percent: f64,
+    /// Memory used.
+    pub memory_used_bytes: i64,
+    /// Memory installed.
+    pub memory_total_bytes: i64,
+    /// Uptime.
+    pub uptime_secs: i64,
+    /// OS.
+    pub os: String,
+}
+
+/// A site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteRecord {
+    /// Stable id (`mdh-abbaye`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// IANA time zone.
+    pub time_zone: String,
+}
+
+fn agent_from_row<R: Row>(r: &R) -> AgentRecord
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'d> sqlx::Decode<'d, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'d> sqlx::Decode<'d, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'d> sqlx::Decode<'d, R::Database> + sqlx::Type<R::Database>,
+{
+    AgentRecord {
+        id: r.get(0),
+        site_id: r.get(1),
+        hostname: r.get(2),
+        cert_serial: r.get(3),
+        cert_not_after: UtcMillis(r.get(4)),
+        enrolled_at: UtcMillis(r.get(5)),
+        revoked_at: r.get::<Option<i64>, _>(6).map(UtcMillis),
+        agent_version: r.get(7),
+    }
+}
+
+impl Store {
+    /// Adds a site.
+    pub async fn add_site(&self, id: &str, name: &str, now: UtcMillis) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO sites (id, name, created_at) VALUES (?, ?, ?)",
+            ))
+            .bind(id)
+            .bind(name)
+            .bind(now.0)
+            .execute(pool)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => {
+                    StoreError::SiteExists(id.to_string())
+                }
+                e => StoreError::Db(e),
+            })?;
+        });
+        Ok(())
+    }
+
+    /// All sites.
+    pub async fn sites(&self) -> Result<Vec<SiteRecord>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let rows = sqlx::query(sql("SELECT id, name, time_zone FROM sites ORDER BY id"))
+                .fetch_all(pool)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|r| SiteRecord {
+                    id: r.get(0),
+                    name: r.get(1),
+                    time_zone: r.get(2),
+                })
+                .collect())
+        })
+    }
+
+    /// Stores a new enrollment token's hash.
+    pub async fn create_token(
+        &self,
+        hash: &[u8; 32],
+        site_id: &str,
+        now: UtcMillis,
+        expires_at: UtcMillis,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            let site: Option<String> = sqlx::query_scalar(sql("SELECT id FROM sites WHERE id = ?"))
+                .bind(site_id)
+                .fetch_optional(pool)
+                .await?;
+            if site.is_none() {
+                return Err(StoreError::UnknownSite(site_id.to_string()));
+            }
+            sqlx::query(sql(
+                "INSERT INTO enrollment_tokens (hash, site_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            ))
+            .bind(&hash[..])
+            .bind(site_id)
+            .bind(now.0)
+            .bind(expires_at.0)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Consumes a token and registers the agent in one transaction. `issue` signs the
+    /// certificate for the token's site; if it fails, or the commit fails, the token stays
+    /// unused and no certificate is handed out.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn enroll<T, E>(
+        &self,
+        hash: &[u8; 32],
+        now: UtcMillis,
+        agent_id: &str,
+        hostname: &str,
+        agent_version: &str,
+        issue: impl FnOnce(&str) -> Result<(T, String, UtcMillis), E>,
+    ) -> Result<Result<(T, String), TokenRefusal>, EnrollStoreError<E>> {
+        with_pool!(self, |pool, sql| {
+            let mut tx = pool.begin().await.map_err(StoreError::from)?;
+            // The conditional UPDATE takes the row (PostgreSQL) or the database (SQLite)
+            // for writing: two computers racing with one token cannot both succeed.
+            let claimed = sqlx::query(sql(
+                "UPDATE enrollment_tokens SET used_at = ?, used_by = ? \
+                 WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING site_id",
+            ))
+            .bind(now.0)
+            .bind(agent_id)
+            .bind(&hash[..])
+            .bind(now.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+            let Some(row) = claimed else {
+                let row = sqlx::query(sql(
+                    "SELECT used_at, expires_at FROM enrollment_tokens WHERE hash = ?",
+                ))
+                .bind(&hash[..])
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
+                return Ok(Err(match row {
+                    None => TokenRefusal::Unknown,
+                    Some(r) => match r.get::<Option<i64>, _>(0) {
+                        Some(at) => TokenRefusal::Used { at: UtcMillis(at) },
+                        None => TokenRefusal::Expired {
+                            at: UtcMillis(r.get(1)),
+                        },
+                    },
+                }));
+            };
+            let site_id: String = row.get(0);
+            let (issued, serial, not_after) = issue(&site_id).map_err(EnrollStoreError::Issue)?;
+            sqlx::query(sql(
+                "INSERT INTO agents (id, site_id, hostname, cert_serial, cert_not_after, enrolled_at, agent_version) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ))
+            .bind(agent_id)
+            .bind(&site_id)
+            .bind(hostname)
+            .bind(&serial)
+            .bind(not_after.0)
+            .bind(now.0)
+            .bind(agent_version)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+            tx.commit().await.map_err(StoreError::from)?;
+            Ok(Ok((issued, site_id)))
+        })
+    }
+
+    /// One agent.
+    pub async fn agent(&self, id: &str) -> Result<Option<AgentRecord>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let row = sqlx::query(sql(
+                "SELECT a.id, a.site_id, a.hostname, a.cert_serial, a.cert_not_after, a.enrolled_at, \
+                 a.revoked_at, a.agent_version FROM agents a WHERE a.id = ?",
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|r| agent_from_row(&r)))
+        })
+    }
+
+    /// Marks an agent revoked. Returns false if it did not exist.
+    pub async fn revoke(&self, id: &str, now: UtcMillis) -> Result<bool, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let done = sqlx::query(sql(
+                "UPDATE agents SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+            ))
+            .bind(now.0)
+            .bind(id)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    /// Ids of every revoked agent.
+    pub async fn revoked_ids(&self) -> Result<Vec<String>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            Ok(
+                sqlx::query_scalar(sql("SELECT id FROM agents WHERE revoked_at IS NOT NULL"))
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })
+    }
+
+    /// Number of enrolled, non-revoked agents.
+    pub async fn enrolled_count(&self) -> Result<i64, StoreError> {
+        with_pool!(self, |pool, sql| {
+            Ok(
+                sqlx::query_scalar(sql("SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL"))
+                    .fetch_one(pool)
+                    .await?,
+            )
+        })
+    }
+
+    /// Records the version an agent announced.
+    pub async fn set_agent_version(&self, id: &str, version: &str) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql("UPDATE agents SET agent_version = ? WHERE id = ?"))
+                .bind(version)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Writes a batch of last-seen instants in one transaction.
+    pub async fn flush_last_seen(
+        &self,
+        rows: &[(String, UtcMillis, bool)],
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, |pool, sql| {
+            let mut tx = pool.begin().await?;
+            for (id, at, connected) in rows {
+                sqlx::query(sql(
+                    "INSERT INTO agent_last_seen (agent_id, last_seen_at, connected) VALUES (?, ?, ?) \
+                     ON CONFLICT (agent_id) DO UPDATE SET \
+                     last_seen_at = CASE WHEN excluded.last_seen_at > agent_last_seen.last_seen_at \
+                                    THEN excluded.last_seen_at ELSE agent_last_seen.last_seen_at END, \
+                     connected = excluded.connected",
+                ))
+                .bind(id)
+                .bind(at.0)
+                .bind(*connected)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Marks every agent disconnected (at the start of a single controller).
+    pub async fn mark_all_disconnected(&self) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql("UPDATE agent_last_seen SET connected = ?"))
+                .bind(false)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Appends a health snapshot to the history.
+    pub async fn insert_health(
+        &self,
+        agent_id: &str,
+        h: &HealthSnapshot,
+        received_at: UtcMillis,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO health_snapshots (agent_id, at, received_at, cpu_percent, load_1, memory_used_bytes, \
+                 memory_total_bytes, swap_used_bytes, swap_total_bytes, uptime_secs, disks_json, temperatures_json, \
+                 os, kernel, agent_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ))
+            .bind(agent_id)
+            .bind(h.at.0)
+            .bind(received_at.0)
+            .bind(f64::from(h.cpu_percent))
+            .bind(h.load_average[0])
+            .bind(i64_of(h.memory_used_bytes))
+            .bind(i64_of(h.memory_total_bytes))
+            .bind(i64_of(h.swap_used_bytes))
+            .bind(i64_of(h.swap_total_bytes))
+            .bind(i64_of(h.uptime_secs))
+            .bind(serde_json::to_string(&h.disks).unwrap_or_default())
+            .bind(serde_json::to_string(&h.temperatures).unwrap_or_default())
+            .bind(&h.os)
+            .bind(&h.kernel)
+            .bind(&h.agent_version)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Number of health snapshots stored for an agent.
+    pub async fn health_count(&self, agent_id: &str) -> Result<i64, StoreError> {
+        with_pool!(self, |pool, sql| {
+            Ok(sqlx::query_scalar(sql(
+                "SELECT COUNT(*) FROM health_snapshots WHERE agent_id = ?",
+            ))
+            .bind(agent_id)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    /// Replaces an agent's inventory.
+    pub async fn upsert_inventory(
+        &self,
+        agent_id: &str,
+        inv: &Inventory,
+        received_at: UtcMillis,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO inventories (agent_id, received_at, hostname, dmi_serial, asset_tag, funding_line, body_json) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET received_at = excluded.received_at, \
+                 hostname = excluded.hostname, dmi_serial = excluded.dmi_serial, asset_tag = excluded.asset_tag, \
+                 funding_line = excluded.funding_line, body_json = excluded.body_json",
+            ))
+            .bind(agent_id)
+            .bind(received_at.0)
+            .bind(&inv.hostname)
+            .bind(&inv.dmi_serial)
+            .bind(&inv.asset_tag)
+            .bind(&inv.funding_line)
+            .bind(serde_json::to_string(inv).unwrap_or_default())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The latest inventory of an agent.
+    pub async fn inventory(&self, agent_id: &str) -> Result<Option<Inventory>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let body: Option<String> =
+                sqlx::query_scalar(sql("SELECT body_json FROM inventories WHERE agent_id = ?"))
+                    .bind(agent_id)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
+        })
+    }
+
+    /// The fleet overview: every agent with last-seen and latest health.
+    pub async fn overview(&self) -> Result<Vec<AgentOverview>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let rows = sqlx::query(sql(
+                "SELECT a.id, a.site_id, a.hostname, a.cert_serial, a.cert_not_after, a.enrolled_at, a.revoked_at, \
+                        a.agent_version, ls.last_seen_at, \
+                        h.at, h.cpu_percent, h.memory_used_bytes, h.memory_total_bytes, h.uptime_secs, h.os, i.asset_tag \
+                 FROM agents a \
+                 LEFT JOIN agent_last_seen ls ON ls.agent_id = a.id \
+                 LEFT JOIN health_snapshots h ON h.id = ( \
+                     SELECT MAX(id) FROM health_snapshots WHERE agent_id = a.id) \
+                 LEFT JOIN inventories i ON i.agent_id = a.id \
+                 ORDER BY a.site_id, a.hostname, a.id",
+            ))
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| AgentOverview {
+                    agent: agent_from_row(r),
+                    last_seen_at: r.get::<Option<i64>, _>(8).map(UtcMillis),
+                    health: r.get::<Option<i64>, _>(9).map(|at| HealthSummary {
+                        at: UtcMillis(at),
+                        cpu_percent: r.get(10),
+                        memory_used_bytes: r.get(11),
+                        memory_total_bytes: r.get(12),
+                        uptime_secs: r.get(13),
+                        os: r.get(14),
+                    }),
+                    asset_tag: r.get(15),
+                })
+                .collect())
+        })
+    }
+}
+
+/// Enrollment failed in the store or in signing.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrollStoreError<E> {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Signing failed.
+    #[error("certificate issue failed: {0}")]
+    Issue(E),
+}

@@ -1,0 +1,517 @@
+//! One conformance suite, run against both backends: a temporary SQLite file, and a fresh
+//! database on the PostgreSQL server named by `COMMUNE_TEST_POSTGRES_URL` (CI installs and
+//! starts one; under `CI=true` a missing server fails the suite instead of skipping it).
+
+use commune_controller::store::{
+    BackendKind, CommandStatus, IngestBatch, RetentionConfig, TokenRefusal,
+};
+use commune_controller::Store;
+use commune_protocol::health::HealthSnapshot;
+use commune_protocol::messages::*;
+use commune_protocol::UtcMillis;
+
+const NOW: UtcMillis = UtcMillis(1_795_183_200_000); // 2026-11-20T14:00:00Z
+const SITE: &str = "mdh-test";
+
+/// Keeps a test database alive for the test's duration.
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin: String, name: String },
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Guard::Postgres { admin, name } = self {
+            let (admin, name) = (admin.clone(), name.clone());
+            // Best effort, on a thread of its own: the test's runtime is going away.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&pool)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+async fn sqlite_store() -> (Store, Guard) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("commune.db").to_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(store.kind(), BackendKind::Sqlite);
+    (store, Guard::Sqlite(dir))
+}
+
+/// A fresh database on the test PostgreSQL server.
+async fn pg_store() -> Option<(Store, Guard)> {
+    let Ok(admin) = std::env::var("COMMUNE_TEST_POSTGRES_URL") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("COMMUNE_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL suite (scripts/setup-postgres)");
+        }
+        eprintln!(
+            "PostgreSQL suite not run: set COMMUNE_TEST_POSTGRES_URL (see scripts/setup-postgres)"
+        );
+        return None;
+    };
+    let name = format!("commune_test_{}", rand_suffix());
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let url = match admin.rfind('/') {
+        Some(i) => format!("{}/{name}", &admin[..i]),
+        None => panic!("COMMUNE_TEST_POSTGRES_URL must name a database"),
+    };
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.kind(), BackendKind::Postgres);
+    Some((store, Guard::Postgres { admin, name }))
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{}_{nanos}", std::process::id())
+}
+
+async fn with_agent(store: &Store, agent_id: &str) {
+    if store.sites().await.unwrap().is_empty() {
+        store.add_site(SITE, "MDH Test", NOW).await.unwrap();
+    }
+    let hash = [agent_id.len() as u8 ^ agent_id.as_bytes()[agent_id.len() - 1]; 32];
+    store
+        .create_token(&hash, SITE, NOW, NOW.plus_secs(3600))
+        .await
+        .unwrap();
+    store
+        .enroll(&hash, NOW, agent_id, "pc", "0.1.0", |_| {
+            Ok::<_, String>(((), "01".into(), NOW.plus_secs(86_400)))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+fn ev(seq: u64, at: UtcMillis, event: AgentEvent) -> EventEnvelope {
+    EventEnvelope { seq, at, event }
+}
+
+fn alert(seq: u64) -> EventEnvelope {
+    ev(
+        seq,
+        NOW,
+        AgentEvent::Alert(Alert {
+            kind: AlertKind::DiskFull,
+            message: format!("e{seq}"),
+        }),
+    )
+}
+
+async fn tokens_are_single_use_even_under_a_race(store: Store) {
+    store.add_site(SITE, "MDH Test", NOW).await.unwrap();
+    let hash = [7u8; 32];
+    store
+        .create_token(&hash, SITE, NOW, NOW.plus_secs(60))
+        .await
+        .unwrap();
+    let issue = |_: &str| Ok::<_, String>(((), "0a".to_string(), NOW.plus_secs(60)));
+    let (a, b) = tokio::join!(
+        store.enroll(&hash, NOW, "ag-a", "a", "1", issue),
+        store.enroll(&hash, NOW, "ag-b", "b", "1", issue)
+    );
+    let wins = [a.unwrap(), b.unwrap()]
+        .iter()
+        .filter(|r| r.is_ok())
+        .count();
+    assert_eq!(wins, 1, "exactly one enrollment wins a token");
+    let again = store
+        .enroll(&hash, NOW, "ag-c", "c", "1", issue)
+        .await
+        .unwrap();
+    assert!(matches!(again, Err(TokenRefusal::Used { .. })));
+    store
+        .create_token(&[8u8; 32], SITE, NOW, NOW.plus_secs(60))
+        .await
+        .unwrap();
+    let late = store
+        .enroll(&[8u8; 32], NOW.plus_secs(61), "ag-d", "d", "1", issue)
+        .await
+        .unwrap();
+    assert!(matches!(late, Err(TokenRefusal::Expired { .. })));
+    let unknown = store
+        .enroll(&[9u8; 32], NOW, "ag-e", "e", "1", issue)
+        .await
+        .unwrap();
+    assert_eq!(unknown, Err(TokenRefusal::Unknown));
+    // A failed signature leaves the token unused.
+    store
+        .create_token(&[10u8; 32], SITE, NOW, NOW.plus_secs(60))
+        .await
+        .unwrap();
+    let failed = store
+        .enroll(&[10u8; 32], NOW, "ag-f", "f", "1", |_| {
+            Err::<((), String, UtcMillis), _>("bad csr".to_string())
+        })
+        .await;
+    assert!(failed.is_err());
+    assert!(store
+        .enroll(&[10u8; 32], NOW, "ag-g", "g", "1", issue)
+        .await
+        .unwrap()
+        .is_ok());
+    assert_eq!(store.enrolled_count().await.unwrap(), 2);
+}
+
+async fn events_are_stored_once_and_acked_contiguously(store: Store) {
+    with_agent(&store, "ag-1").await;
+    assert_eq!(
+        store
+            .ingest_events("ag-1", &[alert(1), alert(2), alert(3)], NOW)
+            .await
+            .unwrap(),
+        3
+    );
+    // A resend after a lost ack, plus a gap.
+    assert_eq!(
+        store
+            .ingest_events("ag-1", &[alert(2), alert(3), alert(4), alert(6)], NOW)
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        store.ingest_events("ag-1", &[alert(5)], NOW).await.unwrap(),
+        6
+    );
+    assert_eq!(
+        store.event_seqs("ag-1").await.unwrap(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(store.acked_seq("ag-1").await.unwrap(), 6);
+}
+
+async fn one_transaction_serves_several_agents(store: Store) {
+    with_agent(&store, "ag-1").await;
+    with_agent(&store, "ag-2").await;
+    let batches = vec![
+        IngestBatch {
+            agent_id: "ag-1".into(),
+            events: (1..=300).map(alert).collect(),
+        },
+        IngestBatch {
+            agent_id: "ag-2".into(),
+            events: vec![alert(1), alert(3)],
+        },
+    ];
+    assert_eq!(store.ingest(&batches, NOW).await.unwrap(), vec![300, 1]);
+    assert_eq!(store.event_seqs("ag-1").await.unwrap().len(), 300);
+    assert_eq!(store.event_seqs("ag-2").await.unwrap(), vec![1, 3]);
+}
+
+async fn sessions_are_derived_from_events(store: Store) {
+    with_agent(&store, "ag-1").await;
+    let started = ev(
+        1,
+        NOW,
+        AgentEvent::SessionStarted(SessionStarted {
+            session_id: "s-1".into(),
+            slot_kind: SlotKind::Supervised,
+            permanence_id: Some("perm-ecrivain".into()),
+            with_ticket: false,
+        }),
+    );
+    let ended = ev(
+        2,
+        NOW.plus_secs(1800),
+        AgentEvent::SessionEnded(SessionEnded {
+            session_id: "s-1".into(),
+            reason: EndReason::TimeUp,
+            duration_secs: 1800,
+            documents_erased: 1,
+        }),
+    );
+    store
+        .ingest_events("ag-1", &[started.clone(), ended.clone()], NOW)
+        .await
+        .unwrap();
+    // Resending changes nothing.
+    store
+        .ingest_events("ag-1", &[ended, started], NOW)
+        .await
+        .unwrap();
+    let sessions = store
+        .sessions(NOW.plus_secs(-1), NOW.plus_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 1);
+    let s = &sessions[0];
+    assert_eq!(
+        (
+            s.slot_kind.as_str(),
+            s.permanence_id.as_deref(),
+            s.site_id.as_str()
+        ),
+        ("supervised", Some("perm-ecrivain"), SITE)
+    );
+    assert_eq!(
+        (s.duration_secs, s.end_reason.as_deref()),
+        (Some(1800), Some("time_up"))
+    );
+    assert_eq!(s.ended_at, Some(NOW.plus_secs(1800)));
+}
+
+async fn commands_wait_are_delivered_and_their_result_is_stored(store: Store) {
+    with_agent(&store, "ag-1").await;
+    let action = CommandAction::Message {
+        text: "Bonjour".into(),
+    };
+    let c = store
+        .create_command(
+            "ag-1",
+            action.clone(),
+            "staff:alice",
+            NOW,
+            NOW.plus_secs(600),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.status(NOW), CommandStatus::Pending);
+    let pending = store.pending_commands("ag-1", NOW).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].action, action);
+    store.mark_delivered(&c.id, NOW).await.unwrap();
+    assert_eq!(
+        store.command(&c.id).await.unwrap().unwrap().status(NOW),
+        CommandStatus::Delivered
+    );
+    let result = ev(
+        1,
+        NOW.plus_secs(1),
+        AgentEvent::CommandResult(CommandResult {
+            command_id: c.id.clone(),
+            outcome: CommandOutcome::Done,
+            detail: "shown".into(),
+        }),
+    );
+    store.ingest_events("ag-1", &[result], NOW).await.unwrap();
+    let done = store.command(&c.id).await.unwrap().unwrap();
+    assert_eq!(done.status(NOW), CommandStatus::Finished("done".into()));
+    assert_eq!(done.detail.as_deref(), Some("shown"));
+    assert!(store
+        .pending_commands("ag-1", NOW)
+        .await
+        .unwrap()
+        .is_empty());
+    // An undelivered command expires.
+    let late = store
+        .create_command("ag-1", CommandAction::Unlock, "cli", NOW, NOW.plus_secs(60))
+        .await
+        .unwrap();
+    assert!(store
+        .pending_commands("ag-1", NOW.plus_secs(61))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(late.status(NOW.plus_secs(61)), CommandStatus::Expired);
+    assert!(store
+        .create_command("ag-nobody", CommandAction::Unlock, "cli", NOW, NOW)
+        .await
+        .is_err());
+}
+
+fn health(at: UtcMillis) -> HealthSnapshot {
+    HealthSnapshot {
+        at,
+        cpu_percent: 5.0,
+        load_average: [0.1; 3],
+        memory_used_bytes: 1,
+        memory_total_bytes: 2,
+        swap_used_bytes: 0,
+        swap_total_bytes: 0,
+        disks: vec![],
+        temperatures: vec![],
+        uptime_secs: 1,
+        os: "Debian".into(),
+        kernel: "6.1".into(),
+        agent_version: "0.1.0".into(),
+    }
+}
+
+async fn retention_reduces_old_sessions_to_daily_aggregates(store: Store) {
+    with_agent(&store, "ag-1").await;
+    let year_ago = NOW.plus_secs(-400 * 86_400); // 2025-10-16
+                                                 // Two old sessions on the same Paris day (one at 23:30 UTC = 01:30 the next day in Paris),
+                                                 // one recent.
+    let old_evening =
+        UtcMillis::from_secs(year_ago.as_secs() - year_ago.as_secs() % 86_400 + 10 * 3600);
+    let old_late = old_evening.plus_secs(13 * 3600 + 30 * 60);
+    let mut seq = 0;
+    let mut events = Vec::new();
+    for (id, at, kind) in [
+        ("s-old1", old_evening, SlotKind::Free),
+        ("s-old2", old_late, SlotKind::Supervised),
+        ("s-new", NOW, SlotKind::Free),
+    ] {
+        seq += 1;
+        events.push(ev(
+            seq,
+            at,
+            AgentEvent::SessionStarted(SessionStarted {
+                session_id: id.into(),
+                slot_kind: kind,
+                permanence_id: None,
+                with_ticket: false,
+            }),
+        ));
+        seq += 1;
+        events.push(ev(
+            seq,
+            at.plus_secs(600),
+            AgentEvent::SessionEnded(SessionEnded {
+                session_id: id.into(),
+                reason: EndReason::Visitor,
+                duration_secs: 600,
+                documents_erased: 0,
+            }),
+        ));
+    }
+    store.ingest_events("ag-1", &events, NOW).await.unwrap();
+    store
+        .insert_health("ag-1", &health(year_ago), NOW)
+        .await
+        .unwrap();
+    store
+        .insert_health("ag-1", &health(NOW), NOW)
+        .await
+        .unwrap();
+    store
+        .create_token(&[99u8; 32], SITE, year_ago, year_ago.plus_secs(3600))
+        .await
+        .unwrap();
+
+    let report = store.purge(&RetentionConfig::default(), NOW).await.unwrap();
+    assert_eq!(report.sessions_aggregated, 2);
+    assert_eq!(report.events_deleted, 4);
+    assert_eq!(report.health_deleted, 1);
+    assert!(report.tokens_deleted >= 1);
+    let days = store.seat_days("ag-1").await.unwrap();
+    let day_of = |at| commune_controller::store::local_day(at, "Europe/Paris");
+    let mut expected: Vec<(String, i64, i64, i64)> = vec![(day_of(old_evening), 1, 0, 600)];
+    if day_of(old_late) == day_of(old_evening) {
+        expected[0] = (day_of(old_evening), 2, 1, 1200);
+    } else {
+        expected.push((day_of(old_late), 1, 1, 600));
+    }
+    let got: Vec<(String, i64, i64, i64)> = days
+        .iter()
+        .map(|d| {
+            (
+                d.day.clone(),
+                d.sessions,
+                d.supervised_sessions,
+                d.session_seconds,
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    // The recent session and its events stay; running the purge again changes nothing.
+    assert_eq!(
+        store
+            .sessions(NOW.plus_secs(-1), NOW.plus_secs(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.event_seqs("ag-1").await.unwrap(), vec![5, 6]);
+    assert_eq!(store.health_count("ag-1").await.unwrap(), 1);
+    let again = store.purge(&RetentionConfig::default(), NOW).await.unwrap();
+    assert_eq!(
+        again.sessions_aggregated + again.events_deleted + again.health_deleted,
+        0
+    );
+    assert_eq!(store.seat_days("ag-1").await.unwrap().len(), days.len());
+    // Ten years on, the recent session is aggregated in turn, and every aggregate goes.
+    let later = store
+        .purge(&RetentionConfig::default(), NOW.plus_secs(3700 * 86_400))
+        .await
+        .unwrap();
+    assert_eq!(later.sessions_aggregated, 1);
+    assert_eq!(later.aggregates_deleted as usize, days.len() + 1);
+    assert!(store.seat_days("ag-1").await.unwrap().is_empty());
+}
+
+async fn last_seen_only_moves_forward_and_the_overview_shows_latest_health(store: Store) {
+    with_agent(&store, "ag-1").await;
+    store
+        .flush_last_seen(&[("ag-1".into(), NOW, true)])
+        .await
+        .unwrap();
+    store
+        .flush_last_seen(&[("ag-1".into(), NOW.plus_secs(-60), false)])
+        .await
+        .unwrap();
+    store
+        .insert_health("ag-1", &health(NOW.plus_secs(-120)), NOW)
+        .await
+        .unwrap();
+    store
+        .insert_health("ag-1", &health(NOW), NOW)
+        .await
+        .unwrap();
+    let overview = store.overview().await.unwrap();
+    assert_eq!(overview.len(), 1);
+    assert_eq!(overview[0].last_seen_at, Some(NOW));
+    assert_eq!(overview[0].health.as_ref().unwrap().at, NOW);
+    assert!(store.revoke("ag-1", NOW).await.unwrap());
+    assert_eq!(store.revoked_ids().await.unwrap(), vec!["ag-1".to_string()]);
+}
+
+macro_rules! conformance {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let (store, _guard) = super::sqlite_store().await;
+                    super::$check(store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some((store, _guard)) = super::pg_store().await else { return };
+                    super::$check(store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    tokens_are_single_use_even_under_a_race,
+    events_are_stored_once_and_acked_contiguously,
+    one_transaction_serves_several_agents,
+    sessions_are_derived_from_events,
+    commands_wait_are_delivered_and_their_result_is_stored,
+    retention_reduces_old_sessions_to_daily_aggregates,
+    last_seen_only_moves_forward_and_the_overview_shows_latest_health,
+);
