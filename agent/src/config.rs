@@ -34,6 +34,8 @@ pub struct AgentConfig {
     pub backoff_max_ms: u64,
     /// Health interval used until the controller says otherwise.
     pub health_interval_secs: u32,
+    /// Events the local outbox holds at most while the controller is unreachable.
+    pub outbox_capacity: u64,
 }
 
 impl Default for AgentConfig {
@@ -51,6 +53,7 @@ impl Default for AgentConfig {
             backoff_initial_ms: 500,
             backoff_max_ms: 30_000,
             health_interval_secs: 60,
+            outbox_capacity: 200_000,
         }
     }
 }
@@ -63,6 +66,8 @@ pub mod files {
     pub const KEY: &str = "agent-key.pem";
     /// The fleet CA certificate.
     pub const CA: &str = "ca.pem";
+    /// The event outbox (SQLite).
+    pub const OUTBOX: &str = "outbox.db";
 }
 
 impl AgentConfig {

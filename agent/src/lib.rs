@@ -10,6 +10,8 @@ pub mod enroll;
 pub mod health;
 pub mod link;
 pub mod outbox;
+pub mod seat;
+pub mod simulate;
 pub mod tls;
 
 use commune_protocol::UtcMillis;
@@ -62,6 +64,9 @@ pub enum AgentError {
     /// The controller answered something the protocol does not allow.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The local event outbox failed.
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::OutboxError),
     /// Key or CSR generation failed.
     #[error("key generation failed: {0}")]
     Key(String),

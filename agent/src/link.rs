@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use commune_protocol::messages::{AgentMessage, ControllerMessage, Hello};
+use commune_protocol::messages::{AgentMessage, ControllerMessage, EventBatch, Heartbeat, Hello};
 use commune_protocol::version::{capability, VersionRange};
 use commune_protocol::{encode_frame, FrameDecoder, MAX_FRAME_BYTES};
 use rand::Rng;
@@ -17,6 +17,8 @@ use tracing::{debug, info, warn};
 
 use crate::config::AgentConfig;
 use crate::health::{inventory, HealthCollector};
+use crate::outbox::Outbox;
+use crate::seat::Seat;
 use crate::AgentError;
 
 /// Reads whole messages from a QUIC receive stream.
@@ -140,7 +142,16 @@ pub struct LinkStats {
     pub health_sent: AtomicU64,
     /// Inventories sent.
     pub inventory_sent: AtomicU64,
+    /// Highest event seq the controller acknowledged.
+    pub acked_seq: AtomicU64,
+    /// Commands received (including repeated deliveries).
+    pub commands_received: AtomicU64,
 }
+
+/// Events sent per frame.
+const EVENTS_PER_FRAME: usize = 256;
+/// Events sent and not yet acknowledged, at most: bounds what a reconnection resends.
+const MAX_EVENTS_IN_FLIGHT: u64 = 4096;
 
 /// Delays between attempts: exponential with "equal jitter" (half fixed, half random), so
 /// that a fleet spreads out without agents drifting into very long waits.
@@ -198,13 +209,18 @@ pub struct Link {
     client: quinn::ClientConfig,
     state: watch::Sender<LinkState>,
     stats: Arc<LinkStats>,
+    outbox: Outbox,
+    seat: Seat,
 }
 
 impl Link {
-    /// A link with the given TLS client configuration.
+    /// A link with the given TLS client configuration, delivering the outbox's events and
+    /// executing commands on `seat`.
     pub fn new(
         config: AgentConfig,
         client: quinn::ClientConfig,
+        outbox: Outbox,
+        seat: Seat,
     ) -> (Self, watch::Receiver<LinkState>) {
         let (state, rx) = watch::channel(LinkState::Connecting);
         (
@@ -213,9 +229,27 @@ impl Link {
                 client,
                 state,
                 stats: Arc::default(),
+                outbox,
+                seat,
             },
             rx,
         )
+    }
+
+    /// Sends outbox events after `sent` while fewer than `MAX_EVENTS_IN_FLIGHT` await an ack.
+    async fn send_events(
+        &self,
+        send: &mut quinn::SendStream,
+        sent: &mut u64,
+        acked: u64,
+    ) -> Result<(), AgentError> {
+        while sent.saturating_sub(acked) < MAX_EVENTS_IN_FLIGHT {
+            let events = self.outbox.pending(*sent, EVENTS_PER_FRAME).await?;
+            let Some(last) = events.last() else { break };
+            *sent = last.seq;
+            write(send, &AgentMessage::Events(EventBatch { events })).await?;
+        }
+        Ok(())
     }
 
     /// The link's counters.
@@ -313,8 +347,13 @@ impl Link {
         let hello = AgentMessage::Hello(Hello {
             protocol: VersionRange::CURRENT,
             agent_version: crate::VERSION.to_string(),
-            capabilities: vec![capability::HEALTH.into(), capability::INVENTORY.into()],
-            outbox_pending: 0,
+            capabilities: vec![
+                capability::HEALTH.into(),
+                capability::INVENTORY.into(),
+                capability::EVENTS.into(),
+                capability::COMMANDS.into(),
+            ],
+            outbox_pending: self.outbox.len().await.unwrap_or(0),
         });
         write(&mut send, &hello).await?;
         let welcome =
@@ -350,6 +389,21 @@ impl Link {
             site_id: welcome.site_id.clone(),
         });
 
+        // What the controller already has is dropped here; the rest goes out now.
+        self.outbox.resume_after(welcome.acked_seq).await?;
+        self.outbox.ack(welcome.acked_seq).await?;
+        let mut acked = welcome.acked_seq;
+        self.stats.acked_seq.fetch_max(acked, Ordering::Relaxed);
+        let mut sent = acked;
+        self.send_events(&mut send, &mut sent, acked).await?;
+        write(
+            &mut send,
+            &AgentMessage::Heartbeat(Heartbeat {
+                seat_state: Some(self.seat.state()),
+            }),
+        )
+        .await?;
+
         let mut health_tick = tokio::time::interval(Duration::from_secs(u64::from(
             welcome.health_interval_secs.max(1),
         )));
@@ -369,7 +423,23 @@ impl Link {
                     write(&mut send, &AgentMessage::Health(snapshot)).await?;
                     self.stats.health_sent.fetch_add(1, Ordering::Relaxed);
                 }
+                _ = self.outbox.wait_for_new() => {
+                    self.send_events(&mut send, &mut sent, acked).await?;
+                }
                 msg = reader.next::<ControllerMessage>() => match msg? {
+                    Some(ControllerMessage::Ack(a)) => {
+                        self.outbox.ack(a.up_to_seq).await?;
+                        acked = acked.max(a.up_to_seq);
+                        self.stats.acked_seq.fetch_max(acked, Ordering::Relaxed);
+                        self.send_events(&mut send, &mut sent, acked).await?;
+                    }
+                    Some(ControllerMessage::Command(c)) => {
+                        self.stats.commands_received.fetch_add(1, Ordering::Relaxed);
+                        if self.seat.execute(&self.outbox, &c, crate::now()).await? {
+                            let beat = Heartbeat { seat_state: Some(self.seat.state()) };
+                            write(&mut send, &AgentMessage::Heartbeat(beat)).await?;
+                        }
+                    }
                     Some(ControllerMessage::Goodbye(g)) => {
                         info!(after_ms = g.reconnect_after_ms, reason = %g.reason, "controller going away");
                         self.set(LinkState::Disconnected { reason: format!("controller going away: {}", g.reason) });
@@ -378,10 +448,8 @@ impl Link {
                     Some(ControllerMessage::Refused(r)) => {
                         return Err(AgentError::Refused { code: r.code.as_str(), message: r.message });
                     }
-                    Some(ControllerMessage::Ack(_)) | Some(ControllerMessage::Schedule(_))
-                    | Some(ControllerMessage::Tickets(_)) | Some(ControllerMessage::Command(_)) => {
-                        // Sessions, schedules and commands are handled by the session manager
-                        // when it is present; the link alone has nothing to do with them.
+                    Some(ControllerMessage::Schedule(_)) | Some(ControllerMessage::Tickets(_)) => {
+                        // Schedules and tickets are for the session manager, when present.
                     }
                     Some(ControllerMessage::Welcome(_)) | Some(ControllerMessage::Enrolled(_)) => {
                         return Err(AgentError::Protocol("unexpected message from the controller".into()));

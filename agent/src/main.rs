@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use commune_agent::config::AgentConfig;
+use commune_agent::config::{files, AgentConfig};
 use commune_agent::enroll::{enroll, EnrollOptions};
 use commune_agent::link::Link;
+use commune_agent::outbox::Outbox;
+use commune_agent::seat::Seat;
 
 #[derive(Parser)]
 #[command(
@@ -49,7 +51,12 @@ enum Command {
         force: bool,
     },
     /// Run the agent.
-    Run,
+    Run {
+        /// Simulate visitors (demo and load tests): this many sessions a minute on average,
+        /// recorded as events through the real outbox and link.
+        #[arg(long)]
+        simulate_sessions_per_minute: Option<f64>,
+    },
     /// Print the default configuration.
     DefaultConfig,
 }
@@ -120,13 +127,22 @@ async fn main() -> anyhow::Result<()> {
                 cli.config.display()
             );
         }
-        Command::Run => {
+        Command::Run {
+            simulate_sessions_per_minute,
+        } => {
             let config = AgentConfig::load(&cli.config)?;
             let client = commune_agent::tls::client_config(&config)
                 .context("cannot load this computer's certificate")?;
-            tracing::info!(agent = %config.agent_id, controller = %config.controller, "agent starting");
-            let (link, _state) = Link::new(config, client);
+            let outbox =
+                Outbox::open(&config.state_file(files::OUTBOX), config.outbox_capacity).await?;
+            tracing::info!(agent = %config.agent_id, controller = %config.controller, pending = outbox.len().await.unwrap_or(0), "agent starting");
+            let simulation = simulate_sessions_per_minute
+                .map(|rate| tokio::spawn(commune_agent::simulate::visitors(outbox.clone(), rate)));
+            let (link, _state) = Link::new(config, client, outbox, Seat::default());
             link.run(stop_signal()).await;
+            if let Some(s) = simulation {
+                s.abort();
+            }
         }
         Command::DefaultConfig => {
             print!("{}", toml::to_string_pretty(&AgentConfig::default())?);

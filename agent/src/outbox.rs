@@ -390,6 +390,31 @@ impl Outbox {
         .rows_affected();
         Ok(inserted == 1)
     }
+
+    /// Appends an event and, when this append brings the outbox to its alert level, logs an
+    /// error and appends an alert for IT behind it. The way agent code records events.
+    pub async fn emit(&self, at: UtcMillis, event: AgentEvent) -> Result<u64, OutboxError> {
+        let appended = self.append(at, event).await?;
+        if appended.crossed_alert_threshold {
+            let message = format!(
+                "the event outbox of this computer is 80 % full ({} events the controller has not \
+                 acknowledged); restore its connection before events are lost",
+                (self.capacity() * 4) / 5
+            );
+            tracing::error!("{message}");
+            // If even the alert does not fit, the error above is all that can be done.
+            let _ = self
+                .append(
+                    at,
+                    AgentEvent::Alert(Alert {
+                        kind: AlertKind::OutboxFilling,
+                        message,
+                    }),
+                )
+                .await;
+        }
+        Ok(appended.seq)
+    }
 }
 
 async fn count<'c, E>(executor: E) -> Result<u64, sqlx::Error>

@@ -94,7 +94,7 @@ async fn agents_come_back_after_the_controller_is_killed() {
         // Production timings: only a reset, not the idle timeout, can bring them back fast.
         agent_config.idle_timeout_secs = 60;
         agent_config.keep_alive_secs = 15;
-        let mut agent = TestAgent::start(agent_config);
+        let mut agent = TestAgent::start(agent_config).await;
         agent.wait_connected(10).await;
         agents.push(agent);
         dirs.push(state);

@@ -10,9 +10,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use commune_agent::config::files;
 use commune_agent::config::AgentConfig;
 use commune_agent::enroll::{enroll, EnrollOptions};
 use commune_agent::link::{Link, LinkState, LinkStats};
+use commune_agent::outbox::Outbox;
+use commune_agent::seat::Seat;
 use commune_agent::AgentError;
 use commune_controller::{now, Controller, ControllerConfig};
 use commune_provisioning::FleetCa;
@@ -103,6 +106,20 @@ impl TestController {
         }
     }
 
+    /// Another controller on the same data directory and database, on a port of its own
+    /// (several controllers sharing PostgreSQL).
+    pub async fn sibling(&self) -> Self {
+        let controller = Controller::open(self.controller.config().clone())
+            .await
+            .expect("open sibling");
+        Self::launch(
+            controller,
+            self.dir.clone(),
+            "127.0.0.1:0".parse().expect("address"),
+        )
+        .await
+    }
+
     /// Stops gracefully (agents are told when to come back) and waits for the end.
     pub async fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -164,6 +181,35 @@ impl Drop for TestController {
     }
 }
 
+/// A fresh database on the test PostgreSQL server named by `COMMUNE_TEST_POSTGRES_URL`, as
+/// a URL. `None` (with a note) when the variable is unset outside CI; under `CI=true` a
+/// missing server is a failure, not a skip.
+pub async fn postgres_database() -> Option<String> {
+    let Ok(admin) = std::env::var("COMMUNE_TEST_POSTGRES_URL") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("COMMUNE_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL suites (scripts/setup-postgres)");
+        }
+        eprintln!(
+            "PostgreSQL test not run: set COMMUNE_TEST_POSTGRES_URL (see scripts/setup-postgres)"
+        );
+        return None;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos();
+    let name = format!("commune_e2e_{}_{nanos}", std::process::id());
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("create database");
+    let base = admin.rsplit_once('/').expect("URL with a database").0;
+    Some(format!("{base}/{name}"))
+}
+
 /// Agent settings tuned for tests: quick backoff, quick detection.
 pub fn agent_base() -> AgentConfig {
     AgentConfig {
@@ -203,20 +249,29 @@ pub struct TestAgent {
     pub state: watch::Receiver<LinkState>,
     /// Its counters.
     pub stats: Arc<LinkStats>,
+    /// Its event outbox (append to it to produce events).
+    pub outbox: Outbox,
+    /// Its seat.
+    pub seat: Seat,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl TestAgent {
     /// Starts the link with the certificate enrollment wrote.
-    pub fn start(config: AgentConfig) -> Self {
+    pub async fn start(config: AgentConfig) -> Self {
         let client = commune_agent::tls::client_config(&config).expect("client config");
-        Self::start_with_client(config, client)
+        Self::start_with_client(config, client).await
     }
 
     /// Starts the link with a given TLS client configuration.
-    pub fn start_with_client(config: AgentConfig, client: quinn::ClientConfig) -> Self {
-        let (link, state) = Link::new(config.clone(), client);
+    pub async fn start_with_client(config: AgentConfig, client: quinn::ClientConfig) -> Self {
+        std::fs::create_dir_all(&config.state_dir).expect("state dir");
+        let outbox = Outbox::open(&config.state_file(files::OUTBOX), config.outbox_capacity)
+            .await
+            .expect("outbox");
+        let seat = Seat::default();
+        let (link, state) = Link::new(config.clone(), client, outbox.clone(), seat.clone());
         let stats = link.stats();
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(link.run(async {
@@ -226,6 +281,8 @@ impl TestAgent {
             config,
             state,
             stats,
+            outbox,
+            seat,
             stop: Some(stop),
             task: Some(task),
         }
@@ -264,6 +321,34 @@ impl TestAgent {
     /// Connections welcomed so far.
     pub fn connections(&self) -> u64 {
         self.stats.connections.load(Ordering::Relaxed)
+    }
+
+    /// Highest seq the controller acknowledged.
+    pub fn acked(&self) -> u64 {
+        self.stats.acked_seq.load(Ordering::Relaxed)
+    }
+
+    /// Records `n` events (alerts numbered in their message) in the outbox; returns the
+    /// last seq.
+    pub async fn produce(&self, n: usize) -> u64 {
+        let mut last = 0;
+        for _ in 0..n {
+            last = self
+                .outbox
+                .append(
+                    now(),
+                    commune_protocol::messages::AgentEvent::Alert(
+                        commune_protocol::messages::Alert {
+                            kind: commune_protocol::messages::AlertKind::DiskFull,
+                            message: "test event".into(),
+                        },
+                    ),
+                )
+                .await
+                .expect("append")
+                .seq;
+        }
+        last
     }
 
     /// Stops the link.

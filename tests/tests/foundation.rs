@@ -17,7 +17,7 @@ async fn healthy_agent(ctrl: &TestController) -> TestAgent {
         .await
         .expect("enroll");
     std::mem::forget(dir); // keep the state directory for the agent's lifetime
-    let mut agent = TestAgent::start(config);
+    let mut agent = TestAgent::start(config).await;
     agent.wait_connected(10).await;
     agent
 }
@@ -63,7 +63,7 @@ async fn agent_enrolls_reconnects_with_its_certificate_and_health_reaches_the_st
         );
     }
 
-    let mut agent = TestAgent::start(config.clone());
+    let mut agent = TestAgent::start(config.clone()).await;
     agent.wait_connected(10).await;
     let store = ctrl.controller.store();
     let id = config.agent_id.clone();
@@ -85,7 +85,7 @@ async fn agent_enrolls_reconnects_with_its_certificate_and_health_reaches_the_st
     // The agent process restarts: it reconnects with the certificate on disk.
     agent.stop().await;
     let before = store.health_count(&id).await.unwrap();
-    let mut again = TestAgent::start(config);
+    let mut again = TestAgent::start(config).await;
     again.wait_connected(10).await;
     eventually(10, "health after reconnecting", || {
         let id = id.clone();
@@ -197,6 +197,7 @@ async fn a_client_certificate_from_another_ca_is_refused() {
     let ctrl = TestController::start().await;
     let healthy = healthy_agent(&ctrl).await;
 
+    let intruder_dir = tempfile::tempdir().unwrap();
     let other =
         commune_provisioning::FleetCa::generate("Another city", commune_controller::now()).unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
@@ -211,6 +212,7 @@ async fn a_client_certificate_from_another_ca_is_refused() {
     let config = commune_agent::AgentConfig {
         controller: ctrl.addr.to_string(),
         agent_id: healthy.config.agent_id.clone(),
+        state_dir: intruder_dir.path().to_path_buf(),
         ..agent_base()
     };
     use rustls_pki_types::pem::PemObject;
@@ -226,7 +228,7 @@ async fn a_client_certificate_from_another_ca_is_refused() {
     )
     .unwrap();
     let client = commune_agent::tls::client_config_from(&config, chain, private, ca).unwrap();
-    let mut intruder = TestAgent::start_with_client(config, client);
+    let mut intruder = TestAgent::start_with_client(config, client).await;
     let state = intruder
         .wait_for(10, "refused", |s| matches!(s, LinkState::Disconnected { reason } if reason.contains("certificate authority")))
         .await;
@@ -423,10 +425,10 @@ async fn two_hundred_agents_connect_and_all_send_health() {
             configs.push(r.unwrap().unwrap_or_else(|e| panic!("batch {batch}: {e}")));
         }
     }
-    let mut agents: Vec<TestAgent> = configs
-        .iter()
-        .map(|(c, _)| TestAgent::start(c.clone()))
-        .collect();
+    let mut agents = Vec::with_capacity(N);
+    for (c, _) in &configs {
+        agents.push(TestAgent::start(c.clone()).await);
+    }
     for a in &mut agents {
         a.wait_connected(60).await;
     }
