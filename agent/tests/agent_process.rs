@@ -1,0 +1,109 @@
+//! The real `commune-agent` program killed with SIGKILL while it has events the controller
+//! never received: after a restart they all arrive, once.
+
+use std::process::{Child, Command, Stdio};
+
+use commune_agent::config::files;
+use commune_agent::outbox::Outbox;
+use commune_tests::netcut::UdpProxy;
+use commune_tests::{enroll_agent, eventually, TestController};
+
+const BIN: &str = env!("CARGO_BIN_EXE_commune-agent");
+
+fn run_agent(config: &std::path::Path, extra: &[&str], log: &std::path::Path) -> Child {
+    let log = std::fs::File::create(log).expect("log");
+    Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start commune-agent")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_killed_with_sigkill_delivers_its_unsent_events_after_restart() {
+    let ctrl = TestController::start().await;
+    let proxy = UdpProxy::start(ctrl.addr).await.unwrap();
+    let (mut config, dir) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    config.controller = proxy.addr().to_string();
+    let config_path = dir.path().join("agent.toml");
+    config.save(&config_path).unwrap();
+    let id = config.agent_id.clone();
+    let store = ctrl.controller.store();
+
+    let mut agent = run_agent(
+        &config_path,
+        &["--simulate-sessions-per-minute", "1200"],
+        &dir.path().join("run-1.log"),
+    );
+    eventually(30, "simulated sessions reach the controller", || async {
+        store.event_seqs(&id).await.unwrap().len() >= 6
+    })
+    .await;
+
+    // Cut the network; visitors go on, their events pile up in the outbox.
+    proxy.cut();
+    let outbox_path = config.state_file(files::OUTBOX);
+    // Read-only, beside the running agent (WAL lets a reader in without taking the writer's lock).
+    let peek = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&outbox_path)
+            .read_only(true)
+            .busy_timeout(std::time::Duration::from_secs(5)),
+    )
+    .await
+    .unwrap();
+    eventually(30, "events waiting in the outbox", || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events")
+            .fetch_one(&peek)
+            .await
+            .unwrap()
+            >= 6
+    })
+    .await;
+    peek.close().await;
+    agent.kill().expect("SIGKILL");
+    agent.wait().expect("reap");
+
+    let outbox = Outbox::open(&outbox_path, config.outbox_capacity)
+        .await
+        .unwrap();
+    let last = outbox.last_seq().await.unwrap();
+    let unsent = outbox.len().await.unwrap();
+    drop(outbox);
+    let stored = store.event_seqs(&id).await.unwrap().len() as u64;
+    assert!(
+        unsent > 0 && stored < last,
+        "the kill must leave unsent events ({unsent} pending, {stored}/{last} stored)"
+    );
+
+    proxy.restore();
+    let mut agent = run_agent(&config_path, &[], &dir.path().join("run-2.log"));
+    eventually(60, "the unsent events arrive", || async {
+        store.acked_seq(&id).await.unwrap() >= last
+    })
+    .await;
+    assert_eq!(
+        store.event_seqs(&id).await.unwrap(),
+        (1..=last).collect::<Vec<_>>()
+    );
+    let sessions = store
+        .sessions(
+            commune_protocol::UtcMillis(0),
+            commune_agent::now().plus_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !sessions.is_empty(),
+        "the simulated sessions are in the session log"
+    );
+    agent.kill().ok();
+    agent.wait().ok();
+}
