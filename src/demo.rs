@@ -23,6 +23,9 @@ pub(crate) struct DemoArgs {
     /// Dashboard address.
     #[arg(long, default_value = "127.0.0.1:8080")]
     dashboard: std::net::SocketAddr,
+    /// Simulated visitors per computer and per minute (0: none).
+    #[arg(long, default_value_t = 0.5)]
+    visitors_per_minute: f64,
     /// The `commune-agent` binary (default: next to this one).
     #[arg(long, env = "COMMUNE_AGENT_BIN")]
     agent_bin: Option<PathBuf>,
@@ -110,6 +113,14 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
             .arg("--config")
             .arg(&config_path)
             .arg("run")
+            .args(if args.visitors_per_minute > 0.0 {
+                vec![
+                    "--simulate-sessions-per-minute".to_string(),
+                    args.visitors_per_minute.to_string(),
+                ]
+            } else {
+                vec![]
+            })
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true)

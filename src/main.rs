@@ -24,6 +24,15 @@ struct Cli {
     /// Data directory (database, PKI); overrides the configuration file.
     #[arg(long, global = true, env = "COMMUNE_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Database URL: `postgres://user:password@host/db` for PostgreSQL; default: the SQLite
+    /// file `commune.db` in the data directory.
+    #[arg(
+        long,
+        global = true,
+        env = "COMMUNE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -132,8 +141,8 @@ fn load_config(cli: &Cli) -> anyhow::Result<ControllerConfig> {
     if let Some(dir) = &cli.data_dir {
         config.data_dir = dir.clone();
     }
-    if let Ok(url) = std::env::var("COMMUNE_DATABASE_URL") {
-        config.database_url = url;
+    if let Some(url) = &cli.database {
+        config.database_url = commune_controller::config::DatabaseUrl(url.clone());
     }
     Ok(config)
 }
@@ -313,7 +322,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve => {
             let controller = Controller::open(config.clone()).await?;
-            tracing::info!(dashboard = %format!("http://{}", config.dashboard_listen), "starting");
+            tracing::info!(
+                dashboard = %format!("http://{}", config.dashboard_listen),
+                database = %config.database_url_redacted(),
+                "starting"
+            );
             serve(controller, None, shutdown_signal()).await?;
         }
         Command::Demo(args) => demo::run(config, args.clone()).await?,

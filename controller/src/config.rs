@@ -5,6 +5,17 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// A database URL. Its `Debug` hides the password, so configurations can be logged.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", crate::store::redact(&self.0))
+    }
+}
+
 /// Everything the controller can be told. Names carry their unit.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -12,7 +23,7 @@ pub struct ControllerConfig {
     /// Where the database (SQLite), the PKI and the QUIC keys live.
     pub data_dir: PathBuf,
     /// Database URL; empty means `sqlite://<data_dir>/commune.db`.
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// QUIC listening address for agents.
     pub quic_listen: SocketAddr,
     /// HTTP listening address of the dashboard and `/metrics`.
@@ -55,7 +66,7 @@ impl Default for ControllerConfig {
     fn default() -> Self {
         ControllerConfig {
             data_dir: PathBuf::from("/var/lib/commune"),
-            database_url: String::new(),
+            database_url: DatabaseUrl::default(),
             quic_listen: "0.0.0.0:4433".parse().expect("static address"),
             dashboard_listen: "127.0.0.1:8080".parse().expect("static address"),
             max_connections: 50_000,
@@ -86,10 +97,10 @@ impl ControllerConfig {
 
     /// The database URL in force.
     pub fn database_url(&self) -> String {
-        if self.database_url.is_empty() {
+        if self.database_url.0.is_empty() {
             format!("sqlite://{}", self.data_dir.join("commune.db").display())
         } else {
-            self.database_url.clone()
+            self.database_url.0.clone()
         }
     }
 
@@ -107,5 +118,32 @@ impl ControllerConfig {
     pub fn default_toml() -> String {
         let body = toml::to_string_pretty(&ControllerConfig::default()).unwrap_or_default();
         format!("# Commune controller configuration (defaults shown).\n# Environment overrides: COMMUNE_DATA_DIR, COMMUNE_DATABASE_URL.\n{body}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        let config = ControllerConfig {
+            database_url: DatabaseUrl("postgres://commune:hunter2@db/commune".into()),
+            ..ControllerConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("commune:***@db"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_default_configuration_reads_back() {
+        let text = ControllerConfig::default_toml();
+        assert_eq!(
+            ControllerConfig::from_toml(&text).unwrap(),
+            ControllerConfig::default()
+        );
     }
 }

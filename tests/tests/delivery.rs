@@ -154,7 +154,10 @@ async fn a_command_sent_through_one_controller_reaches_an_agent_on_another() {
     let Some(url) = postgres_database().await else {
         return;
     };
-    let first = TestController::start_with(|c| c.database_url = url.clone()).await;
+    let first = TestController::start_with(|c| {
+        c.database_url = commune_controller::config::DatabaseUrl(url.clone())
+    })
+    .await;
     let second = first.sibling().await;
     let (config, _dir) = enrolled(&first).await;
     let mut agent = TestAgent::start(commune_agent::AgentConfig {

@@ -67,9 +67,11 @@ pub(crate) use with_pool;
 /// `?` placeholders become `$1, $2…` for PostgreSQL. Queries are static strings, so each
 /// rewrite is done once and kept.
 pub(crate) fn pg_sql(query: &'static str) -> &'static str {
-    static CACHE: OnceLock<Mutex<HashMap<usize, &'static str>>> = OnceLock::new();
+    // Keyed by where the static text lives and its length: two different queries never
+    // share both (an XOR of the two once did collide and swapped statements).
+    static CACHE: OnceLock<Mutex<HashMap<(usize, usize), &'static str>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = query.as_ptr() as usize ^ query.len();
+    let key = (query.as_ptr() as usize, query.len());
     let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
     map.entry(key).or_insert_with(|| {
         let mut out = String::with_capacity(query.len() + 16);
@@ -196,6 +198,28 @@ mod tests {
             pg_sql("SELECT '?' , a FROM t WHERE a = ? AND b = ?"),
             "SELECT '?' , a FROM t WHERE a = $1 AND b = $2"
         );
+    }
+
+    #[test]
+    fn many_queries_keep_their_own_rewrite() {
+        let queries: Vec<&'static str> = (0..500)
+            .map(|i| {
+                &*Box::leak(
+                    format!("SELECT {i} WHERE a = ?{}", " AND b = ?".repeat(i % 7))
+                        .into_boxed_str(),
+                )
+            })
+            .collect();
+        for _ in 0..2 {
+            for q in &queries {
+                assert_eq!(
+                    pg_sql(q).matches('$').count(),
+                    q.matches('?').count(),
+                    "{q}"
+                );
+                assert!(pg_sql(q).starts_with(&q[..q.find(" WHERE").unwrap()]));
+            }
+        }
     }
 
     #[test]
