@@ -97,7 +97,7 @@ pub(crate) struct Inner {
     metrics: metrics::Metrics,
     revoked: tls::RevokedSet,
     live: Mutex<HashMap<String, LiveAgent>>,
-    last_seen: Mutex<HashMap<String, (UtcMillis, bool)>>,
+    last_seen: Mutex<HashMap<String, store::LastSeen>>,
     next_conn_id: AtomicU64,
     pub(crate) open_connections: AtomicUsize,
     ingest: mpsc::Sender<ingest::Job>,
@@ -188,14 +188,12 @@ impl Controller {
     /// current without a write per page view.
     pub async fn fleet(&self) -> Result<Vec<AgentView>, ControllerError> {
         let live = self.connected_ids();
-        let pending: HashMap<String, UtcMillis> = {
-            let seen = self
-                .inner
-                .last_seen
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            seen.iter().map(|(id, (at, _))| (id.clone(), *at)).collect()
-        };
+        let pending: HashMap<String, store::LastSeen> = self
+            .inner
+            .last_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let at = now();
         Ok(self
             .inner
@@ -205,12 +203,16 @@ impl Controller {
             .into_iter()
             .map(|mut o| {
                 let connected = live.contains(&o.agent.id);
+                let unflushed = pending.get(&o.agent.id);
                 let fresher = if connected {
                     Some(at)
                 } else {
-                    pending.get(&o.agent.id).copied()
+                    unflushed.map(|l| l.at)
                 };
                 o.last_seen_at = o.last_seen_at.max(fresher);
+                if let Some(state) = unflushed.and_then(|l| l.seat_state.clone()) {
+                    o.seat_state = Some(state);
+                }
                 AgentView {
                     connected,
                     overview: o,
@@ -376,26 +378,55 @@ impl Controller {
             .last_seen
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        seen.insert(agent_id.to_string(), (now(), connected));
+        let entry = seen
+            .entry(agent_id.to_string())
+            .or_insert_with(|| store::LastSeen {
+                agent_id: agent_id.to_string(),
+                at: now(),
+                connected,
+                seat_state: None,
+            });
+        entry.at = now();
+        entry.connected = connected;
     }
 
-    /// Writes pending last-seen instants in one transaction.
+    /// Records the state a seat reported (written with the next last-seen flush).
+    fn set_seat_state(&self, agent_id: &str, state: commune_protocol::messages::SeatState) {
+        self.mark_seen(agent_id, true);
+        let label = match serde_json::to_value(state) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => return,
+        };
+        let mut seen = self
+            .inner
+            .last_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = seen.get_mut(agent_id) {
+            entry.seat_state = Some(label);
+        }
+    }
+
+    /// Writes pending last-seen instants and seat states in one transaction.
     pub async fn flush_last_seen(&self) {
-        let mut rows: Vec<(String, UtcMillis, bool)> = {
-            let mut seen = self
+        let mut rows: HashMap<String, store::LastSeen> = std::mem::take(
+            &mut *self
                 .inner
                 .last_seen
                 .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            seen.drain().map(|(id, (at, c))| (id, at, c)).collect()
-        };
+                .unwrap_or_else(|p| p.into_inner()),
+        );
         // Connected agents are seen now even if they sent nothing since the last flush.
         let at = now();
         for id in self.connected_ids() {
-            if !rows.iter().any(|(r, _, _)| r == &id) {
-                rows.push((id, at, true));
-            }
+            rows.entry(id.clone()).or_insert(store::LastSeen {
+                agent_id: id,
+                at,
+                connected: true,
+                seat_state: None,
+            });
         }
+        let rows: Vec<store::LastSeen> = rows.into_values().collect();
         if let Err(e) = self.inner.store.flush_last_seen(&rows).await {
             warn!(error = %e, "last-seen not written");
         }

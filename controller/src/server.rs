@@ -579,7 +579,11 @@ async fn serve_agent(
                     }
                 }
             }
-            AgentMessage::Heartbeat(_) => {}
+            AgentMessage::Heartbeat(beat) => {
+                if let Some(state) = beat.seat_state {
+                    controller.set_seat_state(&agent_id, state);
+                }
+            }
             AgentMessage::Hello(_) | AgentMessage::Enroll(_) => {
                 controller.metrics().frame_rejected("unexpected");
                 conn.close(

@@ -3,7 +3,7 @@
 //! starts one; under `CI=true` a missing server fails the suite instead of skipping it).
 
 use commune_controller::store::{
-    BackendKind, CommandStatus, IngestBatch, RetentionConfig, TokenRefusal,
+    BackendKind, CommandStatus, IngestBatch, LastSeen, RetentionConfig, TokenRefusal,
 };
 use commune_controller::Store;
 use commune_protocol::health::HealthSnapshot;
@@ -459,12 +459,18 @@ async fn retention_reduces_old_sessions_to_daily_aggregates(store: Store) {
 
 async fn last_seen_only_moves_forward_and_the_overview_shows_latest_health(store: Store) {
     with_agent(&store, "ag-1").await;
+    let seen = |at, connected, state: Option<&str>| LastSeen {
+        agent_id: "ag-1".into(),
+        at,
+        connected,
+        seat_state: state.map(String::from),
+    };
     store
-        .flush_last_seen(&[("ag-1".into(), NOW, true)])
+        .flush_last_seen(&[seen(NOW, true, Some("in_session"))])
         .await
         .unwrap();
     store
-        .flush_last_seen(&[("ag-1".into(), NOW.plus_secs(-60), false)])
+        .flush_last_seen(&[seen(NOW.plus_secs(-60), false, None)])
         .await
         .unwrap();
     store
@@ -478,6 +484,8 @@ async fn last_seen_only_moves_forward_and_the_overview_shows_latest_health(store
     let overview = store.overview().await.unwrap();
     assert_eq!(overview.len(), 1);
     assert_eq!(overview[0].last_seen_at, Some(NOW));
+    assert_eq!(overview[0].seat_state.as_deref(), Some("in_session"));
+    assert_eq!(overview[0].seat_state.as_deref(), Some("in_session"));
     assert_eq!(overview[0].health.as_ref().unwrap().at, NOW);
     assert!(store.revoke("ag-1", NOW).await.unwrap());
     assert_eq!(store.revoked_ids().await.unwrap(), vec!["ag-1".to_string()]);

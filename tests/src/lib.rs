@@ -328,25 +328,32 @@ impl TestAgent {
         self.stats.acked_seq.load(Ordering::Relaxed)
     }
 
-    /// Records `n` events (alerts numbered in their message) in the outbox; returns the
-    /// last seq.
+    /// Records `n` events in the outbox as visitor sessions (a start, then its end; an odd
+    /// `n` leaves the last session open); returns the last seq.
     pub async fn produce(&self, n: usize) -> u64 {
+        use commune_protocol::messages::{
+            AgentEvent, EndReason, SessionEnded, SessionStarted, SlotKind,
+        };
         let mut last = 0;
         for _ in 0..n {
-            last = self
-                .outbox
-                .append(
-                    now(),
-                    commune_protocol::messages::AgentEvent::Alert(
-                        commune_protocol::messages::Alert {
-                            kind: commune_protocol::messages::AlertKind::DiskFull,
-                            message: "test event".into(),
-                        },
-                    ),
-                )
-                .await
-                .expect("append")
-                .seq;
+            let next = self.outbox.last_seq().await.expect("last seq") + 1;
+            let session_id = format!("s-{}-{}", self.config.agent_id, next.div_ceil(2));
+            let event = if next % 2 == 1 {
+                AgentEvent::SessionStarted(SessionStarted {
+                    session_id,
+                    slot_kind: SlotKind::Free,
+                    permanence_id: None,
+                    with_ticket: true,
+                })
+            } else {
+                AgentEvent::SessionEnded(SessionEnded {
+                    session_id,
+                    reason: EndReason::TimeUp,
+                    duration_secs: 2700,
+                    documents_erased: 0,
+                })
+            };
+            last = self.outbox.append(now(), event).await.expect("append").seq;
         }
         last
     }

@@ -4,6 +4,7 @@
 use commune_agent::link::LinkState;
 use commune_controller::store::CommandStatus;
 use commune_protocol::messages::CommandAction;
+use commune_protocol::UtcMillis;
 use commune_tests::netcut::UdpProxy;
 use commune_tests::*;
 
@@ -70,6 +71,17 @@ async fn fifty_agents_lose_nothing_through_a_network_cut() {
     for a in &agents {
         exactly(&ctrl, a, 40).await;
     }
+    // 20 whole sessions per seat in the session log: none missing, none twice.
+    let sessions = ctrl
+        .controller
+        .store()
+        .sessions(UtcMillis(0), commune_controller::now().plus_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), N * 20);
+    assert!(sessions
+        .iter()
+        .all(|s| s.duration_secs == Some(2700) && s.slot_kind == "free"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,6 +124,15 @@ async fn a_command_for_an_offline_agent_waits_and_runs_once() {
     );
     assert!(done.delivered_at.is_some());
     assert_eq!(agent.seat.locked_message().as_deref(), Some("Maintenance"));
+    // The seat reports itself closed; the fleet view shows it.
+    eventually(10, "the seat shows as closed", || async {
+        ctrl.controller.fleet().await.unwrap()[0]
+            .overview
+            .seat_state
+            .as_deref()
+            == Some("closed")
+    })
+    .await;
 
     // Reconnecting does not run it again: the result is in, nothing is pending.
     agent.stop().await;

@@ -33,7 +33,8 @@ CREATE TABLE agents (
 CREATE TABLE agent_last_seen (
     agent_id      TEXT PRIMARY KEY REFERENCES agents(id),
     last_seen_at  BIGINT NOT NULL,
-    connected     BOOLEAN NOT NULL
+    connected     BOOLEAN NOT NULL,
+    seat_state    TEXT
 );
 
 CREATE TABLE health_snapshots (

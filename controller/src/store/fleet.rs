@@ -52,6 +52,8 @@ pub struct AgentOverview {
     pub agent: AgentRecord,
     /// Last time the controller heard from it (flushed periodically).
     pub last_seen_at: Option<UtcMillis>,
+    /// The seat's last reported state (`ready`, `in_session`, `closed`…).
+    pub seat_state: Option<String>,
     /// Latest health snapshot.
     pub health: Option<HealthSummary>,
     /// Asset tag from the latest inventory.
@@ -73,6 +75,19 @@ pub struct HealthSummary {
     pub uptime_secs: i64,
     /// OS.
     pub os: String,
+}
+
+/// One row of a last-seen flush.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastSeen {
+    /// The agent.
+    pub agent_id: String,
+    /// When it was last heard from.
+    pub at: UtcMillis,
+    /// Whether it is connected now.
+    pub connected: bool,
+    /// Its seat state, if it reported one since the last flush.
+    pub seat_state: Option<String>,
 }
 
 /// A site.
@@ -303,27 +318,27 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a batch of last-seen instants in one transaction.
-    pub async fn flush_last_seen(
-        &self,
-        rows: &[(String, UtcMillis, bool)],
-    ) -> Result<(), StoreError> {
+    /// Writes a batch of last-seen instants (and seat states, when reported) in one
+    /// transaction.
+    pub async fn flush_last_seen(&self, rows: &[LastSeen]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         with_pool!(self, |pool, sql| {
             let mut tx = pool.begin().await?;
-            for (id, at, connected) in rows {
+            for row in rows {
                 sqlx::query(sql(
-                    "INSERT INTO agent_last_seen (agent_id, last_seen_at, connected) VALUES (?, ?, ?) \
+                    "INSERT INTO agent_last_seen (agent_id, last_seen_at, connected, seat_state) VALUES (?, ?, ?, ?) \
                      ON CONFLICT (agent_id) DO UPDATE SET \
                      last_seen_at = CASE WHEN excluded.last_seen_at > agent_last_seen.last_seen_at \
                                     THEN excluded.last_seen_at ELSE agent_last_seen.last_seen_at END, \
-                     connected = excluded.connected",
+                     connected = excluded.connected, \
+                     seat_state = COALESCE(excluded.seat_state, agent_last_seen.seat_state)",
                 ))
-                .bind(id)
-                .bind(at.0)
-                .bind(*connected)
+                .bind(&row.agent_id)
+                .bind(row.at.0)
+                .bind(row.connected)
+                .bind(&row.seat_state)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -434,7 +449,8 @@ impl Store {
             let rows = sqlx::query(sql(
                 "SELECT a.id, a.site_id, a.hostname, a.cert_serial, a.cert_not_after, a.enrolled_at, a.revoked_at, \
                         a.agent_version, ls.last_seen_at, \
-                        h.at, h.cpu_percent, h.memory_used_bytes, h.memory_total_bytes, h.uptime_secs, h.os, i.asset_tag \
+                        h.at, h.cpu_percent, h.memory_used_bytes, h.memory_total_bytes, h.uptime_secs, h.os, i.asset_tag, \
+                        ls.seat_state \
                  FROM agents a \
                  LEFT JOIN agent_last_seen ls ON ls.agent_id = a.id \
                  LEFT JOIN health_snapshots h ON h.id = ( \
@@ -458,6 +474,7 @@ impl Store {
                         os: r.get(14),
                     }),
                     asset_tag: r.get(15),
+                    seat_state: r.get(16),
                 })
                 .collect())
         })

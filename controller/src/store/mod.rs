@@ -19,7 +19,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use commands::{CommandRecord, CommandStatus, COMMAND_CHANNEL};
 pub use events::{IngestBatch, SessionRecord};
 pub use fleet::{
-    AgentOverview, AgentRecord, EnrollStoreError, HealthSummary, SiteRecord, TokenRefusal,
+    AgentOverview, AgentRecord, EnrollStoreError, HealthSummary, LastSeen, SiteRecord, TokenRefusal,
 };
 pub use retention::{local_day, PurgeReport, RetentionConfig, SeatDay};
 
