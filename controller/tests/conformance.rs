@@ -491,6 +491,62 @@ async fn last_seen_only_moves_forward_and_the_overview_shows_latest_health(store
     assert_eq!(store.revoked_ids().await.unwrap(), vec!["ag-1".to_string()]);
 }
 
+async fn a_start_stored_after_its_end_completes_the_session(store: Store) {
+    with_agent(&store, "ag-1").await;
+    let ended = ev(
+        2,
+        NOW.plus_secs(600),
+        AgentEvent::SessionEnded(SessionEnded {
+            session_id: "s-9".into(),
+            reason: EndReason::Staff,
+            duration_secs: 600,
+            documents_erased: 0,
+        }),
+    );
+    let started = ev(
+        1,
+        NOW,
+        AgentEvent::SessionStarted(SessionStarted {
+            session_id: "s-9".into(),
+            slot_kind: SlotKind::Supervised,
+            permanence_id: Some("perm-x".into()),
+            with_ticket: false,
+        }),
+    );
+    // The end alone (its start was in a frame that was lost and is resent later)…
+    assert_eq!(store.ingest_events("ag-1", &[ended], NOW).await.unwrap(), 0);
+    let partial = store
+        .sessions(NOW.plus_secs(-10), NOW.plus_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(partial[0].slot_kind, "unknown");
+    // …then the start: the session is whole, and both events acknowledged.
+    assert_eq!(
+        store.ingest_events("ag-1", &[started], NOW).await.unwrap(),
+        2
+    );
+    let whole = store
+        .sessions(NOW.plus_secs(-10), NOW.plus_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(whole.len(), 1);
+    assert_eq!(
+        (
+            whole[0].slot_kind.as_str(),
+            whole[0].permanence_id.as_deref()
+        ),
+        ("supervised", Some("perm-x"))
+    );
+    assert_eq!(
+        (
+            whole[0].started_at,
+            whole[0].duration_secs,
+            whole[0].end_reason.as_deref()
+        ),
+        (NOW, Some(600), Some("staff"))
+    );
+}
+
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod sqlite {
@@ -519,6 +575,7 @@ conformance!(
     events_are_stored_once_and_acked_contiguously,
     one_transaction_serves_several_agents,
     sessions_are_derived_from_events,
+    a_start_stored_after_its_end_completes_the_session,
     commands_wait_are_delivered_and_their_result_is_stored,
     retention_reduces_old_sessions_to_daily_aggregates,
     last_seen_only_moves_forward_and_the_overview_shows_latest_health,

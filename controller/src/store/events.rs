@@ -1,7 +1,11 @@
 //! Agent events: stored once per `(agent_id, seq)`, in batches, with the session log and
 //! command results derived in the same transaction, and the contiguous ack advanced.
 
-use commune_protocol::messages::{AgentEvent, EventEnvelope};
+use std::collections::HashMap;
+
+use commune_protocol::messages::{
+    AgentEvent, CommandResult, EventEnvelope, SessionEnded, SessionStarted,
+};
 use commune_protocol::UtcMillis;
 use serde::Serialize;
 use sqlx::Row;
@@ -87,18 +91,49 @@ impl Store {
 
     /// Stores the events of several agents in one transaction and returns, for each batch in
     /// order, the agent's highest contiguous committed seq (what may be acknowledged).
-    /// Duplicates (a resend after a lost ack) change nothing.
+    /// Duplicates (a resend after a lost ack) change nothing. The statements are set-based:
+    /// their number does not grow with the number of agents or events in the batch.
     pub async fn ingest(
         &self,
         batches: &[IngestBatch],
         received_at: UtcMillis,
     ) -> Result<Vec<u64>, StoreError> {
+        if batches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(&str, &EventEnvelope)> = batches
+            .iter()
+            .flat_map(|b| b.events.iter().map(move |e| (b.agent_id.as_str(), e)))
+            .collect();
+        let mut agents: Vec<&str> = batches.iter().map(|b| b.agent_id.as_str()).collect();
+        agents.sort_unstable();
+        agents.dedup();
+        // One row per session and kind in a statement: PostgreSQL refuses to upsert a row
+        // twice in one command. Seq order decides which copy wins.
+        let mut ordered = rows.clone();
+        ordered.sort_by_key(|(agent, e)| (*agent, e.seq));
+        let mut starts: HashMap<(&str, &str), (&SessionStarted, UtcMillis)> = HashMap::new();
+        let mut ends: HashMap<(&str, &str), (&SessionEnded, UtcMillis)> = HashMap::new();
+        let mut results: Vec<(&str, &CommandResult, UtcMillis)> = Vec::new();
+        for (agent, e) in &ordered {
+            match &e.event {
+                AgentEvent::SessionStarted(s) => {
+                    starts
+                        .entry((*agent, s.session_id.as_str()))
+                        .or_insert((s, e.at));
+                }
+                AgentEvent::SessionEnded(s) => {
+                    ends.insert((*agent, s.session_id.as_str()), (s, e.at));
+                }
+                AgentEvent::CommandResult(r) => results.push((*agent, r, e.at)),
+                _ => {}
+            }
+        }
+        let starts: Vec<_> = starts.into_iter().collect();
+        let ends: Vec<_> = ends.into_iter().collect();
+
         with_pool!(self, |pool, sql| {
             let mut tx = pool.begin().await?;
-            let rows: Vec<(&str, &EventEnvelope)> = batches
-                .iter()
-                .flat_map(|b| b.events.iter().map(move |e| (b.agent_id.as_str(), e)))
-                .collect();
             for chunk in rows.chunks(INSERT_CHUNK) {
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO events (agent_id, seq, at, received_at, kind, body_json) ",
@@ -115,103 +150,127 @@ impl Store {
                 qb.build().execute(&mut *tx).await?;
             }
 
-            let mut acked = Vec::with_capacity(batches.len());
-            for batch in batches {
-                let site_id: Option<String> =
-                    sqlx::query_scalar(sql("SELECT site_id FROM agents WHERE id = ?"))
-                        .bind(&batch.agent_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let site_id = site_id.unwrap_or_default();
-                let mut ordered: Vec<&EventEnvelope> = batch.events.iter().collect();
-                ordered.sort_by_key(|e| e.seq);
-                for e in ordered {
-                    match &e.event {
-                        AgentEvent::SessionStarted(s) => {
-                            sqlx::query(sql(
-                                "INSERT INTO sessions (agent_id, session_id, site_id, slot_kind, permanence_id, \
-                                 with_ticket, started_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
-                                 ON CONFLICT (agent_id, session_id) DO NOTHING",
-                            ))
-                            .bind(&batch.agent_id)
-                            .bind(&s.session_id)
-                            .bind(&site_id)
-                            .bind(label(&s.slot_kind))
-                            .bind(&s.permanence_id)
-                            .bind(s.with_ticket)
-                            .bind(e.at.0)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        AgentEvent::SessionEnded(s) => {
-                            let duration = i64_of(s.duration_secs);
-                            sqlx::query(sql(
-                                "INSERT INTO sessions (agent_id, session_id, site_id, slot_kind, with_ticket, \
-                                 started_at, ended_at, end_reason, duration_secs) \
-                                 VALUES (?, ?, ?, 'unknown', ?, ?, ?, ?, ?) \
-                                 ON CONFLICT (agent_id, session_id) DO UPDATE SET ended_at = excluded.ended_at, \
-                                 end_reason = excluded.end_reason, duration_secs = excluded.duration_secs",
-                            ))
-                            .bind(&batch.agent_id)
-                            .bind(&s.session_id)
-                            .bind(&site_id)
-                            .bind(false)
-                            .bind(e.at.0.saturating_sub(duration.saturating_mul(1000)))
-                            .bind(e.at.0)
-                            .bind(label(&s.reason))
-                            .bind(duration)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        AgentEvent::CommandResult(r) => {
-                            sqlx::query(sql(
-                                "UPDATE commands SET outcome = ?, detail = ?, result_at = ? \
-                                 WHERE id = ? AND agent_id = ? AND outcome IS NULL",
-                            ))
-                            .bind(label(&r.outcome))
-                            .bind(&r.detail)
-                            .bind(e.at.0)
-                            .bind(&r.command_id)
-                            .bind(&batch.agent_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        _ => {}
-                    }
+            let mut sites: HashMap<String, String> = HashMap::new();
+            if !starts.is_empty() || !ends.is_empty() {
+                let mut qb =
+                    sqlx::QueryBuilder::new("SELECT id, site_id FROM agents WHERE id IN (");
+                let mut list = qb.separated(", ");
+                for a in &agents {
+                    list.push_bind(*a);
                 }
-
-                let mut up_to: i64 =
-                    sqlx::query_scalar(sql("SELECT acked_seq FROM agent_acks WHERE agent_id = ?"))
-                        .bind(&batch.agent_id)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .unwrap_or(0);
-                // Advance over the contiguous run now present.
-                let next: Vec<i64> = sqlx::query_scalar(sql(
-                    "SELECT seq FROM events WHERE agent_id = ? AND seq > ? ORDER BY seq",
-                ))
-                .bind(&batch.agent_id)
-                .bind(up_to)
-                .fetch_all(&mut *tx)
-                .await?;
-                for seq in next {
-                    if seq != up_to + 1 {
-                        break;
-                    }
-                    up_to = seq;
+                qb.push(")");
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    sites.insert(r.get(0), r.get(1));
                 }
+            }
+            let site = |agent: &str| sites.get(agent).cloned().unwrap_or_default();
+            for chunk in starts.chunks(INSERT_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO sessions (agent_id, session_id, site_id, slot_kind, permanence_id, with_ticket, started_at) ",
+                );
+                qb.push_values(chunk, |mut b, ((agent, id), (s, at))| {
+                    b.push_bind(*agent)
+                        .push_bind(*id)
+                        .push_bind(site(agent))
+                        .push_bind(label(&s.slot_kind))
+                        .push_bind(s.permanence_id.clone())
+                        .push_bind(s.with_ticket)
+                        .push_bind(at.0);
+                });
+                // A start that arrives after its end (resent out of order) completes the row.
+                qb.push(
+                    " ON CONFLICT (agent_id, session_id) DO UPDATE SET slot_kind = excluded.slot_kind, \
+                     permanence_id = excluded.permanence_id, with_ticket = excluded.with_ticket, \
+                     started_at = excluded.started_at WHERE sessions.slot_kind = 'unknown'",
+                );
+                qb.build().execute(&mut *tx).await?;
+            }
+            for chunk in ends.chunks(INSERT_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO sessions (agent_id, session_id, site_id, slot_kind, with_ticket, started_at, \
+                     ended_at, end_reason, duration_secs) ",
+                );
+                qb.push_values(chunk, |mut b, ((agent, id), (s, at))| {
+                    let duration = i64_of(s.duration_secs);
+                    b.push_bind(*agent)
+                        .push_bind(*id)
+                        .push_bind(site(agent))
+                        .push_bind("unknown")
+                        .push_bind(false)
+                        .push_bind(at.0.saturating_sub(duration.saturating_mul(1000)))
+                        .push_bind(at.0)
+                        .push_bind(label(&s.reason))
+                        .push_bind(duration);
+                });
+                qb.push(
+                    " ON CONFLICT (agent_id, session_id) DO UPDATE SET ended_at = excluded.ended_at, \
+                     end_reason = excluded.end_reason, duration_secs = excluded.duration_secs",
+                );
+                qb.build().execute(&mut *tx).await?;
+            }
+            for (agent, r, at) in &results {
                 sqlx::query(sql(
-                    "INSERT INTO agent_acks (agent_id, acked_seq) VALUES (?, ?) \
-                     ON CONFLICT (agent_id) DO UPDATE SET acked_seq = excluded.acked_seq",
+                    "UPDATE commands SET outcome = ?, detail = ?, result_at = ? \
+                     WHERE id = ? AND agent_id = ? AND outcome IS NULL",
                 ))
-                .bind(&batch.agent_id)
-                .bind(up_to)
+                .bind(label(&r.outcome))
+                .bind(&r.detail)
+                .bind(at.0)
+                .bind(&r.command_id)
+                .bind(*agent)
                 .execute(&mut *tx)
                 .await?;
-                acked.push(u64::try_from(up_to).unwrap_or(0));
+            }
+
+            // Every stored seq above each agent's ack, in one query; the contiguous run
+            // from the ack is what may now be acknowledged.
+            let mut acked: HashMap<String, i64> = HashMap::new();
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT e.agent_id, e.seq, COALESCE(a.acked_seq, 0) FROM events e \
+                 LEFT JOIN agent_acks a ON a.agent_id = e.agent_id \
+                 WHERE e.seq > COALESCE(a.acked_seq, 0) AND e.agent_id IN (",
+            );
+            let mut list = qb.separated(", ");
+            for a in &agents {
+                list.push_bind(*a);
+            }
+            qb.push(") ORDER BY e.agent_id, e.seq");
+            for r in qb.build().fetch_all(&mut *tx).await? {
+                let agent: String = r.get(0);
+                let seq: i64 = r.get(1);
+                let up_to = acked.entry(agent).or_insert(r.get::<i64, _>(2));
+                if seq == *up_to + 1 {
+                    *up_to = seq;
+                }
+            }
+            if !acked.is_empty() {
+                let acks: Vec<(&String, &i64)> = acked.iter().collect();
+                for chunk in acks.chunks(INSERT_CHUNK) {
+                    let mut qb =
+                        sqlx::QueryBuilder::new("INSERT INTO agent_acks (agent_id, acked_seq) ");
+                    qb.push_values(chunk, |mut b, (agent, seq)| {
+                        b.push_bind(agent.as_str()).push_bind(**seq);
+                    });
+                    qb.push(" ON CONFLICT (agent_id) DO UPDATE SET acked_seq = excluded.acked_seq");
+                    qb.build().execute(&mut *tx).await?;
+                }
+            }
+            let mut answer = Vec::with_capacity(batches.len());
+            for batch in batches {
+                let up_to = match acked.get(&batch.agent_id) {
+                    Some(seq) => *seq,
+                    None => sqlx::query_scalar(sql(
+                        "SELECT acked_seq FROM agent_acks WHERE agent_id = ?",
+                    ))
+                    .bind(&batch.agent_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .unwrap_or(0),
+                };
+                answer.push(u64::try_from(up_to).unwrap_or(0));
             }
             tx.commit().await?;
-            Ok(acked)
+            Ok(answer)
         })
     }
 
