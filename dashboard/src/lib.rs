@@ -73,6 +73,19 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6
 .online{color:#18753c;font-weight:700}.offline{color:#b34000;font-weight:700}.revoked{color:#6a6a6a}
 ";
 
+/// The seat state an agent reported, in French.
+fn seat_label(state: Option<&str>) -> &'static str {
+    match state {
+        Some("ready") => "libre",
+        Some("in_session") => "en session",
+        Some("ending") => "fin de session",
+        Some("wiping") => "effacement",
+        Some("closed") => "fermé",
+        Some("blocked") => "bloqué",
+        _ => "état inconnu",
+    }
+}
+
 /// A number with a French decimal comma.
 fn fr_decimal(value: f64, decimals: usize) -> String {
     format!("{value:.decimals$}").replace('.', ",")
@@ -92,7 +105,7 @@ fn state_cell(a: &AgentView) -> Markup {
     if a.overview.agent.revoked_at.is_some() {
         html! { span.revoked { "Révoqué" } }
     } else if a.connected {
-        html! { span.online { "En ligne" } }
+        html! { span.online { "En ligne" } " — " (seat_label(a.overview.seat_state.as_deref())) }
     } else {
         html! { span.offline { "Hors ligne" } }
     }
@@ -152,6 +165,8 @@ mod tests {
     #[test]
     fn french_numbers_and_durations() {
         assert_eq!(fr_decimal(23.45, 1), "23,4");
+        assert_eq!(seat_label(Some("closed")), "fermé");
+        assert_eq!(seat_label(None), "état inconnu");
         assert_eq!(ago(UtcMillis(10_000), UtcMillis(9_000)), "à l'instant");
         assert_eq!(ago(UtcMillis(200_000), UtcMillis(0)), "il y a 3 min");
     }
