@@ -16,31 +16,7 @@ const SITE: &str = "mdh-test";
 /// Keeps a test database alive for the test's duration.
 enum Guard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin: String, name: String },
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Guard::Postgres { admin, name } = self {
-            let (admin, name) = (admin.clone(), name.clone());
-            // Best effort, on a thread of its own: the test's runtime is going away.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&pool)
-                                .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+    Postgres(#[allow(dead_code)] commune_tests::PgDatabase),
 }
 
 async fn sqlite_store() -> (Store, Guard) {
@@ -54,40 +30,10 @@ async fn sqlite_store() -> (Store, Guard) {
 
 /// A fresh database on the test PostgreSQL server.
 async fn pg_store() -> Option<(Store, Guard)> {
-    let Ok(admin) = std::env::var("COMMUNE_TEST_POSTGRES_URL") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("COMMUNE_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL suite (scripts/setup-postgres)");
-        }
-        eprintln!(
-            "PostgreSQL suite not run: set COMMUNE_TEST_POSTGRES_URL (see scripts/setup-postgres)"
-        );
-        return None;
-    };
-    let name = format!("commune_test_{}", rand_suffix());
-    let pool = sqlx::PgPool::connect(&admin)
-        .await
-        .expect("connect to the test PostgreSQL server");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    let url = match admin.rfind('/') {
-        Some(i) => format!("{}/{name}", &admin[..i]),
-        None => panic!("COMMUNE_TEST_POSTGRES_URL must name a database"),
-    };
-    let store = Store::open(&url).await.unwrap();
+    let db = commune_tests::postgres_database().await?;
+    let store = Store::open(&db.url).await.unwrap();
     assert_eq!(store.kind(), BackendKind::Postgres);
-    Some((store, Guard::Postgres { admin, name }))
-}
-
-fn rand_suffix() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{}_{nanos}", std::process::id())
+    Some((store, Guard::Postgres(db)))
 }
 
 async fn with_agent(store: &Store, agent_id: &str) {

@@ -181,10 +181,40 @@ impl Drop for TestController {
     }
 }
 
-/// A fresh database on the test PostgreSQL server named by `COMMUNE_TEST_POSTGRES_URL`, as
-/// a URL. `None` (with a note) when the variable is unset outside CI; under `CI=true` a
-/// missing server is a failure, not a skip.
-pub async fn postgres_database() -> Option<String> {
+/// A fresh database on the test PostgreSQL server, dropped when this value is.
+pub struct PgDatabase {
+    /// Its URL.
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // On a thread of its own: the test's runtime may be going away.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(&drop).execute(&pool).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A fresh database on the test PostgreSQL server named by `COMMUNE_TEST_POSTGRES_URL`.
+/// `None` (with a note) when the variable is unset outside CI; under `CI=true` a missing
+/// server is a failure, not a skip.
+pub async fn postgres_database() -> Option<PgDatabase> {
     let Ok(admin) = std::env::var("COMMUNE_TEST_POSTGRES_URL") else {
         if std::env::var_os("CI").is_some() {
             panic!("COMMUNE_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL suites (scripts/setup-postgres)");
@@ -194,11 +224,16 @@ pub async fn postgres_database() -> Option<String> {
         );
         return None;
     };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .subsec_nanos();
-    let name = format!("commune_e2e_{}_{nanos}", std::process::id());
+    let name = format!(
+        "commune_test_{}_{nanos}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
     let pool = sqlx::PgPool::connect(&admin)
         .await
         .expect("connect to the test PostgreSQL server");
@@ -206,8 +241,13 @@ pub async fn postgres_database() -> Option<String> {
         .execute(&pool)
         .await
         .expect("create database");
+    pool.close().await;
     let base = admin.rsplit_once('/').expect("URL with a database").0;
-    Some(format!("{base}/{name}"))
+    Some(PgDatabase {
+        url: format!("{base}/{name}"),
+        admin,
+        name,
+    })
 }
 
 /// Agent settings tuned for tests: quick backoff, quick detection.

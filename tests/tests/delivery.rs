@@ -172,11 +172,11 @@ async fn a_command_for_an_offline_agent_waits_and_runs_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_sent_through_one_controller_reaches_an_agent_on_another() {
-    let Some(url) = postgres_database().await else {
+    let Some(db) = postgres_database().await else {
         return;
     };
     let first = TestController::start_with(|c| {
-        c.database_url = commune_controller::config::DatabaseUrl(url.clone())
+        c.database_url = commune_controller::config::DatabaseUrl(db.url.clone())
     })
     .await;
     let second = first.sibling().await;

@@ -335,8 +335,14 @@ async fn closed_with(conn: &quinn::Connection) -> (RefusalCode, String) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_frame_over_the_size_limit_closes_only_that_connection() {
+/// After a welcome, `bytes` close that one connection with `code` and a reason saying
+/// `says`, are counted under `reason`, and the healthy agent is still served.
+async fn bad_frame_closes_only_that_connection(
+    bytes: &[u8],
+    code: RefusalCode,
+    says: &str,
+    reason: &str,
+) {
     let ctrl = TestController::start().await;
     let healthy = healthy_agent(&ctrl).await;
     let (_ep, conn, mut send, mut reader, _config, _dir) =
@@ -345,41 +351,39 @@ async fn a_frame_over_the_size_limit_closes_only_that_connection() {
         reader.next::<ControllerMessage>().await.unwrap(),
         Some(ControllerMessage::Welcome(_))
     ));
-    // Announce 2 MiB: refused from the four prefix bytes, before any body is buffered.
-    let _ = send.write_all(&(2u32 * 1024 * 1024).to_be_bytes()).await;
-    let (code, reason) = closed_with(&conn).await;
-    assert_eq!(code, RefusalCode::FrameTooLarge);
-    assert!(reason.contains("over the limit"), "{reason}");
-    assert_eq!(
-        ctrl.metric("commune_frames_rejected_total{reason=\"too_large\"}")
-            .await,
-        1.0
-    );
+    let _ = send.write_all(bytes).await;
+    let (closed_code, closed_reason) = closed_with(&conn).await;
+    assert_eq!(closed_code, code);
+    assert!(closed_reason.contains(says), "{closed_reason}");
+    let series = format!("commune_frames_rejected_total{{reason=\"{reason}\"}}");
+    assert_eq!(ctrl.metric(&series).await, 1.0);
     still_served(&ctrl, &healthy).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_over_the_size_limit_closes_only_that_connection() {
+    // Announce 2 MiB: refused from the four prefix bytes, before any body is buffered.
+    let prefix = (2u32 * 1024 * 1024).to_be_bytes();
+    bad_frame_closes_only_that_connection(
+        &prefix,
+        RefusalCode::FrameTooLarge,
+        "over the limit",
+        "too_large",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_frame_closes_only_that_connection() {
-    let ctrl = TestController::start().await;
-    let healthy = healthy_agent(&ctrl).await;
-    let (_ep, conn, mut send, mut reader, _config, _dir) =
-        raw_session(&ctrl, VersionRange::CURRENT).await;
-    assert!(matches!(
-        reader.next::<ControllerMessage>().await.unwrap(),
-        Some(ControllerMessage::Welcome(_))
-    ));
     let mut garbage = 4u32.to_be_bytes().to_vec();
     garbage.extend_from_slice(&[0xc1, 0xc1, 0xc1, 0xc1]);
-    let _ = send.write_all(&garbage).await;
-    let (code, reason) = closed_with(&conn).await;
-    assert_eq!(code, RefusalCode::MalformedFrame);
-    assert!(reason.contains("malformed frame"), "{reason}");
-    assert_eq!(
-        ctrl.metric("commune_frames_rejected_total{reason=\"malformed\"}")
-            .await,
-        1.0
-    );
-    still_served(&ctrl, &healthy).await;
+    bad_frame_closes_only_that_connection(
+        &garbage,
+        RefusalCode::MalformedFrame,
+        "malformed frame",
+        "malformed",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
