@@ -1,16 +1,16 @@
 //! The real `commune-agent` program killed with SIGKILL while it has events the controller
 //! never received: after a restart they all arrive, once.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use commune_agent::config::files;
 use commune_agent::outbox::Outbox;
 use commune_tests::netcut::UdpProxy;
-use commune_tests::{enroll_agent, eventually, TestController};
+use commune_tests::{enroll_agent, eventually, ChildGuard, TestController};
 
 const BIN: &str = env!("CARGO_BIN_EXE_commune-agent");
 
-fn run_agent(config: &std::path::Path, extra: &[&str], log: &std::path::Path) -> Child {
+fn run_agent(config: &std::path::Path, extra: &[&str], log: &std::path::Path) -> ChildGuard {
     let log = std::fs::File::create(log).expect("log");
     Command::new(BIN)
         .arg("--config")
@@ -21,6 +21,7 @@ fn run_agent(config: &std::path::Path, extra: &[&str], log: &std::path::Path) ->
         .stdout(log.try_clone().expect("log"))
         .stderr(log)
         .spawn()
+        .map(ChildGuard)
         .expect("start commune-agent")
 }
 
@@ -68,8 +69,7 @@ async fn an_agent_killed_with_sigkill_delivers_its_unsent_events_after_restart()
     })
     .await;
     peek.close().await;
-    agent.kill().expect("SIGKILL");
-    agent.wait().expect("reap");
+    agent.kill();
 
     let outbox = Outbox::open(&outbox_path, config.outbox_capacity)
         .await
@@ -104,6 +104,5 @@ async fn an_agent_killed_with_sigkill_delivers_its_unsent_events_after_restart()
         !sessions.is_empty(),
         "the simulated sessions are in the session log"
     );
-    agent.kill().ok();
-    agent.wait().ok();
+    agent.kill();
 }

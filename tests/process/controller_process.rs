@@ -5,11 +5,11 @@
 
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use commune_protocol::messages::{AgentEvent, Alert, AlertKind};
-use commune_tests::{enroll_agent, eventually, TestAgent};
+use commune_tests::{enroll_agent, eventually, ChildGuard, TestAgent};
 
 const BIN: &str = env!("CARGO_BIN_EXE_commune");
 
@@ -36,7 +36,7 @@ fn free_port() -> u16 {
     port
 }
 
-fn serve(config: &Path, log: &Path) -> Child {
+fn serve(config: &Path, log: &Path) -> ChildGuard {
     let log = std::fs::File::create(log).expect("log");
     Command::new(BIN)
         .arg("--config")
@@ -46,6 +46,7 @@ fn serve(config: &Path, log: &Path) -> Child {
         .stderr(log)
         .stdin(Stdio::null())
         .spawn()
+        .map(ChildGuard)
         .expect("start commune serve")
 }
 
@@ -100,7 +101,7 @@ impl Setup {
         }
     }
 
-    async fn serve(&self, n: u32) -> Child {
+    async fn serve(&self, n: u32) -> ChildGuard {
         let child = serve(
             &self.config,
             &self.dir.path().join(format!("serve-{n}.log")),
@@ -162,8 +163,7 @@ async fn the_controller_killed_during_heavy_ingest_loses_and_doubles_nothing() {
         total >= 1000
     })
     .await;
-    controller.kill().expect("SIGKILL");
-    controller.wait().expect("reap");
+    controller.kill();
     let mut controller = setup.serve(2).await;
     for p in producers {
         p.await.unwrap();
@@ -180,8 +180,7 @@ async fn the_controller_killed_during_heavy_ingest_loses_and_doubles_nothing() {
             "events missing or doubled"
         );
     }
-    controller.kill().ok();
-    controller.wait().ok();
+    controller.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,8 +203,7 @@ async fn agents_come_back_after_the_controller_is_killed() {
         dirs.push(state);
     }
 
-    controller.kill().expect("SIGKILL");
-    controller.wait().expect("reap");
+    controller.kill();
     let mut controller = setup.serve(2).await;
 
     // Keep-alives every 15 s reach the new process, which resets the stale connections.
@@ -222,6 +220,5 @@ async fn agents_come_back_after_the_controller_is_killed() {
     for a in &agents {
         assert!(listed.contains(&a.config.agent_id), "{listed}");
     }
-    controller.kill().ok();
-    controller.wait().ok();
+    controller.kill();
 }

@@ -417,6 +417,24 @@ impl Drop for TestAgent {
     }
 }
 
+/// A child process killed (SIGKILL) and reaped when dropped, so that a failing test leaves
+/// no program running behind it.
+pub struct ChildGuard(pub std::process::Child);
+
+impl ChildGuard {
+    /// SIGKILL now and reap.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// Polls `check` every 50 ms until it returns true, or panics after `secs` seconds.
 pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
 where
