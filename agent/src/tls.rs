@@ -199,10 +199,6 @@ pub fn enrollment_config(
     Ok((finish(tls, config)?, report))
 }
 
-fn tls_alert(code: quinn::TransportErrorCode) -> Option<u64> {
-    u64::from(code).checked_sub(0x100).filter(|a| *a < 0x100)
-}
-
 /// A sentence for a failed connection, naming what IT can do about it.
 pub fn explain(err: &quinn::ConnectionError) -> String {
     use quinn::ConnectionError as E;
@@ -215,7 +211,7 @@ pub fn explain(err: &quinn::ConnectionError) -> String {
             }
         }
         // The controller refused our certificate during the handshake.
-        E::ConnectionClosed(close) => match tls_alert(close.error_code) {
+        E::ConnectionClosed(close) => match commune_protocol::tls_alert(close.error_code.into()) {
             Some(48) => "the controller does not recognise this computer's certificate authority (unknown CA): this computer was enrolled with another controller".into(),
             Some(44) => "this computer's certificate was revoked by IT: enroll it again with a new token".into(),
             Some(45) => "this computer's certificate expired: enroll it again".into(),
@@ -227,7 +223,7 @@ pub fn explain(err: &quinn::ConnectionError) -> String {
             None => format!("the controller closed the connection: {close}"),
         },
         // This agent refused the controller.
-        E::TransportError(te) => match tls_alert(te.code) {
+        E::TransportError(te) => match commune_protocol::tls_alert(te.code.into()) {
             Some(_) => format!("this agent refused the controller's certificate: {}", te.reason),
             None => format!("transport error: {te}"),
         },

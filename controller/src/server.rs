@@ -87,16 +87,11 @@ impl Drop for OpenGuard {
     }
 }
 
-/// TLS alerts travel as QUIC CRYPTO_ERROR 0x100 + alert.
-fn tls_alert(code: quinn::TransportErrorCode) -> Option<u64> {
-    u64::from(code).checked_sub(0x100).filter(|a| *a < 0x100)
-}
-
 fn reject_reason(err: &quinn::ConnectionError) -> &'static str {
     use quinn::ConnectionError as E;
     match err {
         // We refused the peer: our verifier's reasons.
-        E::TransportError(te) => match tls_alert(te.code) {
+        E::TransportError(te) => match commune_protocol::tls_alert(te.code.into()) {
             Some(48) => "unknown_ca",
             Some(44) => "revoked",
             Some(45) => "expired_certificate",
@@ -106,7 +101,9 @@ fn reject_reason(err: &quinn::ConnectionError) -> &'static str {
             None => "transport",
         },
         // The peer refused us, typically an agent whose token names another CA.
-        E::ConnectionClosed(c) if tls_alert(c.error_code).is_some() => "agent_refused_controller",
+        E::ConnectionClosed(c) if commune_protocol::tls_alert(c.error_code.into()).is_some() => {
+            "agent_refused_controller"
+        }
         E::TimedOut => "timeout",
         _ => "handshake_failed",
     }

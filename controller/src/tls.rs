@@ -184,25 +184,8 @@ fn persistent_secret(path: &Path, len: usize) -> Result<Vec<u8>, ControllerError
     }
     let mut bytes = vec![0u8; len];
     rand::Rng::fill(&mut rand::rng(), &mut bytes[..]);
-    write_private_bytes(path, &bytes)?;
+    commune_provisioning::write_file(path, &bytes, true)?;
     Ok(bytes)
-}
-
-fn write_private_bytes(path: &Path, bytes: &[u8]) -> Result<(), ControllerError> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options
-        .open(path)
-        .map_err(|e| ControllerError::Pki(format!("{}: {e}", path.display())))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| ControllerError::Pki(format!("{}: {e}", path.display())))
 }
 
 /// Binds the UDP socket with large buffers and builds the endpoint.

@@ -23,10 +23,26 @@ pub use time::UtcMillis;
 /// ALPN identifier negotiated by TLS; a peer that does not offer it is refused.
 pub const ALPN: &[u8] = b"commune/1";
 
+/// The TLS alert carried by a QUIC transport error code, if it is one: QUIC reports a TLS
+/// alert as CRYPTO_ERROR `0x100 + alert` (RFC 9001 §4.8).
+pub fn tls_alert(quic_error_code: u64) -> Option<u64> {
+    quic_error_code.checked_sub(0x100).filter(|a| *a < 0x100)
+}
+
 /// The logical DNS name the fleet CA puts in the controller's certificate and that agents
 /// verify. Agents reach the controller by whatever address their configuration says; the
 /// name checked is always this one, because the CA is private to the fleet.
 pub const CONTROLLER_SERVER_NAME: &str = "controller.commune.internal";
+
+#[cfg(test)]
+mod alerts {
+    #[test]
+    fn crypto_errors_carry_tls_alerts() {
+        assert_eq!(super::tls_alert(0x100 + 48), Some(48));
+        assert_eq!(super::tls_alert(0x0a), None);
+        assert_eq!(super::tls_alert(0x200), None);
+    }
+}
 
 #[cfg(test)]
 mod round_trip {

@@ -207,7 +207,7 @@ impl FleetCa {
         let ca = Self::generate(organisation, now)?;
         let controller = ca.issue_controller(controller_names, now)?;
         write_file(&dir.join(files::CA_CERT), &ca.cert_pem, false)?;
-        write_file(&dir.join(files::CA_KEY), &ca.key.serialize_pem(), true)?;
+        write_file(&dir.join(files::CA_KEY), ca.key.serialize_pem(), true)?;
         write_file(
             &dir.join(files::CONTROLLER_CERT),
             &controller.chain_pem,
@@ -353,7 +353,11 @@ pub fn pem_to_der(pem: &str) -> Result<Vec<u8>, ProvisioningError> {
 
 /// Writes a file, private ones with mode 0600 from the start (never readable by others,
 /// not even briefly).
-pub fn write_file(path: &Path, contents: &str, private: bool) -> Result<(), ProvisioningError> {
+pub fn write_file(
+    path: &Path,
+    contents: impl AsRef<[u8]>,
+    private: bool,
+) -> Result<(), ProvisioningError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -365,7 +369,7 @@ pub fn write_file(path: &Path, contents: &str, private: bool) -> Result<(), Prov
     #[cfg(not(unix))]
     let _ = private;
     let mut file = options.open(path).map_err(io_err(path))?;
-    file.write_all(contents.as_bytes()).map_err(io_err(path))?;
+    file.write_all(contents.as_ref()).map_err(io_err(path))?;
     file.sync_all().map_err(io_err(path))
 }
 

@@ -14,6 +14,11 @@ async fn enrolled(ctrl: &TestController) -> (commune_agent::AgentConfig, tempfil
         .expect("enroll")
 }
 
+/// The outcome a command's agent reported, if any.
+async fn outcome(store: &commune_controller::Store, id: &str) -> Option<String> {
+    store.command(id).await.unwrap().unwrap().outcome
+}
+
 async fn exactly(ctrl: &TestController, agent: &TestAgent, last: u64) {
     let store = ctrl.controller.store();
     let id = agent.config.agent_id.clone();
@@ -108,13 +113,7 @@ async fn a_command_for_an_offline_agent_waits_and_runs_once() {
     agent.wait_connected(10).await;
     let store = ctrl.controller.store();
     eventually(10, "the command's result stored", || async {
-        store
-            .command(&command.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .outcome
-            .is_some()
+        outcome(store, &command.id).await.is_some()
     })
     .await;
     let done = store.command(&command.id).await.unwrap().unwrap();
@@ -158,14 +157,7 @@ async fn a_command_for_an_offline_agent_waits_and_runs_once() {
         .await
         .unwrap();
     eventually(10, "unlock executed", || async {
-        store
-            .command(&unlock.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .outcome
-            .as_deref()
-            == Some("done")
+        outcome(store, &unlock.id).await.as_deref() == Some("done")
     })
     .await;
 }
@@ -206,14 +198,7 @@ async fn a_command_sent_through_one_controller_reaches_an_agent_on_another() {
         .unwrap();
     let store = first.controller.store();
     eventually(10, "executed through the other controller", || async {
-        store
-            .command(&command.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .outcome
-            .as_deref()
-            == Some("done")
+        outcome(store, &command.id).await.as_deref() == Some("done")
     })
     .await;
     assert_eq!(agent.seat.last_message().as_deref(), Some("Bonjour"));
