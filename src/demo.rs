@@ -169,6 +169,8 @@ async fn enroll(
         .arg("--config")
         .arg(config_path)
         .arg("enroll")
+        .arg("--platform")
+        .arg("sandbox")
         .arg("--controller")
         .arg(args.quic.to_string())
         .arg("--state-dir")

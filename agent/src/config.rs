@@ -36,6 +36,52 @@ pub struct AgentConfig {
     pub health_interval_secs: u32,
     /// Events the local outbox holds at most while the controller is unreachable.
     pub outbox_capacity: u64,
+    /// Visitors' sessions on this computer.
+    pub sessions: SessionsConfig,
+}
+
+/// Which platform gives sessions to visitors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlatformKind {
+    /// Real ephemeral accounts with tmpfs homes (a public computer; needs root).
+    LinuxDirect,
+    /// Real files and processes under a directory, no accounts (the demo).
+    Sandbox,
+    /// No sessions: health and inventory only.
+    None,
+}
+
+/// The `[sessions]` section.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// The platform.
+    pub platform: PlatformKind,
+    /// The root-only control socket (`commune-agent ctl`). With the sandbox platform and
+    /// this default, the socket goes to `<state_dir>/ctl.sock` instead, so that the demo's
+    /// many agents on one machine each have their own.
+    pub ctl_socket: PathBuf,
+    /// Where the sandbox platform keeps its homes (empty: `<state_dir>/sandbox`).
+    pub sandbox_root: PathBuf,
+    /// Session lengths until schedules say otherwise.
+    pub rules: crate::manager::SessionRules,
+    /// Settings of the `linux-direct` platform.
+    #[cfg(target_os = "linux")]
+    pub linux: crate::platform::linux::LinuxConfig,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            platform: PlatformKind::LinuxDirect,
+            ctl_socket: PathBuf::from("/run/commune-agent/ctl.sock"),
+            sandbox_root: PathBuf::new(),
+            rules: crate::manager::SessionRules::default(),
+            #[cfg(target_os = "linux")]
+            linux: crate::platform::linux::LinuxConfig::default(),
+        }
+    }
 }
 
 impl Default for AgentConfig {
@@ -54,6 +100,7 @@ impl Default for AgentConfig {
             backoff_max_ms: 30_000,
             health_interval_secs: 60,
             outbox_capacity: 200_000,
+            sessions: SessionsConfig::default(),
         }
     }
 }
@@ -68,6 +115,18 @@ pub mod files {
     pub const CA: &str = "ca.pem";
     /// The event outbox (SQLite).
     pub const OUTBOX: &str = "outbox.db";
+}
+
+impl SessionsConfig {
+    /// The control socket actually used (see [`SessionsConfig::ctl_socket`]).
+    pub fn ctl_socket_in(&self, state_dir: &Path) -> PathBuf {
+        if self.platform == PlatformKind::Sandbox && self.ctl_socket == Self::default().ctl_socket
+        {
+            state_dir.join("ctl.sock")
+        } else {
+            self.ctl_socket.clone()
+        }
+    }
 }
 
 impl AgentConfig {

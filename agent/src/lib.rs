@@ -6,13 +6,22 @@
 #![deny(unreachable_pub)]
 
 pub mod config;
+pub mod documents;
+#[cfg(unix)]
+pub mod ctl;
 pub mod enroll;
 pub mod health;
 pub mod link;
+pub mod manager;
 pub mod outbox;
+pub mod platform;
 pub mod seat;
+#[cfg(target_os = "linux")]
+pub mod selftest;
+pub mod session;
 pub mod simulate;
 pub mod tls;
+pub mod wipe;
 
 use commune_protocol::UtcMillis;
 
@@ -78,4 +87,49 @@ pub fn now() -> UtcMillis {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     UtcMillis(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Starts the session manager for the configured platform (`None` when the computer runs
+/// no sessions). It first finishes any wipe a crash left.
+pub fn start_sessions(
+    config: &AgentConfig,
+    outbox: &outbox::Outbox,
+) -> Result<Option<manager::ManagerHandle>, AgentError> {
+    use config::PlatformKind;
+    let platform: std::sync::Arc<dyn platform::SessionPlatform> = match config.sessions.platform {
+        PlatformKind::None => return Ok(None),
+        PlatformKind::Sandbox => {
+            let root = if config.sessions.sandbox_root.as_os_str().is_empty() {
+                config.state_dir.join("sandbox")
+            } else {
+                config.sessions.sandbox_root.clone()
+            };
+            std::sync::Arc::new(
+                platform::sandbox::Sandbox::new(root)
+                    .map_err(|e| AgentError::Config(e.to_string()))?,
+            )
+        }
+        #[cfg(target_os = "linux")]
+        PlatformKind::LinuxDirect => {
+            let mut linux = config.sessions.linux.clone();
+            linux.state_dir = config.state_dir.clone();
+            std::sync::Arc::new(
+                platform::linux::LinuxDirect::new(linux)
+                    .map_err(|e| AgentError::Config(e.to_string()))?,
+            )
+        }
+        #[cfg(not(target_os = "linux"))]
+        PlatformKind::LinuxDirect => {
+            return Err(AgentError::Config(
+                "the linux-direct platform needs Linux".into(),
+            ))
+        }
+    };
+    let (handle, _task) = manager::spawn(
+        platform,
+        outbox.clone(),
+        &config.state_dir,
+        config.sessions.rules.clone(),
+    );
+    Ok(Some(handle))
 }

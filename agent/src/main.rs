@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use commune_agent::config::{files, AgentConfig};
+use commune_agent::config::{files, AgentConfig, PlatformKind};
 use commune_agent::enroll::{enroll, EnrollOptions};
 use commune_agent::link::Link;
 use commune_agent::outbox::Outbox;
+use commune_agent::ctl::{CtlRequest, CtlResponse};
 use commune_agent::seat::Seat;
+use commune_protocol::messages::SlotKind;
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +51,9 @@ enum Command {
         /// Enroll again even if this computer is already enrolled.
         #[arg(long)]
         force: bool,
+        /// How visitors' sessions run here.
+        #[arg(long, value_enum, default_value = "linux-direct")]
+        platform: PlatformKind,
     },
     /// Run the agent.
     Run {
@@ -59,6 +64,39 @@ enum Command {
     },
     /// Print the default configuration.
     DefaultConfig,
+    /// Drive the running agent through its local control socket (root only).
+    Ctl {
+        /// The control socket (default: the configuration's, else /run/commune-agent/ctl.sock).
+        #[arg(long)]
+        socket: Option<PathBuf>,
+        #[command(subcommand)]
+        op: CtlOp,
+    },
+    /// Commissioning check: a synthetic session writes canaries through every channel, is
+    /// wiped and verified; exits non-zero on any leftover. Needs root.
+    Selftest,
+}
+
+#[derive(Subcommand)]
+enum CtlOp {
+    /// The seat's state, as JSON.
+    Status,
+    /// Start a session; prints the account name, uid and home as JSON.
+    StartSession {
+        /// Free access or supervised.
+        #[arg(long, value_enum, default_value = "free")]
+        kind: KindArg,
+    },
+    /// End the running session, wait for its wipe, print the wipe report as JSON.
+    EndSession,
+    /// Print the last wipe report as JSON.
+    LastWipeReport,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KindArg {
+    Free,
+    Supervised,
 }
 
 /// Resolves on Ctrl-C or SIGTERM (systemd's way of stopping a service).
@@ -99,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
             funding_line,
             hostname,
             force,
+            platform,
         } => {
             if !force {
                 if let Ok(existing) = AgentConfig::load(&cli.config) {
@@ -117,7 +156,11 @@ async fn main() -> anyhow::Result<()> {
                 asset_tag,
                 funding_line,
                 hostname,
-                base: AgentConfig::default(),
+                base: {
+                    let mut base = AgentConfig::default();
+                    base.sessions.platform = platform;
+                    base
+                },
             })
             .await?;
             println!(
@@ -135,13 +178,88 @@ async fn main() -> anyhow::Result<()> {
                 .context("cannot load this computer's certificate")?;
             let outbox =
                 Outbox::open(&config.state_file(files::OUTBOX), config.outbox_capacity).await?;
-            tracing::info!(agent = %config.agent_id, controller = %config.controller, pending = outbox.len().await.unwrap_or(0), "agent starting");
-            let simulation = simulate_sessions_per_minute
-                .map(|rate| tokio::spawn(commune_agent::simulate::visitors(outbox.clone(), rate)));
-            let (link, _state) = Link::new(config, client, outbox, Seat::default());
+            tracing::info!(agent = %config.agent_id, controller = %config.controller, platform = ?config.sessions.platform, pending = outbox.len().await.unwrap_or(0), "agent starting");
+            let sessions = commune_agent::start_sessions(&config, &outbox)?;
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let mut tasks = Vec::new();
+            if let Some(manager) = &sessions {
+                let socket = config.sessions.ctl_socket_in(&config.state_dir);
+                let listener = commune_agent::ctl::bind(&socket)
+                    .with_context(|| format!("control socket {}", socket.display()))?;
+                let mut stop = stop_rx.clone();
+                tasks.push(tokio::spawn(commune_agent::ctl::serve(
+                    listener,
+                    manager.clone(),
+                    async move {
+                        let _ = stop.changed().await;
+                    },
+                )));
+            }
+            if let Some(rate) = simulate_sessions_per_minute {
+                tasks.push(match &sessions {
+                    Some(manager) => tokio::spawn(commune_agent::simulate::sessions(
+                        manager.clone(),
+                        rate,
+                    )),
+                    None => tokio::spawn(commune_agent::simulate::visitors(outbox.clone(), rate)),
+                });
+            }
+            let seat = match &sessions {
+                Some(manager) => Seat::with_sessions(manager.clone()),
+                None => Seat::default(),
+            };
+            let (link, _state) = Link::new(config, client, outbox, seat);
             link.run(stop_signal()).await;
-            if let Some(s) = simulation {
-                s.abort();
+            let _ = stop_tx.send(true);
+            for task in tasks {
+                task.abort();
+            }
+        }
+        Command::Ctl { socket, op } => {
+            let socket = socket.unwrap_or_else(|| {
+                AgentConfig::load(&cli.config)
+                    .map(|c| c.sessions.ctl_socket_in(&c.state_dir))
+                    .unwrap_or_else(|_| AgentConfig::default().sessions.ctl_socket)
+            });
+            let request = match op {
+                CtlOp::Status => CtlRequest::Status,
+                CtlOp::StartSession { kind } => CtlRequest::StartSession {
+                    kind: match kind {
+                        KindArg::Free => SlotKind::Free,
+                        KindArg::Supervised => SlotKind::Supervised,
+                    },
+                },
+                CtlOp::EndSession => CtlRequest::EndSession,
+                CtlOp::LastWipeReport => CtlRequest::LastWipeReport,
+            };
+            let response = commune_agent::ctl::request(&socket, &request).await?;
+            let (json, failed) = match &response {
+                CtlResponse::Status(s) => (serde_json::to_string_pretty(s)?, false),
+                CtlResponse::Started(s) => (serde_json::to_string_pretty(s)?, false),
+                CtlResponse::WipeReport(r) => (serde_json::to_string_pretty(r)?, !r.verified),
+                CtlResponse::NoReport => ("null".to_owned(), false),
+                CtlResponse::Error { message } => anyhow::bail!("{message}"),
+            };
+            println!("{json}");
+            if failed {
+                std::process::exit(2);
+            }
+        }
+        Command::Selftest => {
+            let mut linux = AgentConfig::load(&cli.config)
+                .map(|c| {
+                    let mut l = c.sessions.linux.clone();
+                    l.state_dir = c.state_dir.clone();
+                    l
+                })
+                .unwrap_or_default();
+            if linux.state_dir.as_os_str().is_empty() {
+                linux.state_dir = AgentConfig::default().state_dir;
+            }
+            let outcome = commune_agent::selftest::run(linux)?;
+            println!("{}", outcome.render());
+            if !outcome.passed() {
+                std::process::exit(1);
             }
         }
         Command::DefaultConfig => {

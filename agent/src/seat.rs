@@ -2,8 +2,9 @@
 //! command at most once and records its outcome as an event, so the result reaches the
 //! controller exactly once through the outbox.
 //!
-//! Sessions and time slots (start or end a session, open or close a supervised slot) are
-//! driven by the session manager; without one, those commands are refused with a reason.
+//! Sessions (start or end one) go to the session manager when the computer runs one;
+//! without one, and for time slots until schedules are enforced, those commands are
+//! refused with a reason.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,6 +13,7 @@ use commune_protocol::messages::{
 };
 use commune_protocol::UtcMillis;
 
+use crate::manager::ManagerHandle;
 use crate::outbox::{Outbox, OutboxError};
 
 #[derive(Debug, Default)]
@@ -24,6 +26,7 @@ struct SeatInner {
 #[derive(Debug, Clone, Default)]
 pub struct Seat {
     inner: Arc<Mutex<SeatInner>>,
+    sessions: Option<ManagerHandle>,
 }
 
 impl Seat {
@@ -31,13 +34,76 @@ impl Seat {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A seat whose sessions the manager runs.
+    pub fn with_sessions(sessions: ManagerHandle) -> Self {
+        Seat {
+            inner: Arc::default(),
+            sessions: Some(sessions),
+        }
+    }
+
     /// What the seat reports in heartbeats.
     pub fn state(&self) -> SeatState {
+        if let Some(sessions) = &self.sessions {
+            return sessions.status().state;
+        }
         if self.lock().locked.is_some() {
             SeatState::Closed
         } else {
             SeatState::Ready
         }
+    }
+
+    /// Session commands, when a manager runs sessions here.
+    async fn session_command(&self, action: &CommandAction) -> Option<(CommandOutcome, String)> {
+        let sessions = self.sessions.as_ref()?;
+        let refused = |e: crate::manager::ManagerError| match e {
+            crate::manager::ManagerError::Refused(r) => (CommandOutcome::Refused, r.to_string()),
+            other => (CommandOutcome::Failed, other.to_string()),
+        };
+        Some(match action {
+            CommandAction::StartSession { slot_kind } => {
+                match sessions.start_session(*slot_kind, None).await {
+                    Ok(info) => (
+                        CommandOutcome::Done,
+                        format!("session {} started", info.session_id),
+                    ),
+                    Err(e) => refused(e),
+                }
+            }
+            CommandAction::EndSession { reason } => {
+                self.lock().message = Some(reason.clone());
+                match sessions
+                    .end_session(commune_protocol::messages::EndReason::Staff)
+                    .await
+                {
+                    Ok(report) if report.verified => {
+                        (CommandOutcome::Done, "session ended and erased".into())
+                    }
+                    Ok(report) => (
+                        CommandOutcome::Failed,
+                        format!(
+                            "session ended but its erase did not verify: {}",
+                            crate::wipe::failure_summary(&report)
+                        ),
+                    ),
+                    Err(e) => refused(e),
+                }
+            }
+            CommandAction::Lock { message } => {
+                self.lock().locked = Some(message.clone());
+                match sessions.lock(message.clone()).await {
+                    Ok(()) => (CommandOutcome::Done, "seat locked".into()),
+                    Err(e) => refused(e),
+                }
+            }
+            CommandAction::Unlock => {
+                self.lock().locked = None;
+                sessions.unlock().await;
+                (CommandOutcome::Done, "seat unlocked".into())
+            }
+            _ => return None,
+        })
     }
 
     /// The message on the locked screen, if locked.
@@ -97,6 +163,8 @@ impl Seat {
                 CommandOutcome::Expired,
                 format!("arrived after its expiry at {}", command.expires_at),
             )
+        } else if let Some(done) = self.session_command(&command.action).await {
+            done
         } else {
             self.apply(&command.action)
         };

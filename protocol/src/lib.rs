@@ -13,6 +13,7 @@ pub mod frame;
 pub mod health;
 pub mod messages;
 pub mod schedule;
+pub mod slots;
 pub mod time;
 pub mod version;
 

@@ -257,6 +257,10 @@ pub fn agent_base() -> AgentConfig {
         backoff_max_ms: 1_000,
         keep_alive_secs: 1,
         idle_timeout_secs: 5,
+        sessions: commune_agent::config::SessionsConfig {
+            platform: commune_agent::config::PlatformKind::None,
+            ..Default::default()
+        },
         ..AgentConfig::default()
     }
 }

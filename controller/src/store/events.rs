@@ -302,6 +302,18 @@ impl Store {
         })
     }
 
+    /// The kind of every stored event of an agent, in seq order (`wipe_report`, …).
+    pub async fn event_kinds(&self, agent_id: &str) -> Result<Vec<String>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            Ok(sqlx::query_scalar(sql(
+                "SELECT kind FROM events WHERE agent_id = ? ORDER BY seq",
+            ))
+            .bind(agent_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// Sessions started in `[from, to)`, oldest first.
     pub async fn sessions(
         &self,

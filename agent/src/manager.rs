@@ -1,0 +1,686 @@
+//! The session manager: the I/O shell around [`crate::session::SessionMachine`].
+//!
+//! One task owns the machine, the platform and the journal; everyone else (the link for
+//! staff commands, the local control socket, the visitor's screens) talks to it through a
+//! [`ManagerHandle`]. Time is `tokio::time::Instant` measured from the manager's start: the
+//! monotonic clock, paused in tests.
+//!
+//! Before it serves anything, the manager finishes what a crash left: the journal's
+//! unfinished session and every account of the platform's range, wiped and verified.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use commune_protocol::messages::{
+    AgentEvent, Alert, AlertKind, EndReason, SessionEnded, SessionStarted, SlotKind, WarningShown,
+    WipeReport,
+};
+use commune_protocol::UtcMillis;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use crate::documents::DocumentWatch;
+use crate::outbox::Outbox;
+use crate::platform::{Account, SessionPlatform, SessionSpec};
+use crate::session::{Effect, Refusal, SessionMachine, State};
+use crate::wipe::{failure_summary, Journal, JournalEntry, Phase, SessionEnd};
+
+/// Session rules the manager applies until schedules say otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionRules {
+    /// Length of a free-access session.
+    pub free_session_minutes: u32,
+    /// Length of a supervised session (0: the mediator ends it).
+    pub supervised_session_minutes: u32,
+}
+
+impl Default for SessionRules {
+    fn default() -> Self {
+        SessionRules {
+            free_session_minutes: 45,
+            supervised_session_minutes: 0,
+        }
+    }
+}
+
+/// A session as the control socket and the screens see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Random session id.
+    pub session_id: String,
+    /// Free or supervised.
+    pub kind: SlotKind,
+    /// Account name.
+    pub account: String,
+    /// Numeric uid.
+    pub uid: u32,
+    /// Home directory.
+    pub home: PathBuf,
+    /// Seconds left before the session ends on its own, if it has a limit.
+    pub seconds_left: Option<u64>,
+}
+
+/// The seat as `ctl status` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// `ready`, `in_session`, `wiping`, `closed`, `blocked`.
+    pub state: commune_protocol::messages::SeatState,
+    /// The running session.
+    pub session: Option<SessionInfo>,
+    /// Why the seat is closed or blocked.
+    pub reason: Option<String>,
+    /// The platform in use.
+    pub platform: String,
+}
+
+/// Errors of manager requests.
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    /// Refused by the seat's state.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The platform failed.
+    #[error("{0}")]
+    Platform(String),
+    /// The manager is gone (agent stopping).
+    #[error("the session manager has stopped")]
+    Stopped,
+}
+
+enum Request {
+    Start {
+        kind: SlotKind,
+        permanence_id: Option<String>,
+        reply: oneshot::Sender<Result<SessionInfo, ManagerError>>,
+    },
+    End {
+        reason: EndReason,
+        reply: oneshot::Sender<Result<WipeReport, ManagerError>>,
+    },
+    Lock {
+        message: String,
+        reply: oneshot::Sender<Result<(), ManagerError>>,
+    },
+    Unlock {
+        reply: oneshot::Sender<()>,
+    },
+    Documents {
+        reply: oneshot::Sender<Vec<PathBuf>>,
+    },
+}
+
+/// Talks to the session manager task. Cheap to clone.
+#[derive(Clone)]
+pub struct ManagerHandle {
+    requests: mpsc::Sender<Request>,
+    status: watch::Receiver<Status>,
+    last_report: watch::Receiver<Option<WipeReport>>,
+}
+
+impl std::fmt::Debug for ManagerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagerHandle")
+            .field("status", &*self.status.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ManagerHandle {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.requests.send(make(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Starts a session (a mediator, the LightDM hook, a test).
+    pub async fn start_session(
+        &self,
+        kind: SlotKind,
+        permanence_id: Option<String>,
+    ) -> Result<SessionInfo, ManagerError> {
+        self.ask(|reply| Request::Start {
+            kind,
+            permanence_id,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(ManagerError::Stopped))
+    }
+
+    /// Ends the running session and waits for its wipe; returns the wipe report.
+    pub async fn end_session(&self, reason: EndReason) -> Result<WipeReport, ManagerError> {
+        self.ask(|reply| Request::End { reason, reply })
+            .await
+            .unwrap_or(Err(ManagerError::Stopped))
+    }
+
+    /// Locks the seat (applied once the seat is free).
+    pub async fn lock(&self, message: String) -> Result<(), ManagerError> {
+        self.ask(|reply| Request::Lock { message, reply })
+            .await
+            .unwrap_or(Err(ManagerError::Stopped))
+    }
+
+    /// Unlocks the seat.
+    pub async fn unlock(&self) {
+        let _ = self.ask(|reply| Request::Unlock { reply }).await;
+    }
+
+    /// The documents the visitor would lose (for the end-of-session screen only: these
+    /// names never leave the computer).
+    pub async fn documents(&self) -> Vec<PathBuf> {
+        self.ask(|reply| Request::Documents { reply })
+            .await
+            .unwrap_or_default()
+    }
+
+    /// The seat now; never waits (readable during a recovery wipe).
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    /// Waits until the status satisfies `f`.
+    pub async fn wait_for(&self, f: impl Fn(&Status) -> bool) -> Status {
+        let mut rx = self.status.clone();
+        let result = rx.wait_for(|s| f(s)).await;
+        match result {
+            Ok(s) => s.clone(),
+            Err(_) => self.status(),
+        }
+    }
+
+    /// The last wipe report (kept across restarts).
+    pub fn last_wipe_report(&self) -> Option<WipeReport> {
+        self.last_report.borrow().clone()
+    }
+}
+
+struct Current {
+    spec: SessionSpec,
+    account: Account,
+    permanence_id: Option<String>,
+    started_at: UtcMillis,
+    documents: Option<DocumentWatch>,
+}
+
+struct Manager {
+    platform: Arc<dyn SessionPlatform>,
+    outbox: Outbox,
+    journal: Journal,
+    report_file: PathBuf,
+    rules: SessionRules,
+    machine: SessionMachine,
+    current: Option<Current>,
+    origin: Instant,
+    status: watch::Sender<Status>,
+    last_report: watch::Sender<Option<WipeReport>>,
+}
+
+const LAST_REPORT_FILE: &str = "last-wipe-report.json";
+
+/// Starts the manager task. It first finishes any wipe a crash left (journal, leftover
+/// accounts); the seat reports `wiping` meanwhile and refuses sessions.
+pub fn spawn(
+    platform: Arc<dyn SessionPlatform>,
+    outbox: Outbox,
+    state_dir: &Path,
+    rules: SessionRules,
+) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
+    let report_file = state_dir.join(LAST_REPORT_FILE);
+    let last = std::fs::read(&report_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<WipeReport>(&b).ok());
+    let initial = Status {
+        state: commune_protocol::messages::SeatState::Wiping,
+        session: None,
+        reason: Some("finishing the previous wipe".into()),
+        platform: platform.name().into(),
+    };
+    let (status, status_rx) = watch::channel(initial);
+    let (last_report, last_rx) = watch::channel(last);
+    let (tx, rx) = mpsc::channel(32);
+    let manager = Manager {
+        platform,
+        outbox,
+        journal: Journal::new(state_dir),
+        report_file,
+        rules,
+        machine: SessionMachine::new(State::Wiping {
+            session_id: String::new(),
+            lock: None,
+        }),
+        current: None,
+        origin: Instant::now(),
+        status,
+        last_report,
+    };
+    let task = tokio::spawn(manager.run(rx));
+    (
+        ManagerHandle {
+            requests: tx,
+            status: status_rx,
+            last_report: last_rx,
+        },
+        task,
+    )
+}
+
+fn new_session_id() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 12] = rand::rng().random();
+    hex::encode(bytes)
+}
+
+impl Manager {
+    fn now(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.origin)
+    }
+
+    fn publish(&self) {
+        let state = self.machine.state();
+        let reason = match state {
+            State::Closed(r) | State::Blocked(r) => Some(r.clone()),
+            _ => None,
+        };
+        let session = match (state, &self.current) {
+            (State::InSession(running), Some(current)) => Some(SessionInfo {
+                session_id: running.session_id.clone(),
+                kind: running.kind,
+                account: current.account.name.clone(),
+                uid: current.account.uid,
+                home: current.account.home.clone(),
+                seconds_left: running
+                    .deadline
+                    .map(|d| d.saturating_sub(self.now()).as_secs()),
+            }),
+            _ => None,
+        };
+        self.status.send_replace(Status {
+            state: state.seat_state(),
+            session,
+            reason,
+            platform: self.platform.name().into(),
+        });
+    }
+
+    async fn emit(&self, at: UtcMillis, event: AgentEvent) {
+        if let Err(error) = self.outbox.emit(at, event).await {
+            // The outbox refuses only when full or broken; the alert about it is the
+            // outbox's own. The seat goes on: refusing visitors would not help.
+            tracing::error!(%error, "could not queue a session event");
+        }
+    }
+
+    async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        self.recover().await;
+        self.publish();
+        loop {
+            let next = self.machine.next_deadline().map(|d| self.origin + d);
+            let tick = async {
+                match next {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                request = requests.recv() => {
+                    let Some(request) = request else { break };
+                    self.handle(request).await;
+                }
+                () = tick => {
+                    let effects = self.machine.tick(self.now());
+                    for effect in effects {
+                        self.perform(effect, None).await;
+                    }
+                }
+            }
+            self.publish();
+        }
+    }
+
+    async fn handle(&mut self, request: Request) {
+        match request {
+            Request::Start {
+                kind,
+                permanence_id,
+                reply,
+            } => {
+                let result = self.start(kind, permanence_id).await;
+                let _ = reply.send(result);
+            }
+            Request::End { reason, reply } => match self.machine.end(self.now(), reason) {
+                Ok(effect) => {
+                    self.perform(effect, Some(reply)).await;
+                }
+                Err(refusal) => {
+                    let _ = reply.send(Err(refusal.into()));
+                }
+            },
+            Request::Lock { message, reply } => {
+                let _ = reply.send(self.machine.lock(message).map_err(Into::into));
+            }
+            Request::Unlock { reply } => {
+                self.machine.unlock();
+                let _ = reply.send(());
+            }
+            Request::Documents { reply } => {
+                let docs = self
+                    .current
+                    .as_ref()
+                    .and_then(|c| c.documents.as_ref())
+                    .map(DocumentWatch::documents)
+                    .unwrap_or_default();
+                let _ = reply.send(docs);
+            }
+        }
+    }
+
+    async fn start(
+        &mut self,
+        kind: SlotKind,
+        permanence_id: Option<String>,
+    ) -> Result<SessionInfo, ManagerError> {
+        // Refuse early (without touching the platform) when the seat is not ready.
+        let probe_id = new_session_id();
+        let mut trial = self.machine.clone();
+        trial.start(self.now(), probe_id.clone(), kind, None)?;
+
+        let spec = SessionSpec {
+            session_id: probe_id,
+            kind,
+        };
+        let platform = self.platform.clone();
+        let spec_for_plan = spec.clone();
+        let account = tokio::task::spawn_blocking(move || platform.plan_account(&spec_for_plan))
+            .await
+            .map_err(|e| ManagerError::Platform(e.to_string()))?
+            .map_err(|e| ManagerError::Platform(e.to_string()))?;
+        let started_at = crate::now();
+        let mut entry = JournalEntry {
+            session_id: spec.session_id.clone(),
+            account: account.clone(),
+            kind,
+            phase: Phase::Creating,
+            started_at,
+            end: None,
+        };
+        self.journal
+            .write(&entry)
+            .map_err(|e| ManagerError::Platform(format!("writing the wipe journal: {e}")))?;
+
+        let platform = self.platform.clone();
+        let (acc, sp) = (account.clone(), spec.clone());
+        let created = tokio::task::spawn_blocking(move || {
+            platform.create_account(&acc)?;
+            platform.start_session(&acc, &sp)
+        })
+        .await
+        .map_err(|e| ManagerError::Platform(e.to_string()))
+        .and_then(|r| r.map_err(|e| ManagerError::Platform(e.to_string())));
+        if let Err(error) = created {
+            // Whatever was made is wiped like a session, so nothing half-made remains.
+            tracing::error!(%error, "session creation failed; wiping what was made");
+            entry.phase = Phase::Wiping;
+            let _ = self.journal.write(&entry);
+            self.machine = SessionMachine::new(State::Wiping {
+                session_id: spec.session_id.clone(),
+                lock: None,
+            });
+            self.publish();
+            self.finish_wipe(&account, &spec.session_id).await;
+            return Err(error);
+        }
+        entry.phase = Phase::Session;
+        if let Err(e) = self.journal.write(&entry) {
+            tracing::error!(error = %e, "could not update the wipe journal");
+        }
+        let length = match kind {
+            SlotKind::Free => self.rules.free_session_minutes,
+            _ => self.rules.supervised_session_minutes,
+        };
+        let length = (length > 0).then(|| Duration::from_secs(u64::from(length) * 60));
+        self.machine
+            .start(self.now(), spec.session_id.clone(), kind, length)?;
+        let documents = match DocumentWatch::start(&account.home) {
+            Ok(w) => Some(w),
+            Err(error) => {
+                tracing::warn!(%error, "documents are not watched in this session");
+                None
+            }
+        };
+        self.emit(
+            started_at,
+            AgentEvent::SessionStarted(SessionStarted {
+                session_id: spec.session_id.clone(),
+                slot_kind: kind,
+                permanence_id: permanence_id.clone(),
+                with_ticket: false,
+            }),
+        )
+        .await;
+        tracing::info!(session = %spec.session_id, uid = account.uid, kind = ?kind, "session started");
+        self.current = Some(Current {
+            spec,
+            account,
+            permanence_id,
+            started_at,
+            documents,
+        });
+        self.publish();
+        self.status
+            .borrow()
+            .session
+            .clone()
+            .ok_or_else(|| ManagerError::Platform("session vanished".into()))
+    }
+
+    async fn perform(
+        &mut self,
+        effect: Effect,
+        reply: Option<oneshot::Sender<Result<WipeReport, ManagerError>>>,
+    ) {
+        match effect {
+            Effect::Warn {
+                session_id,
+                minutes_left,
+            } => {
+                if let Some(current) = &self.current {
+                    let platform = self.platform.clone();
+                    let account = current.account.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        platform.warn(&account, minutes_left)
+                    })
+                    .await;
+                }
+                self.emit(
+                    crate::now(),
+                    AgentEvent::WarningShown(WarningShown {
+                        session_id,
+                        minutes_left,
+                    }),
+                )
+                .await;
+            }
+            Effect::EndAndWipe {
+                session_id,
+                reason,
+                duration,
+            } => {
+                let Some(mut current) = self.current.take() else {
+                    self.machine.wipe_finished(true, "");
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Err(Refusal::NoSession.into()));
+                    }
+                    return;
+                };
+                let documents = current
+                    .documents
+                    .take()
+                    .map(|w| {
+                        let n = w.count();
+                        w.stop();
+                        n
+                    })
+                    .unwrap_or(0);
+                let end = SessionEnd {
+                    at: crate::now(),
+                    reason,
+                    duration_secs: duration.as_secs(),
+                    documents,
+                };
+                let entry = JournalEntry {
+                    session_id: session_id.clone(),
+                    account: current.account.clone(),
+                    kind: current.spec.kind,
+                    phase: Phase::Wiping,
+                    started_at: current.started_at,
+                    end: Some(end.clone()),
+                };
+                if let Err(e) = self.journal.write(&entry) {
+                    tracing::error!(error = %e, "could not write the wipe journal; wiping anyway");
+                }
+                self.emit_end(&session_id, &end).await;
+                let _ = current.permanence_id;
+                self.publish();
+                let report = self.finish_wipe(&current.account, &session_id).await;
+                if let Some(reply) = reply {
+                    let _ = reply.send(Ok(report));
+                }
+            }
+        }
+    }
+
+    async fn emit_end(&self, session_id: &str, end: &SessionEnd) {
+        self.emit(
+            end.at,
+            AgentEvent::SessionEnded(SessionEnded {
+                session_id: session_id.to_owned(),
+                reason: end.reason,
+                duration_secs: end.duration_secs,
+                documents_erased: end.documents,
+            }),
+        )
+        .await;
+    }
+
+    /// Wipes, verifies, queues the report (and an alert on failure), then updates the
+    /// journal and the machine. The journal goes only after the report is in the outbox.
+    async fn finish_wipe(&mut self, account: &Account, session_id: &str) -> WipeReport {
+        let platform = self.platform.clone();
+        let (acc, sid) = (account.clone(), session_id.to_owned());
+        let report =
+            match tokio::task::spawn_blocking(move || crate::wipe::wipe(&*platform, &acc, &sid))
+                .await
+            {
+                Ok(report) => report,
+                Err(e) => WipeReport {
+                    session_id: session_id.to_owned(),
+                    verified: false,
+                    total_us: 0,
+                    steps: Vec::new(),
+                    checks: Vec::new(),
+                    kernel: String::new(),
+                    swap: format!("the wipe task failed: {e}"),
+                },
+            };
+        let at = crate::now();
+        self.emit(at, AgentEvent::WipeReport(report.clone())).await;
+        let summary = failure_summary(&report);
+        if report.verified {
+            tracing::info!(session = %session_id, total_us = report.total_us, "wipe verified");
+            if let Err(e) = self.journal.clear() {
+                tracing::error!(error = %e, "could not clear the wipe journal");
+            }
+        } else {
+            tracing::error!(session = %session_id, failure = %summary, "wipe NOT verified; seat blocked");
+            self.emit(
+                at,
+                AgentEvent::Alert(Alert {
+                    kind: AlertKind::WipeFailed,
+                    message: format!(
+                        "the wipe of session {session_id} did not verify; the seat is blocked: {summary}"
+                    ),
+                }),
+            )
+            .await;
+            if let Ok(Some(mut entry)) = self.journal.read() {
+                entry.phase = Phase::Failed;
+                let _ = self.journal.write(&entry);
+            }
+        }
+        if let Ok(bytes) = serde_json::to_vec_pretty(&report) {
+            let _ = crate::wipe::write_durably(&self.report_file, &bytes);
+        }
+        self.last_report.send_replace(Some(report.clone()));
+        self.machine.wipe_finished(report.verified, &summary);
+        report
+    }
+
+    /// Finishes what a crash left, before anything else.
+    async fn recover(&mut self) {
+        let mut blocked: Option<String> = None;
+        match self.journal.read() {
+            Ok(Some(entry)) => {
+                tracing::warn!(session = %entry.session_id, phase = ?entry.phase, "unfinished session found at start; wiping it");
+                let end = match (&entry.phase, &entry.end) {
+                    (_, Some(end)) => end.clone(),
+                    _ => {
+                        let now = crate::now();
+                        SessionEnd {
+                            at: now,
+                            reason: EndReason::AgentRestart,
+                            // The monotonic clock did not survive; the wall clock is the
+                            // best estimate left.
+                            duration_secs: u64::try_from((now.0 - entry.started_at.0) / 1000)
+                                .unwrap_or(0),
+                            documents: 0,
+                        }
+                    }
+                };
+                if entry.phase != Phase::Creating {
+                    self.emit_end(&entry.session_id, &end).await;
+                }
+                let mut wiping = entry.clone();
+                if wiping.phase != Phase::Failed {
+                    wiping.phase = Phase::Wiping;
+                }
+                wiping.end = Some(end);
+                let _ = self.journal.write(&wiping);
+                let report = self.finish_wipe(&entry.account, &entry.session_id).await;
+                if !report.verified {
+                    blocked = Some(failure_summary(&report));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                blocked = Some(format!(
+                    "the wipe journal is unreadable ({e}); IT must check this computer"
+                ));
+            }
+        }
+        let platform = self.platform.clone();
+        let leftovers = tokio::task::spawn_blocking(move || platform.leftover_accounts())
+            .await
+            .unwrap_or_else(|e| Err(crate::platform::PlatformError::system("leftovers", e)));
+        match leftovers {
+            Ok(accounts) => {
+                for account in accounts {
+                    tracing::warn!(uid = account.uid, "leftover session account found; wiping it");
+                    let session_id = format!("recovered-{}", account.uid);
+                    let report = self.finish_wipe(&account, &session_id).await;
+                    if !report.verified {
+                        blocked = Some(failure_summary(&report));
+                    }
+                }
+            }
+            Err(e) => blocked = Some(format!("cannot list leftover accounts: {e}")),
+        }
+        self.machine = SessionMachine::new(match blocked {
+            Some(why) => State::Blocked(why),
+            None => State::Ready,
+        });
+    }
+}

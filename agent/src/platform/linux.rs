@@ -1,0 +1,1375 @@
+//! `LinuxDirect`: a real ephemeral account per session, with no display manager or systemd
+//! needed (LightDM's hooks call the agent, which does the work here).
+//!
+//! Every pitfall of `shared/reference/session-wipe.md` has its answer in this file:
+//! - uids come from a dedicated range, rotate, and stay quarantined (persisted) from the
+//!   moment they are planned until a wipe of them verified: a recycled uid never inherits
+//!   what a wipe missed;
+//! - the home is a tmpfs (`noswap` when the kernel has it, otherwise the swap situation is
+//!   written into every report), filled by copying the skeleton (an overlay would deny the
+//!   user writes in root-owned sub-folders);
+//! - processes are killed through the session's cgroup (`cgroup.kill`) when cgroup2 is
+//!   writable, then by a child that becomes the uid and calls `kill(-1, SIGKILL)`, repeated
+//!   until none is left (it also reaches processes inside user namespaces the visitor made);
+//!   the agent is a subreaper and reaps the uid's zombies;
+//! - the home is never lazily detached: holders are found by device number in every
+//!   process's cwd, root, open files and maps and in every mount table, and a holder makes
+//!   the wipe fail loudly;
+//! - SysV IPC is matched by numeric uid in `/proc/sysvipc`, not by the truncated names of
+//!   `ipcs`; keyrings are cleared as the uid (they outlive its processes);
+//! - print jobs are cancelled with `cancel -x` (job files purged, not only cancelled);
+//! - files the uid left in the world-writable places found at probe time are removed; the
+//!   cost grows with what those places hold, never with the size of the disk.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ffi::CString;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use commune_protocol::messages::{WipeCheck, WipeStep};
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use serde::{Deserialize, Serialize};
+
+use super::{Account, Capabilities, PlatformError, SessionPlatform, SessionSpec};
+
+/// Configuration of [`LinuxDirect`]; names carry their unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinuxConfig {
+    /// First uid (and gid) of the range reserved for sessions.
+    pub uid_first: u32,
+    /// Last uid (and gid) of the range, inclusive.
+    pub uid_last: u32,
+    /// Prefix of the random account names.
+    pub name_prefix: String,
+    /// Directory under which homes are mounted.
+    pub home_base: PathBuf,
+    /// Size limit of a session's tmpfs home.
+    pub home_size_mib: u64,
+    /// The skeleton copied into every home.
+    pub skeleton: PathBuf,
+    /// Where the uid pool is kept: the agent's state directory, set at start.
+    #[serde(skip)]
+    pub state_dir: PathBuf,
+    /// The program started as the visitor when the agent itself starts the session (empty:
+    /// the display manager starts it, as with LightDM).
+    pub session_command: Vec<String>,
+    /// Name of the cgroup under which each session gets its own.
+    pub cgroup_name: String,
+    /// How long processes get to leave after the courtesy SIGTERM.
+    pub term_grace_ms: u64,
+    /// More directories a session can write to, beyond those the probe finds.
+    pub extra_writable_places: Vec<PathBuf>,
+    /// Refuse to run sessions when tmpfs lacks `noswap` and a swap device is active.
+    pub require_swap_safety: bool,
+}
+
+impl Default for LinuxConfig {
+    fn default() -> Self {
+        LinuxConfig {
+            uid_first: 61000,
+            uid_last: 61999,
+            name_prefix: "cmn-".into(),
+            home_base: PathBuf::from("/home/commune"),
+            home_size_mib: 4096,
+            skeleton: PathBuf::from("/usr/share/commune-agent/skel"),
+            state_dir: PathBuf::from("/var/lib/commune-agent"),
+            session_command: Vec::new(),
+            cgroup_name: "commune".into(),
+            term_grace_ms: 300,
+            extra_writable_places: Vec::new(),
+            require_swap_safety: true,
+        }
+    }
+}
+
+/// The persisted uid pool: where rotation resumes and which uids wait for a verified wipe.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct UidPool {
+    next: u32,
+    quarantined: BTreeSet<u32>,
+}
+
+const POOL_FILE: &str = "uid-pool.json";
+
+/// Candidate roots searched at probe time for world-writable directories.
+const WRITABLE_CANDIDATES: &[&str] = &[
+    "/tmp",
+    "/var/tmp",
+    "/dev/shm",
+    "/dev/mqueue",
+    "/run/lock",
+    "/var/lock",
+    "/var/crash",
+    "/var/mail",
+    "/var/spool/mail",
+    "/var/spool/cron",
+    "/var/lib/systemd/coredump",
+];
+
+/// Real accounts, tmpfs homes, cgroups; see the module documentation.
+pub struct LinuxDirect {
+    config: LinuxConfig,
+    capabilities: Capabilities,
+    pool: Mutex<UidPool>,
+    children: Mutex<HashMap<u32, Vec<Child>>>,
+    /// Print jobs found (and cancelled) by `purge`, checked again by `verify`.
+    print_jobs: Mutex<HashMap<u32, Vec<String>>>,
+}
+
+impl std::fmt::Debug for LinuxDirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinuxDirect")
+            .field("config", &self.config)
+            .field("capabilities", &self.capabilities)
+            .finish_non_exhaustive()
+    }
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> PlatformError {
+    let what = what.into();
+    move |e| PlatformError::system(what, e)
+}
+
+fn elapsed_us(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+fn step(name: &str, start: Instant, count: u64, result: Result<(), String>) -> WipeStep {
+    WipeStep {
+        name: name.into(),
+        duration_us: elapsed_us(start),
+        count,
+        ok: result.is_ok(),
+        detail: result.err(),
+    }
+}
+
+fn check(name: &str, found: u64) -> WipeCheck {
+    WipeCheck {
+        name: name.into(),
+        passed: found == 0,
+        found,
+    }
+}
+
+impl LinuxDirect {
+    /// Probes the computer and loads the uid pool. Needs root.
+    pub fn new(config: LinuxConfig) -> Result<LinuxDirect, PlatformError> {
+        if !nix::unistd::Uid::effective().is_root() {
+            return Err(PlatformError::Unsupported(
+                "real sessions need the agent to run as root (use the sandbox platform for a demo)"
+                    .into(),
+            ));
+        }
+        if config.uid_first == 0 || config.uid_first > config.uid_last {
+            return Err(PlatformError::Unsupported(format!(
+                "the session uid range {}..={} is empty or includes root",
+                config.uid_first, config.uid_last
+            )));
+        }
+        if !config.skeleton.is_dir() {
+            return Err(PlatformError::Unsupported(format!(
+                "the session skeleton {} is missing; reinstall the agent package",
+                config.skeleton.display()
+            )));
+        }
+        // Orphans of the sessions are re-parented to the agent, which reaps them: a PID 1
+        // that does not reap would leave zombies of the uid behind.
+        // SAFETY: prctl with these arguments only sets a flag on the calling process.
+        let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        if rc != 0 {
+            return Err(PlatformError::system(
+                "becoming a subreaper",
+                std::io::Error::last_os_error(),
+            ));
+        }
+        fs::create_dir_all(&config.home_base).map_err(io_err(format!(
+            "creating {}",
+            config.home_base.display()
+        )))?;
+        fs::create_dir_all(&config.state_dir).map_err(io_err(format!(
+            "creating {}",
+            config.state_dir.display()
+        )))?;
+        let capabilities = probe(&config)?;
+        if config.require_swap_safety && !capabilities.tmpfs_noswap && swap_active() {
+            return Err(PlatformError::Unsupported(format!(
+                "session files could reach the swap device: this kernel's tmpfs has no noswap \
+                 option and swap is active ({}); turn swap off or use a kernel ≥ 6.4",
+                capabilities.swap
+            )));
+        }
+        let pool = load_pool(&config.state_dir, config.uid_first);
+        Ok(LinuxDirect {
+            config,
+            capabilities,
+            pool: Mutex::new(pool),
+            children: Mutex::new(HashMap::new()),
+            print_jobs: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &LinuxConfig {
+        &self.config
+    }
+
+    /// Uids waiting for a verified wipe (a failed wipe keeps its uid here).
+    pub fn quarantined(&self) -> Vec<u32> {
+        self.lock_pool().quarantined.iter().copied().collect()
+    }
+
+    fn lock_pool(&self) -> std::sync::MutexGuard<'_, UidPool> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn save_pool(&self, pool: &UidPool) -> Result<(), PlatformError> {
+        let path = self.config.state_dir.join(POOL_FILE);
+        let text = serde_json::to_vec(pool).map_err(|e| PlatformError::system("uid pool", e))?;
+        crate::wipe::write_durably(&path, &text).map_err(io_err(format!("writing {}", path.display())))
+    }
+
+    /// Starts a program as the session's account: its own session id, the session's cgroup
+    /// (joined while still root, so every descendant is in it), no supplementary groups,
+    /// a clean environment, the home as working directory.
+    pub fn spawn(
+        &self,
+        account: &Account,
+        argv: &[String],
+        env: &[(&str, &str)],
+    ) -> Result<Child, PlatformError> {
+        let Some((program, args)) = argv.split_first() else {
+            return Err(PlatformError::system("starting a session program", "empty command"));
+        };
+        let procs = self
+            .session_cgroup(account.uid)
+            .map(|c| c.join("cgroup.procs"))
+            .and_then(|p| CString::new(p.as_os_str().as_encoded_bytes()).ok());
+        let (uid, gid) = (account.uid, account.gid);
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .current_dir(&account.home)
+            .env_clear()
+            .env("HOME", &account.home)
+            .env("USER", &account.name)
+            .env("LOGNAME", &account.name)
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("LANG", "fr_FR.UTF-8")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: the closure runs between fork and exec and only makes raw system calls
+        // on memory prepared before the fork.
+        unsafe {
+            command.pre_exec(move || {
+                libc::setsid();
+                if let Some(path) = &procs {
+                    // cgroup.procs takes "0" for "the writing process".
+                    let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                    if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    libc::close(fd);
+                }
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setresgid(gid, gid, gid) != 0
+                    || libc::setresuid(uid, uid, uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        command
+            .spawn()
+            .map_err(io_err(format!("starting the session program {program}")))
+    }
+
+    /// Runs `action` in a forked child that has become the account (no groups), returning
+    /// its exit status: for keyrings and IPC, which belong to the uid, not to a process.
+    pub fn run_as(&self, account: &Account, action: fn() -> i32) -> Result<i32, PlatformError> {
+        as_uid(account.uid, account.gid, action)
+    }
+
+    fn session_cgroup(&self, uid: u32) -> Option<PathBuf> {
+        self.capabilities
+            .cgroup
+            .as_ref()
+            .map(|base| base.join(format!("session-{uid}")))
+    }
+}
+
+fn load_pool(state_dir: &Path, first: u32) -> UidPool {
+    let path = state_dir.join(POOL_FILE);
+    match fs::read(&path) {
+        Ok(bytes) => match serde_json::from_slice::<UidPool>(&bytes) {
+            Ok(pool) => pool,
+            Err(error) => {
+                tracing::error!(path = %path.display(), %error, "uid pool unreadable; starting a new rotation, leftover accounts are still found by range");
+                UidPool {
+                    next: first,
+                    ..UidPool::default()
+                }
+            }
+        },
+        Err(_) => UidPool {
+            next: first,
+            ..UidPool::default()
+        },
+    }
+}
+
+fn swap_active() -> bool {
+    fs::read_to_string("/proc/swaps")
+        .map(|s| s.lines().skip(1).any(|l| !l.trim().is_empty()))
+        .unwrap_or(false)
+}
+
+/// Whether this kernel's tmpfs takes `noswap`: a throwaway mount answers.
+fn tmpfs_takes_noswap(base: &Path) -> bool {
+    let dir = base.join(".commune-noswap-probe");
+    if fs::create_dir_all(&dir).is_err() {
+        return false;
+    }
+    let ok = mount(
+        Some("tmpfs"),
+        &dir,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some("size=1m,noswap"),
+    )
+    .is_ok();
+    if ok {
+        let _ = umount2(&dir, MntFlags::empty());
+    }
+    let _ = fs::remove_dir(&dir);
+    ok
+}
+
+/// The cgroup2 directory sessions go under, when cgroup2 is mounted and writable.
+fn cgroup_base(name: &str) -> Option<PathBuf> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mount_point = mountinfo.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        if right.split_whitespace().next()? != "cgroup2" {
+            return None;
+        }
+        left.split_whitespace().nth(4).map(unescape_mount_path)
+    })?;
+    // Our own cgroup (systemd gives a service a delegated one with `Delegate=yes`).
+    let own = fs::read_to_string("/proc/self/cgroup")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("0::").map(str::to_owned))
+        .unwrap_or_else(|| "/".into());
+    let base = Path::new(&mount_point)
+        .join(own.trim_start_matches('/'))
+        .join(name);
+    fs::create_dir_all(&base).ok()?;
+    base.join("cgroup.procs").exists().then_some(base)
+}
+
+fn unescape_mount_path(s: &str) -> String {
+    s.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\")
+}
+
+fn probe(config: &LinuxConfig) -> Result<Capabilities, PlatformError> {
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let noswap = tmpfs_takes_noswap(&config.home_base);
+    let swap = if noswap {
+        "tmpfs mounted noswap: session pages never reach a swap device".to_owned()
+    } else if swap_active() {
+        "WARNING: swap is active and this kernel's tmpfs has no noswap option: session pages may reach the swap device".to_owned()
+    } else {
+        "no swap device active; this kernel's tmpfs has no noswap option".to_owned()
+    };
+    let mut places: Vec<PathBuf> = Vec::new();
+    for candidate in WRITABLE_CANDIDATES
+        .iter()
+        .map(PathBuf::from)
+        .chain(config.extra_writable_places.iter().cloned())
+    {
+        find_world_writable(&candidate, 0, &mut places);
+    }
+    // A place inside another place is cleaned with it (the walk does not cross mounts, so
+    // a separate mount such as /dev/mqueue stays a place of its own).
+    places.sort();
+    places.dedup();
+    let mut kept: Vec<PathBuf> = Vec::new();
+    for place in places {
+        let covered = kept
+            .iter()
+            .any(|k| place.starts_with(k) && same_device(k, &place));
+        if !covered {
+            kept.push(place);
+        }
+    }
+    let printing = Command::new("lpstat")
+        .arg("-r")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("is running"))
+        .unwrap_or(false);
+    Ok(Capabilities {
+        kernel,
+        swap,
+        tmpfs_noswap: noswap,
+        cgroup: cgroup_base(&config.cgroup_name),
+        writable_places: kept,
+        printing,
+    })
+}
+
+fn same_device(a: &Path, b: &Path) -> bool {
+    match (fs::symlink_metadata(a), fs::symlink_metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
+fn find_world_writable(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
+    let Ok(meta) = fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    if meta.mode() & 0o002 != 0 {
+        out.push(dir.to_path_buf());
+        return;
+    }
+    if depth >= 3 {
+        return;
+    }
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            find_world_writable(&entry.path(), depth + 1, out);
+        }
+    }
+}
+
+/// One process as `/proc` shows it.
+#[derive(Debug, Clone)]
+struct ProcInfo {
+    pid: i32,
+    ppid: i32,
+    zombie: bool,
+    uids: [u32; 4],
+    comm: String,
+}
+
+fn processes() -> Vec<ProcInfo> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(status) = fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let mut info = ProcInfo {
+            pid,
+            ppid: 0,
+            zombie: false,
+            uids: [u32::MAX; 4],
+            comm: String::new(),
+        };
+        for line in status.lines() {
+            if let Some(v) = line.strip_prefix("Name:") {
+                info.comm = v.trim().to_owned();
+            } else if let Some(v) = line.strip_prefix("State:") {
+                info.zombie = v.trim_start().starts_with('Z') || v.trim_start().starts_with('X');
+            } else if let Some(v) = line.strip_prefix("PPid:") {
+                info.ppid = v.trim().parse().unwrap_or(0);
+            } else if let Some(v) = line.strip_prefix("Uid:") {
+                for (slot, field) in info.uids.iter_mut().zip(v.split_whitespace()) {
+                    *slot = field.parse().unwrap_or(u32::MAX);
+                }
+            }
+        }
+        out.push(info);
+    }
+    out
+}
+
+fn processes_of(uid: u32) -> Vec<ProcInfo> {
+    processes()
+        .into_iter()
+        .filter(|p| p.uids.contains(&uid))
+        .collect()
+}
+
+/// Reaps the uid's zombies that were re-parented to the agent (it is a subreaper).
+fn reap_zombies_of(uid: u32) -> u64 {
+    let me = std::process::id() as i32;
+    let mut reaped = 0;
+    for p in processes_of(uid) {
+        if p.zombie && p.ppid == me {
+            let _ = nix::sys::wait::waitpid(
+                nix::unistd::Pid::from_raw(p.pid),
+                Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+            );
+            reaped += 1;
+        }
+    }
+    reaped
+}
+
+/// Runs `action` in a forked child that has become `uid`/`gid` with no supplementary
+/// groups, and returns the child's exit status. Only async-signal-safe calls happen in the
+/// child (the agent is multi-threaded).
+fn as_uid(uid: u32, gid: u32, action: fn() -> i32) -> Result<i32, PlatformError> {
+    // SAFETY: the child only calls async-signal-safe functions (setgroups, setresgid,
+    // setresuid, the action's raw system calls, _exit) before exiting.
+    match unsafe { nix::unistd::fork() } {
+        Ok(nix::unistd::ForkResult::Child) => {
+            // SAFETY: raw system calls in the child, see above.
+            unsafe {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setresgid(gid, gid, gid) != 0
+                    || libc::setresuid(uid, uid, uid) != 0
+                {
+                    libc::_exit(126);
+                }
+                libc::_exit(action());
+            }
+        }
+        Ok(nix::unistd::ForkResult::Parent { child }) => loop {
+            match nix::sys::wait::waitpid(child, None) {
+                Ok(nix::sys::wait::WaitStatus::Exited(_, code)) => return Ok(code),
+                Ok(nix::sys::wait::WaitStatus::Signaled(_, sig, _)) => {
+                    return Err(PlatformError::system(
+                        "child acting as the session uid",
+                        format!("killed by {sig}"),
+                    ))
+                }
+                Ok(_) => continue,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(PlatformError::system("waiting for a child", e)),
+            }
+        },
+        Err(e) => Err(PlatformError::system("fork", e)),
+    }
+}
+
+fn kill_all_as_uid() -> i32 {
+    // SAFETY: kill(-1) signals every process this uid may signal except ourselves.
+    unsafe {
+        libc::kill(-1, libc::SIGKILL);
+    }
+    0
+}
+
+const KEYCTL_CLEAR: libc::c_long = 7;
+const KEYCTL_READ: libc::c_long = 11;
+const KEY_SPEC_USER_KEYRING: libc::c_long = -4;
+const KEY_SPEC_USER_SESSION_KEYRING: libc::c_long = -5;
+
+fn clear_keyrings_as_uid() -> i32 {
+    let mut failed = 0;
+    for ring in [KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING] {
+        // SAFETY: keyctl(KEYCTL_CLEAR, ring) takes two integers.
+        let rc = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_CLEAR, ring) };
+        if rc != 0 {
+            failed += 1;
+        }
+    }
+    failed
+}
+
+/// Exit status: the number of keys readable in the uid's keyrings (capped at 100).
+fn count_keys_as_uid() -> i32 {
+    let mut total: i64 = 0;
+    for ring in [KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING] {
+        let mut buf = [0u8; 400];
+        // SAFETY: keyctl(KEYCTL_READ) writes at most `len` bytes into `buf`.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_READ,
+                ring,
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        if n < 0 {
+            return 101;
+        }
+        total += n / 4;
+    }
+    total.min(100) as i32
+}
+
+/// A SysV IPC object of `/proc/sysvipc/*` owned or created by the uid.
+fn sysv_ipc_of(uid: u32) -> Vec<(&'static str, i32)> {
+    let mut found = Vec::new();
+    for kind in ["shm", "msg", "sem"] {
+        let Ok(text) = fs::read_to_string(format!("/proc/sysvipc/{kind}")) else {
+            continue;
+        };
+        let mut lines = text.lines();
+        let Some(header) = lines.next() else { continue };
+        let columns: Vec<&str> = header.split_whitespace().collect();
+        let col = |name: &str| columns.iter().position(|c| *c == name);
+        let (Some(id_col), Some(uid_col), Some(cuid_col)) = (
+            col(match kind {
+                "shm" => "shmid",
+                "msg" => "msqid",
+                _ => "semid",
+            }),
+            col("uid"),
+            col("cuid"),
+        ) else {
+            continue;
+        };
+        for line in lines {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let num = |i: usize| fields.get(i).and_then(|f| f.parse::<u32>().ok());
+            if num(uid_col) == Some(uid) || num(cuid_col) == Some(uid) {
+                if let Some(id) = fields.get(id_col).and_then(|f| f.parse::<i32>().ok()) {
+                    found.push((kind, id));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn remove_sysv(kind: &str, id: i32) -> bool {
+    // SAFETY: IPC_RMID with a null buffer is valid for all three kinds.
+    let rc = unsafe {
+        match kind {
+            "shm" => libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut()),
+            "msg" => libc::msgctl(id, libc::IPC_RMID, std::ptr::null_mut()),
+            _ => libc::semctl(id, 0, libc::IPC_RMID),
+        }
+    };
+    rc == 0
+}
+
+/// Files and directories owned by `uid` under `place`, without crossing into other mounts.
+/// Directories owned by the uid are returned whole (their content goes with them).
+fn owned_under(place: &Path, uid: u32) -> Vec<PathBuf> {
+    let Ok(root) = fs::symlink_metadata(place) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut stack = vec![place.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.dev() != root.dev() {
+                continue;
+            }
+            if meta.uid() == uid {
+                found.push(path);
+            } else if meta.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Device number (`st_dev`) of a path as the kernel reports it in `/proc/*/maps` and
+/// mountinfo (`major:minor`).
+fn dev_string(dev: u64) -> String {
+    format!("{}:{}", libc::major(dev), libc::minor(dev))
+}
+
+/// Processes that hold something on the device: cwd, root, an open file, a mapping, or a
+/// mount of it in their mount namespace.
+fn holders_of_device(dev: u64) -> Vec<ProcInfo> {
+    let dev_text = dev_string(dev);
+    let maps_dev = format!("{:02x}:{:02x}", libc::major(dev), libc::minor(dev));
+    let me = std::process::id() as i32;
+    let own_ns = fs::read_link("/proc/self/ns/mnt").ok();
+    let mut holders = Vec::new();
+    for p in processes() {
+        if p.pid == me || p.zombie {
+            continue;
+        }
+        let base = PathBuf::from(format!("/proc/{}", p.pid));
+        let mut holds = ["cwd", "root"]
+            .iter()
+            .any(|l| fs::metadata(base.join(l)).map(|m| m.dev() == dev).unwrap_or(false));
+        if !holds {
+            if let Ok(fds) = fs::read_dir(base.join("fd")) {
+                holds = fds
+                    .flatten()
+                    .any(|fd| fs::metadata(fd.path()).map(|m| m.dev() == dev).unwrap_or(false));
+            }
+        }
+        if !holds {
+            holds = fs::read_to_string(base.join("maps"))
+                .map(|maps| {
+                    maps.lines()
+                        .any(|l| l.split_whitespace().nth(3) == Some(maps_dev.as_str()))
+                })
+                .unwrap_or(false);
+        }
+        // A process of another mount namespace (a container, `unshare`) may have kept a
+        // copy of the mount; processes of ours all list it and hold nothing by that.
+        if !holds && fs::read_link(base.join("ns/mnt")).ok() != own_ns {
+            holds = mountinfo_has_device(&base.join("mountinfo"), &dev_text, None);
+        }
+        if holds {
+            holders.push(p);
+        }
+    }
+    holders
+}
+
+/// Whether a mountinfo file lists a mount of `dev` (or, when given, at `path`).
+fn mountinfo_has_device(file: &Path, dev: &str, path: Option<&Path>) -> bool {
+    let Ok(text) = fs::read_to_string(file) else {
+        return false;
+    };
+    text.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let fstype_tmpfs = line
+            .split_once(" - ")
+            .map(|(_, r)| r.starts_with("tmpfs "))
+            .unwrap_or(false);
+        (fields.get(2) == Some(&dev) && fstype_tmpfs)
+            || path.is_some_and(|p| {
+                fields
+                    .get(4)
+                    .is_some_and(|m| Path::new(&unescape_mount_path(m)) == p)
+            })
+    })
+}
+
+fn describe(holders: &[ProcInfo]) -> String {
+    let list: Vec<String> = holders
+        .iter()
+        .take(5)
+        .map(|p| format!("pid {} ({}, uid {})", p.pid, p.comm, p.uids[0]))
+        .collect();
+    format!(
+        "the session's home is still held by {} process(es): {}; it was NOT detached, \
+         IT must stop them",
+        holders.len(),
+        list.join(", ")
+    )
+}
+
+/// Passwd and group lines naming the account or its ids.
+fn account_entries(account: &Account) -> u64 {
+    let mut found = 0;
+    for (file, id) in [
+        ("/etc/passwd", account.uid),
+        ("/etc/group", account.gid),
+        ("/etc/shadow", u32::MAX),
+        ("/etc/gshadow", u32::MAX),
+    ] {
+        let Ok(text) = fs::read_to_string(file) else {
+            continue;
+        };
+        found += text
+            .lines()
+            .filter(|l| {
+                let mut f = l.split(':');
+                let name = f.next();
+                let third = l.split(':').nth(2).and_then(|s| s.parse::<u32>().ok());
+                name == Some(account.name.as_str()) || (id != u32::MAX && third == Some(id))
+            })
+            .count() as u64;
+    }
+    found
+}
+
+/// `(uid, name, gid, home)` of passwd entries whose uid is in the range.
+fn passwd_in_range(first: u32, last: u32) -> Vec<Account> {
+    let Ok(text) = fs::read_to_string("/etc/passwd") else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            let uid = f.get(2)?.parse::<u32>().ok()?;
+            if !(first..=last).contains(&uid) {
+                return None;
+            }
+            Some(Account {
+                name: f.first()?.to_string(),
+                uid,
+                gid: f.get(3)?.parse().ok()?,
+                home: PathBuf::from(f.get(5)?),
+            })
+        })
+        .collect()
+}
+
+fn id_taken(uid: u32) -> bool {
+    let taken_in = |file: &str| {
+        fs::read_to_string(file)
+            .map(|t| {
+                t.lines()
+                    .any(|l| l.split(':').nth(2).and_then(|s| s.parse::<u32>().ok()) == Some(uid))
+            })
+            .unwrap_or(false)
+    };
+    taken_in("/etc/passwd") || taken_in("/etc/group")
+}
+
+fn run(program: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{program} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Job ids of the user's print jobs, queued or kept in the history. (`lpstat -u` combined
+/// with `-o` lists jobs twice, so all jobs are listed and filtered on the user column.)
+fn print_jobs_of(name: &str) -> Result<Vec<String>, String> {
+    let out = run("lpstat", &["-W", "all", "-o"])?;
+    let mut jobs: Vec<String> = out
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let job = f.next()?;
+            (f.next()? == name).then(|| job.to_owned())
+        })
+        .collect();
+    jobs.sort();
+    jobs.dedup();
+    Ok(jobs)
+}
+
+/// Spool files of a job id (`printer-12` → `d00012-*`, `c00012`).
+fn spool_files_of(job: &str) -> u64 {
+    let Some(n) = job.rsplit('-').next().and_then(|n| n.parse::<u32>().ok()) else {
+        return 0;
+    };
+    let data = format!("d{n:05}-");
+    let control = format!("c{n:05}");
+    fs::read_dir("/var/spool/cups")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    name.starts_with(&data) || name == control
+                })
+                .count() as u64
+        })
+        .unwrap_or(0)
+}
+
+fn copy_skeleton(from: &Path, to: &Path, uid: u32, gid: u32) -> std::io::Result<u64> {
+    let mut copied = 0;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        let target = to.join(entry.file_name());
+        if meta.is_dir() {
+            fs::create_dir(&target)?;
+            fs::set_permissions(&target, fs::Permissions::from_mode(meta.mode() & 0o777))?;
+            copied += copy_skeleton(&entry.path(), &target, uid, gid)?;
+        } else if meta.is_file() {
+            fs::copy(entry.path(), &target)?;
+            copied += 1;
+        } else {
+            continue;
+        }
+        std::os::unix::fs::lchown(&target, Some(uid), Some(gid))?;
+    }
+    Ok(copied)
+}
+
+impl SessionPlatform for LinuxDirect {
+    fn name(&self) -> &'static str {
+        "linux-direct"
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    fn plan_account(&self, _spec: &SessionSpec) -> Result<Account, PlatformError> {
+        let (first, last) = (self.config.uid_first, self.config.uid_last);
+        let mut pool = self.lock_pool();
+        let span = last - first + 1;
+        let start = if (first..=last).contains(&pool.next) {
+            pool.next
+        } else {
+            first
+        };
+        let uid = (0..span)
+            .map(|i| first + (start - first + i) % span)
+            .find(|uid| !pool.quarantined.contains(uid) && !id_taken(*uid))
+            .ok_or(PlatformError::NoFreeUid { first, last })?;
+        pool.quarantined.insert(uid);
+        pool.next = if uid == last { first } else { uid + 1 };
+        self.save_pool(&pool)?;
+        let suffix: String = {
+            use rand::Rng as _;
+            const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+            let mut rng = rand::rng();
+            (0..8)
+                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+                .collect()
+        };
+        let name = format!("{}{suffix}", self.config.name_prefix);
+        Ok(Account {
+            home: self.config.home_base.join(&name),
+            name,
+            uid,
+            gid: uid,
+        })
+    }
+
+    fn create_account(&self, account: &Account) -> Result<(), PlatformError> {
+        let uid = account.uid.to_string();
+        let home = account.home.to_string_lossy().into_owned();
+        run("groupadd", &["--gid", &uid, &account.name])
+            .map_err(|e| PlatformError::system("creating the session group", e))?;
+        run(
+            "useradd",
+            &[
+                "--uid",
+                &uid,
+                "--gid",
+                &uid,
+                "--no-create-home",
+                "--home-dir",
+                &home,
+                "--shell",
+                "/bin/bash",
+                "--comment",
+                "Commune session",
+                "--no-user-group",
+                &account.name,
+            ],
+        )
+        .map_err(|e| PlatformError::system("creating the session account", e))?;
+        fs::create_dir_all(&account.home)
+            .map_err(io_err(format!("creating {}", account.home.display())))?;
+        fs::set_permissions(&account.home, fs::Permissions::from_mode(0o700))
+            .map_err(io_err("home permissions"))?;
+        let mut options = format!(
+            "mode=0700,uid={},gid={},size={}m",
+            account.uid, account.gid, self.config.home_size_mib
+        );
+        if self.capabilities.tmpfs_noswap {
+            options.push_str(",noswap");
+        }
+        mount(
+            Some("tmpfs"),
+            &account.home,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some(options.as_str()),
+        )
+        .map_err(|e| PlatformError::system("mounting the session's tmpfs home", e))?;
+        copy_skeleton(&self.config.skeleton, &account.home, account.uid, account.gid)
+            .map_err(io_err("copying the skeleton into the home"))?;
+        if let Some(cgroup) = self.session_cgroup(account.uid) {
+            fs::create_dir_all(&cgroup).map_err(io_err("creating the session cgroup"))?;
+        }
+        Ok(())
+    }
+
+    fn start_session(&self, account: &Account, spec: &SessionSpec) -> Result<(), PlatformError> {
+        if self.config.session_command.is_empty() {
+            return Ok(());
+        }
+        let argv = self.config.session_command.clone();
+        let child = self.spawn(account, &argv, &[("COMMUNE_SESSION_ID", &spec.session_id)])?;
+        self.children
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(account.uid)
+            .or_default()
+            .push(child);
+        Ok(())
+    }
+
+    fn warn(&self, _account: &Account, _minutes_left: u32) -> Result<(), PlatformError> {
+        // The visitor's screens (served by the agent) show and sound the warning; nothing
+        // is needed inside the session itself.
+        Ok(())
+    }
+
+    fn terminate(&self, account: &Account) -> Vec<WipeStep> {
+        let uid = account.uid;
+        let mut steps = Vec::new();
+
+        let start = Instant::now();
+        let initial = processes_of(uid).into_iter().filter(|p| !p.zombie).count() as u64;
+        for p in processes_of(uid) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p.pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        let deadline = Instant::now() + Duration::from_millis(self.config.term_grace_ms);
+        while Instant::now() < deadline
+            && processes_of(uid).iter().any(|p| !p.zombie)
+        {
+            reap_zombies_of(uid);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        steps.push(step("term", start, initial, Ok(())));
+
+        let start = Instant::now();
+        let mut killed = 0u64;
+        let mut result = Ok(());
+        if let Some(cgroup) = self.session_cgroup(uid) {
+            if cgroup.exists() {
+                killed += fs::read_to_string(cgroup.join("cgroup.procs"))
+                    .map(|s| s.lines().count() as u64)
+                    .unwrap_or(0);
+                if let Err(e) = fs::write(cgroup.join("cgroup.kill"), "1") {
+                    result = Err(format!("cgroup.kill: {e}"));
+                }
+            }
+        }
+        steps.push(step("cgroup_kill", start, killed, result));
+
+        let start = Instant::now();
+        let mut rounds = 0u64;
+        let mut result = Ok(());
+        loop {
+            reap_zombies_of(uid);
+            let alive: Vec<ProcInfo> = processes_of(uid).into_iter().filter(|p| !p.zombie).collect();
+            if alive.is_empty() {
+                break;
+            }
+            if rounds >= 200 {
+                result = Err(format!(
+                    "{} process(es) of the session survived 200 kill rounds",
+                    alive.len()
+                ));
+                break;
+            }
+            rounds += 1;
+            if let Err(e) = as_uid(uid, account.gid, kill_all_as_uid) {
+                result = Err(e.to_string());
+                break;
+            }
+        }
+        // Zombies the kill just made, and the children the agent started itself.
+        for _ in 0..100 {
+            reap_zombies_of(uid);
+            if processes_of(uid).is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if let Some(children) = self
+            .children
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&uid)
+        {
+            for mut child in children {
+                let _ = child.try_wait();
+            }
+        }
+        steps.push(step("kill", start, rounds, result));
+
+        let start = Instant::now();
+        let mut result = Ok(());
+        if let Some(cgroup) = self.session_cgroup(uid) {
+            if cgroup.exists() {
+                // rmdir fails while a process is still in the group: retry briefly.
+                let mut last = None;
+                for _ in 0..100 {
+                    match fs::remove_dir(&cgroup) {
+                        Ok(()) => {
+                            last = None;
+                            break;
+                        }
+                        Err(e) => last = Some(e),
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                if let Some(e) = last {
+                    result = Err(format!("removing the session cgroup: {e}"));
+                }
+            }
+        }
+        steps.push(step("cgroup_remove", start, 0, result));
+        steps
+    }
+
+    fn purge(&self, account: &Account) -> Vec<WipeStep> {
+        let uid = account.uid;
+        let mut steps = Vec::new();
+
+        // Print jobs go first: CUPS knows them by the account name, which must still exist.
+        if self.capabilities.printing {
+            let start = Instant::now();
+            let (count, result) = match print_jobs_of(&account.name) {
+                Ok(jobs) if jobs.is_empty() => (0, Ok(())),
+                Ok(jobs) => {
+                    let n = jobs.len() as u64;
+                    // `cancel -x JOB` purges the job's files and history; `cancel -a` and
+                    // `lprm -` leave the document in the spool, and `-u` with `-x` cancels
+                    // nothing on CUPS 2.4.
+                    let mut result = Ok(());
+                    for job in &jobs {
+                        if let Err(e) = run("cancel", &["-x", job]) {
+                            result = Err(e);
+                        }
+                    }
+                    self.print_jobs
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(uid, jobs);
+                    (n, result)
+                }
+                Err(e) => (0, Err(e)),
+            };
+            steps.push(step("print", start, count, result));
+        }
+
+        let start = Instant::now();
+        let home_dev = fs::symlink_metadata(&account.home).ok().map(|m| m.dev());
+        let base_dev = fs::symlink_metadata(&self.config.home_base)
+            .ok()
+            .map(|m| m.dev());
+        let mounted = home_dev.is_some() && home_dev != base_dev;
+        let result = if mounted {
+            let dev = home_dev.unwrap_or_default();
+            let holders = holders_of_device(dev);
+            if !holders.is_empty() {
+                Err(describe(&holders))
+            } else {
+                // Never MNT_DETACH: a detached tmpfs stays readable by whoever holds it.
+                match umount2(&account.home, MntFlags::empty()) {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(format!(
+                        "unmounting the session's home failed ({e}); it was NOT detached"
+                    )),
+                }
+            }
+        } else {
+            Ok(())
+        };
+        let unmounted = result.is_ok();
+        steps.push(step("unmount", start, u64::from(mounted), result));
+        if unmounted {
+            let _ = fs::remove_dir(&account.home);
+        }
+
+        let start = Instant::now();
+        let objects = sysv_ipc_of(uid);
+        let failed = objects
+            .iter()
+            .filter(|(kind, id)| !remove_sysv(kind, *id))
+            .count();
+        steps.push(step(
+            "ipc",
+            start,
+            objects.len() as u64,
+            if failed == 0 {
+                Ok(())
+            } else {
+                Err(format!("{failed} IPC object(s) could not be removed"))
+            },
+        ));
+
+        let start = Instant::now();
+        let result = match as_uid(uid, account.gid, clear_keyrings_as_uid) {
+            Ok(0) => Ok(()),
+            Ok(n) => Err(format!("{n} keyring(s) could not be cleared")),
+            Err(e) => Err(e.to_string()),
+        };
+        steps.push(step("keys", start, 2, result));
+
+        let start = Instant::now();
+        let mut removed = 0u64;
+        let mut failed = 0u64;
+        let mut places = self.capabilities.writable_places.clone();
+        places.push(PathBuf::from(format!("/run/user/{uid}")));
+        for place in &places {
+            if place.ends_with(uid.to_string()) && place.starts_with("/run/user") {
+                if place.exists() {
+                    match fs::remove_dir_all(place) {
+                        Ok(()) => removed += 1,
+                        Err(_) => failed += 1,
+                    }
+                }
+                continue;
+            }
+            for path in owned_under(place, uid) {
+                let is_dir = fs::symlink_metadata(&path)
+                    .map(|m| m.is_dir())
+                    .unwrap_or(false);
+                let r = if is_dir {
+                    fs::remove_dir_all(&path)
+                } else {
+                    fs::remove_file(&path)
+                };
+                match r {
+                    Ok(()) => removed += 1,
+                    Err(_) => failed += 1,
+                }
+            }
+        }
+        for linger in [format!("/var/lib/systemd/linger/{}", account.name)] {
+            if fs::remove_file(&linger).is_ok() {
+                removed += 1;
+            }
+        }
+        steps.push(step(
+            "files",
+            start,
+            removed,
+            if failed == 0 {
+                Ok(())
+            } else {
+                Err(format!("{failed} file(s) of the session could not be removed"))
+            },
+        ));
+
+        let start = Instant::now();
+        let mut result = Ok(());
+        if account_entries(account) > 0 {
+            if passwd_in_range(uid, uid).iter().any(|a| a.name == account.name) {
+                result = run("userdel", &[&account.name]).map(|_| ());
+            }
+            // userdel removes the user's own group when USERGROUPS_ENAB; ours was made
+            // with groupadd, so it is removed explicitly when still there.
+            let group_left = fs::read_to_string("/etc/group")
+                .map(|t| t.lines().any(|l| l.split(':').next() == Some(account.name.as_str())))
+                .unwrap_or(false);
+            if group_left && result.is_ok() {
+                result = run("groupdel", &[&account.name]).map(|_| ());
+            }
+        }
+        steps.push(step("account", start, 1, result));
+        steps
+    }
+
+    fn verify(&self, account: &Account) -> Vec<WipeCheck> {
+        let uid = account.uid;
+        let mut checks = Vec::new();
+        reap_zombies_of(uid);
+        checks.push(check("processes", processes_of(uid).len() as u64));
+
+        let home_dev = fs::symlink_metadata(&account.home).ok().map(|m| m.dev());
+        let mut mounts = 0u64;
+        if mountinfo_has_device(Path::new("/proc/self/mountinfo"), "", Some(&account.home)) {
+            mounts += 1;
+        }
+        if let Some(dev) = home_dev {
+            let base_dev = fs::symlink_metadata(&self.config.home_base)
+                .ok()
+                .map(|m| m.dev());
+            if Some(dev) != base_dev {
+                mounts += 1 + holders_of_device(dev).len() as u64;
+            }
+        }
+        checks.push(check("mounts", mounts));
+
+        checks.push(check("ipc", sysv_ipc_of(uid).len() as u64));
+
+        let keys = match as_uid(uid, account.gid, count_keys_as_uid) {
+            Ok(n) => n as u64,
+            Err(_) => 1,
+        };
+        checks.push(check("keys", keys));
+
+        if self.capabilities.printing {
+            let cancelled = self
+                .print_jobs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&uid)
+                .unwrap_or_default();
+            // Jobs still listed for the name (queued or in the history), and spool files
+            // of the jobs the purge cancelled.
+            let found = print_jobs_of(&account.name).map(|j| j.len() as u64).unwrap_or(1)
+                + cancelled.iter().map(|j| spool_files_of(j)).sum::<u64>();
+            checks.push(check("print_jobs", found));
+        }
+
+        let mut files = 0u64;
+        if account.home.exists() {
+            files += 1;
+        }
+        for place in &self.capabilities.writable_places {
+            files += owned_under(place, uid).len() as u64;
+        }
+        if Path::new(&format!("/run/user/{uid}")).exists() {
+            files += 1;
+        }
+        checks.push(check("files", files));
+
+        checks.push(check("account", account_entries(account)));
+        if let Some(cgroup) = self.session_cgroup(uid) {
+            checks.push(check("cgroup", u64::from(cgroup.exists())));
+        }
+        checks
+    }
+
+    fn release(&self, account: &Account) {
+        let mut pool = self.lock_pool();
+        pool.quarantined.remove(&account.uid);
+        if let Err(error) = self.save_pool(&pool) {
+            tracing::error!(%error, uid = account.uid, "could not persist the uid pool");
+        }
+    }
+
+    fn leftover_accounts(&self) -> Result<Vec<Account>, PlatformError> {
+        let mut accounts = passwd_in_range(self.config.uid_first, self.config.uid_last);
+        // Homes still mounted whose account line is gone (a crash between userdel and the
+        // end of the wipe cannot happen, userdel comes last, but a hand-edited passwd can).
+        let quarantined = self.quarantined();
+        for uid in quarantined {
+            if !accounts.iter().any(|a| a.uid == uid)
+                && !processes_of(uid).is_empty()
+            {
+                accounts.push(Account {
+                    name: format!("{}unknown-{uid}", self.config.name_prefix),
+                    uid,
+                    gid: uid,
+                    home: self.config.home_base.join(format!("unknown-{uid}")),
+                });
+            }
+        }
+        Ok(accounts)
+    }
+}
