@@ -430,7 +430,7 @@ impl Manager {
                 lock: None,
             });
             self.publish();
-            self.finish_wipe(&account, &spec.session_id).await;
+            self.finish_wipe(&account, &spec.session_id, false).await;
             return Err(error);
         }
         entry.phase = Phase::Session;
@@ -545,7 +545,7 @@ impl Manager {
                 self.emit_end(&session_id, &end).await;
                 let _ = current.permanence_id;
                 self.publish();
-                let report = self.finish_wipe(&current.account, &session_id).await;
+                let report = self.finish_wipe(&current.account, &session_id, true).await;
                 if let Some(reply) = reply {
                     let _ = reply.send(Ok(report));
                 }
@@ -568,11 +568,16 @@ impl Manager {
 
     /// Wipes, verifies, queues the report (and an alert on failure), then updates the
     /// journal and the machine. The journal goes only after the report is in the outbox.
-    async fn finish_wipe(&mut self, account: &Account, session_id: &str) -> WipeReport {
+    async fn finish_wipe(
+        &mut self,
+        account: &Account,
+        session_id: &str,
+        courtesy: bool,
+    ) -> WipeReport {
         let platform = self.platform.clone();
         let (acc, sid) = (account.clone(), session_id.to_owned());
         let report =
-            match tokio::task::spawn_blocking(move || crate::wipe::wipe(&*platform, &acc, &sid))
+            match tokio::task::spawn_blocking(move || crate::wipe::wipe(&*platform, &acc, &sid, courtesy))
                 .await
             {
                 Ok(report) => report,
@@ -649,7 +654,7 @@ impl Manager {
                 }
                 wiping.end = Some(end);
                 let _ = self.journal.write(&wiping);
-                let report = self.finish_wipe(&entry.account, &entry.session_id).await;
+                let report = self.finish_wipe(&entry.account, &entry.session_id, false).await;
                 if !report.verified {
                     blocked = Some(failure_summary(&report));
                 }
@@ -670,7 +675,7 @@ impl Manager {
                 for account in accounts {
                     tracing::warn!(uid = account.uid, "leftover session account found; wiping it");
                     let session_id = format!("recovered-{}", account.uid);
-                    let report = self.finish_wipe(&account, &session_id).await;
+                    let report = self.finish_wipe(&account, &session_id, false).await;
                     if !report.verified {
                         blocked = Some(failure_summary(&report));
                     }

@@ -368,11 +368,11 @@ pub fn run_on(platform: &LinuxDirect) -> Result<Outcome, AgentError> {
     let planted = match plant(platform, &account) {
         Ok(p) => p,
         Err(e) => {
-            let _ = crate::wipe::wipe(platform, &account, &spec.session_id);
+            let _ = crate::wipe::wipe(platform, &account, &spec.session_id, true);
             return Err(e);
         }
     };
-    let report = crate::wipe::wipe(platform, &account, &spec.session_id);
+    let report = crate::wipe::wipe(platform, &account, &spec.session_id, true);
     let leftovers = search(platform, &account);
     Ok(Outcome {
         report,

@@ -131,9 +131,16 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Tears the session down and verifies, timing every step. Blocking: run it on a blocking
 /// thread. The uid is released only when every step succeeded and every check passed.
-pub fn wipe(platform: &dyn SessionPlatform, account: &Account, session_id: &str) -> WipeReport {
+/// `courtesy`: give the session's processes a SIGTERM and a short grace first (not after a
+/// crash).
+pub fn wipe(
+    platform: &dyn SessionPlatform,
+    account: &Account,
+    session_id: &str,
+    courtesy: bool,
+) -> WipeReport {
     let start = Instant::now();
-    let mut steps = platform.terminate(account);
+    let mut steps = platform.terminate(account, courtesy);
     steps.extend(platform.purge(account));
     let checks = platform.verify(account);
     let verified = steps.iter().all(|s| s.ok) && checks.iter().all(|c| c.passed);

@@ -1030,19 +1030,24 @@ impl SessionPlatform for LinuxDirect {
         Ok(())
     }
 
-    fn terminate(&self, account: &Account) -> Vec<WipeStep> {
+    fn terminate(&self, account: &Account, courtesy: bool) -> Vec<WipeStep> {
         let uid = account.uid;
         let mut steps = Vec::new();
 
         let start = Instant::now();
         let initial = processes_of(uid).into_iter().filter(|p| !p.zombie).count() as u64;
-        for p in processes_of(uid) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(p.pid),
-                nix::sys::signal::Signal::SIGTERM,
-            );
-        }
-        let deadline = Instant::now() + Duration::from_millis(self.config.term_grace_ms);
+        let grace = if courtesy {
+            for p in processes_of(uid) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(p.pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+            Duration::from_millis(self.config.term_grace_ms)
+        } else {
+            Duration::ZERO
+        };
+        let deadline = Instant::now() + grace;
         while Instant::now() < deadline
             && processes_of(uid).iter().any(|p| !p.zombie)
         {
@@ -1287,7 +1292,13 @@ impl SessionPlatform for LinuxDirect {
         let uid = account.uid;
         let mut checks = Vec::new();
         reap_zombies_of(uid);
-        checks.push(check("processes", processes_of(uid).len() as u64));
+        // A zombie has released everything (memory, files, cwd, mounts) but its pid and
+        // exit status; one whose parent is not the agent (the agent was killed and the
+        // init reaps late) is left to that parent and not counted as a survivor.
+        checks.push(check(
+            "processes",
+            processes_of(uid).iter().filter(|p| !p.zombie).count() as u64,
+        ));
 
         let home_dev = fs::symlink_metadata(&account.home).ok().map(|m| m.dev());
         let mut mounts = 0u64;

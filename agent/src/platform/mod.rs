@@ -116,8 +116,10 @@ pub trait SessionPlatform: Send + Sync + 'static {
     /// sound); the visitor's screens show it as well. Never ends anything.
     fn warn(&self, account: &Account, minutes_left: u32) -> Result<(), PlatformError>;
 
-    /// Ends every process of the account: courtesy SIGTERM, then kill until none is left.
-    fn terminate(&self, account: &Account) -> Vec<WipeStep>;
+    /// Ends every process of the account: with `courtesy`, a SIGTERM and a short grace
+    /// first (a visitor's session ending normally); then kill until none is left. Recovery
+    /// after a crash skips the courtesy: nobody is there to save anything.
+    fn terminate(&self, account: &Account, courtesy: bool) -> Vec<WipeStep>;
 
     /// Removes everything else of the session, in order: home unmount, IPC, keys, print jobs,
     /// files in writable places, cron/at/linger, the account.

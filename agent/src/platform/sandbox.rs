@@ -391,7 +391,7 @@ impl SessionPlatform for Sandbox {
         Ok(())
     }
 
-    fn terminate(&self, account: &Account) -> Vec<WipeStep> {
+    fn terminate(&self, account: &Account, _courtesy: bool) -> Vec<WipeStep> {
         let start = Instant::now();
         let step = |count: u64, detail: Option<String>| WipeStep {
             name: "terminate".to_string(),
@@ -1029,7 +1029,7 @@ mod tests {
         sandbox.warn(&account, 5).expect("warn");
         assert_eq!(sandbox.last_warning(&account), Some(5));
 
-        let terminate = sandbox.terminate(&account);
+        let terminate = sandbox.terminate(&account, true);
         assert_all_ok(&terminate);
         assert!(terminate[0].count >= 1, "{terminate:?}");
         assert_eq!(group::live_count(guard.0), 0);
@@ -1074,7 +1074,7 @@ mod tests {
         // Let the shell install its trap before it is signalled.
         std::thread::sleep(Duration::from_millis(200));
 
-        let terminate = sandbox.terminate(&account);
+        let terminate = sandbox.terminate(&account, true);
         assert_all_ok(&terminate);
         assert!(terminate[0].duration_us >= TERM_GRACE.as_micros() as u64);
         assert_eq!(group::live_count(guard.0), 0);
@@ -1096,7 +1096,7 @@ mod tests {
         let (account, guard) = started(&sandbox);
         std::thread::sleep(Duration::from_millis(300));
         assert_eq!(group::live_count(guard.0), 1);
-        assert_all_ok(&sandbox.terminate(&account));
+        assert_all_ok(&sandbox.terminate(&account, true));
         assert_eq!(group::live_count(guard.0), 0);
     }
 
@@ -1112,7 +1112,7 @@ mod tests {
         let restarted = Sandbox::new(root.path()).expect("sandbox");
         let leftovers = restarted.leftover_accounts().expect("leftovers");
         assert_eq!(leftovers, vec![account.clone()]);
-        let terminate = restarted.terminate(&account);
+        let terminate = restarted.terminate(&account, true);
         assert_all_ok(&terminate);
         assert!(terminate[0].count >= 1, "{terminate:?}");
         assert_eq!(group::live_count(guard.0), 0);
@@ -1137,7 +1137,7 @@ mod tests {
         assert_eq!(names, ["sbx-half00", "sbx-orphn1"]);
         assert_ne!(leftovers[0].uid, leftovers[1].uid);
         for account in &leftovers {
-            assert_all_ok(&sandbox.terminate(account));
+            assert_all_ok(&sandbox.terminate(account, true));
             assert_all_ok(&sandbox.purge(account));
             let checks = sandbox.verify(account);
             assert_eq!(failed_checks(&checks), Vec::<&str>::new(), "{checks:?}");
@@ -1194,7 +1194,7 @@ mod tests {
             fs::write(account.home.join(PGID_FILE), forged).expect("write");
             let terminate = Sandbox::new(root.path())
                 .expect("sandbox")
-                .terminate(&account);
+                .terminate(&account, true);
             assert!(!terminate[0].ok, "{forged}: {terminate:?}");
             assert_eq!(terminate[0].count, 0);
         }
@@ -1223,7 +1223,7 @@ mod tests {
         let root = tempfile::tempdir().expect("tempdir");
         let sandbox = Sandbox::new(root.path()).expect("sandbox");
         let (account, _guard) = started(&sandbox);
-        assert_all_ok(&sandbox.terminate(&account));
+        assert_all_ok(&sandbox.terminate(&account, true));
         assert_all_ok(&sandbox.purge(&account));
 
         fs::create_dir(&account.home).expect("mkdir");
@@ -1242,7 +1242,7 @@ mod tests {
         assert_all_ok(&sandbox.purge(&account));
         let checks = sandbox.verify(&account);
         assert_eq!(failed_checks(&checks), ["processes"], "{checks:?}");
-        assert_all_ok(&sandbox.terminate(&account));
+        assert_all_ok(&sandbox.terminate(&account, true));
         let checks = sandbox.verify(&account);
         assert_eq!(failed_checks(&checks), Vec::<&str>::new(), "{checks:?}");
     }
