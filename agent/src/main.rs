@@ -124,7 +124,9 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,quinn=warn".into()),
+                .unwrap_or_else(|_| "info,quinn=warn".into())
+                // notify logs paths inside a visitor's home: never, whatever RUST_LOG says.
+                .add_directive("notify=off".parse().expect("static directive")),
         )
         .init();
     let cli = Cli::parse();

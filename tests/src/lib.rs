@@ -297,6 +297,8 @@ pub struct TestAgent {
     pub outbox: Outbox,
     /// Its seat.
     pub seat: Seat,
+    /// Its session manager, when its configuration names a session platform.
+    pub sessions: Option<commune_agent::manager::ManagerHandle>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -314,7 +316,11 @@ impl TestAgent {
         let outbox = Outbox::open(&config.state_file(files::OUTBOX), config.outbox_capacity)
             .await
             .expect("outbox");
-        let seat = Seat::default();
+        let sessions = commune_agent::start_sessions(&config, &outbox).expect("session manager");
+        let seat = match &sessions {
+            Some(manager) => Seat::with_sessions(manager.clone()),
+            None => Seat::default(),
+        };
         let (link, state) = Link::new(config.clone(), client, outbox.clone(), seat.clone());
         let stats = link.stats();
         let (stop, stopped) = oneshot::channel();
@@ -327,6 +333,7 @@ impl TestAgent {
             stats,
             outbox,
             seat,
+            sessions,
             stop: Some(stop),
             task: Some(task),
         }

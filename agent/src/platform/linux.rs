@@ -895,6 +895,28 @@ fn spool_files_of(job: &str) -> u64 {
         .unwrap_or(0)
 }
 
+fn delete_account(account: &Account) -> WipeStep {
+    let start = Instant::now();
+    let mut result = Ok(());
+    if account_entries(account) > 0 {
+        if passwd_in_range(account.uid, account.uid)
+            .iter()
+            .any(|a| a.name == account.name)
+        {
+            result = run("userdel", &[&account.name]).map(|_| ());
+        }
+        // userdel also removes the group of the same name (USERGROUPS_ENAB, Debian's
+        // default); groupdel runs only where that setting is off.
+        let group_left = fs::read_to_string("/etc/group")
+            .map(|t| t.lines().any(|l| l.split(':').next() == Some(account.name.as_str())))
+            .unwrap_or(false);
+        if group_left && result.is_ok() {
+            result = run("groupdel", &[&account.name]).map(|_| ());
+        }
+    }
+    step("account", start, 1, result)
+}
+
 fn copy_skeleton(from: &Path, to: &Path, uid: u32, gid: u32) -> std::io::Result<u64> {
     let mut copied = 0;
     for entry in fs::read_dir(from)? {
@@ -1048,11 +1070,17 @@ impl SessionPlatform for LinuxDirect {
             Duration::ZERO
         };
         let deadline = Instant::now() + grace;
-        while Instant::now() < deadline
-            && processes_of(uid).iter().any(|p| !p.zombie)
-        {
-            reap_zombies_of(uid);
-            std::thread::sleep(Duration::from_millis(5));
+        // With a cgroup, its `cgroup.procs` says cheaply whether anyone is left; without,
+        // a scan of /proc does.
+        let procs_file = self.session_cgroup(uid).map(|c| c.join("cgroup.procs"));
+        let anyone_left = || match &procs_file {
+            Some(f) if f.exists() => fs::read_to_string(f)
+                .map(|t| !t.trim().is_empty())
+                .unwrap_or(false),
+            _ => processes_of(uid).iter().any(|p| !p.zombie),
+        };
+        while Instant::now() < deadline && anyone_left() {
+            std::thread::sleep(Duration::from_micros(500));
         }
         steps.push(step("term", start, initial, Ok(())));
 
@@ -1169,6 +1197,14 @@ impl SessionPlatform for LinuxDirect {
             steps.push(step("print", start, count, result));
         }
 
+        // Deleting the account (userdel, several milliseconds) needs only that no process
+        // of it is left, which `terminate` ensured, and that CUPS no longer needs the name:
+        // it runs beside the unmount and the rest, and is joined (and reported) last.
+        let account_step = {
+            let account = account.clone();
+            std::thread::spawn(move || delete_account(&account))
+        };
+
         let start = Instant::now();
         let home_dev = fs::symlink_metadata(&account.home).ok().map(|m| m.dev());
         let base_dev = fs::symlink_metadata(&self.config.home_base)
@@ -1269,22 +1305,13 @@ impl SessionPlatform for LinuxDirect {
             },
         ));
 
-        let start = Instant::now();
-        let mut result = Ok(());
-        if account_entries(account) > 0 {
-            if passwd_in_range(uid, uid).iter().any(|a| a.name == account.name) {
-                result = run("userdel", &[&account.name]).map(|_| ());
-            }
-            // userdel removes the user's own group when USERGROUPS_ENAB; ours was made
-            // with groupadd, so it is removed explicitly when still there.
-            let group_left = fs::read_to_string("/etc/group")
-                .map(|t| t.lines().any(|l| l.split(':').next() == Some(account.name.as_str())))
-                .unwrap_or(false);
-            if group_left && result.is_ok() {
-                result = run("groupdel", &[&account.name]).map(|_| ());
-            }
-        }
-        steps.push(step("account", start, 1, result));
+        steps.push(account_step.join().unwrap_or_else(|_| WipeStep {
+            name: "account".into(),
+            duration_us: 0,
+            count: 0,
+            ok: false,
+            detail: Some("the account removal thread panicked".into()),
+        }));
         steps
     }
 

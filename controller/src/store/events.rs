@@ -314,6 +314,19 @@ impl Store {
         })
     }
 
+    /// The stored body (JSON) of every event of an agent, in seq order: for audits of what
+    /// left the computers, and tests.
+    pub async fn event_bodies(&self, agent_id: &str) -> Result<Vec<String>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            Ok(sqlx::query_scalar(sql(
+                "SELECT body_json FROM events WHERE agent_id = ? ORDER BY seq",
+            ))
+            .bind(agent_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// Sessions started in `[from, to)`, oldest first.
     pub async fn sessions(
         &self,
