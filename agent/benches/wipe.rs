@@ -177,8 +177,11 @@ mod linux {
             std::fs::write(downloads.join(format!("document-{i}.pdf")), &mb).unwrap();
         }
         for i in 0..f.scans {
-            std::fs::write(scans.join(format!("scan-{i}.jpg")), [&mb[..], &mb[..]].concat())
-                .unwrap();
+            std::fs::write(
+                scans.join(format!("scan-{i}.jpg")),
+                [&mb[..], &mb[..]].concat(),
+            )
+            .unwrap();
         }
         if let Some((uid, gid)) = owner {
             // The visitor owns what it wrote (ownership does not change the unmount cost).
@@ -244,10 +247,17 @@ mod linux {
         }
         if std::env::var_os("COMMUNE_BENCH_STEPS").is_some() {
             for s in &report.steps {
-                println!("    step {:<14} {:>7.2} ms", s.name, s.duration_us as f64 / 1000.0);
+                println!(
+                    "    step {:<14} {:>7.2} ms",
+                    s.name,
+                    s.duration_us as f64 / 1000.0
+                );
             }
             let steps: u64 = report.steps.iter().map(|s| s.duration_us).sum();
-            println!("    checks {:>7.2} ms", (report.total_us - steps) as f64 / 1000.0);
+            println!(
+                "    checks {:>7.2} ms",
+                (report.total_us - steps) as f64 / 1000.0
+            );
         }
         elapsed
     }

@@ -120,8 +120,7 @@ pub mod files {
 impl SessionsConfig {
     /// The control socket actually used (see [`SessionsConfig::ctl_socket`]).
     pub fn ctl_socket_in(&self, state_dir: &Path) -> PathBuf {
-        if self.platform == PlatformKind::Sandbox && self.ctl_socket == Self::default().ctl_socket
-        {
+        if self.platform == PlatformKind::Sandbox && self.ctl_socket == Self::default().ctl_socket {
             state_dir.join("ctl.sock")
         } else {
             self.ctl_socket.clone()

@@ -6,9 +6,9 @@
 #![deny(unreachable_pub)]
 
 pub mod config;
-pub mod documents;
 #[cfg(unix)]
 pub mod ctl;
+pub mod documents;
 pub mod enroll;
 pub mod health;
 pub mod link;

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use commune_agent::config::{files, AgentConfig, PlatformKind};
+use commune_agent::ctl::{CtlRequest, CtlResponse};
 use commune_agent::enroll::{enroll, EnrollOptions};
 use commune_agent::link::Link;
 use commune_agent::outbox::Outbox;
-use commune_agent::ctl::{CtlRequest, CtlResponse};
 use commune_agent::seat::Seat;
 use commune_protocol::messages::SlotKind;
 
@@ -86,6 +86,9 @@ enum CtlOp {
         /// Free access or supervised.
         #[arg(long, value_enum, default_value = "free")]
         kind: KindArg,
+        /// Print only the account name (for LightDM's guest-account-script).
+        #[arg(long)]
+        name_only: bool,
     },
     /// End the running session, wait for its wipe, print the wipe report as JSON.
     EndSession,
@@ -199,10 +202,9 @@ async fn main() -> anyhow::Result<()> {
             }
             if let Some(rate) = simulate_sessions_per_minute {
                 tasks.push(match &sessions {
-                    Some(manager) => tokio::spawn(commune_agent::simulate::sessions(
-                        manager.clone(),
-                        rate,
-                    )),
+                    Some(manager) => {
+                        tokio::spawn(commune_agent::simulate::sessions(manager.clone(), rate))
+                    }
                     None => tokio::spawn(commune_agent::simulate::visitors(outbox.clone(), rate)),
                 });
             }
@@ -218,6 +220,10 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Ctl { socket, op } => {
+            let op_name_only = match &op {
+                CtlOp::StartSession { name_only, .. } => Some(*name_only),
+                _ => None,
+            };
             let socket = socket.unwrap_or_else(|| {
                 AgentConfig::load(&cli.config)
                     .map(|c| c.sessions.ctl_socket_in(&c.state_dir))
@@ -225,7 +231,7 @@ async fn main() -> anyhow::Result<()> {
             });
             let request = match op {
                 CtlOp::Status => CtlRequest::Status,
-                CtlOp::StartSession { kind } => CtlRequest::StartSession {
+                CtlOp::StartSession { kind, .. } => CtlRequest::StartSession {
                     kind: match kind {
                         KindArg::Free => SlotKind::Free,
                         KindArg::Supervised => SlotKind::Supervised,
@@ -234,7 +240,12 @@ async fn main() -> anyhow::Result<()> {
                 CtlOp::EndSession => CtlRequest::EndSession,
                 CtlOp::LastWipeReport => CtlRequest::LastWipeReport,
             };
+            let name_only = matches!(op_name_only, Some(true));
             let response = commune_agent::ctl::request(&socket, &request).await?;
+            if let (true, CtlResponse::Started(info)) = (name_only, &response) {
+                println!("{}", info.account);
+                return Ok(());
+            }
             let (json, failed) = match &response {
                 CtlResponse::Status(s) => (serde_json::to_string_pretty(s)?, false),
                 CtlResponse::Started(s) => (serde_json::to_string_pretty(s)?, false),

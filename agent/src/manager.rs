@@ -490,10 +490,9 @@ impl Manager {
                 if let Some(current) = &self.current {
                     let platform = self.platform.clone();
                     let account = current.account.clone();
-                    let _ = tokio::task::spawn_blocking(move || {
-                        platform.warn(&account, minutes_left)
-                    })
-                    .await;
+                    let _ =
+                        tokio::task::spawn_blocking(move || platform.warn(&account, minutes_left))
+                            .await;
                 }
                 self.emit(
                     crate::now(),
@@ -576,21 +575,22 @@ impl Manager {
     ) -> WipeReport {
         let platform = self.platform.clone();
         let (acc, sid) = (account.clone(), session_id.to_owned());
-        let report =
-            match tokio::task::spawn_blocking(move || crate::wipe::wipe(&*platform, &acc, &sid, courtesy))
-                .await
-            {
-                Ok(report) => report,
-                Err(e) => WipeReport {
-                    session_id: session_id.to_owned(),
-                    verified: false,
-                    total_us: 0,
-                    steps: Vec::new(),
-                    checks: Vec::new(),
-                    kernel: String::new(),
-                    swap: format!("the wipe task failed: {e}"),
-                },
-            };
+        let report = match tokio::task::spawn_blocking(move || {
+            crate::wipe::wipe(&*platform, &acc, &sid, courtesy)
+        })
+        .await
+        {
+            Ok(report) => report,
+            Err(e) => WipeReport {
+                session_id: session_id.to_owned(),
+                verified: false,
+                total_us: 0,
+                steps: Vec::new(),
+                checks: Vec::new(),
+                kernel: String::new(),
+                swap: format!("the wipe task failed: {e}"),
+            },
+        };
         let at = crate::now();
         self.emit(at, AgentEvent::WipeReport(report.clone())).await;
         let summary = failure_summary(&report);
@@ -654,7 +654,9 @@ impl Manager {
                 }
                 wiping.end = Some(end);
                 let _ = self.journal.write(&wiping);
-                let report = self.finish_wipe(&entry.account, &entry.session_id, false).await;
+                let report = self
+                    .finish_wipe(&entry.account, &entry.session_id, false)
+                    .await;
                 if !report.verified {
                     blocked = Some(failure_summary(&report));
                 }
@@ -673,7 +675,10 @@ impl Manager {
         match leftovers {
             Ok(accounts) => {
                 for account in accounts {
-                    tracing::warn!(uid = account.uid, "leftover session account found; wiping it");
+                    tracing::warn!(
+                        uid = account.uid,
+                        "leftover session account found; wiping it"
+                    );
                     let session_id = format!("recovered-{}", account.uid);
                     let report = self.finish_wipe(&account, &session_id, false).await;
                     if !report.verified {

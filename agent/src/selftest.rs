@@ -47,7 +47,10 @@ impl Outcome {
                 s.duration_us,
                 s.count,
                 if s.ok { "ok" } else { "FAILED" },
-                s.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default()
+                s.detail
+                    .as_deref()
+                    .map(|d| format!(" — {d}"))
+                    .unwrap_or_default()
             ));
         }
         for c in &self.report.checks {
@@ -61,7 +64,10 @@ impl Outcome {
                 }
             ));
         }
-        out.push_str(&format!("swap: {}\nkernel: {}\n", self.report.swap, self.report.kernel));
+        out.push_str(&format!(
+            "swap: {}\nkernel: {}\n",
+            self.report.swap, self.report.kernel
+        ));
         for l in &self.leftovers {
             out.push_str(&format!("  LEFTOVER: {l}\n"));
         }
@@ -158,7 +164,8 @@ fn visitor_script(places: &[PathBuf]) -> String {
         ));
     }
     // A daemon that ignores SIGTERM, detached from its parent.
-    script.push_str("(trap '' TERM; setsid sh -c \"trap '' TERM; while :; do sleep 1; done\" &) \n");
+    script
+        .push_str("(trap '' TERM; setsid sh -c \"trap '' TERM; while :; do sleep 1; done\" &) \n");
     // A fast respawner.
     script.push_str("(while :; do sleep 30 & sleep 0.01; done) &\n");
     // A process inside a user (and PID) namespace of its own, as browsers' sandboxes do.
@@ -187,11 +194,7 @@ pub fn plant(platform: &LinuxDirect, account: &Account) -> Result<Vec<String>, A
     planted.extend(caps.writable_places.iter().map(|p| p.display().to_string()));
     let script = visitor_script(&caps.writable_places);
     platform
-        .spawn(
-            account,
-            &["/bin/sh".into(), "-c".into(), script],
-            &[],
-        )
+        .spawn(account, &["/bin/sh".into(), "-c".into(), script], &[])
         .map_err(|e| AgentError::Config(e.to_string()))?;
     planted.extend(["term-ignoring daemon", "respawner", "user namespace"].map(String::from));
     let failed = platform
@@ -206,12 +209,22 @@ pub fn plant(platform: &LinuxDirect, account: &Account) -> Result<Vec<String>, A
     }
     if caps.printing {
         if let Some(queue) = print_queue() {
-            let doc = account.home.join("Téléchargements").join(format!("{CANARY}.pdf"));
+            let doc = account
+                .home
+                .join("Téléchargements")
+                .join(format!("{CANARY}.pdf"));
             let doc = doc.to_string_lossy().into_owned();
             let child = platform
                 .spawn(
                     account,
-                    &["lp".into(), "-d".into(), queue, "-H".into(), "hold".into(), doc],
+                    &[
+                        "lp".into(),
+                        "-d".into(),
+                        queue,
+                        "-H".into(),
+                        "hold".into(),
+                        doc,
+                    ],
                     &[],
                 )
                 .map_err(|e| AgentError::Config(e.to_string()))?;
@@ -257,12 +270,19 @@ pub fn search(platform: &LinuxDirect, account: &Account) -> Vec<String> {
     for root in roots {
         let mut stack = vec![root];
         while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let path = e.path();
                 let name = e.file_name().to_string_lossy().into_owned();
                 let meta = std::fs::symlink_metadata(&path);
-                if name.contains(CANARY) || meta.as_ref().map(|m| m.uid() == account.uid).unwrap_or(false) {
+                if name.contains(CANARY)
+                    || meta
+                        .as_ref()
+                        .map(|m| m.uid() == account.uid)
+                        .unwrap_or(false)
+                {
                     left.push(format!("file {}", path.display()));
                 }
                 if meta.map(|m| m.is_dir()).unwrap_or(false) {
@@ -295,9 +315,9 @@ pub fn search(platform: &LinuxDirect, account: &Account) -> Vec<String> {
                 .filter(|l| {
                     let f: Vec<&str> = l.split_whitespace().collect();
                     f.first().is_some_and(|k| {
-                        k.parse::<i64>().ok().is_some_and(|k| {
-                            (k - i64::from(CANARY_KEY)).abs() <= 2
-                        })
+                        k.parse::<i64>()
+                            .ok()
+                            .is_some_and(|k| (k - i64::from(CANARY_KEY)).abs() <= 2)
                     }) || f.iter().any(|x| *x == key)
                 })
                 .count();
@@ -311,12 +331,18 @@ pub fn search(platform: &LinuxDirect, account: &Account) -> Vec<String> {
     }
     match platform.run_as(account, search_key_as_uid) {
         Ok(0) => {}
-        Ok(n) => left.push(format!("{n} key(s) readable by a new process of uid {}", account.uid)),
+        Ok(n) => left.push(format!(
+            "{n} key(s) readable by a new process of uid {}",
+            account.uid
+        )),
         Err(e) => left.push(format!("key search failed: {e}")),
     }
     for file in ["/etc/passwd", "/etc/group", "/etc/shadow"] {
         if std::fs::read_to_string(file)
-            .map(|t| t.lines().any(|l| l.split(':').next() == Some(account.name.as_str())))
+            .map(|t| {
+                t.lines()
+                    .any(|l| l.split(':').next() == Some(account.name.as_str()))
+            })
             .unwrap_or(false)
         {
             left.push(format!("account in {file}"));

@@ -120,7 +120,9 @@ pub struct SessionMachine {
 
 impl Default for SessionMachine {
     fn default() -> Self {
-        SessionMachine { state: State::Ready }
+        SessionMachine {
+            state: State::Ready,
+        }
     }
 }
 
@@ -204,7 +206,9 @@ impl SessionMachine {
             .min()
         {
             if !running.warned.contains(&minutes) {
-                running.warned.extend(WARNING_MINUTES.iter().filter(|m| **m >= minutes));
+                running
+                    .warned
+                    .extend(WARNING_MINUTES.iter().filter(|m| **m >= minutes));
                 running.warned.sort_unstable();
                 running.warned.dedup();
                 effects.push(Effect::Warn {
@@ -316,11 +320,17 @@ mod tests {
         assert!(m.tick(39 * MIN).is_empty());
         assert_eq!(m.next_deadline(), Some(40 * MIN));
         assert_eq!(warnings(&m.tick(40 * MIN)), vec![5]);
-        assert!(m.tick(40 * MIN + Duration::from_secs(1)).is_empty(), "warned once");
+        assert!(
+            m.tick(40 * MIN + Duration::from_secs(1)).is_empty(),
+            "warned once"
+        );
         assert_eq!(m.next_deadline(), Some(44 * MIN));
         assert_eq!(warnings(&m.tick(44 * MIN)), vec![1]);
         assert_eq!(m.next_deadline(), Some(45 * MIN));
-        assert!(matches!(m.state(), State::InSession(_)), "warnings never end a session");
+        assert!(
+            matches!(m.state(), State::InSession(_)),
+            "warnings never end a session"
+        );
         let end = m.tick(45 * MIN);
         assert_eq!(
             end,
@@ -337,7 +347,10 @@ mod tests {
     #[test]
     fn a_late_tick_gives_only_the_last_warning_due() {
         let mut m = started(Some(10 * MIN));
-        assert_eq!(warnings(&m.tick(9 * MIN + Duration::from_secs(30))), vec![1]);
+        assert_eq!(
+            warnings(&m.tick(9 * MIN + Duration::from_secs(30))),
+            vec![1]
+        );
         assert!(m.tick(9 * MIN + Duration::from_secs(40)).is_empty());
     }
 
@@ -345,7 +358,10 @@ mod tests {
     fn a_short_session_still_ends_on_time() {
         let mut m = started(Some(Duration::from_secs(30)));
         assert_eq!(warnings(&m.tick(Duration::from_secs(1))), vec![1]);
-        assert!(matches!(m.tick(Duration::from_secs(30))[0], Effect::EndAndWipe { .. }));
+        assert!(matches!(
+            m.tick(Duration::from_secs(30))[0],
+            Effect::EndAndWipe { .. }
+        ));
     }
 
     #[test]

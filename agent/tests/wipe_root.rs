@@ -122,7 +122,10 @@ fn linux_config(first: u32, state: &Path) -> LinuxConfig {
 
 fn require_capabilities(platform: &LinuxDirect) {
     let caps = platform.capabilities();
-    assert!(caps.cgroup.is_some(), "cgroup2 must be mounted and writable here");
+    assert!(
+        caps.cgroup.is_some(),
+        "cgroup2 must be mounted and writable here"
+    );
     assert!(caps.tmpfs_noswap, "this kernel's tmpfs must take noswap");
     assert!(caps.printing, "the CUPS scheduler must answer");
     for place in ["/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock"] {
@@ -159,16 +162,45 @@ fn end_session_leaves_no_process_file_ipc_key_print_job_or_account() {
             "canary not planted through {channel}"
         );
     }
-    assert!(outcome.leftovers.is_empty(), "leftovers: {:?}", outcome.leftovers);
+    assert!(
+        outcome.leftovers.is_empty(),
+        "leftovers: {:?}",
+        outcome.leftovers
+    );
     assert!(outcome.report.verified, "report: {:?}", outcome.report);
-    let names: Vec<&str> = outcome.report.checks.iter().map(|c| c.name.as_str()).collect();
-    for check in ["processes", "mounts", "ipc", "keys", "print_jobs", "files", "account", "cgroup"] {
-        assert!(names.contains(&check), "check {check} missing from {names:?}");
+    let names: Vec<&str> = outcome
+        .report
+        .checks
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    for check in [
+        "processes",
+        "mounts",
+        "ipc",
+        "keys",
+        "print_jobs",
+        "files",
+        "account",
+        "cgroup",
+    ] {
+        assert!(
+            names.contains(&check),
+            "check {check} missing from {names:?}"
+        );
     }
-    let print = outcome.report.steps.iter().find(|s| s.name == "print").expect("print step");
+    let print = outcome
+        .report
+        .steps
+        .iter()
+        .find(|s| s.name == "print")
+        .expect("print step");
     assert_eq!(print.count, 1, "the held job was found and cancelled");
     assert!(outcome.report.swap.contains("noswap"));
-    assert!(platform.quarantined().is_empty(), "uid released after verification");
+    assert!(
+        platform.quarantined().is_empty(),
+        "uid released after verification"
+    );
 
     // The same uid again (range of one after rotation is forced): a new process of the
     // recycled uid reads no key and finds no file of the previous visitor.
@@ -183,7 +215,9 @@ fn end_session_leaves_no_process_file_ipc_key_print_job_or_account() {
 
 #[test]
 fn a_root_process_holding_the_home_fails_the_wipe_loudly_and_blocks_the_seat() {
-    if !inside_namespace("a_root_process_holding_the_home_fails_the_wipe_loudly_and_blocks_the_seat") {
+    if !inside_namespace(
+        "a_root_process_holding_the_home_fails_the_wipe_loudly_and_blocks_the_seat",
+    ) {
         return;
     }
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -194,7 +228,9 @@ fn a_root_process_holding_the_home_fails_the_wipe_loudly_and_blocks_the_seat() {
         let state = tempfile::tempdir().unwrap();
         let platform =
             std::sync::Arc::new(LinuxDirect::new(linux_config(61200, state.path())).unwrap());
-        let outbox = Outbox::open(&state.path().join("outbox.db"), 1000).await.unwrap();
+        let outbox = Outbox::open(&state.path().join("outbox.db"), 1000)
+            .await
+            .unwrap();
         let (handle, _task) = manager::spawn(
             platform.clone(),
             outbox.clone(),
@@ -228,9 +264,15 @@ fn a_root_process_holding_the_home_fails_the_wipe_loudly_and_blocks_the_seat() {
         let status = handle.status();
         assert_eq!(status.state, commune_protocol::messages::SeatState::Blocked);
         assert!(status.reason.unwrap().contains("NOT detached"));
-        let refused = handle.start_session(SlotKind::Free, None).await.unwrap_err();
+        let refused = handle
+            .start_session(SlotKind::Free, None)
+            .await
+            .unwrap_err();
         assert!(refused.to_string().contains("blocked"), "{refused}");
-        assert!(platform.quarantined().contains(&info.uid), "uid stays quarantined");
+        assert!(
+            platform.quarantined().contains(&info.uid),
+            "uid stays quarantined"
+        );
         // The alert and the failed report are queued for the controller.
         let pending = outbox.pending(0, 100).await.unwrap();
         assert!(pending.iter().any(|e| matches!(&e.event,
@@ -246,7 +288,11 @@ fn a_root_process_holding_the_home_fails_the_wipe_loudly_and_blocks_the_seat() {
         holder.kill();
         let account = Journal::new(state.path()).read().unwrap().unwrap().account;
         let retry = commune_agent::wipe::wipe(&*platform, &account, &info.session_id, true);
-        assert!(retry.verified, "{}", commune_agent::wipe::failure_summary(&retry));
+        assert!(
+            retry.verified,
+            "{}",
+            commune_agent::wipe::failure_summary(&retry)
+        );
         assert!(!platform.quarantined().contains(&info.uid));
     });
 }
@@ -318,7 +364,11 @@ fn sigkill_during_a_wipe_then_restart_completes_it_before_any_session_and_report
         let mut agent = run("run-1.log");
         eventually(20, "control socket up", || async { socket.exists() }).await;
         let started = ctl(BIN, &socket, &["start-session", "--kind", "free"]);
-        assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+        assert!(
+            started.status.success(),
+            "{}",
+            String::from_utf8_lossy(&started.stderr)
+        );
         let info: serde_json::Value = serde_json::from_slice(&started.stdout).unwrap();
         let session_id = info["session_id"].as_str().unwrap().to_owned();
         let uid = info["uid"].as_u64().unwrap() as u32;
@@ -371,7 +421,11 @@ fn sigkill_during_a_wipe_then_restart_completes_it_before_any_session_and_report
         assert_ne!(next["uid"].as_u64().unwrap() as u32, uid, "uids rotate");
         if let Ok(meta) = std::fs::metadata("/tmp/visitor-tmp") {
             use std::os::unix::fs::MetadataExt;
-            assert_ne!(meta.uid(), uid, "the interrupted session's /tmp file was removed");
+            assert_ne!(
+                meta.uid(),
+                uid,
+                "the interrupted session's /tmp file was removed"
+            );
         }
         assert!(!home.exists());
         assert!(!std::fs::read_to_string("/etc/passwd")
@@ -386,11 +440,21 @@ fn sigkill_during_a_wipe_then_restart_completes_it_before_any_session_and_report
         let id = config.agent_id.clone();
         eventually(30, "the wipe report reaches the controller", || async {
             store
-                .sessions(commune_protocol::UtcMillis(0), commune_protocol::UtcMillis(i64::MAX))
+                .sessions(
+                    commune_protocol::UtcMillis(0),
+                    commune_protocol::UtcMillis(i64::MAX),
+                )
                 .await
-                .map(|s| s.iter().any(|s| s.session_id == session_id && s.ended_at.is_some()))
+                .map(|s| {
+                    s.iter()
+                        .any(|s| s.session_id == session_id && s.ended_at.is_some())
+                })
                 .unwrap_or(false)
-                && store.event_kinds(&id).await.map(|k| k.iter().any(|k| k == "wipe_report")).unwrap_or(false)
+                && store
+                    .event_kinds(&id)
+                    .await
+                    .map(|k| k.iter().any(|k| k == "wipe_report"))
+                    .unwrap_or(false)
         })
         .await;
         agent.kill();

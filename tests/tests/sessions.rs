@@ -25,13 +25,17 @@ async fn sandbox_agent(ctrl: &TestController) -> (TestAgent, tempfile::TempDir) 
 
 async fn outcome(ctrl: &TestController, id: &str) -> (String, String) {
     let store = ctrl.controller.store();
-    eventually(20, "the command's result reaches the controller", || async {
-        store
-            .command(id)
-            .await
-            .unwrap()
-            .is_some_and(|c| c.outcome.is_some())
-    })
+    eventually(
+        20,
+        "the command's result reaches the controller",
+        || async {
+            store
+                .command(id)
+                .await
+                .unwrap()
+                .is_some_and(|c| c.outcome.is_some())
+        },
+    )
     .await;
     let c = store.command(id).await.unwrap().unwrap();
     (c.outcome.unwrap(), c.detail.unwrap_or_default())
@@ -96,34 +100,39 @@ async fn staff_start_and_end_a_session_over_quic_and_the_wipe_is_reported() {
     assert_eq!(report.session_id, session.session_id);
 
     let store = ctrl.controller.store();
-    eventually(20, "the session's end and wipe report are stored", || async {
-        let ended = store
-            .sessions(UtcMillis(0), UtcMillis(i64::MAX))
-            .await
-            .unwrap()
-            .into_iter()
-            .any(|s| {
-                s.session_id == session.session_id
-                    && s.end_reason.as_deref() == Some("staff")
-                    && s.slot_kind == "supervised"
-            });
-        let kinds = store.event_kinds(&id).await.unwrap();
-        ended && kinds.iter().any(|k| k == "wipe_report")
-    })
+    eventually(
+        20,
+        "the session's end and wipe report are stored",
+        || async {
+            let ended = store
+                .sessions(UtcMillis(0), UtcMillis(i64::MAX))
+                .await
+                .unwrap()
+                .into_iter()
+                .any(|s| {
+                    s.session_id == session.session_id
+                        && s.end_reason.as_deref() == Some("staff")
+                        && s.slot_kind == "supervised"
+                });
+            let kinds = store.event_kinds(&id).await.unwrap();
+            ended && kinds.iter().any(|k| k == "wipe_report")
+        },
+    )
     .await;
     // Only the count of documents left the computer.
     let ended = store.event_bodies(&id).await.unwrap().join("\n");
     assert!(ended.contains("\"documents_erased\":3"), "{ended}");
-    assert!(!ended.contains("avis-impot"), "a file name left the computer");
+    assert!(
+        !ended.contains("avis-impot"),
+        "a file name left the computer"
+    );
 
     // Nothing to end now: refused with a reason.
     let again = ctrl
         .controller
         .send_command(
             &id,
-            CommandAction::EndSession {
-                reason: "x".into(),
-            },
+            CommandAction::EndSession { reason: "x".into() },
             "mediator@test",
         )
         .await
@@ -141,9 +150,13 @@ async fn the_control_socket_starts_and_ends_sessions() {
     let socket = dir.path().join("ctl.sock");
     let listener = commune_agent::ctl::bind(&socket).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(commune_agent::ctl::serve(listener, sessions.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(commune_agent::ctl::serve(
+        listener,
+        sessions.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
@@ -217,7 +230,10 @@ async fn a_session_ended_offline_reaches_the_controller_once_it_is_back() {
     proxy.cut();
     let info = sessions.start_session(SlotKind::Free, None).await.unwrap();
     let report = sessions.end_session(EndReason::Visitor).await.unwrap();
-    assert!(report.verified, "the seat wipes with no controller reachable");
+    assert!(
+        report.verified,
+        "the seat wipes with no controller reachable"
+    );
     let store = ctrl.controller.store();
     assert!(!store
         .event_kinds(&id)

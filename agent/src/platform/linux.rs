@@ -189,14 +189,10 @@ impl LinuxDirect {
                 std::io::Error::last_os_error(),
             ));
         }
-        fs::create_dir_all(&config.home_base).map_err(io_err(format!(
-            "creating {}",
-            config.home_base.display()
-        )))?;
-        fs::create_dir_all(&config.state_dir).map_err(io_err(format!(
-            "creating {}",
-            config.state_dir.display()
-        )))?;
+        fs::create_dir_all(&config.home_base)
+            .map_err(io_err(format!("creating {}", config.home_base.display())))?;
+        fs::create_dir_all(&config.state_dir)
+            .map_err(io_err(format!("creating {}", config.state_dir.display())))?;
         let capabilities = probe(&config)?;
         if config.require_swap_safety && !capabilities.tmpfs_noswap && swap_active() {
             return Err(PlatformError::Unsupported(format!(
@@ -232,7 +228,8 @@ impl LinuxDirect {
     fn save_pool(&self, pool: &UidPool) -> Result<(), PlatformError> {
         let path = self.config.state_dir.join(POOL_FILE);
         let text = serde_json::to_vec(pool).map_err(|e| PlatformError::system("uid pool", e))?;
-        crate::wipe::write_durably(&path, &text).map_err(io_err(format!("writing {}", path.display())))
+        crate::wipe::write_durably(&path, &text)
+            .map_err(io_err(format!("writing {}", path.display())))
     }
 
     /// Starts a program as the session's account: its own session id, the session's cgroup
@@ -245,7 +242,10 @@ impl LinuxDirect {
         env: &[(&str, &str)],
     ) -> Result<Child, PlatformError> {
         let Some((program, args)) = argv.split_first() else {
-            return Err(PlatformError::system("starting a session program", "empty command"));
+            return Err(PlatformError::system(
+                "starting a session program",
+                "empty command",
+            ));
         };
         let procs = self
             .session_cgroup(account.uid)
@@ -717,14 +717,18 @@ fn holders_of_device(dev: u64) -> Vec<ProcInfo> {
             continue;
         }
         let base = PathBuf::from(format!("/proc/{}", p.pid));
-        let mut holds = ["cwd", "root"]
-            .iter()
-            .any(|l| fs::metadata(base.join(l)).map(|m| m.dev() == dev).unwrap_or(false));
+        let mut holds = ["cwd", "root"].iter().any(|l| {
+            fs::metadata(base.join(l))
+                .map(|m| m.dev() == dev)
+                .unwrap_or(false)
+        });
         if !holds {
             if let Ok(fds) = fs::read_dir(base.join("fd")) {
-                holds = fds
-                    .flatten()
-                    .any(|fd| fs::metadata(fd.path()).map(|m| m.dev() == dev).unwrap_or(false));
+                holds = fds.flatten().any(|fd| {
+                    fs::metadata(fd.path())
+                        .map(|m| m.dev() == dev)
+                        .unwrap_or(false)
+                });
             }
         }
         if !holds {
@@ -908,7 +912,10 @@ fn delete_account(account: &Account) -> WipeStep {
         // userdel also removes the group of the same name (USERGROUPS_ENAB, Debian's
         // default); groupdel runs only where that setting is off.
         let group_left = fs::read_to_string("/etc/group")
-            .map(|t| t.lines().any(|l| l.split(':').next() == Some(account.name.as_str())))
+            .map(|t| {
+                t.lines()
+                    .any(|l| l.split(':').next() == Some(account.name.as_str()))
+            })
             .unwrap_or(false);
         if group_left && result.is_ok() {
             result = run("groupdel", &[&account.name]).map(|_| ());
@@ -1023,8 +1030,13 @@ impl SessionPlatform for LinuxDirect {
             Some(options.as_str()),
         )
         .map_err(|e| PlatformError::system("mounting the session's tmpfs home", e))?;
-        copy_skeleton(&self.config.skeleton, &account.home, account.uid, account.gid)
-            .map_err(io_err("copying the skeleton into the home"))?;
+        copy_skeleton(
+            &self.config.skeleton,
+            &account.home,
+            account.uid,
+            account.gid,
+        )
+        .map_err(io_err("copying the skeleton into the home"))?;
         if let Some(cgroup) = self.session_cgroup(account.uid) {
             fs::create_dir_all(&cgroup).map_err(io_err("creating the session cgroup"))?;
         }
@@ -1104,7 +1116,10 @@ impl SessionPlatform for LinuxDirect {
         let mut result = Ok(());
         loop {
             reap_zombies_of(uid);
-            let alive: Vec<ProcInfo> = processes_of(uid).into_iter().filter(|p| !p.zombie).collect();
+            let alive: Vec<ProcInfo> = processes_of(uid)
+                .into_iter()
+                .filter(|p| !p.zombie)
+                .collect();
             if alive.is_empty() {
                 break;
             }
@@ -1301,7 +1316,9 @@ impl SessionPlatform for LinuxDirect {
             if failed == 0 {
                 Ok(())
             } else {
-                Err(format!("{failed} file(s) of the session could not be removed"))
+                Err(format!(
+                    "{failed} file(s) of the session could not be removed"
+                ))
             },
         ));
 
@@ -1359,7 +1376,9 @@ impl SessionPlatform for LinuxDirect {
                 .unwrap_or_default();
             // Jobs still listed for the name (queued or in the history), and spool files
             // of the jobs the purge cancelled.
-            let found = print_jobs_of(&account.name).map(|j| j.len() as u64).unwrap_or(1)
+            let found = print_jobs_of(&account.name)
+                .map(|j| j.len() as u64)
+                .unwrap_or(1)
                 + cancelled.iter().map(|j| spool_files_of(j)).sum::<u64>();
             checks.push(check("print_jobs", found));
         }
@@ -1397,9 +1416,7 @@ impl SessionPlatform for LinuxDirect {
         // end of the wipe cannot happen, userdel comes last, but a hand-edited passwd can).
         let quarantined = self.quarantined();
         for uid in quarantined {
-            if !accounts.iter().any(|a| a.uid == uid)
-                && !processes_of(uid).is_empty()
-            {
+            if !accounts.iter().any(|a| a.uid == uid) && !processes_of(uid).is_empty() {
                 accounts.push(Account {
                     name: format!("{}unknown-{uid}", self.config.name_prefix),
                     uid,
