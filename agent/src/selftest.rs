@@ -196,6 +196,29 @@ pub fn plant(platform: &LinuxDirect, account: &Account) -> Result<Vec<String>, A
     platform
         .spawn(account, &["/bin/sh".into(), "-c".into(), script], &[])
         .map_err(|e| AgentError::Config(e.to_string()))?;
+    // Each survivor must really be running before the wipe, or the test proves nothing.
+    let own_userns = std::fs::read_link("/proc/self/ns/user").ok();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let (mut in_userns, mut count) = (false, 0);
+    while std::time::Instant::now() < deadline {
+        let procs = processes_of(account.uid);
+        count = procs.len();
+        in_userns = procs
+            .iter()
+            .any(|pid| std::fs::read_link(format!("/proc/{pid}/ns/user")).ok() != own_userns);
+        if in_userns && count >= 5 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if !in_userns {
+        return Err(AgentError::Config(
+            "no process of the session could enter a user namespace of its own \
+             (unprivileged user namespaces disabled?): that channel is not tested"
+                .into(),
+        ));
+    }
+    planted.push(format!("{count} processes"));
     planted.extend(["term-ignoring daemon", "respawner", "user namespace"].map(String::from));
     let failed = platform
         .run_as(account, plant_ipc_as_uid)
@@ -251,6 +274,23 @@ pub fn plant(platform: &LinuxDirect, account: &Account) -> Result<Vec<String>, A
     }
     std::thread::sleep(Duration::from_millis(200));
     Ok(planted)
+}
+
+fn processes_of(uid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let status = std::fs::read_to_string(e.path().join("status")).ok()?;
+            let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+            line.split_whitespace()
+                .skip(1)
+                .any(|u| u.parse::<u32>().ok() == Some(uid))
+                .then_some(pid)
+        })
+        .collect()
 }
 
 fn is_writable_by_all(p: &Path) -> bool {

@@ -65,7 +65,9 @@ fn sh(script: &str) {
 }
 
 /// Overlay on /etc, tmpfs on every place a session can write, a fresh mqueue, and a CUPS
-/// scheduler with a printer writing to /dev/null, keeping neither job files nor history.
+/// scheduler with a printer writing to /dev/null. CUPS keeps its defaults (job history and
+/// files preserved), so the wipe itself must purge them; production adds
+/// `PreserveJobHistory No` and `PreserveJobFiles No` as defence in depth.
 fn setup_namespace() {
     sh(r#"
         mount -t tmpfs -o mode=0755 tmpfs /run
@@ -81,7 +83,6 @@ fn setup_namespace() {
         chown root:lp /var/spool/cups /var/spool/cups/tmp
         chmod 0710 /var/spool/cups; chmod 1770 /var/spool/cups/tmp
         echo "FileDevice Yes" >> /etc/cups/cups-files.conf
-        printf 'PreserveJobHistory No\nPreserveJobFiles No\nPageLogFormat ""\n' >> /etc/cups/cupsd.conf
     "#);
     let cupsd = Command::new("cupsd")
         .arg("-f")
@@ -459,4 +460,67 @@ fn sigkill_during_a_wipe_then_restart_completes_it_before_any_session_and_report
         .await;
         agent.kill();
     });
+}
+
+#[test]
+fn a_copy_of_the_home_kept_in_another_mount_namespace_fails_the_wipe() {
+    if !inside_namespace("a_copy_of_the_home_kept_in_another_mount_namespace_fails_the_wipe") {
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let platform = LinuxDirect::new(linux_config(61400, state.path())).unwrap();
+    let spec = commune_agent::platform::SessionSpec {
+        session_id: "copy".into(),
+        kind: SlotKind::Free,
+    };
+    let account = platform.plan_account(&spec).unwrap();
+    platform.create_account(&account).unwrap();
+    std::fs::write(
+        account.home.join("Téléchargements/fiche-de-paie.pdf"),
+        b"secret",
+    )
+    .unwrap();
+    // A root service started during the session with private mounts: its namespace keeps a
+    // copy of the home mount (and with it the data) after ours is unmounted.
+    let mut service = ChildGuard(
+        Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sleep", "1000"])
+            .spawn()
+            .unwrap(),
+    );
+    eventually_sync(|| {
+        std::fs::read_to_string(format!("/proc/{}/mountinfo", service.0.id()))
+            .map(|m| m.contains(account.home.to_str().unwrap()))
+            .unwrap_or(false)
+            && std::fs::read_link(format!("/proc/{}/ns/mnt", service.0.id())).ok()
+                != std::fs::read_link("/proc/self/ns/mnt").ok()
+    });
+    let report = commune_agent::wipe::wipe(&platform, &account, "copy", true);
+    assert!(!report.verified);
+    let unmount = report.steps.iter().find(|s| s.name == "unmount").unwrap();
+    assert!(
+        unmount
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("NOT detached"),
+        "{unmount:?}"
+    );
+    service.kill();
+    let retry = commune_agent::wipe::wipe(&platform, &account, "copy", true);
+    assert!(
+        retry.verified,
+        "{}",
+        commune_agent::wipe::failure_summary(&retry)
+    );
+}
+
+fn eventually_sync(check: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("condition not reached in 5 s");
 }

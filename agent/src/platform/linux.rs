@@ -17,7 +17,8 @@
 //!   the wipe fail loudly;
 //! - SysV IPC is matched by numeric uid in `/proc/sysvipc`, not by the truncated names of
 //!   `ipcs`; keyrings are cleared as the uid (they outlive its processes);
-//! - print jobs are cancelled with `cancel -x` (job files purged, not only cancelled);
+//! - print jobs are cancelled with `cancel -a -x` on their queue (job files and history
+//!   purged, not only cancelled);
 //! - files the uid left in the world-writable places found at probe time are removed; the
 //!   cost grows with what those places hold, never with the size of the disk.
 
@@ -120,6 +121,9 @@ pub struct LinuxDirect {
     children: Mutex<HashMap<u32, Vec<Child>>>,
     /// Print jobs found (and cancelled) by `purge`, checked again by `verify`.
     print_jobs: Mutex<HashMap<u32, Vec<String>>>,
+    /// Device number of each home `purge` unmounted, so `verify` can look for it in every
+    /// mount table and every process's cwd, root, files and maps afterwards.
+    home_devices: Mutex<HashMap<u32, u64>>,
 }
 
 impl std::fmt::Debug for LinuxDirect {
@@ -208,6 +212,7 @@ impl LinuxDirect {
             pool: Mutex::new(pool),
             children: Mutex::new(HashMap::new()),
             print_jobs: Mutex::new(HashMap::new()),
+            home_devices: Mutex::new(HashMap::new()),
         })
     }
 
@@ -771,6 +776,20 @@ fn mountinfo_has_device(file: &Path, dev: &str, path: Option<&Path>) -> bool {
     })
 }
 
+/// Whether a mountinfo file lists a mount of `dev` at `path`.
+fn mountinfo_copy(file: &Path, dev: &str, path: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(file) else {
+        return false;
+    };
+    text.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.get(2) == Some(&dev)
+            && fields
+                .get(4)
+                .is_some_and(|m| Path::new(&unescape_mount_path(m)) == path)
+    })
+}
+
 fn describe(holders: &[ProcInfo]) -> String {
     let list: Vec<String> = holders
         .iter()
@@ -1192,12 +1211,19 @@ impl SessionPlatform for LinuxDirect {
                 Ok(jobs) if jobs.is_empty() => (0, Ok(())),
                 Ok(jobs) => {
                     let n = jobs.len() as u64;
-                    // `cancel -x JOB` purges the job's files and history; `cancel -a` and
-                    // `lprm -` leave the document in the spool, and `-u` with `-x` cancels
-                    // nothing on CUPS 2.4.
+                    // Of CUPS 2.4's ways, only `cancel -a -x [queue]` purges both the held
+                    // document and the job history (`cancel -x JOB`, `cancel -a`, `lprm -`
+                    // and `-u` leave one or the other). It empties the whole queue, which on
+                    // a public computer holds only the one session's jobs.
+                    let mut queues: Vec<&str> = jobs
+                        .iter()
+                        .filter_map(|j| j.rsplit_once('-').map(|(q, _)| q))
+                        .collect();
+                    queues.sort_unstable();
+                    queues.dedup();
                     let mut result = Ok(());
-                    for job in &jobs {
-                        if let Err(e) = run("cancel", &["-x", job]) {
+                    for queue in queues {
+                        if let Err(e) = run("cancel", &["-a", "-x", queue]) {
                             result = Err(e);
                         }
                     }
@@ -1228,6 +1254,10 @@ impl SessionPlatform for LinuxDirect {
         let mounted = home_dev.is_some() && home_dev != base_dev;
         let result = if mounted {
             let dev = home_dev.unwrap_or_default();
+            self.home_devices
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(uid, dev);
             let holders = holders_of_device(dev);
             if !holders.is_empty() {
                 Err(describe(&holders))
@@ -1344,18 +1374,41 @@ impl SessionPlatform for LinuxDirect {
             processes_of(uid).iter().filter(|p| !p.zombie).count() as u64,
         ));
 
-        let home_dev = fs::symlink_metadata(&account.home).ok().map(|m| m.dev());
         let mut mounts = 0u64;
         if mountinfo_has_device(Path::new("/proc/self/mountinfo"), "", Some(&account.home)) {
             mounts += 1;
         }
-        if let Some(dev) = home_dev {
-            let base_dev = fs::symlink_metadata(&self.config.home_base)
-                .ok()
-                .map(|m| m.dev());
-            if Some(dev) != base_dev {
-                mounts += 1 + holders_of_device(dev).len() as u64;
-            }
+        let base_dev = fs::symlink_metadata(&self.config.home_base)
+            .ok()
+            .map(|m| m.dev());
+        let still_mounted = fs::symlink_metadata(&account.home)
+            .ok()
+            .map(|m| m.dev())
+            .filter(|dev| Some(*dev) != base_dev);
+        let unmounted = self
+            .home_devices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&uid);
+        if let Some(dev) = still_mounted {
+            // Still mounted here (the unmount failed): count it and whoever holds it.
+            mounts += 1 + holders_of_device(dev).len() as u64;
+        } else if let Some(dev) = unmounted {
+            // Unmounted here; a copy of the mount may live on in another mount namespace
+            // (a service started during the session with private mounts), keeping the data
+            // alive. Such a copy keeps its device number and its mount point; matching
+            // both avoids confusing it with a new tmpfs that reused the freed number.
+            let dev_text = dev_string(dev);
+            mounts += processes()
+                .iter()
+                .filter(|p| {
+                    mountinfo_copy(
+                        Path::new(&format!("/proc/{}/mountinfo", p.pid)),
+                        &dev_text,
+                        &account.home,
+                    )
+                })
+                .count() as u64;
         }
         checks.push(check("mounts", mounts));
 
