@@ -22,15 +22,13 @@ fn main() {
 mod linux {
     use std::os::unix::fs::chown;
     use std::path::{Path, PathBuf};
-    use std::process::Command;
     use std::time::{Duration, Instant};
 
     use commune_agent::platform::linux::{LinuxConfig, LinuxDirect};
     use commune_agent::platform::{SessionPlatform, SessionSpec};
     use commune_protocol::messages::SlotKind;
+    use commune_tests::namespace;
     use nix::mount::{mount, umount2, MntFlags, MsFlags};
-
-    const INSIDE: &str = "COMMUNE_BENCH_IN_NAMESPACE";
 
     struct Footprint {
         profile_files: usize,
@@ -42,27 +40,9 @@ mod linux {
 
     pub(super) fn main() {
         let short = std::env::args().any(|a| a == "--short");
-        if std::env::var_os(INSIDE).is_none() {
-            assert!(
-                nix::unistd::Uid::effective().is_root(),
-                "the wipe benchmark makes real accounts and mounts: run it as root"
-            );
-            let exe = std::env::current_exe().expect("bench binary");
-            let status = Command::new("unshare")
-                .args([
-                    "--mount",
-                    "--pid",
-                    "--ipc",
-                    "--fork",
-                    "--mount-proc",
-                    "--propagation",
-                    "private",
-                ])
-                .arg(exe)
-                .args(std::env::args().skip(1))
-                .env(INSIDE, "1")
-                .status()
-                .expect("unshare");
+        if !namespace::inside() {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let status = namespace::rerun_inside(&args);
             std::process::exit(status.code().unwrap_or(1));
         }
         let footprint = if short {
@@ -82,7 +62,7 @@ mod linux {
                 rounds: 7,
             }
         };
-        setup();
+        namespace::prepare_session_places();
         let state = PathBuf::from("/run/bench-state");
         std::fs::create_dir_all(&state).unwrap();
         let platform = LinuxDirect::new(LinuxConfig {
@@ -134,27 +114,6 @@ mod linux {
     fn median(v: &mut [Duration]) -> Duration {
         v.sort();
         v[v.len() / 2]
-    }
-
-    fn sh(script: &str) {
-        let ok = Command::new("sh")
-            .args(["-ec", script])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "setup failed: {script}");
-    }
-
-    fn setup() {
-        sh(r#"
-            mount -t tmpfs -o mode=0755 tmpfs /run
-            mkdir -p /run/scratch/etc-up /run/scratch/etc-work /run/lock
-            chmod 1777 /run/lock
-            mount -t overlay overlay -o lowerdir=/etc,upperdir=/run/scratch/etc-up,workdir=/run/scratch/etc-work /etc
-            for d in /tmp /var/tmp /dev/shm; do mount -t tmpfs -o mode=1777 tmpfs $d; done
-            mkdir -p /home && mount -t tmpfs -o mode=0755 tmpfs /home
-            mkdir -p /dev/mqueue && mount -t mqueue mqueue /dev/mqueue
-        "#);
     }
 
     /// Writes the session's tree: a browser profile in nested folders, downloads, scans.

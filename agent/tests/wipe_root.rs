@@ -9,7 +9,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use commune_agent::config::PlatformKind;
@@ -19,87 +19,27 @@ use commune_agent::platform::linux::{LinuxConfig, LinuxDirect};
 use commune_agent::platform::SessionPlatform;
 use commune_agent::wipe::{Journal, Phase};
 use commune_protocol::messages::{AgentEvent, AlertKind, EndReason, SlotKind};
+use commune_tests::namespace;
 use commune_tests::netcut::UdpProxy;
 use commune_tests::{enroll_agent, eventually, ChildGuard, TestController};
 
-const INSIDE: &str = "COMMUNE_TEST_IN_NAMESPACE";
 const PRINTER: &str = "commune-test";
 
 /// Runs `name` again inside fresh namespaces, or, when already inside, sets the namespace
-/// up and returns true (the caller then runs the body).
+/// up (accounts on an overlay of /etc, tmpfs everywhere a session writes, a real CUPS) and
+/// returns true: the caller then runs the body.
 fn inside_namespace(name: &str) -> bool {
-    if std::env::var_os(INSIDE).is_some() {
-        setup_namespace();
+    if namespace::inside() {
+        namespace::prepare_session_places();
+        namespace::start_cups(PRINTER);
         return true;
     }
+    let args = ["--exact", name, "--nocapture", "--test-threads=1"].map(String::from);
     assert!(
-        nix::unistd::Uid::effective().is_root(),
-        "these tests need root (CI runs them as root): run `sudo .ci/run`"
+        namespace::rerun_inside(&args).success(),
+        "{name} failed inside its namespace"
     );
-    let exe = std::env::current_exe().expect("test binary");
-    let status = Command::new("unshare")
-        .args([
-            "--mount",
-            "--pid",
-            "--ipc",
-            "--fork",
-            "--mount-proc",
-            "--propagation",
-            "private",
-        ])
-        .arg(exe)
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(INSIDE, "1")
-        .status()
-        .expect("unshare (util-linux) must be installed");
-    assert!(status.success(), "{name} failed inside its namespace");
     false
-}
-
-fn sh(script: &str) {
-    let status = Command::new("sh")
-        .args(["-ec", script])
-        .status()
-        .expect("sh");
-    assert!(status.success(), "setup step failed: {script}");
-}
-
-/// Overlay on /etc, tmpfs on every place a session can write, a fresh mqueue, and a CUPS
-/// scheduler with a printer writing to /dev/null. CUPS keeps its defaults (job history and
-/// files preserved), so the wipe itself must purge them; production adds
-/// `PreserveJobHistory No` and `PreserveJobFiles No` as defence in depth.
-fn setup_namespace() {
-    sh(r#"
-        mount -t tmpfs -o mode=0755 tmpfs /run
-        mkdir -p /run/scratch/etc-up /run/scratch/etc-work /run/cups /run/lock
-        chmod 1777 /run/lock
-        mount -t overlay overlay -o lowerdir=/etc,upperdir=/run/scratch/etc-up,workdir=/run/scratch/etc-work /etc
-        for d in /tmp /var/tmp /dev/shm; do mount -t tmpfs -o mode=1777 tmpfs $d; done
-        mkdir -p /home /var/lib/commune-test
-        mount -t tmpfs -o mode=0755 tmpfs /home
-        mkdir -p /dev/mqueue && mount -t mqueue mqueue /dev/mqueue
-        for d in /var/spool/cups /var/cache/cups /var/log/cups; do mkdir -p $d; mount -t tmpfs tmpfs $d; done
-        mkdir -p /var/spool/cups/tmp
-        chown root:lp /var/spool/cups /var/spool/cups/tmp
-        chmod 0710 /var/spool/cups; chmod 1770 /var/spool/cups/tmp
-        echo "FileDevice Yes" >> /etc/cups/cups-files.conf
-    "#);
-    let cupsd = Command::new("cupsd")
-        .arg("-f")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cupsd (Debian package cups-daemon) must be installed");
-    // The namespace's PID 1 is this test; cupsd dies with it.
-    std::mem::forget(cupsd);
-    for _ in 0..100 {
-        if Path::new("/run/cups/cups.sock").exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    sh(&format!("lpadmin -p {PRINTER} -E -v file:///dev/null"));
 }
 
 fn skeleton() -> PathBuf {

@@ -2,6 +2,7 @@
 //! temporary SQLite file and PKI, and real agents (the agent library's link) talking real
 //! QUIC with mutual TLS to it. Nothing is mocked.
 
+pub mod namespace;
 pub mod netcut;
 
 use std::net::SocketAddr;
