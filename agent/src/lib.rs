@@ -133,3 +133,27 @@ pub fn start_sessions(
     );
     Ok(Some(handle))
 }
+
+/// Tells systemd (`Type=notify`) that the agent is ready: sends `READY=1` to
+/// `$NOTIFY_SOCKET` when it is set. Called once no unfinished wipe remains, so that a unit
+/// ordered `Before=display-manager.service` holds the greeter back until then.
+#[cfg(target_os = "linux")]
+pub fn notify_ready() {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let bytes = path.as_encoded_bytes();
+    let addr = match bytes.strip_prefix(b"@") {
+        Some(name) => SocketAddr::from_abstract_name(name),
+        None => SocketAddr::from_pathname(std::path::Path::new(&path)),
+    };
+    let sent = addr.and_then(|addr| {
+        let socket = UnixDatagram::unbound()?;
+        socket.send_to_addr(b"READY=1", &addr)
+    });
+    if let Err(error) = sent {
+        tracing::warn!(%error, "could not tell systemd the agent is ready");
+    }
+}

@@ -208,6 +208,17 @@ async fn main() -> anyhow::Result<()> {
                     None => tokio::spawn(commune_agent::simulate::visitors(outbox.clone(), rate)),
                 });
             }
+            // Ready for systemd once no unfinished wipe remains (at once without sessions).
+            match &sessions {
+                Some(manager) => {
+                    let manager = manager.clone();
+                    tasks.push(tokio::spawn(async move {
+                        manager.wait_for(|s| !s.recovering).await;
+                        commune_agent::notify_ready();
+                    }));
+                }
+                None => commune_agent::notify_ready(),
+            }
             let seat = match &sessions {
                 Some(manager) => Seat::with_sessions(manager.clone()),
                 None => Seat::default(),

@@ -74,6 +74,9 @@ pub struct Status {
     pub reason: Option<String>,
     /// The platform in use.
     pub platform: String,
+    /// True until the wipes a crash left are finished: no session starts meanwhile.
+    #[serde(default)]
+    pub recovering: bool,
 }
 
 /// Errors of manager requests.
@@ -215,6 +218,7 @@ struct Manager {
     machine: SessionMachine,
     current: Option<Current>,
     origin: Instant,
+    recovered: bool,
     status: watch::Sender<Status>,
     last_report: watch::Sender<Option<WipeReport>>,
 }
@@ -238,6 +242,7 @@ pub fn spawn(
         session: None,
         reason: Some("finishing the previous wipe".into()),
         platform: platform.name().into(),
+        recovering: true,
     };
     let (status, status_rx) = watch::channel(initial);
     let (last_report, last_rx) = watch::channel(last);
@@ -254,6 +259,7 @@ pub fn spawn(
         }),
         current: None,
         origin: Instant::now(),
+        recovered: false,
         status,
         last_report,
     };
@@ -303,6 +309,7 @@ impl Manager {
             session,
             reason,
             platform: self.platform.name().into(),
+            recovering: !self.recovered,
         });
     }
 
@@ -316,6 +323,7 @@ impl Manager {
 
     async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
         self.recover().await;
+        self.recovered = true;
         self.publish();
         loop {
             let next = self.machine.next_deadline().map(|d| self.origin + d);

@@ -286,6 +286,12 @@ fn sigkill_during_a_wipe_then_restart_completes_it_before_any_session_and_report
         config.save(&config_path).unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let socket = config.sessions.ctl_socket.clone();
+        // systemd's readiness socket, as `Type=notify` gives it.
+        let notify_path = dir.path().join("notify.sock");
+        let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+        notify
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         let run = |log: &str| {
             let log = std::fs::File::create(dir.path().join(log)).unwrap();
             ChildGuard(
@@ -293,6 +299,7 @@ fn sigkill_during_a_wipe_then_restart_completes_it_before_any_session_and_report
                     .arg("--config")
                     .arg(&config_path)
                     .arg("run")
+                    .env("NOTIFY_SOCKET", &notify_path)
                     .stdout(log.try_clone().unwrap())
                     .stderr(log)
                     .spawn()
@@ -303,6 +310,9 @@ fn sigkill_during_a_wipe_then_restart_completes_it_before_any_session_and_report
         // The controller is unreachable for the whole session and its wipe.
         proxy.cut();
         let mut agent = run("run-1.log");
+        let mut buf = [0u8; 64];
+        let n = notify.recv(&mut buf).expect("READY=1 from the agent");
+        assert_eq!(&buf[..n], b"READY=1");
         eventually(20, "control socket up", || async { socket.exists() }).await;
         let started = ctl(BIN, &socket, &["start-session", "--kind", "free"]);
         assert!(
@@ -334,6 +344,18 @@ fn sigkill_during_a_wipe_then_restart_completes_it_before_any_session_and_report
         assert!(home.exists(), "the wipe was interrupted before the unmount");
 
         let mut agent = run("run-2.log");
+        // systemd hears "ready" (and lets the greeter start) only once the interrupted wipe
+        // verified: its report is already written when the message arrives.
+        let n = notify
+            .recv(&mut buf)
+            .expect("READY=1 from the restarted agent");
+        assert_eq!(&buf[..n], b"READY=1");
+        let report: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(config.state_dir.join("last-wipe-report.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report["session_id"], session_id.as_str());
+        assert_eq!(report["verified"], true);
         // The next session can only start once the interrupted wipe verified.
         let mut next = None;
         for _ in 0..200 {
