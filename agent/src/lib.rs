@@ -20,6 +20,7 @@ pub mod seat;
 pub mod selftest;
 pub mod session;
 pub mod simulate;
+pub mod slots;
 pub mod tls;
 pub mod wipe;
 

@@ -448,8 +448,16 @@ impl Link {
                     Some(ControllerMessage::Refused(r)) => {
                         return Err(AgentError::Refused { code: r.code.as_str(), message: r.message });
                     }
-                    Some(ControllerMessage::Schedule(_)) | Some(ControllerMessage::Tickets(_)) => {
-                        // Schedules and tickets are for the session manager, when present.
+                    Some(ControllerMessage::Schedule(schedule)) => {
+                        let version = schedule.version;
+                        if self.seat.schedule(schedule).await {
+                            info!(version, "new schedule enforced");
+                            let beat = Heartbeat { seat_state: Some(self.seat.state()) };
+                            write(&mut send, &AgentMessage::Heartbeat(beat)).await?;
+                        }
+                    }
+                    Some(ControllerMessage::Tickets(_)) => {
+                        // Tickets are for the session manager (ticket checks come with it).
                     }
                     Some(ControllerMessage::Welcome(_)) | Some(ControllerMessage::Enrolled(_)) => {
                         return Err(AgentError::Protocol("unexpected message from the controller".into()));

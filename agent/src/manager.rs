@@ -16,6 +16,7 @@ use commune_protocol::messages::{
     AgentEvent, Alert, AlertKind, EndReason, SessionEnded, SessionStarted, SlotKind, WarningShown,
     WipeReport,
 };
+use commune_protocol::schedule::Schedule;
 use commune_protocol::UtcMillis;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -25,6 +26,7 @@ use crate::documents::DocumentWatch;
 use crate::outbox::Outbox;
 use crate::platform::{Account, SessionPlatform, SessionSpec};
 use crate::session::{Effect, Refusal, SessionMachine, State};
+use crate::slots::SlotBook;
 use crate::wipe::{failure_summary, Journal, JournalEntry, Phase, SessionEnd};
 
 /// Session rules the manager applies until schedules say otherwise.
@@ -113,6 +115,10 @@ enum Request {
     Documents {
         reply: oneshot::Sender<Vec<PathBuf>>,
     },
+    Schedule {
+        schedule: Box<Schedule>,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// Talks to the session manager task. Cheap to clone.
@@ -180,6 +186,17 @@ impl ManagerHandle {
             .unwrap_or_default()
     }
 
+    /// Offers a schedule from the controller; returns whether it was newer than the cached
+    /// one (and is now enforced).
+    pub async fn schedule(&self, schedule: Schedule) -> bool {
+        self.ask(|reply| Request::Schedule {
+            schedule: Box::new(schedule),
+            reply,
+        })
+        .await
+        .unwrap_or(false)
+    }
+
     /// The seat now; never waits (readable during a recovery wipe).
     pub fn status(&self) -> Status {
         self.status.borrow().clone()
@@ -209,9 +226,44 @@ struct Current {
     documents: Option<DocumentWatch>,
 }
 
+/// Where the manager's events go: the durable outbox in the agent. (The slot-enforcement
+/// tests on a paused tokio clock record them in memory instead: SQLite's worker thread and
+/// the pool's timers do not mix with a paused clock.)
+pub trait EventSink: Send + Sync + 'static {
+    /// Queues an event; resolves once it is durable.
+    fn emit(
+        &self,
+        at: UtcMillis,
+        event: AgentEvent,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>>;
+}
+
+impl EventSink for Outbox {
+    fn emit(
+        &self,
+        at: UtcMillis,
+        event: AgentEvent,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            Outbox::emit(self, at, event)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// The wall clock the manager reads (UTC): which slot applies. Tests replace it to jump.
+pub type WallClock = Arc<dyn Fn() -> UtcMillis + Send + Sync>;
+
 struct Manager {
     platform: Arc<dyn SessionPlatform>,
-    outbox: Outbox,
+    wall: WallClock,
+    book: SlotBook,
+    state_dir: PathBuf,
+    /// The running session's own end (its length), on the monotonic clock.
+    own_deadline: Option<Duration>,
+    outbox: Arc<dyn EventSink>,
     journal: Journal,
     report_file: PathBuf,
     rules: SessionRules,
@@ -233,6 +285,23 @@ pub fn spawn(
     state_dir: &Path,
     rules: SessionRules,
 ) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
+    spawn_with_clock(
+        platform,
+        Arc::new(outbox),
+        state_dir,
+        rules,
+        Arc::new(crate::now),
+    )
+}
+
+/// [`spawn`] with the wall clock given (tests make it jump).
+pub fn spawn_with_clock(
+    platform: Arc<dyn SessionPlatform>,
+    outbox: Arc<dyn EventSink>,
+    state_dir: &Path,
+    rules: SessionRules,
+    wall: WallClock,
+) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
     let report_file = state_dir.join(LAST_REPORT_FILE);
     let last = std::fs::read(&report_file)
         .ok()
@@ -249,6 +318,10 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(32);
     let manager = Manager {
         platform,
+        wall,
+        book: SlotBook::load(state_dir),
+        state_dir: state_dir.to_path_buf(),
+        own_deadline: None,
         outbox,
         journal: Journal::new(state_dir),
         report_file,
@@ -287,10 +360,28 @@ impl Manager {
 
     fn publish(&self) {
         let state = self.machine.state();
-        let reason = match state {
+        let mut seat_state = state.seat_state();
+        let mut reason = match state {
             State::Closed(r) | State::Blocked(r) => Some(r.clone()),
             _ => None,
         };
+        if matches!(state, State::Ready) {
+            // Idle: the slot decides what the greeter offers.
+            let at = (self.wall)();
+            match self.book.kind_at(at) {
+                Some(SlotKind::Closed) => {
+                    seat_state = commune_protocol::messages::SeatState::Closed;
+                    reason = Some(match self.book.reopens(at) {
+                        Some(t) => format!("reopens at {t}"),
+                        None => "closed until further notice".into(),
+                    });
+                }
+                Some(SlotKind::Supervised) => {
+                    seat_state = commune_protocol::messages::SeatState::Supervised;
+                }
+                _ => {}
+            }
+        }
         let session = match (state, &self.current) {
             (State::InSession(running), Some(current)) => Some(SessionInfo {
                 session_id: running.session_id.clone(),
@@ -305,7 +396,7 @@ impl Manager {
             _ => None,
         };
         self.status.send_replace(Status {
-            state: state.seat_state(),
+            state: seat_state,
             session,
             reason,
             platform: self.platform.name().into(),
@@ -333,6 +424,18 @@ impl Manager {
                     None => std::future::pending().await,
                 }
             };
+            // The idle seat's slot changes (opening, closing, a permanence): republish.
+            let wall_now = (self.wall)();
+            let slot_change = self.book.next_change(wall_now).map(|t| {
+                Duration::from_millis(u64::try_from(t.0 - wall_now.0).unwrap_or(0))
+                    .min(Duration::from_secs(60))
+            });
+            let slot_tick = async {
+                match slot_change {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 request = requests.recv() => {
                     let Some(request) = request else { break };
@@ -344,6 +447,7 @@ impl Manager {
                         self.perform(effect, None).await;
                     }
                 }
+                () = slot_tick => {}
             }
             self.publish();
         }
@@ -374,6 +478,16 @@ impl Manager {
                 self.machine.unlock();
                 let _ = reply.send(());
             }
+            Request::Schedule { schedule, reply } => {
+                let newer = self.book.offer(*schedule);
+                if newer {
+                    if let Err(error) = self.book.save(&self.state_dir) {
+                        tracing::error!(%error, "could not cache the schedule; it is enforced from memory");
+                    }
+                    self.reschedule_running();
+                }
+                let _ = reply.send(newer);
+            }
             Request::Documents { reply } => {
                 let docs = self
                     .current
@@ -386,15 +500,39 @@ impl Manager {
         }
     }
 
+    /// A new schedule: the running session's end becomes the earlier of its own length and
+    /// its slot's end (a slot extended, closed early, or a permanence opened on the seat).
+    fn reschedule_running(&mut self) {
+        let Some(running) = self.machine.running() else {
+            return;
+        };
+        let now = self.now();
+        let slot = self
+            .book
+            .slot_limit_for_running((self.wall)(), running.kind)
+            .map(|(d, r)| (now + d, r));
+        let own = self.own_deadline.map(|d| (d, EndReason::TimeUp));
+        let limit = match (own, slot) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, None) => a,
+            (None, b) => b,
+        };
+        self.machine.set_deadline(limit);
+    }
+
     async fn start(
         &mut self,
         kind: SlotKind,
         permanence_id: Option<String>,
     ) -> Result<SessionInfo, ManagerError> {
-        // Refuse early (without touching the platform) when the seat is not ready.
+        // Refuse early (without touching the platform) when the seat is not ready, or when
+        // its slot does not allow this session.
         let probe_id = new_session_id();
         let mut trial = self.machine.clone();
         trial.start(self.now(), probe_id.clone(), kind, None)?;
+        let admission = self.book.admit((self.wall)(), kind, &self.rules)?;
+        let kind = admission.kind;
+        let permanence_id = permanence_id.or_else(|| admission.permanence_id.clone());
 
         let spec = SessionSpec {
             session_id: probe_id,
@@ -406,7 +544,7 @@ impl Manager {
             .await
             .map_err(|e| ManagerError::Platform(e.to_string()))?
             .map_err(|e| ManagerError::Platform(e.to_string()))?;
-        let started_at = crate::now();
+        let started_at = (self.wall)();
         let mut entry = JournalEntry {
             session_id: spec.session_id.clone(),
             account: account.clone(),
@@ -445,13 +583,13 @@ impl Manager {
         if let Err(e) = self.journal.write(&entry) {
             tracing::error!(error = %e, "could not update the wipe journal");
         }
-        let length = match kind {
-            SlotKind::Free => self.rules.free_session_minutes,
-            _ => self.rules.supervised_session_minutes,
-        };
-        let length = (length > 0).then(|| Duration::from_secs(u64::from(length) * 60));
+        // The end is fixed now on the monotonic clock: from here on, neither a wall-clock
+        // change nor a lost network moves it (only a new schedule from the controller).
+        let now = self.now();
+        self.own_deadline = admission.own.map(|d| now + d);
+        let limit = admission.limit().map(|(d, r)| (now + d, r));
         self.machine
-            .start(self.now(), spec.session_id.clone(), kind, length)?;
+            .start_until(now, spec.session_id.clone(), kind, limit)?;
         let documents = match DocumentWatch::start(&account.home) {
             Ok(w) => Some(w),
             Err(error) => {
@@ -503,7 +641,7 @@ impl Manager {
                             .await;
                 }
                 self.emit(
-                    crate::now(),
+                    (self.wall)(),
                     AgentEvent::WarningShown(WarningShown {
                         session_id,
                         minutes_left,
@@ -533,7 +671,7 @@ impl Manager {
                     })
                     .unwrap_or(0);
                 let end = SessionEnd {
-                    at: crate::now(),
+                    at: (self.wall)(),
                     reason,
                     duration_secs: duration.as_secs(),
                     documents,
@@ -599,7 +737,7 @@ impl Manager {
                 swap: format!("the wipe task failed: {e}"),
             },
         };
-        let at = crate::now();
+        let at = (self.wall)();
         self.emit(at, AgentEvent::WipeReport(report.clone())).await;
         let summary = failure_summary(&report);
         if report.verified {
@@ -641,7 +779,7 @@ impl Manager {
                 let end = match (&entry.phase, &entry.end) {
                     (_, Some(end)) => end.clone(),
                     _ => {
-                        let now = crate::now();
+                        let now = (self.wall)();
                         SessionEnd {
                             at: now,
                             reason: EndReason::AgentRestart,

@@ -54,6 +54,15 @@ impl Seat {
         }
     }
 
+    /// A schedule from the controller, for the session manager. Returns whether it was
+    /// newer than the one enforced (always false without sessions).
+    pub async fn schedule(&self, schedule: commune_protocol::schedule::Schedule) -> bool {
+        match &self.sessions {
+            Some(sessions) => sessions.schedule(schedule).await,
+            None => false,
+        }
+    }
+
     /// Session commands, when a manager runs sessions here.
     async fn session_command(&self, action: &CommandAction) -> Option<(CommandOutcome, String)> {
         let sessions = self.sessions.as_ref()?;

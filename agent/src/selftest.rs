@@ -308,6 +308,10 @@ pub fn search(platform: &LinuxDirect, account: &Account) -> Vec<String> {
     let mut roots: Vec<PathBuf> = caps.writable_places.clone();
     roots.push(platform.config().home_base.clone());
     for root in roots {
+        // Not across mounts: a session writes into the place's own file system.
+        let Ok(root_dev) = std::fs::symlink_metadata(&root).map(|m| m.dev()) else {
+            continue;
+        };
         let mut stack = vec![root];
         while let Some(dir) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -325,7 +329,7 @@ pub fn search(platform: &LinuxDirect, account: &Account) -> Vec<String> {
                 {
                     left.push(format!("file {}", path.display()));
                 }
-                if meta.map(|m| m.is_dir()).unwrap_or(false) {
+                if meta.is_ok_and(|m| m.is_dir() && m.dev() == root_dev) {
                     stack.push(path);
                 }
             }

@@ -34,6 +34,9 @@ pub struct Running {
     /// When it must end, on the monotonic clock (`None`: no limit, e.g. a supervised
     /// session the mediator ends).
     pub deadline: Option<Duration>,
+    /// Why it ends at the deadline: its own length (`TimeUp`) or its slot's end
+    /// (`SlotEnded`).
+    pub deadline_reason: EndReason,
     /// Warnings already given, in minutes left.
     pub warned: Vec<u32>,
 }
@@ -107,6 +110,9 @@ pub enum Refusal {
     /// The seat is blocked after a failed wipe.
     #[error("this computer is blocked after a failed erase; ask staff to call IT ({0})")]
     Blocked(String),
+    /// A supervised slot runs: only the mediator opens sessions.
+    #[error("a supervised slot ({0}) runs on this computer: your mediator will open your session")]
+    SupervisedOnly(String),
     /// There is no session to end.
     #[error("no session is running on this computer")]
     NoSession,
@@ -146,13 +152,30 @@ impl SessionMachine {
         kind: SlotKind,
         length: Option<Duration>,
     ) -> Result<(), Refusal> {
+        self.start_until(
+            now,
+            session_id,
+            kind,
+            length.map(|l| (now + l, EndReason::TimeUp)),
+        )
+    }
+
+    /// Starts a session that must end at `limit` (a monotonic instant and why).
+    pub fn start_until(
+        &mut self,
+        now: Duration,
+        session_id: String,
+        kind: SlotKind,
+        limit: Option<(Duration, EndReason)>,
+    ) -> Result<(), Refusal> {
         match &self.state {
             State::Ready => {
                 self.state = State::InSession(Running {
                     session_id,
                     kind,
                     started: now,
-                    deadline: length.map(|l| now + l),
+                    deadline: limit.map(|l| l.0),
+                    deadline_reason: limit.map(|l| l.1).unwrap_or(EndReason::TimeUp),
                     warned: Vec::new(),
                 });
                 Ok(())
@@ -191,10 +214,8 @@ impl SessionMachine {
             return Vec::new();
         };
         if now >= deadline {
-            return self
-                .end(now, EndReason::TimeUp)
-                .map(|e| vec![e])
-                .unwrap_or_default();
+            let reason = running.deadline_reason;
+            return self.end(now, reason).map(|e| vec![e]).unwrap_or_default();
         }
         let left = deadline - now;
         let mut effects = Vec::new();
@@ -218,6 +239,29 @@ impl SessionMachine {
             }
         }
         effects
+    }
+
+    /// Moves the running session's end (a schedule changed: a slot extended, closed early,
+    /// a permanence added). Warnings already given for a later end are given again for the
+    /// new one.
+    pub fn set_deadline(&mut self, limit: Option<(Duration, EndReason)>) {
+        let State::InSession(running) = &mut self.state else {
+            return;
+        };
+        let new = limit.map(|l| l.0);
+        if new != running.deadline {
+            running.warned.clear();
+            running.deadline = new;
+            running.deadline_reason = limit.map(|l| l.1).unwrap_or(EndReason::TimeUp);
+        }
+    }
+
+    /// The running session, if any.
+    pub fn running(&self) -> Option<&Running> {
+        match &self.state {
+            State::InSession(r) => Some(r),
+            _ => None,
+        }
     }
 
     /// When the machine next needs a tick (a warning or the end), if ever.

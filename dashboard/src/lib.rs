@@ -82,6 +82,7 @@ fn seat_label(state: Option<&str>) -> &'static str {
         Some("wiping") => "effacement",
         Some("closed") => "fermé",
         Some("blocked") => "bloqué",
+        Some("supervised") => "permanence",
         _ => "état inconnu",
     }
 }

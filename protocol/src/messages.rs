@@ -507,6 +507,8 @@ pub enum SeatState {
     Closed,
     /// Blocked after a failed wipe: IT must look.
     Blocked,
+    /// Free, in a supervised slot: the mediator opens the next session.
+    Supervised,
     /// A state this build does not know.
     #[serde(other)]
     Other,

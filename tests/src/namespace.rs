@@ -49,18 +49,58 @@ fn sh(script: &str) {
     assert!(status.success(), "namespace setup failed: {script}");
 }
 
+/// Places the namespace covers with fresh tmpfs mounts.
+const FRESH: &[&str] = &["/tmp", "/var/tmp", "/dev/shm", "/home"];
+
 /// Inside the namespaces: an overlay on /etc (so `useradd`/`userdel` run for real and leave
-/// no trace), tmpfs on /run, /home and every world-writable place, and a fresh mqueue.
+/// no trace), tmpfs on /run, /home and every world-writable place, and a fresh mqueue. The
+/// checkout and the build directory stay reachable at their paths even when they live under
+/// one of those places (CI may check out under /tmp): they are bind-mounted back on top.
 pub fn prepare_session_places() {
-    sh(r#"
-        mount -t tmpfs -o mode=0755 tmpfs /run
+    let mut keep: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        keep.push(dir.parent().map(Path::to_path_buf).unwrap_or(dir));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        // target/<profile>/deps/<test> → target
+        if let Some(target) = exe.ancestors().nth(3) {
+            keep.push(target.to_path_buf());
+        }
+    }
+    keep.retain(|p| FRESH.iter().any(|f| p.starts_with(f)));
+    keep.sort();
+    keep.dedup();
+    // A kept path inside another kept path comes back with it.
+    let kept: Vec<_> = keep
+        .iter()
+        .filter(|p| !keep.iter().any(|q| q != *p && p.starts_with(q)))
+        .cloned()
+        .collect();
+    let mut script = String::from("mount -t tmpfs -o mode=0755 tmpfs /run\nmkdir -p /run/keep\n");
+    for (i, p) in kept.iter().enumerate() {
+        script.push_str(&format!(
+            "mkdir -p /run/keep/{i} && mount --bind '{}' /run/keep/{i}\n",
+            p.display()
+        ));
+    }
+    script.push_str(
+        r#"
         mkdir -p /run/scratch/etc-up /run/scratch/etc-work /run/cups /run/lock
         chmod 1777 /run/lock
         mount -t overlay overlay -o lowerdir=/etc,upperdir=/run/scratch/etc-up,workdir=/run/scratch/etc-work /etc
         for d in /tmp /var/tmp /dev/shm; do mount -t tmpfs -o mode=1777 tmpfs $d; done
         mkdir -p /home && mount -t tmpfs -o mode=0755 tmpfs /home
         mkdir -p /dev/mqueue && mount -t mqueue mqueue /dev/mqueue
-    "#);
+        "#,
+    );
+    for (i, p) in kept.iter().enumerate() {
+        script.push_str(&format!(
+            "mkdir -p '{0}' && mount --bind /run/keep/{i} '{0}'\n",
+            p.display()
+        ));
+    }
+    sh(&script);
 }
 
 /// Inside the namespaces, after [`prepare_session_places`]: a CUPS scheduler on tmpfs
