@@ -10,6 +10,7 @@ pub mod error;
 mod ingest;
 pub mod link;
 pub mod metrics;
+mod schedules;
 pub mod server;
 pub mod store;
 pub mod tls;
@@ -320,6 +321,11 @@ impl Controller {
         self.inner.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The channel to a connected agent's connection, if it is connected here.
+    pub(crate) fn live_sender(&self, agent_id: &str) -> Option<mpsc::Sender<ControllerMessage>> {
+        self.lock_live().get(agent_id).map(|l| l.tx.clone())
+    }
+
     fn live_agents(&self) -> Vec<LiveAgent> {
         self.lock_live().values().cloned().collect()
     }
@@ -473,8 +479,15 @@ impl Controller {
             let mut purge = tokio::time::interval(Duration::from_secs(
                 config.retention.purge_interval_secs.max(60),
             ));
+            // Schedule versions as last pushed: a change made by another process (the
+            // `commune slot` command on SQLite, another controller) is pushed here too.
+            let mut schedules = tokio::time::interval(Duration::from_secs(
+                config.revocation_poll_secs.clamp(1, 5),
+            ));
+            let mut versions = None;
             loop {
                 tokio::select! {
+                    _ = schedules.tick() => c.push_changed_schedules(&mut versions).await,
                     _ = revocations.tick() => c.refresh_revocations().await,
                     _ = last_seen.tick() => c.flush_last_seen().await,
                     _ = purge.tick() => match c.store().purge(&config.retention, now()).await {

@@ -522,6 +522,7 @@ async fn serve_agent(
         send
     });
     // After the writer runs: pending commands may outnumber the channel's capacity.
+    controller.push_seat(&record.site_id, &agent_id).await;
     controller.deliver_pending(&agent_id).await;
 
     loop {

@@ -114,6 +114,42 @@ pub struct SiteSchedule {
     pub ad_hoc: Vec<AdHocSlot>,
 }
 
+impl SiteSchedule {
+    /// A site open all day every day, with the default free-access rule: what a site
+    /// without a stored model behaves as (agents without a schedule give free access), so
+    /// that staff opening a supervised slot there close nothing else.
+    pub fn always_open(time_zone: impl Into<String>) -> SiteSchedule {
+        let noon = LocalTime { minutes: 12 * 60 };
+        let all_day = vec![
+            TimeRange {
+                start: LocalTime::MIDNIGHT,
+                end: noon,
+            },
+            TimeRange {
+                start: noon,
+                end: LocalTime::MIDNIGHT,
+            },
+        ];
+        SiteSchedule {
+            time_zone: time_zone.into(),
+            opening_hours: WeeklyHours {
+                monday: all_day.clone(),
+                tuesday: all_day.clone(),
+                wednesday: all_day.clone(),
+                thursday: all_day.clone(),
+                friday: all_day.clone(),
+                saturday: all_day.clone(),
+                sunday: all_day,
+            },
+            closures: Vec::new(),
+            seats: Vec::new(),
+            free_access: FreeAccessRule::default(),
+            permanences: Vec::new(),
+            ad_hoc: Vec::new(),
+        }
+    }
+}
+
 /// A day of the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -255,3 +255,81 @@ async fn a_session_ended_offline_reaches_the_controller_once_it_is_back() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_open_a_supervised_slot_on_two_seats_and_both_switch() {
+    let ctrl = TestController::start().await;
+    let (a, _da) = sandbox_agent(&ctrl).await;
+    let (b, _db) = sandbox_agent(&ctrl).await;
+    let (seat_a, seat_b) = (manager(&a), manager(&b));
+    // A free-access visitor sits at seat A.
+    let visitor = seat_a.start_session(SlotKind::Free, None).await.unwrap();
+    assert!(visitor.seconds_left.unwrap() > 40 * 60);
+
+    let started = std::time::Instant::now();
+    let seats = vec![a.config.agent_id.clone(), b.config.agent_id.clone()];
+    let until = UtcMillis(commune_controller::now().0 + 2 * 3600 * 1000);
+    let slot = ctrl
+        .controller
+        .open_supervised_slot(
+            commune_tests::SITE,
+            &seats,
+            until,
+            Some("Écrivain public".into()),
+            Some("Mme Martin".into()),
+        )
+        .await
+        .unwrap();
+    seat_b
+        .wait_for(|s| s.state == SeatState::Supervised)
+        .await;
+    // The visitor at A is not cut off: five minutes to save their documents.
+    seat_a
+        .wait_for(|s| {
+            s.session
+                .as_ref()
+                .is_some_and(|v| v.seconds_left.is_some_and(|l| l <= 5 * 60))
+        })
+        .await;
+    println!(
+        "both seats switched {} ms after the slot was opened",
+        started.elapsed().as_millis()
+    );
+
+    // At B, a visitor alone is turned away; the mediator opens the session from the
+    // dashboard (a command over QUIC).
+    let refused = seat_b.start_session(SlotKind::Free, None).await.unwrap_err();
+    assert!(refused.to_string().contains("mediator"), "{refused}");
+    let start = ctrl
+        .controller
+        .send_command(
+            &b.config.agent_id,
+            CommandAction::StartSession {
+                slot_kind: SlotKind::Supervised,
+            },
+            "mediator@test",
+        )
+        .await
+        .unwrap();
+    let (result, detail) = outcome(&ctrl, &start.id).await;
+    assert_eq!(result, "done", "{detail}");
+    assert_eq!(
+        seat_b.status().session.map(|s| s.kind),
+        Some(SlotKind::Supervised)
+    );
+
+    // Staff close the slot: the visitor at A gets their full time back, B's mediator
+    // session goes on (a mediator may help during free access), B's next visitor is free.
+    ctrl.controller
+        .set_slot_end(commune_tests::SITE, &slot, commune_controller::now())
+        .await
+        .unwrap();
+    seat_a
+        .wait_for(|s| {
+            s.session
+                .as_ref()
+                .is_some_and(|v| v.seconds_left.is_some_and(|l| l > 30 * 60))
+        })
+        .await;
+    assert_eq!(seat_b.status().state, SeatState::InSession);
+}

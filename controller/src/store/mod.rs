@@ -7,6 +7,7 @@ mod commands;
 mod events;
 mod fleet;
 mod retention;
+mod schedules;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -21,6 +22,7 @@ pub use events::{IngestBatch, SessionRecord};
 pub use fleet::{
     AgentOverview, AgentRecord, EnrollStoreError, HealthSummary, LastSeen, SiteRecord, TokenRefusal,
 };
+pub use schedules::SCHEDULE_CHANNEL;
 pub use retention::{local_day, PurgeReport, RetentionConfig, SeatDay};
 
 use crate::error::StoreError;

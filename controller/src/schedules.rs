@@ -1,0 +1,181 @@
+//! Sites' time slots: the stored model, supervised slots that staff open now, and the
+//! compiled schedules pushed to each seat on connect and on every change.
+//!
+//! A change made through this handle is pushed at once to the seats connected here; other
+//! controllers sharing PostgreSQL hear of it by `NOTIFY`; a change made by another process
+//! on SQLite (the `commune slot` command) is noticed by a poll of the versions.
+
+use commune_protocol::messages::ControllerMessage;
+use commune_protocol::slots::{compile_schedule, AdHocSlot, SiteSchedule, DEFAULT_DAYS};
+use commune_protocol::UtcMillis;
+use tracing::{info, warn};
+
+use crate::{now, Controller, ControllerError};
+
+/// Wire version of a seat's schedule: grows with the site's version, and with the day of
+/// compilation so that a daily re-push with a moved window is taken too.
+fn wire_version(site_version: u64, at: UtcMillis) -> u64 {
+    site_version * 1_000_000 + u64::try_from(at.0 / 86_400_000).unwrap_or(0) % 1_000_000
+}
+
+impl Controller {
+    /// A site's model (with its seats filled from the enrolled agents) and version; a site
+    /// without one is open all day in its time zone (version 0: nothing is pushed, agents
+    /// give free access by their rules).
+    pub async fn site_schedule(&self, site_id: &str) -> Result<(SiteSchedule, u64), ControllerError> {
+        let store = self.store();
+        let (mut model, version) = match store.site_schedule(site_id).await? {
+            Some((version, json)) => (
+                serde_json::from_str::<SiteSchedule>(&json)
+                    .map_err(|e| ControllerError::Config(format!("stored schedule of {site_id}: {e}")))?,
+                version,
+            ),
+            None => {
+                let site = store
+                    .sites()
+                    .await?
+                    .into_iter()
+                    .find(|s| s.id == site_id)
+                    .ok_or_else(|| crate::error::StoreError::UnknownSite(site_id.to_string()))?;
+                (SiteSchedule::always_open(site.time_zone), 0)
+            }
+        };
+        model.seats = store.site_seats(site_id).await?;
+        Ok((model, version))
+    }
+
+    /// Replaces a site's model after validating it, and pushes the new schedules.
+    pub async fn set_site_schedule(
+        &self,
+        site_id: &str,
+        mut model: SiteSchedule,
+    ) -> Result<u64, ControllerError> {
+        model.seats = self.store().site_seats(site_id).await?;
+        model
+            .validate()
+            .map_err(|e| ControllerError::Config(format!("schedule of {site_id}: {e}")))?;
+        let json = serde_json::to_string(&model)
+            .map_err(|e| ControllerError::Config(e.to_string()))?;
+        let version = self.store().put_site_schedule(site_id, &json, now()).await?;
+        info!(site = %site_id, version, "site schedule changed");
+        self.push_site(site_id).await;
+        Ok(version)
+    }
+
+    /// Opens a supervised slot now on `seats` until `until`; returns its id.
+    pub async fn open_supervised_slot(
+        &self,
+        site_id: &str,
+        seats: &[String],
+        until: UtcMillis,
+        name: Option<String>,
+        mediator: Option<String>,
+    ) -> Result<String, ControllerError> {
+        let at = now();
+        if until <= at {
+            return Err(ControllerError::Config(format!(
+                "a slot opened now must end later (asked until {until})"
+            )));
+        }
+        let (mut model, _) = self.site_schedule(site_id).await?;
+        let id = format!("adhoc-{:x}", at.0);
+        model.ad_hoc.push(AdHocSlot {
+            id: id.clone(),
+            seats: seats.to_vec(),
+            start: at,
+            end: until,
+            permanence: None,
+            name,
+            mediator: mediator.unwrap_or_default(),
+        });
+        self.set_site_schedule(site_id, model).await?;
+        Ok(id)
+    }
+
+    /// Moves the end of an ad-hoc slot (extend, or close now with `until = now`).
+    pub async fn set_slot_end(
+        &self,
+        site_id: &str,
+        slot_id: &str,
+        until: UtcMillis,
+    ) -> Result<(), ControllerError> {
+        let (mut model, _) = self.site_schedule(site_id).await?;
+        let slot = model
+            .ad_hoc
+            .iter_mut()
+            .find(|s| s.id == slot_id)
+            .ok_or_else(|| ControllerError::Config(format!("no slot `{slot_id}` at {site_id}")))?;
+        if until <= slot.start {
+            // Closing a slot before it began removes it.
+            model.ad_hoc.retain(|s| s.id != slot_id);
+        } else {
+            slot.end = until;
+        }
+        self.set_site_schedule(site_id, model).await?;
+        Ok(())
+    }
+
+    /// The compiled schedule of one seat, as pushed.
+    pub async fn seat_schedule(
+        &self,
+        site_id: &str,
+        seat: &str,
+    ) -> Result<Option<commune_protocol::schedule::Schedule>, ControllerError> {
+        let (model, version) = self.site_schedule(site_id).await?;
+        if version == 0 {
+            return Ok(None);
+        }
+        let at = now();
+        compile_schedule(&model, seat, wire_version(version, at), at, DEFAULT_DAYS)
+            .map(Some)
+            .map_err(|e| ControllerError::Config(format!("schedule of {site_id}: {e}")))
+    }
+
+    /// Sends a seat its schedule, if its site has one.
+    pub(crate) async fn push_seat(&self, site_id: &str, agent_id: &str) {
+        match self.seat_schedule(site_id, agent_id).await {
+            Ok(Some(schedule)) => {
+                if let Some(tx) = self.live_sender(agent_id) {
+                    let _ = tx.send(ControllerMessage::Schedule(schedule)).await;
+                }
+            }
+            Ok(None) => {}
+            Err(error) => warn!(site = %site_id, agent = %agent_id, %error, "schedule not pushed"),
+        }
+    }
+
+    /// Pushes the schedules of sites whose version moved since `seen` (changes made by
+    /// another process or controller); the first call only records the versions.
+    pub(crate) async fn push_changed_schedules(
+        &self,
+        seen: &mut Option<std::collections::HashMap<String, u64>>,
+    ) {
+        let Ok(versions) = self.store().schedule_versions().await else {
+            return;
+        };
+        let first = seen.is_none();
+        let seen = seen.get_or_insert_with(Default::default);
+        for (site, version) in versions {
+            let previous = seen.insert(site.clone(), version);
+            if !first && previous != Some(version) {
+                self.push_site(&site).await;
+            }
+        }
+    }
+
+    /// Sends every connected seat of a site its new schedule.
+    pub async fn push_site(&self, site_id: &str) {
+        let seats = match self.store().site_seats(site_id).await {
+            Ok(s) => s,
+            Err(error) => {
+                warn!(site = %site_id, %error, "schedules not pushed");
+                return;
+            }
+        };
+        for seat in seats {
+            if self.live_sender(&seat).is_some() {
+                self.push_seat(site_id, &seat).await;
+            }
+        }
+    }
+}
