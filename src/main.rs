@@ -59,6 +59,21 @@ enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
+    /// Free-access tickets.
+    Tickets {
+        #[command(subcommand)]
+        command: TicketsCommand,
+    },
+    /// Supervised slots opened now (permanences staff open on chosen seats).
+    Slot {
+        #[command(subcommand)]
+        command: SlotCommand,
+    },
+    /// A site's opening hours, closures, permanences and free-access rule.
+    Schedule {
+        #[command(subcommand)]
+        command: ScheduleCommand,
+    },
     /// Run the controller and the dashboard.
     Serve,
     /// Run the whole system on this machine: controller, dashboard and a simulated fleet.
@@ -121,6 +136,89 @@ enum AgentCommand {
     },
     /// List enrolled agents.
     List,
+}
+
+#[derive(Subcommand)]
+enum TicketsCommand {
+    /// Print a batch of anonymous ticket codes for a site (only their hashes are kept).
+    Create {
+        /// The site whose computers accept them.
+        #[arg(long)]
+        site: String,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        count: usize,
+        /// Session length each grants.
+        #[arg(long, default_value_t = 45)]
+        minutes: u32,
+        /// Last day of validity (YYYY-MM-DD, until midnight at the site); default: 7 days.
+        #[arg(long)]
+        valid_until: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlotCommand {
+    /// Open a supervised slot now on chosen seats.
+    Open {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// A seat (agent id); repeat for several.
+        #[arg(long = "seat", required = true)]
+        seats: Vec<String>,
+        /// How long it lasts from now.
+        #[arg(long, default_value_t = 120)]
+        minutes: u32,
+        /// What it is ("Écrivain public").
+        #[arg(long)]
+        name: Option<String>,
+        /// Who runs it.
+        #[arg(long)]
+        mediator: Option<String>,
+    },
+    /// Move the end of an open slot to `minutes` from now.
+    Extend {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The slot's id, as `open` printed it.
+        #[arg(long)]
+        slot: String,
+        /// New end, in minutes from now.
+        #[arg(long)]
+        minutes: u32,
+    },
+    /// Close an open slot now.
+    Close {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The slot's id.
+        #[arg(long)]
+        slot: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScheduleCommand {
+    /// Replace a site's model from a TOML file (see docs/OPERATIONS.md for an example).
+    Set {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Print a site's model, or one seat's compiled slots.
+    Show {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// A seat (agent id): print its compiled slots for the coming days.
+        #[arg(long)]
+        seat: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +308,25 @@ pub(crate) fn ca_init(
     )?)
 }
 
+/// Midnight at the end of `day` (YYYY-MM-DD) in the site's time zone.
+async fn end_of_local_day(
+    controller: &Controller,
+    site: &str,
+    day: &str,
+) -> anyhow::Result<commune_protocol::UtcMillis> {
+    let (model, _) = controller.site_schedule(site).await?;
+    let date: jiff::civil::Date = day
+        .parse()
+        .with_context(|| format!("`{day}` is not a date like 2026-12-31"))?;
+    let next = date
+        .tomorrow()
+        .with_context(|| format!("no day after {day}"))?;
+    let zoned = next
+        .to_zoned(jiff::tz::TimeZone::get(&model.time_zone)?)
+        .with_context(|| format!("midnight after {day} in {}", model.time_zone))?;
+    Ok(commune_protocol::UtcMillis(zoned.timestamp().as_millisecond()))
+}
+
 pub(crate) async fn create_token(
     store: &Store,
     ca: &FleetCa,
@@ -287,6 +404,90 @@ async fn main() -> anyhow::Result<()> {
                 println!("{token}");
             }
         },
+        Command::Tickets { command } => match command {
+            TicketsCommand::Create {
+                site,
+                count,
+                minutes,
+                valid_until,
+            } => {
+                let controller = Controller::open(config.clone()).await?;
+                let until = match valid_until {
+                    Some(day) => end_of_local_day(&controller, site, day).await?,
+                    None => now().plus_secs(7 * 86_400),
+                };
+                let codes = controller
+                    .create_tickets(site, *count, *minutes, until)
+                    .await?;
+                eprintln!(
+                    "{} tickets of {minutes} min for site {site}, valid until {until}:",
+                    codes.len()
+                );
+                for code in codes {
+                    println!("{code}");
+                }
+            }
+        },
+        Command::Slot { command } => {
+            let controller = Controller::open(config.clone()).await?;
+            match command {
+                SlotCommand::Open {
+                    site,
+                    seats,
+                    minutes,
+                    name,
+                    mediator,
+                } => {
+                    let until = now().plus_secs(i64::from(*minutes) * 60);
+                    let id = controller
+                        .open_supervised_slot(site, seats, until, name.clone(), mediator.clone())
+                        .await?;
+                    println!("{id}");
+                    eprintln!("supervised slot {id} open until {until}; running controllers push it within seconds");
+                }
+                SlotCommand::Extend {
+                    site,
+                    slot,
+                    minutes,
+                } => {
+                    let until = now().plus_secs(i64::from(*minutes) * 60);
+                    controller.set_slot_end(site, slot, until).await?;
+                    println!("slot {slot} now ends at {until}");
+                }
+                SlotCommand::Close { site, slot } => {
+                    controller.set_slot_end(site, slot, now()).await?;
+                    println!("slot {slot} closed");
+                }
+            }
+        }
+        Command::Schedule { command } => {
+            let controller = Controller::open(config.clone()).await?;
+            match command {
+                ScheduleCommand::Set { site, file } => {
+                    let text = std::fs::read_to_string(file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let model: commune_protocol::slots::SiteSchedule = toml::from_str(&text)
+                        .with_context(|| format!("{} is not a site schedule", file.display()))?;
+                    let version = controller.set_site_schedule(site, model).await?;
+                    println!("schedule of {site} is now version {version}");
+                }
+                ScheduleCommand::Show { site, seat } => match seat {
+                    Some(seat) => match controller.seat_schedule(site, seat).await? {
+                        Some(schedule) => {
+                            for s in schedule.slots {
+                                println!("{}\t{}\t{:?}", s.start, s.end, s.kind);
+                            }
+                        }
+                        None => println!("no schedule: free access by the agents' rules"),
+                    },
+                    None => {
+                        let (model, version) = controller.site_schedule(site).await?;
+                        println!("# version {version}");
+                        print!("{}", toml::to_string_pretty(&model)?);
+                    }
+                },
+            }
+        }
         Command::Agent { command } => {
             let store = open_store(&config).await?;
             match command {

@@ -23,6 +23,9 @@ pub enum CtlRequest {
     StartSession {
         /// Free access or supervised.
         kind: SlotKind,
+        /// The ticket code the visitor typed, for free access.
+        #[serde(default)]
+        ticket: Option<String>,
     },
     /// End the running session and wait for its wipe.
     EndSession,
@@ -119,7 +122,10 @@ async fn answer(request: CtlRequest, manager: &ManagerHandle) -> CtlResponse {
     };
     match request {
         CtlRequest::Status => CtlResponse::Status(manager.status()),
-        CtlRequest::StartSession { kind } => match manager.start_session(kind, None).await {
+        CtlRequest::StartSession { kind, ticket } => match manager
+            .start_session_with_ticket(kind, None, ticket)
+            .await
+        {
             Ok(info) => CtlResponse::Started(info),
             Err(e) => error(e),
         },

@@ -21,6 +21,7 @@ pub mod selftest;
 pub mod session;
 pub mod simulate;
 pub mod slots;
+pub mod tickets;
 pub mod tls;
 pub mod wipe;
 

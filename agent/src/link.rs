@@ -456,8 +456,11 @@ impl Link {
                             write(&mut send, &AgentMessage::Heartbeat(beat)).await?;
                         }
                     }
-                    Some(ControllerMessage::Tickets(_)) => {
-                        // Tickets are for the session manager (ticket checks come with it).
+                    Some(ControllerMessage::Tickets(set)) => {
+                        let n = set.tickets.len();
+                        if self.seat.tickets(set).await {
+                            debug!(tickets = n, "ticket set updated");
+                        }
                     }
                     Some(ControllerMessage::Welcome(_)) | Some(ControllerMessage::Enrolled(_)) => {
                         return Err(AgentError::Protocol("unexpected message from the controller".into()));

@@ -89,6 +89,9 @@ enum CtlOp {
         /// Print only the account name (for LightDM's guest-account-script).
         #[arg(long)]
         name_only: bool,
+        /// The free-access ticket the visitor typed.
+        #[arg(long)]
+        ticket: Option<String>,
     },
     /// End the running session, wait for its wipe, print the wipe report as JSON.
     EndSession,
@@ -223,7 +226,13 @@ async fn main() -> anyhow::Result<()> {
                 Some(manager) => Seat::with_sessions(manager.clone()),
                 None => Seat::default(),
             };
-            let (link, _state) = Link::new(config, client, outbox, seat);
+            let (link, state) = Link::new(config, client, outbox, seat);
+            if let Some(manager) = &sessions {
+                tasks.push(tokio::spawn(commune_agent::manager::follow_link(
+                    manager.clone(),
+                    state,
+                )));
+            }
             link.run(stop_signal()).await;
             let _ = stop_tx.send(true);
             for task in tasks {
@@ -242,11 +251,12 @@ async fn main() -> anyhow::Result<()> {
             });
             let request = match op {
                 CtlOp::Status => CtlRequest::Status,
-                CtlOp::StartSession { kind, .. } => CtlRequest::StartSession {
+                CtlOp::StartSession { kind, ticket, .. } => CtlRequest::StartSession {
                     kind: match kind {
                         KindArg::Free => SlotKind::Free,
                         KindArg::Supervised => SlotKind::Supervised,
                     },
+                    ticket,
                 },
                 CtlOp::EndSession => CtlRequest::EndSession,
                 CtlOp::LastWipeReport => CtlRequest::LastWipeReport,

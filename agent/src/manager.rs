@@ -16,6 +16,7 @@ use commune_protocol::messages::{
     AgentEvent, Alert, AlertKind, EndReason, SessionEnded, SessionStarted, SlotKind, WarningShown,
     WipeReport,
 };
+use commune_protocol::messages::{TicketSet, TicketUsed};
 use commune_protocol::schedule::Schedule;
 use commune_protocol::UtcMillis;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,7 @@ use crate::outbox::Outbox;
 use crate::platform::{Account, SessionPlatform, SessionSpec};
 use crate::session::{Effect, Refusal, SessionMachine, State};
 use crate::slots::SlotBook;
+use crate::tickets::TicketBook;
 use crate::wipe::{failure_summary, Journal, JournalEntry, Phase, SessionEnd};
 
 /// Session rules the manager applies until schedules say otherwise.
@@ -99,6 +101,7 @@ enum Request {
     Start {
         kind: SlotKind,
         permanence_id: Option<String>,
+        ticket: Option<String>,
         reply: oneshot::Sender<Result<SessionInfo, ManagerError>>,
     },
     End {
@@ -119,12 +122,17 @@ enum Request {
         schedule: Box<Schedule>,
         reply: oneshot::Sender<bool>,
     },
+    Tickets {
+        set: TicketSet,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// Talks to the session manager task. Cheap to clone.
 #[derive(Clone)]
 pub struct ManagerHandle {
     requests: mpsc::Sender<Request>,
+    online: Arc<std::sync::atomic::AtomicBool>,
     status: watch::Receiver<Status>,
     last_report: watch::Receiver<Option<WipeReport>>,
 }
@@ -150,13 +158,38 @@ impl ManagerHandle {
         kind: SlotKind,
         permanence_id: Option<String>,
     ) -> Result<SessionInfo, ManagerError> {
+        self.start_session_with_ticket(kind, permanence_id, None)
+            .await
+    }
+
+    /// Starts a session with the ticket code the visitor typed (free access).
+    pub async fn start_session_with_ticket(
+        &self,
+        kind: SlotKind,
+        permanence_id: Option<String>,
+        ticket: Option<String>,
+    ) -> Result<SessionInfo, ManagerError> {
         self.ask(|reply| Request::Start {
             kind,
             permanence_id,
+            ticket,
             reply,
         })
         .await
         .unwrap_or(Err(ManagerError::Stopped))
+    }
+
+    /// Offers the site's tickets from the controller.
+    pub async fn tickets(&self, set: TicketSet) -> bool {
+        self.ask(|reply| Request::Tickets { set, reply })
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Whether the link to the controller is up (a ticket accepted while it is down is
+    /// reported as an offline use).
+    pub fn set_online(&self, online: bool) {
+        self.online.store(online, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Ends the running session and waits for its wipe; returns the wipe report.
@@ -257,6 +290,8 @@ impl EventSink for Outbox {
 pub type WallClock = Arc<dyn Fn() -> UtcMillis + Send + Sync>;
 
 struct Manager {
+    online: Arc<std::sync::atomic::AtomicBool>,
+    tickets: TicketBook,
     platform: Arc<dyn SessionPlatform>,
     wall: WallClock,
     book: SlotBook,
@@ -316,7 +351,10 @@ pub fn spawn_with_clock(
     let (status, status_rx) = watch::channel(initial);
     let (last_report, last_rx) = watch::channel(last);
     let (tx, rx) = mpsc::channel(32);
+    let online = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let manager = Manager {
+        online: online.clone(),
+        tickets: TicketBook::load(state_dir),
         platform,
         wall,
         book: SlotBook::load(state_dir),
@@ -340,6 +378,7 @@ pub fn spawn_with_clock(
     (
         ManagerHandle {
             requests: tx,
+            online: online.clone(),
             status: status_rx,
             last_report: last_rx,
         },
@@ -458,9 +497,10 @@ impl Manager {
             Request::Start {
                 kind,
                 permanence_id,
+                ticket,
                 reply,
             } => {
-                let result = self.start(kind, permanence_id).await;
+                let result = self.start(kind, permanence_id, ticket).await;
                 let _ = reply.send(result);
             }
             Request::End { reason, reply } => match self.machine.end(self.now(), reason) {
@@ -485,6 +525,15 @@ impl Manager {
                         tracing::error!(%error, "could not cache the schedule; it is enforced from memory");
                     }
                     self.reschedule_running();
+                }
+                let _ = reply.send(newer);
+            }
+            Request::Tickets { set, reply } => {
+                let newer = self.tickets.offer(set);
+                if newer {
+                    if let Err(error) = self.tickets.save(&self.state_dir) {
+                        tracing::error!(%error, "could not keep the tickets on disk");
+                    }
                 }
                 let _ = reply.send(newer);
             }
@@ -524,14 +573,27 @@ impl Manager {
         &mut self,
         kind: SlotKind,
         permanence_id: Option<String>,
+        ticket: Option<String>,
     ) -> Result<SessionInfo, ManagerError> {
         // Refuse early (without touching the platform) when the seat is not ready, or when
         // its slot does not allow this session.
         let probe_id = new_session_id();
         let mut trial = self.machine.clone();
         trial.start(self.now(), probe_id.clone(), kind, None)?;
-        let admission = self.book.admit((self.wall)(), kind, &self.rules)?;
+        let mut admission = self.book.admit((self.wall)(), kind, &self.rules)?;
         let kind = admission.kind;
+        // Free access: a ticket where the slot asks for one (or whenever one is given: it
+        // sets the session's length).
+        let ticket = match (kind, ticket) {
+            (SlotKind::Free, Some(typed)) => Some(self.tickets.check(&typed, (self.wall)())?),
+            (SlotKind::Free, None) if admission.ticket_required => {
+                return Err(Refusal::TicketRequired.into())
+            }
+            _ => None,
+        };
+        if let Some(t) = &ticket {
+            admission.own = Some(Duration::from_secs(u64::from(t.minutes) * 60));
+        }
         let permanence_id = permanence_id.or_else(|| admission.permanence_id.clone());
 
         let spec = SessionSpec {
@@ -603,10 +665,26 @@ impl Manager {
                 session_id: spec.session_id.clone(),
                 slot_kind: kind,
                 permanence_id: permanence_id.clone(),
-                with_ticket: false,
+                with_ticket: ticket.is_some(),
             }),
         )
         .await;
+        if let Some(t) = &ticket {
+            self.tickets.mark_used(&t.hash);
+            if let Err(error) = self.tickets.save(&self.state_dir) {
+                tracing::error!(%error, "could not record the ticket's use on disk");
+            }
+            let offline = !self.online.load(std::sync::atomic::Ordering::Relaxed);
+            self.emit(
+                started_at,
+                AgentEvent::TicketUsed(TicketUsed {
+                    ticket_hash: t.hash.clone(),
+                    session_id: spec.session_id.clone(),
+                    offline,
+                }),
+            )
+            .await;
+        }
         tracing::info!(session = %spec.session_id, uid = account.uid, kind = ?kind, "session started");
         self.current = Some(Current {
             spec,
@@ -838,5 +916,19 @@ impl Manager {
             Some(why) => State::Blocked(why),
             None => State::Ready,
         });
+    }
+}
+
+/// Keeps the manager told whether the link to the controller is up.
+pub async fn follow_link(
+    manager: ManagerHandle,
+    mut state: watch::Receiver<crate::link::LinkState>,
+) {
+    loop {
+        let online = matches!(*state.borrow(), crate::link::LinkState::Connected { .. });
+        manager.set_online(online);
+        if state.changed().await.is_err() {
+            return;
+        }
     }
 }

@@ -63,6 +63,14 @@ impl Seat {
         }
     }
 
+    /// The site's tickets from the controller, for the session manager.
+    pub async fn tickets(&self, set: commune_protocol::messages::TicketSet) -> bool {
+        match &self.sessions {
+            Some(sessions) => sessions.tickets(set).await,
+            None => false,
+        }
+    }
+
     /// Session commands, when a manager runs sessions here.
     async fn session_command(&self, action: &CommandAction) -> Option<(CommandOutcome, String)> {
         let sessions = self.sessions.as_ref()?;

@@ -113,6 +113,21 @@ pub enum Refusal {
     /// A supervised slot runs: only the mediator opens sessions.
     #[error("a supervised slot ({0}) runs on this computer: your mediator will open your session")]
     SupervisedOnly(String),
+    /// Free access here needs a ticket.
+    #[error("free access on this computer needs a ticket: ask at the reception")]
+    TicketRequired,
+    /// What was typed cannot be a ticket code.
+    #[error("this is not a ticket code: 8 letters and digits, like K7MN-3XPA; check and type it again")]
+    TicketInvalid,
+    /// No such ticket for this site.
+    #[error("this ticket is not known here: check the code, or ask at the reception")]
+    TicketUnknown,
+    /// The ticket was used already.
+    #[error("this ticket has already been used: ask at the reception for a new one")]
+    TicketUsed,
+    /// The ticket expired.
+    #[error("this ticket expired at {0}: ask at the reception for a new one")]
+    TicketExpired(String),
     /// There is no session to end.
     #[error("no session is running on this computer")]
     NoSession,

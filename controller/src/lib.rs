@@ -11,6 +11,7 @@ mod ingest;
 pub mod link;
 pub mod metrics;
 mod schedules;
+mod tickets;
 pub mod server;
 pub mod store;
 pub mod tls;

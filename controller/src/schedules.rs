@@ -144,21 +144,28 @@ impl Controller {
         }
     }
 
-    /// Pushes the schedules of sites whose version moved since `seen` (changes made by
-    /// another process or controller); the first call only records the versions.
+    /// Pushes the schedules and tickets of sites that changed since `seen` (changes made by
+    /// another process or controller); the first call only records where things stand.
     pub(crate) async fn push_changed_schedules(
         &self,
-        seen: &mut Option<std::collections::HashMap<String, u64>>,
+        seen: &mut Option<std::collections::HashMap<String, String>>,
     ) {
         let Ok(versions) = self.store().schedule_versions().await else {
             return;
         };
+        let tickets = self.store().ticket_fingerprints().await.unwrap_or_default();
         let first = seen.is_none();
         let seen = seen.get_or_insert_with(Default::default);
         for (site, version) in versions {
-            let previous = seen.insert(site.clone(), version);
-            if !first && previous != Some(version) {
+            let previous = seen.insert(format!("schedule:{site}"), version.to_string());
+            if !first && previous.as_deref() != Some(version.to_string().as_str()) {
                 self.push_site(&site).await;
+            }
+        }
+        for (site, print) in tickets {
+            let previous = seen.insert(format!("tickets:{site}"), print.clone());
+            if !first && previous.as_deref() != Some(print.as_str()) {
+                self.push_tickets(&site).await;
             }
         }
     }

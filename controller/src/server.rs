@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use commune_protocol::messages::{
-    Ack, AgentMessage, ControllerMessage, EnrollRequest, Enrolled, Goodbye, Hello, Refusal,
+    Ack, AgentEvent, AgentMessage, ControllerMessage, EnrollRequest, Enrolled, Goodbye, Hello, Refusal,
     RefusalCode, Welcome, CLOSE_NORMAL,
 };
 use commune_protocol::version::{capability, VersionRange};
@@ -523,6 +523,7 @@ async fn serve_agent(
     });
     // After the writer runs: pending commands may outnumber the channel's capacity.
     controller.push_seat(&record.site_id, &agent_id).await;
+    controller.push_tickets_to(&record.site_id, &agent_id).await;
     controller.deliver_pending(&agent_id).await;
 
     loop {
@@ -566,10 +567,18 @@ async fn serve_agent(
             }
             AgentMessage::Events(batch) => {
                 let n = batch.events.len() as u64;
+                let spent_tickets = batch
+                    .events
+                    .iter()
+                    .any(|e| matches!(e.event, AgentEvent::TicketUsed(_)));
                 match controller.ingest(&agent_id, batch.events).await {
                     Ok(up_to_seq) => {
                         controller.metrics().events_received.inc_by(n);
                         let _ = tx.send(ControllerMessage::Ack(Ack { up_to_seq })).await;
+                        if spent_tickets {
+                            // Spent fleet-wide as soon as the controller heard of it.
+                            controller.push_tickets(&record.site_id).await;
+                        }
                     }
                     // No ack: the agent keeps the events and sends them again.
                     Err(e) => {

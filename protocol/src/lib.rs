@@ -14,6 +14,7 @@ pub mod health;
 pub mod messages;
 pub mod schedule;
 pub mod slots;
+pub mod tickets;
 pub mod time;
 pub mod version;
 

@@ -541,6 +541,10 @@ pub struct TicketHash {
     pub minutes: u32,
     /// Until when it may be used.
     pub valid_until: UtcMillis,
+    /// Already used (kept in the set until it expires, so the visitor is told "already
+    /// used" rather than "unknown").
+    #[serde(default)]
+    pub used: bool,
 }
 
 /// The site's valid tickets.

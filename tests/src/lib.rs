@@ -323,6 +323,12 @@ impl TestAgent {
             None => Seat::default(),
         };
         let (link, state) = Link::new(config.clone(), client, outbox.clone(), seat.clone());
+        if let Some(manager) = &sessions {
+            tokio::spawn(commune_agent::manager::follow_link(
+                manager.clone(),
+                state.clone(),
+            ));
+        }
         let stats = link.stats();
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(link.run(async {

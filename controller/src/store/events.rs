@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use commune_protocol::messages::{
-    AgentEvent, CommandResult, EventEnvelope, SessionEnded, SessionStarted,
+    AgentEvent, CommandResult, EventEnvelope, SessionEnded, SessionStarted, TicketUsed,
 };
 use commune_protocol::UtcMillis;
 use serde::Serialize;
@@ -115,6 +115,7 @@ impl Store {
         let mut starts: HashMap<(&str, &str), (&SessionStarted, UtcMillis)> = HashMap::new();
         let mut ends: HashMap<(&str, &str), (&SessionEnded, UtcMillis)> = HashMap::new();
         let mut results: Vec<(&str, &CommandResult, UtcMillis)> = Vec::new();
+        let mut tickets: Vec<(&str, &TicketUsed, UtcMillis)> = Vec::new();
         for (agent, e) in &ordered {
             match &e.event {
                 AgentEvent::SessionStarted(s) => {
@@ -126,6 +127,7 @@ impl Store {
                     ends.insert((*agent, s.session_id.as_str()), (s, e.at));
                 }
                 AgentEvent::CommandResult(r) => results.push((*agent, r, e.at)),
+                AgentEvent::TicketUsed(t) => tickets.push((*agent, t, e.at)),
                 _ => {}
             }
         }
@@ -218,6 +220,26 @@ impl Store {
                 .bind(at.0)
                 .bind(&r.command_id)
                 .bind(*agent)
+                .execute(&mut *tx)
+                .await?;
+            }
+
+            // A ticket is spent by its first use; another session using it (seats that were
+            // offline accepted it) flags it. Idempotent: the same event again changes nothing.
+            for (agent, t, at) in &tickets {
+                sqlx::query(sql(
+                    "UPDATE tickets SET \
+                     double_use = CASE WHEN used_session IS NOT NULL AND used_session <> ? \
+                                  THEN 1 ELSE double_use END, \
+                     used_at = COALESCE(used_at, ?), used_by = COALESCE(used_by, ?), \
+                     used_session = COALESCE(used_session, ?) \
+                     WHERE hash = ?",
+                ))
+                .bind(&t.session_id)
+                .bind(at.0)
+                .bind(*agent)
+                .bind(&t.session_id)
+                .bind(&t.ticket_hash)
                 .execute(&mut *tx)
                 .await?;
             }

@@ -8,6 +8,7 @@ mod events;
 mod fleet;
 mod retention;
 mod schedules;
+mod tickets;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -23,6 +24,7 @@ pub use fleet::{
     AgentOverview, AgentRecord, EnrollStoreError, HealthSummary, LastSeen, SiteRecord, TokenRefusal,
 };
 pub use schedules::SCHEDULE_CHANNEL;
+pub use tickets::TicketRecord;
 pub use retention::{local_day, PurgeReport, RetentionConfig, SeatDay};
 
 use crate::error::StoreError;

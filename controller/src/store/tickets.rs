@@ -1,0 +1,136 @@
+//! Free-access tickets (hashes only) and their use.
+
+use commune_protocol::messages::TicketHash;
+use commune_protocol::UtcMillis;
+use sqlx::Row;
+
+use super::{with_pool, Store};
+use crate::error::StoreError;
+
+/// One ticket as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketRecord {
+    /// Hex SHA-256 of the code.
+    pub hash: String,
+    /// Site.
+    pub site_id: String,
+    /// Session length it grants.
+    pub minutes: u32,
+    /// Last instant it may be used.
+    pub valid_until: UtcMillis,
+    /// First use the controller heard of.
+    pub used_at: Option<UtcMillis>,
+    /// The seat that used it first.
+    pub used_by: Option<String>,
+    /// Whether another session used it too (offline double use).
+    pub double_use: bool,
+}
+
+impl Store {
+    /// Stores a batch of new tickets' hashes.
+    pub async fn create_tickets(
+        &self,
+        site_id: &str,
+        hashes: &[String],
+        minutes: u32,
+        valid_until: UtcMillis,
+        now: UtcMillis,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            let mut tx = pool.begin().await?;
+            for hash in hashes {
+                sqlx::query(sql(
+                    "INSERT INTO tickets (hash, site_id, minutes, valid_until, created_at) \
+                     VALUES (?, ?, ?, ?, ?)",
+                ))
+                .bind(hash)
+                .bind(site_id)
+                .bind(i64::from(minutes))
+                .bind(valid_until.0)
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The site's tickets for its seats, used or not, including those expired within the
+    /// last 24 hours (so the visitor is told "expired", not "unknown"; they are deleted
+    /// after that).
+    pub async fn site_tickets(
+        &self,
+        site_id: &str,
+        now: UtcMillis,
+    ) -> Result<Vec<TicketHash>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let rows = sqlx::query(sql(
+                "SELECT hash, minutes, valid_until, used_at FROM tickets \
+                 WHERE site_id = ? AND valid_until > ? ORDER BY hash",
+            ))
+            .bind(site_id)
+            .bind(now.0 - 86_400_000)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|r| TicketHash {
+                    hash: r.get(0),
+                    minutes: u32::try_from(r.get::<i64, _>(1)).unwrap_or(0),
+                    valid_until: UtcMillis(r.get(2)),
+                    used: r.get::<Option<i64>, _>(3).is_some(),
+                })
+                .collect())
+        })
+    }
+
+    /// Per site, a fingerprint of its tickets (how many, the newest, how many used): the
+    /// controller polls it to push tickets created or spent by another process.
+    pub async fn ticket_fingerprints(&self) -> Result<Vec<(String, String)>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let rows = sqlx::query(sql(
+                "SELECT site_id, COUNT(*), MAX(created_at), COUNT(used_at) FROM tickets \
+                 GROUP BY site_id",
+            ))
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.get(0),
+                        format!(
+                            "{}/{}/{}",
+                            r.get::<i64, _>(1),
+                            r.get::<Option<i64>, _>(2).unwrap_or(0),
+                            r.get::<i64, _>(3)
+                        ),
+                    )
+                })
+                .collect())
+        })
+    }
+
+    /// One ticket by hash.
+    pub async fn ticket(&self, hash: &str) -> Result<Option<TicketRecord>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let row = sqlx::query(sql(
+                "SELECT hash, site_id, minutes, valid_until, used_at, used_by, double_use \
+                 FROM tickets WHERE hash = ?",
+            ))
+            .bind(hash)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|r| TicketRecord {
+                hash: r.get(0),
+                site_id: r.get(1),
+                minutes: u32::try_from(r.get::<i64, _>(2)).unwrap_or(0),
+                valid_until: UtcMillis(r.get(3)),
+                used_at: r.get::<Option<i64>, _>(4).map(UtcMillis),
+                used_by: r.get(5),
+                double_use: r.get::<i32, _>(6) != 0,
+            }))
+        })
+    }
+}
