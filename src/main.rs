@@ -324,7 +324,9 @@ async fn end_of_local_day(
     let zoned = next
         .to_zoned(jiff::tz::TimeZone::get(&model.time_zone)?)
         .with_context(|| format!("midnight after {day} in {}", model.time_zone))?;
-    Ok(commune_protocol::UtcMillis(zoned.timestamp().as_millisecond()))
+    Ok(commune_protocol::UtcMillis(
+        zoned.timestamp().as_millisecond(),
+    ))
 }
 
 pub(crate) async fn create_token(

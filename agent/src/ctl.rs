@@ -122,13 +122,12 @@ async fn answer(request: CtlRequest, manager: &ManagerHandle) -> CtlResponse {
     };
     match request {
         CtlRequest::Status => CtlResponse::Status(manager.status()),
-        CtlRequest::StartSession { kind, ticket } => match manager
-            .start_session_with_ticket(kind, None, ticket)
-            .await
-        {
-            Ok(info) => CtlResponse::Started(info),
-            Err(e) => error(e),
-        },
+        CtlRequest::StartSession { kind, ticket } => {
+            match manager.start_session_with_ticket(kind, None, ticket).await {
+                Ok(info) => CtlResponse::Started(info),
+                Err(e) => error(e),
+            }
+        }
         CtlRequest::EndSession => match manager.end_session(EndReason::Staff).await {
             Ok(report) => CtlResponse::WipeReport(Box::new(report)),
             Err(e) => error(e),

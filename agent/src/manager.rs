@@ -189,7 +189,8 @@ impl ManagerHandle {
     /// Whether the link to the controller is up (a ticket accepted while it is down is
     /// reported as an offline use).
     pub fn set_online(&self, online: bool) {
-        self.online.store(online, std::sync::atomic::Ordering::Relaxed);
+        self.online
+            .store(online, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Ends the running session and waits for its wipe; returns the wipe report.

@@ -117,7 +117,9 @@ pub enum Refusal {
     #[error("free access on this computer needs a ticket: ask at the reception")]
     TicketRequired,
     /// What was typed cannot be a ticket code.
-    #[error("this is not a ticket code: 8 letters and digits, like K7MN-3XPA; check and type it again")]
+    #[error(
+        "this is not a ticket code: 8 letters and digits, like K7MN-3XPA; check and type it again"
+    )]
     TicketInvalid,
     /// No such ticket for this site.
     #[error("this ticket is not known here: check the code, or ask at the reception")]

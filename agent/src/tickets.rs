@@ -107,20 +107,35 @@ mod tests {
     #[test]
     fn each_case_has_its_refusal() {
         let mut book = TicketBook::default();
-        assert_eq!(book.check("K7MN-3XPA", UtcMillis(0)), Err(Refusal::TicketUnknown));
+        assert_eq!(
+            book.check("K7MN-3XPA", UtcMillis(0)),
+            Err(Refusal::TicketUnknown)
+        );
         book.offer(set(1, false));
         assert_eq!(book.check("k7mn 3xpa", UtcMillis(0)).unwrap().minutes, 30);
-        assert_eq!(book.check("K7MN-3XP", UtcMillis(0)), Err(Refusal::TicketInvalid));
-        assert_eq!(book.check("AAAA-AAAA", UtcMillis(0)), Err(Refusal::TicketUnknown));
+        assert_eq!(
+            book.check("K7MN-3XP", UtcMillis(0)),
+            Err(Refusal::TicketInvalid)
+        );
+        assert_eq!(
+            book.check("AAAA-AAAA", UtcMillis(0)),
+            Err(Refusal::TicketUnknown)
+        );
         assert!(matches!(
             book.check("K7MN-3XPA", UtcMillis(1000)),
             Err(Refusal::TicketExpired(_))
         ));
         book.mark_used(&ticket_hash("K7MN3XPA"));
-        assert_eq!(book.check("K7MN-3XPA", UtcMillis(0)), Err(Refusal::TicketUsed));
+        assert_eq!(
+            book.check("K7MN-3XPA", UtcMillis(0)),
+            Err(Refusal::TicketUsed)
+        );
         // The controller's newer set says used: the local memory is no longer needed.
         book.offer(set(2, true));
-        assert_eq!(book.check("K7MN-3XPA", UtcMillis(0)), Err(Refusal::TicketUsed));
+        assert_eq!(
+            book.check("K7MN-3XPA", UtcMillis(0)),
+            Err(Refusal::TicketUsed)
+        );
         assert!(book.used_here.is_empty());
         // An older set never replaces a newer one.
         assert!(!book.offer(set(1, false)));

@@ -11,9 +11,9 @@ mod ingest;
 pub mod link;
 pub mod metrics;
 mod schedules;
-mod tickets;
 pub mod server;
 pub mod store;
+mod tickets;
 pub mod tls;
 
 use std::collections::HashMap;
@@ -482,9 +482,8 @@ impl Controller {
             ));
             // Schedule versions as last pushed: a change made by another process (the
             // `commune slot` command on SQLite, another controller) is pushed here too.
-            let mut schedules = tokio::time::interval(Duration::from_secs(
-                config.revocation_poll_secs.clamp(1, 5),
-            ));
+            let mut schedules =
+                tokio::time::interval(Duration::from_secs(config.revocation_poll_secs.clamp(1, 5)));
             let mut versions = None;
             loop {
                 tokio::select! {

@@ -22,12 +22,16 @@ impl Controller {
     /// A site's model (with its seats filled from the enrolled agents) and version; a site
     /// without one is open all day in its time zone (version 0: nothing is pushed, agents
     /// give free access by their rules).
-    pub async fn site_schedule(&self, site_id: &str) -> Result<(SiteSchedule, u64), ControllerError> {
+    pub async fn site_schedule(
+        &self,
+        site_id: &str,
+    ) -> Result<(SiteSchedule, u64), ControllerError> {
         let store = self.store();
         let (mut model, version) = match store.site_schedule(site_id).await? {
             Some((version, json)) => (
-                serde_json::from_str::<SiteSchedule>(&json)
-                    .map_err(|e| ControllerError::Config(format!("stored schedule of {site_id}: {e}")))?,
+                serde_json::from_str::<SiteSchedule>(&json).map_err(|e| {
+                    ControllerError::Config(format!("stored schedule of {site_id}: {e}"))
+                })?,
                 version,
             ),
             None => {
@@ -54,9 +58,12 @@ impl Controller {
         model
             .validate()
             .map_err(|e| ControllerError::Config(format!("schedule of {site_id}: {e}")))?;
-        let json = serde_json::to_string(&model)
-            .map_err(|e| ControllerError::Config(e.to_string()))?;
-        let version = self.store().put_site_schedule(site_id, &json, now()).await?;
+        let json =
+            serde_json::to_string(&model).map_err(|e| ControllerError::Config(e.to_string()))?;
+        let version = self
+            .store()
+            .put_site_schedule(site_id, &json, now())
+            .await?;
         info!(site = %site_id, version, "site schedule changed");
         self.push_site(site_id).await;
         Ok(version)

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use commune_protocol::messages::{
-    Ack, AgentEvent, AgentMessage, ControllerMessage, EnrollRequest, Enrolled, Goodbye, Hello, Refusal,
-    RefusalCode, Welcome, CLOSE_NORMAL,
+    Ack, AgentEvent, AgentMessage, ControllerMessage, EnrollRequest, Enrolled, Goodbye, Hello,
+    Refusal, RefusalCode, Welcome, CLOSE_NORMAL,
 };
 use commune_protocol::version::{capability, VersionRange};
 use commune_protocol::{encode_frame, FrameError};

@@ -40,7 +40,9 @@ impl Controller {
         while codes.len() < count {
             let random: [u8; CODE_LEN] = rng.random();
             let code = format_code(&random);
-            let hash = normalize(&code).map(|c| ticket_hash(&c)).unwrap_or_default();
+            let hash = normalize(&code)
+                .map(|c| ticket_hash(&c))
+                .unwrap_or_default();
             if hashes.contains(&hash) || self.store().ticket(&hash).await?.is_some() {
                 continue;
             }
@@ -71,7 +73,8 @@ impl Controller {
 
     /// Sends one connected seat its site's tickets.
     pub(crate) async fn push_tickets_to(&self, site_id: &str, agent_id: &str) {
-        if let (Some(set), Some(tx)) = (self.ticket_set(site_id).await, self.live_sender(agent_id)) {
+        if let (Some(set), Some(tx)) = (self.ticket_set(site_id).await, self.live_sender(agent_id))
+        {
             let _ = tx.send(ControllerMessage::Tickets(set)).await;
         }
     }

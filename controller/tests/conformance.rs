@@ -351,7 +351,33 @@ async fn retention_reduces_old_sessions_to_daily_aggregates(store: Store) {
         .await
         .unwrap();
 
+    // Tickets: one expired 25 h ago goes, one expired 23 h ago stays (its seats still say
+    // "expired" rather than "unknown").
+    store
+        .create_tickets(
+            SITE,
+            &["old".into()],
+            45,
+            NOW.plus_secs(-25 * 3600),
+            year_ago,
+        )
+        .await
+        .unwrap();
+    store
+        .create_tickets(
+            SITE,
+            &["recent".into()],
+            45,
+            NOW.plus_secs(-23 * 3600),
+            year_ago,
+        )
+        .await
+        .unwrap();
+
     let report = store.purge(&RetentionConfig::default(), NOW).await.unwrap();
+    assert_eq!(report.tickets_deleted, 1);
+    assert!(store.ticket("old").await.unwrap().is_none());
+    assert!(store.ticket("recent").await.unwrap().is_some());
     assert_eq!(report.sessions_aggregated, 2);
     assert_eq!(report.events_deleted, 4);
     assert_eq!(report.health_deleted, 1);

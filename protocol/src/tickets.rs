@@ -33,7 +33,10 @@ pub fn normalize(typed: &str) -> Option<String> {
 
 /// Hex SHA-256 of a normalised code.
 pub fn ticket_hash(normalized: &str) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, normalized.as_bytes()))
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        normalized.as_bytes(),
+    ))
 }
 
 #[cfg(test)]
@@ -45,7 +48,10 @@ mod tests {
         let code = format_code(&[0, 1, 2, 3, 4, 5, 6, 200]);
         assert_eq!(code.len(), 9);
         let typed = format!(" {} ", code.to_lowercase().replace('-', " "));
-        assert_eq!(normalize(&typed).as_deref(), Some(code.replace('-', "").as_str()));
+        assert_eq!(
+            normalize(&typed).as_deref(),
+            Some(code.replace('-', "").as_str())
+        );
         assert_eq!(
             ticket_hash(&normalize(&code).unwrap()),
             ticket_hash(&normalize(&typed).unwrap())

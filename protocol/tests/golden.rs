@@ -286,6 +286,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
                     hash: "cd".repeat(32),
                     minutes: 45,
                     valid_until: T0.plus_secs(86_400),
+                    used: true,
                 }],
             })),
         ),

@@ -280,9 +280,7 @@ async fn staff_open_a_supervised_slot_on_two_seats_and_both_switch() {
         )
         .await
         .unwrap();
-    seat_b
-        .wait_for(|s| s.state == SeatState::Supervised)
-        .await;
+    seat_b.wait_for(|s| s.state == SeatState::Supervised).await;
     // The visitor at A is not cut off: five minutes to save their documents.
     seat_a
         .wait_for(|s| {
@@ -298,7 +296,10 @@ async fn staff_open_a_supervised_slot_on_two_seats_and_both_switch() {
 
     // At B, a visitor alone is turned away; the mediator opens the session from the
     // dashboard (a command over QUIC).
-    let refused = seat_b.start_session(SlotKind::Free, None).await.unwrap_err();
+    let refused = seat_b
+        .start_session(SlotKind::Free, None)
+        .await
+        .unwrap_err();
     assert!(refused.to_string().contains("mediator"), "{refused}");
     let start = ctrl
         .controller

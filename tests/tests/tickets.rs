@@ -69,7 +69,10 @@ async fn tickets_valid_expired_used_unknown_and_used_twice_offline() {
     // Free access at this site needs a ticket.
     let mut model = SiteSchedule::always_open("Europe/Paris");
     model.free_access.ticket_required = true;
-    ctrl.controller.set_site_schedule(SITE, model).await.unwrap();
+    ctrl.controller
+        .set_site_schedule(SITE, model)
+        .await
+        .unwrap();
     let until = UtcMillis(commune_controller::now().0 + 86_400_000);
     let codes = ctrl
         .controller
@@ -99,7 +102,9 @@ async fn tickets_valid_expired_used_unknown_and_used_twice_offline() {
     })
     .await;
 
-    assert!(refusal(&a, Some("bonjour")).await.contains("not a ticket code"));
+    assert!(refusal(&a, Some("bonjour"))
+        .await
+        .contains("not a ticket code"));
     assert!(refusal(&a, Some("AAAA-AAAA")).await.contains("not known"));
     assert!(refusal(&a, Some(expired)).await.contains("expired"));
 
@@ -111,7 +116,10 @@ async fn tickets_valid_expired_used_unknown_and_used_twice_offline() {
         .await
         .unwrap();
     let left = info.seconds_left.expect("a limit");
-    assert!((29 * 60..=30 * 60).contains(&left), "the ticket's 30 minutes: {left}");
+    assert!(
+        (29 * 60..=30 * 60).contains(&left),
+        "the ticket's 30 minutes: {left}"
+    );
     let hash0 = ticket_hash(&normalize(&codes[0]).unwrap());
     eventually(20, "the controller records the use", || async {
         store
@@ -123,14 +131,18 @@ async fn tickets_valid_expired_used_unknown_and_used_twice_offline() {
     .await;
     // Spent fleet-wide: the other seat refuses it as used, not as unknown.
     eventually(20, "seat B learns the ticket is spent", || async {
-        refusal(&b, Some(&codes[0])).await.contains("already been used")
+        refusal(&b, Some(&codes[0]))
+            .await
+            .contains("already been used")
     })
     .await;
     a.sessions()
         .end_session(commune_protocol::messages::EndReason::Visitor)
         .await
         .unwrap();
-    assert!(refusal(&a, Some(&codes[0])).await.contains("already been used"));
+    assert!(refusal(&a, Some(&codes[0]))
+        .await
+        .contains("already been used"));
 
     // Both seats offline; the same ticket is used on each: accepted on both, flagged once
     // the controller hears of the second use.
@@ -171,6 +183,12 @@ async fn tickets_valid_expired_used_unknown_and_used_twice_offline() {
     .concat()
     .join("\n");
     assert!(bodies.contains(&on_a.session_id) && bodies.contains(&on_b.session_id));
-    assert!(bodies.contains("\"offline\":true"), "the uses were reported as offline");
-    assert!(!bodies.contains(&codes[1]), "a ticket code left the computer");
+    assert!(
+        bodies.contains("\"offline\":true"),
+        "the uses were reported as offline"
+    );
+    assert!(
+        !bodies.contains(&codes[1]),
+        "a ticket code left the computer"
+    );
 }

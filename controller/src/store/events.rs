@@ -227,14 +227,12 @@ impl Store {
             // A ticket is spent by its first use; another session using it (seats that were
             // offline accepted it) flags it. Idempotent: the same event again changes nothing.
             for (agent, t, at) in &tickets {
-                sqlx::query(sql(
-                    "UPDATE tickets SET \
+                sqlx::query(sql("UPDATE tickets SET \
                      double_use = CASE WHEN used_session IS NOT NULL AND used_session <> ? \
                                   THEN 1 ELSE double_use END, \
                      used_at = COALESCE(used_at, ?), used_by = COALESCE(used_by, ?), \
                      used_session = COALESCE(used_session, ?) \
-                     WHERE hash = ?",
-                ))
+                     WHERE hash = ?"))
                 .bind(&t.session_id)
                 .bind(at.0)
                 .bind(*agent)

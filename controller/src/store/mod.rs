@@ -23,9 +23,9 @@ pub use events::{IngestBatch, SessionRecord};
 pub use fleet::{
     AgentOverview, AgentRecord, EnrollStoreError, HealthSummary, LastSeen, SiteRecord, TokenRefusal,
 };
+pub use retention::{local_day, PurgeReport, RetentionConfig, SeatDay};
 pub use schedules::SCHEDULE_CHANNEL;
 pub use tickets::TicketRecord;
-pub use retention::{local_day, PurgeReport, RetentionConfig, SeatDay};
 
 use crate::error::StoreError;
 

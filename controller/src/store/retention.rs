@@ -23,7 +23,7 @@ pub struct RetentionConfig {
     pub aggregates_days: u32,
     /// Staff actions (commands and, later, the audit log): 12 months.
     pub audit_log_days: u32,
-    /// Enrollment tokens, counted from their expiry.
+    /// Enrollment tokens and free-access tickets, counted from their expiry (24 h).
     pub token_grace_hours: u32,
     /// How often the purge runs.
     pub purge_interval_secs: u64,
@@ -57,6 +57,8 @@ pub struct PurgeReport {
     pub commands_deleted: u64,
     /// Enrollment tokens removed.
     pub tokens_deleted: u64,
+    /// Free-access tickets removed (24 h after they expired).
+    pub tickets_deleted: u64,
 }
 
 /// One seat-day of anonymous aggregates.
@@ -168,6 +170,11 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+            report.tickets_deleted = sqlx::query(sql("DELETE FROM tickets WHERE valid_until < ?"))
+                .bind(now.plus_secs(-i64::from(config.token_grace_hours) * 3600).0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.commit().await?;
         });
         Ok(report)
