@@ -167,6 +167,7 @@ async fn the_control_socket_starts_and_ends_sessions() {
         &socket,
         &CtlRequest::StartSession {
             kind: SlotKind::Free,
+            ticket: None,
         },
     )
     .await
@@ -181,6 +182,7 @@ async fn the_control_socket_starts_and_ends_sessions() {
         &socket,
         &CtlRequest::StartSession {
             kind: SlotKind::Free,
+            ticket: None,
         },
     )
     .await
