@@ -112,6 +112,12 @@ enum SiteCommand {
     },
     /// List sites.
     List,
+    /// Set the PIN mediators type at the site's computers to open a supervised session
+    /// (read from COMMUNE_MEDIATOR_PIN or the first line of standard input).
+    Pin {
+        /// The site.
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -389,6 +395,20 @@ async fn main() -> anyhow::Result<()> {
                     for s in store.sites().await? {
                         println!("{}\t{}", s.id, s.name);
                     }
+                }
+                SiteCommand::Pin { id } => {
+                    let pin = match std::env::var("COMMUNE_MEDIATOR_PIN") {
+                        Ok(pin) => pin,
+                        Err(_) => {
+                            eprintln!("mediator PIN (4 to 8 digits):");
+                            let mut line = String::new();
+                            std::io::stdin().read_line(&mut line)?;
+                            line.trim().to_owned()
+                        }
+                    };
+                    let controller = Controller::open(config.clone()).await?;
+                    let version = controller.set_mediator_pin(id, &pin).await?;
+                    println!("mediator PIN of {id} set (schedule version {version})");
                 }
             }
         }

@@ -26,6 +26,9 @@ pub enum CtlRequest {
         /// The ticket code the visitor typed, for free access.
         #[serde(default)]
         ticket: Option<String>,
+        /// A mediator's PIN, for a supervised session opened at the computer.
+        #[serde(default)]
+        pin: Option<String>,
     },
     /// End the running session and wait for its wipe.
     EndSession,
@@ -122,8 +125,12 @@ async fn answer(request: CtlRequest, manager: &ManagerHandle) -> CtlResponse {
     };
     match request {
         CtlRequest::Status => CtlResponse::Status(manager.status()),
-        CtlRequest::StartSession { kind, ticket } => {
-            match manager.start_session_with_ticket(kind, None, ticket).await {
+        CtlRequest::StartSession { kind, ticket, pin } => {
+            let started = match pin {
+                Some(pin) => manager.start_session_with_pin(pin).await,
+                None => manager.start_session_with_ticket(kind, None, ticket).await,
+            };
+            match started {
                 Ok(info) => CtlResponse::Started(info),
                 Err(e) => error(e),
             }

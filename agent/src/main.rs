@@ -92,6 +92,10 @@ enum CtlOp {
         /// The free-access ticket the visitor typed.
         #[arg(long)]
         ticket: Option<String>,
+        /// A mediator's PIN (opens a supervised session; better given in the environment
+        /// than on the command line).
+        #[arg(long, env = "COMMUNE_MEDIATOR_PIN", hide_env_values = true)]
+        pin: Option<String>,
     },
     /// End the running session, wait for its wipe, print the wipe report as JSON.
     EndSession,
@@ -251,12 +255,15 @@ async fn main() -> anyhow::Result<()> {
             });
             let request = match op {
                 CtlOp::Status => CtlRequest::Status,
-                CtlOp::StartSession { kind, ticket, .. } => CtlRequest::StartSession {
+                CtlOp::StartSession {
+                    kind, ticket, pin, ..
+                } => CtlRequest::StartSession {
                     kind: match kind {
                         KindArg::Free => SlotKind::Free,
                         KindArg::Supervised => SlotKind::Supervised,
                     },
                     ticket,
+                    pin,
                 },
                 CtlOp::EndSession => CtlRequest::EndSession,
                 CtlOp::LastWipeReport => CtlRequest::LastWipeReport,

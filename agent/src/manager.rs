@@ -102,6 +102,7 @@ enum Request {
         kind: SlotKind,
         permanence_id: Option<String>,
         ticket: Option<String>,
+        pin: Option<String>,
         reply: oneshot::Sender<Result<SessionInfo, ManagerError>>,
     },
     End {
@@ -173,6 +174,21 @@ impl ManagerHandle {
             kind,
             permanence_id,
             ticket,
+            pin: None,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(ManagerError::Stopped))
+    }
+
+    /// Starts a supervised session at the computer with a mediator's PIN (checked against
+    /// the site's PIN hash in the cached schedule, so it works offline).
+    pub async fn start_session_with_pin(&self, pin: String) -> Result<SessionInfo, ManagerError> {
+        self.ask(|reply| Request::Start {
+            kind: SlotKind::Supervised,
+            permanence_id: None,
+            ticket: None,
+            pin: Some(pin),
             reply,
         })
         .await
@@ -499,9 +515,18 @@ impl Manager {
                 kind,
                 permanence_id,
                 ticket,
+                pin,
                 reply,
             } => {
-                let result = self.start(kind, permanence_id, ticket).await;
+                let pin_ok = match pin {
+                    Some(pin) => self.pin_matches(pin).await,
+                    None => true,
+                };
+                let result = if pin_ok {
+                    self.start(kind, permanence_id, ticket).await
+                } else {
+                    Err(Refusal::MediatorPin.into())
+                };
                 let _ = reply.send(result);
             }
             Request::End { reason, reply } => match self.machine.end(self.now(), reason) {
@@ -548,6 +573,28 @@ impl Manager {
                 let _ = reply.send(docs);
             }
         }
+    }
+
+    /// Whether `pin` matches one of the site's mediator PIN hashes (Argon2, checked on a
+    /// blocking thread: it is slow on purpose).
+    async fn pin_matches(&self, pin: String) -> bool {
+        let hashes = self
+            .book
+            .schedule()
+            .map(|s| s.mediator_pins.clone())
+            .unwrap_or_default();
+        tokio::task::spawn_blocking(move || {
+            use argon2::password_hash::{PasswordHash, PasswordVerifier};
+            hashes.iter().any(|h| {
+                PasswordHash::new(h).is_ok_and(|parsed| {
+                    argon2::Argon2::default()
+                        .verify_password(pin.as_bytes(), &parsed)
+                        .is_ok()
+                })
+            })
+        })
+        .await
+        .unwrap_or(false)
     }
 
     /// A new schedule: the running session's end becomes the earlier of its own length and

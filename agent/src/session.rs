@@ -130,6 +130,9 @@ pub enum Refusal {
     /// The ticket expired.
     #[error("this ticket expired at {0}: ask at the reception for a new one")]
     TicketExpired(String),
+    /// The mediator PIN typed at the computer is wrong (or none is set for the site).
+    #[error("wrong mediator PIN")]
+    MediatorPin,
     /// There is no session to end.
     #[error("no session is running on this computer")]
     NoSession,

@@ -287,6 +287,7 @@ mod tests {
             generated_at: UtcMillis(0),
             time_zone: "Europe/Paris".into(),
             slots,
+            mediator_pins: Vec::new(),
         }));
         b
     }
@@ -355,6 +356,7 @@ mod tests {
             generated_at: UtcMillis(0),
             time_zone: String::new(),
             slots: vec![],
+            mediator_pins: Vec::new(),
         }));
         assert_eq!(b.kind_at(at(10)), Some(SlotKind::Closed));
         assert_eq!(b.next_change(at(10)), Some(at(60)));

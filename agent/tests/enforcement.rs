@@ -185,6 +185,7 @@ fn schedule(version: u64, slots: Vec<Slot>) -> Schedule {
         generated_at: UtcMillis(BASE),
         time_zone: "Europe/Paris".into(),
         slots,
+        mediator_pins: Vec::new(),
     }
 }
 

@@ -69,6 +69,24 @@ impl Controller {
         Ok(version)
     }
 
+    /// Sets the PIN mediators type at a site's computers to open a supervised session
+    /// (4 to 8 digits). Only its Argon2 hash is stored and sent to the seats.
+    pub async fn set_mediator_pin(&self, site_id: &str, pin: &str) -> Result<u64, ControllerError> {
+        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+        if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ControllerError::Config(
+                "a mediator PIN is 4 to 8 digits".into(),
+            ));
+        }
+        let hash = argon2::Argon2::default()
+            .hash_password(pin.as_bytes(), &SaltString::generate(&mut OsRng))
+            .map_err(|e| ControllerError::Config(format!("hashing the PIN: {e}")))?
+            .to_string();
+        let (mut model, _) = self.site_schedule(site_id).await?;
+        model.mediator_pin = Some(hash);
+        self.set_site_schedule(site_id, model).await
+    }
+
     /// Opens a supervised slot now on `seats` until `until`; returns its id.
     pub async fn open_supervised_slot(
         &self,

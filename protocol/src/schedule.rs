@@ -20,6 +20,10 @@ pub struct Schedule {
     pub time_zone: String,
     /// Slots in time order, not overlapping. Outside every slot the seat is closed.
     pub slots: Vec<Slot>,
+    /// Argon2 hashes (PHC strings) of the site's mediator PINs: a mediator opens a
+    /// supervised session at the computer with one, even offline.
+    #[serde(default)]
+    pub mediator_pins: Vec<String>,
 }
 
 /// One slot of a seat's schedule.

@@ -112,6 +112,10 @@ pub struct SiteSchedule {
     /// Supervised slots staff opened from the dashboard.
     #[serde(default)]
     pub ad_hoc: Vec<AdHocSlot>,
+    /// Argon2 hash (PHC string) of the PIN mediators type at a computer to open a
+    /// supervised session; never the PIN itself.
+    #[serde(default)]
+    pub mediator_pin: Option<String>,
 }
 
 impl SiteSchedule {
@@ -146,6 +150,7 @@ impl SiteSchedule {
             free_access: FreeAccessRule::default(),
             permanences: Vec::new(),
             ad_hoc: Vec::new(),
+            mediator_pin: None,
         }
     }
 }
@@ -1033,6 +1038,7 @@ pub fn compile_schedule(
         generated_at: now,
         time_zone: tz.iana_name().unwrap_or(&site.time_zone).to_owned(),
         slots,
+        mediator_pins: site.mediator_pin.iter().cloned().collect(),
     })
 }
 
@@ -1311,6 +1317,7 @@ mod tests {
             free_access: FreeAccessRule::default(),
             permanences: Vec::new(),
             ad_hoc: Vec::new(),
+            mediator_pin: None,
         }
     }
 
@@ -2232,6 +2239,7 @@ mod properties {
                                 },
                                 permanences,
                                 ad_hoc,
+                                mediator_pin: None,
                             },
                             seat,
                             from,

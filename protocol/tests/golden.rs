@@ -276,6 +276,9 @@ fn samples() -> Vec<(&'static str, Sample)> {
                         ticket_required: true,
                     },
                 ],
+                mediator_pins: vec![
+                    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+                ],
             })),
         ),
         (

@@ -168,6 +168,7 @@ async fn the_control_socket_starts_and_ends_sessions() {
         &CtlRequest::StartSession {
             kind: SlotKind::Free,
             ticket: None,
+            pin: None,
         },
     )
     .await
@@ -183,6 +184,7 @@ async fn the_control_socket_starts_and_ends_sessions() {
         &CtlRequest::StartSession {
             kind: SlotKind::Free,
             ticket: None,
+            pin: None,
         },
     )
     .await
@@ -296,13 +298,38 @@ async fn staff_open_a_supervised_slot_on_two_seats_and_both_switch() {
         started.elapsed().as_millis()
     );
 
-    // At B, a visitor alone is turned away; the mediator opens the session from the
-    // dashboard (a command over QUIC).
+    // At B, a visitor alone is turned away, and so is a wrong mediator PIN; the right PIN
+    // opens a supervised session at the computer (checked offline against the hash).
     let refused = seat_b
         .start_session(SlotKind::Free, None)
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("mediator"), "{refused}");
+    ctrl.controller
+        .set_mediator_pin(commune_tests::SITE, "4711")
+        .await
+        .unwrap();
+    let mut wrong = String::new();
+    for _ in 0..100 {
+        // Until the schedule with the PIN arrives, every PIN is wrong.
+        match seat_b.start_session_with_pin("4711".into()).await {
+            Ok(_) => break,
+            Err(e) => wrong = e.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(seat_b.status().state, SeatState::InSession, "{wrong}");
+    seat_b
+        .end_session(commune_protocol::messages::EndReason::Visitor)
+        .await
+        .unwrap();
+    let refused = seat_b
+        .start_session_with_pin("0000".into())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.to_string(), "wrong mediator PIN");
+
+    // The mediator may also open it from the dashboard (a command over QUIC).
     let start = ctrl
         .controller
         .send_command(
