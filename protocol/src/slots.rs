@@ -2487,4 +2487,18 @@ mod properties {
             }
         }
     }
+
+    #[test]
+    fn the_documented_example_is_a_valid_site() {
+        let mut site: SiteSchedule =
+            toml::from_str(include_str!("../../docs/examples/site-schedule.toml"))
+                .expect("docs/examples/site-schedule.toml parses");
+        site.seats = vec!["ag-pc01".into(), "ag-pc02".into(), "ag-pc03".into()];
+        site.validate().expect("and validates");
+        // Tuesday 2026-11-24, 14:00–17:00 Paris: the writer's permanence on pc01.
+        let slots = compile(&site, "ag-pc01", UtcMillis(1_795_474_800_000), 1).unwrap();
+        assert!(slots
+            .iter()
+            .any(|s| s.kind == SlotKind::Supervised && s.end.0 - s.start.0 == 3 * 3_600_000));
+    }
 }
