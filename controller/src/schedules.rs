@@ -181,6 +181,17 @@ impl Controller {
         let tickets = self.store().ticket_fingerprints().await.unwrap_or_default();
         let first = seen.is_none();
         let seen = seen.get_or_insert_with(Default::default);
+        // Once a day every schedule is compiled again, so each seat's 14-day window moves on
+        // (the wire version carries the day, so agents take it).
+        let day = (now().0 / 86_400_000).to_string();
+        let new_day = seen
+            .insert("day".into(), day.clone())
+            .is_some_and(|d| d != day);
+        if new_day {
+            for (site, _) in &versions {
+                self.push_site(site).await;
+            }
+        }
         for (site, version) in versions {
             let previous = seen.insert(format!("schedule:{site}"), version.to_string());
             if !first && previous.as_deref() != Some(version.to_string().as_str()) {
