@@ -74,6 +74,11 @@ enum Command {
         #[command(subcommand)]
         command: ScheduleCommand,
     },
+    /// Staff accounts of the dashboard.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Run the controller and the dashboard.
     Serve,
     /// Run the whole system on this machine: controller, dashboard and a simulated fleet.
@@ -224,6 +229,37 @@ enum ScheduleCommand {
         /// A seat (agent id): print its compiled slots for the coming days.
         #[arg(long)]
         seat: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account (password from COMMUNE_PASSWORD or the first line of
+    /// standard input; at least 12 characters).
+    Create {
+        /// Login.
+        #[arg(long)]
+        login: String,
+        /// Name shown.
+        #[arg(long)]
+        name: String,
+        /// admin, it, staff or mediator.
+        #[arg(long)]
+        role: String,
+        /// A site the account acts on (staff and mediator); repeatable.
+        #[arg(long = "site")]
+        sites: Vec<String>,
+    },
+    /// List staff accounts.
+    List,
+    /// Create an API token for an account's scripts (printed once).
+    Token {
+        /// The account.
+        #[arg(long)]
+        login: String,
+        /// What the token is for ("inventaire").
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -426,6 +462,52 @@ async fn main() -> anyhow::Result<()> {
                 println!("{token}");
             }
         },
+        Command::User { command } => {
+            let controller = Controller::open(config.clone()).await?;
+            match command {
+                UserCommand::Create {
+                    login,
+                    name,
+                    role,
+                    sites,
+                } => {
+                    let role = commune_controller::staff::Role::parse(role).with_context(|| {
+                        format!("unknown role `{role}`: admin, it, staff or mediator")
+                    })?;
+                    let password = match std::env::var("COMMUNE_PASSWORD") {
+                        Ok(p) => p,
+                        Err(_) => {
+                            eprintln!("password for {login} (at least 12 characters):");
+                            let mut line = String::new();
+                            std::io::stdin().read_line(&mut line)?;
+                            line.trim_end_matches(['\r', '\n']).to_owned()
+                        }
+                    };
+                    controller
+                        .create_staff(login, name, role, sites, &password)
+                        .await?;
+                    println!("account {login} ({}) created", role.as_str());
+                }
+                UserCommand::List => {
+                    for login in controller.store().staff_logins().await? {
+                        if let Some(u) = controller.store().staff(&login).await? {
+                            println!(
+                                "{}\t{}\t{}\t{}",
+                                u.login,
+                                u.role,
+                                u.display_name,
+                                u.sites.join(",")
+                            );
+                        }
+                    }
+                }
+                UserCommand::Token { login, name } => {
+                    let token = controller.create_api_token(login, name).await?;
+                    eprintln!("API token `{name}` for {login} (shown once; send it as `Authorization: Bearer …`):");
+                    println!("{token}");
+                }
+            }
+        }
         Command::Tickets { command } => match command {
             TicketsCommand::Create {
                 site,

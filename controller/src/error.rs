@@ -9,6 +9,9 @@ pub enum StoreError {
     /// A query failed.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// A unique name is already taken.
+    #[error("{0}")]
+    Conflict(String),
     /// The site does not exist.
     #[error("unknown site `{0}`; create it first with `commune site add {0} --name \"…\"`")]
     UnknownSite(String),

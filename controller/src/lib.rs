@@ -12,6 +12,7 @@ pub mod link;
 pub mod metrics;
 mod schedules;
 pub mod server;
+pub mod staff;
 pub mod store;
 mod tickets;
 pub mod tls;
@@ -102,6 +103,7 @@ pub(crate) struct Inner {
     last_seen: Mutex<HashMap<String, store::LastSeen>>,
     next_conn_id: AtomicU64,
     pub(crate) open_connections: AtomicUsize,
+    pub(crate) login_limiter: staff::LoginLimiter,
     ingest: mpsc::Sender<ingest::Job>,
 }
 
@@ -136,6 +138,7 @@ impl Controller {
                 last_seen: Mutex::new(HashMap::new()),
                 next_conn_id: AtomicU64::new(1),
                 open_connections: AtomicUsize::new(0),
+                login_limiter: staff::LoginLimiter::default(),
                 ingest,
             }),
         })

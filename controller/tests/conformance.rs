@@ -519,6 +519,81 @@ async fn a_start_stored_after_its_end_completes_the_session(store: Store) {
     );
 }
 
+async fn staff_accounts_sessions_tokens_and_the_audit_log(store: Store) {
+    use commune_controller::store::{AuditEntry, StaffRecord};
+    with_agent(&store, "ag-1").await;
+    store.add_site("mdh-b", "MDH B", NOW).await.unwrap();
+    let record = StaffRecord {
+        login: "marie".into(),
+        display_name: "Marie".into(),
+        role: "mediator".into(),
+        password_hash: "$argon2id$dummy".into(),
+        sites: vec!["mdh-b".into(), SITE.into()],
+        disabled: false,
+    };
+    store.create_staff(&record, NOW).await.unwrap();
+    assert_eq!(store.staff("marie").await.unwrap(), Some(record.clone()));
+    let taken = store.create_staff(&record, NOW).await.unwrap_err();
+    assert!(taken.to_string().contains("taken"), "{taken}");
+    let unknown_site = StaffRecord {
+        login: "paul".into(),
+        sites: vec!["mdh-nowhere".into()],
+        ..record.clone()
+    };
+    let refused = store.create_staff(&unknown_site, NOW).await.unwrap_err();
+    assert!(refused.to_string().contains("mdh-nowhere"), "{refused}");
+    assert_eq!(
+        store.staff("paul").await.unwrap(),
+        None,
+        "nothing half-made"
+    );
+
+    store
+        .create_staff_session("h1", "marie", "csrf1", NOW, NOW.plus_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.staff_session("h1", NOW).await.unwrap(),
+        Some(("marie".into(), "csrf1".into()))
+    );
+    assert_eq!(
+        store
+            .staff_session("h1", NOW.plus_secs(3601))
+            .await
+            .unwrap(),
+        None
+    );
+    store.delete_staff_session("h1").await.unwrap();
+    assert_eq!(store.staff_session("h1", NOW).await.unwrap(), None);
+
+    store
+        .create_api_token("t1", "inventaire", "marie", NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.api_token("t1").await.unwrap(),
+        Some(("inventaire".into(), "marie".into()))
+    );
+    assert_eq!(store.api_token("t2").await.unwrap(), None);
+
+    let old = AuditEntry {
+        at: NOW.plus_secs(-400 * 86_400),
+        actor: "marie".into(),
+        action: "slot.open".into(),
+        site_id: Some(SITE.into()),
+        detail: "2 seats".into(),
+    };
+    let recent = AuditEntry {
+        at: NOW,
+        ..old.clone()
+    };
+    store.audit(&old).await.unwrap();
+    store.audit(&recent).await.unwrap();
+    let report = store.purge(&RetentionConfig::default(), NOW).await.unwrap();
+    assert_eq!(report.audit_deleted, 1, "the audit log is kept 12 months");
+    assert_eq!(store.audit_log(UtcMillis(0)).await.unwrap(), vec![recent]);
+}
+
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod sqlite {
@@ -551,4 +626,5 @@ conformance!(
     commands_wait_are_delivered_and_their_result_is_stored,
     retention_reduces_old_sessions_to_daily_aggregates,
     last_seen_only_moves_forward_and_the_overview_shows_latest_health,
+    staff_accounts_sessions_tokens_and_the_audit_log,
 );

@@ -8,6 +8,7 @@ mod events;
 mod fleet;
 mod retention;
 mod schedules;
+mod staff;
 mod tickets;
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ pub use fleet::{
 };
 pub use retention::{local_day, PurgeReport, RetentionConfig, SeatDay};
 pub use schedules::SCHEDULE_CHANNEL;
+pub use staff::{AuditEntry, StaffRecord};
 pub use tickets::TicketRecord;
 
 use crate::error::StoreError;

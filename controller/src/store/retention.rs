@@ -59,6 +59,8 @@ pub struct PurgeReport {
     pub tokens_deleted: u64,
     /// Free-access tickets removed (24 h after they expired).
     pub tickets_deleted: u64,
+    /// Audit log lines removed (after 12 months).
+    pub audit_deleted: u64,
 }
 
 /// One seat-day of anonymous aggregates.
@@ -170,6 +172,15 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+            report.audit_deleted = sqlx::query(sql("DELETE FROM audit_log WHERE at < ?"))
+                .bind(now.plus_secs(-i64::from(config.audit_log_days) * 86_400).0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(sql("DELETE FROM staff_sessions WHERE expires_at < ?"))
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await?;
             report.tickets_deleted = sqlx::query(sql("DELETE FROM tickets WHERE valid_until < ?"))
                 .bind(now.plus_secs(-i64::from(config.token_grace_hours) * 3600).0)
                 .execute(&mut *tx)

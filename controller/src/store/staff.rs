@@ -1,0 +1,259 @@
+//! Staff accounts, their sites, browser sessions, API tokens and the audit log.
+
+use commune_protocol::UtcMillis;
+use sqlx::Row;
+
+use super::{with_pool, Store};
+use crate::error::StoreError;
+
+/// A staff account as stored (the password hash stays in the store module's callers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    /// Login.
+    pub login: String,
+    /// Name shown in the dashboard.
+    pub display_name: String,
+    /// `admin`, `it`, `staff` or `mediator`.
+    pub role: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+    /// Sites the account acts on (empty for `admin` and `it`: every site).
+    pub sites: Vec<String>,
+    /// Disabled accounts cannot log in.
+    pub disabled: bool,
+}
+
+/// One audit log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When.
+    pub at: UtcMillis,
+    /// Who (login, or `api:<token name>`).
+    pub actor: String,
+    /// What (`slot.open`, `tickets.create`, `login.failed`…).
+    pub action: String,
+    /// Where.
+    pub site_id: Option<String>,
+    /// Details for a person, never a password or a visitor's data.
+    pub detail: String,
+}
+
+impl Store {
+    /// Creates a staff account with its sites, in one transaction.
+    pub async fn create_staff(
+        &self,
+        record: &StaffRecord,
+        now: UtcMillis,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(sql(
+                "INSERT INTO staff_users (login, display_name, role, password_hash, created_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            ))
+            .bind(&record.login)
+            .bind(&record.display_name)
+            .bind(&record.role)
+            .bind(&record.password_hash)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => {
+                    StoreError::Conflict(format!("the login `{}` is taken", record.login))
+                }
+                e => StoreError::Db(e),
+            })?;
+            for site in &record.sites {
+                sqlx::query(sql(
+                    "INSERT INTO staff_user_sites (login, site_id) VALUES (?, ?)",
+                ))
+                .bind(&record.login)
+                .bind(site)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match e {
+                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                        StoreError::UnknownSite(site.clone())
+                    }
+                    e => StoreError::Db(e),
+                })?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// One staff account with its sites.
+    pub async fn staff(&self, login: &str) -> Result<Option<StaffRecord>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let Some(row) = sqlx::query(sql(
+                "SELECT login, display_name, role, password_hash, disabled_at \
+                 FROM staff_users WHERE login = ?",
+            ))
+            .bind(login)
+            .fetch_optional(pool)
+            .await?
+            else {
+                return Ok(None);
+            };
+            let sites: Vec<String> = sqlx::query_scalar(sql(
+                "SELECT site_id FROM staff_user_sites WHERE login = ? ORDER BY site_id",
+            ))
+            .bind(login)
+            .fetch_all(pool)
+            .await?;
+            Ok(Some(StaffRecord {
+                login: row.get(0),
+                display_name: row.get(1),
+                role: row.get(2),
+                password_hash: row.get(3),
+                sites,
+                disabled: row.get::<Option<i64>, _>(4).is_some(),
+            }))
+        })
+    }
+
+    /// Every staff login, sorted.
+    pub async fn staff_logins(&self) -> Result<Vec<String>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            Ok(
+                sqlx::query_scalar(sql("SELECT login FROM staff_users ORDER BY login"))
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })
+    }
+
+    /// Stores a browser session (its token's hash and its CSRF token).
+    pub async fn create_staff_session(
+        &self,
+        token_hash: &str,
+        login: &str,
+        csrf: &str,
+        now: UtcMillis,
+        expires_at: UtcMillis,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO staff_sessions (token_hash, login, csrf_token, created_at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            ))
+            .bind(token_hash)
+            .bind(login)
+            .bind(csrf)
+            .bind(now.0)
+            .bind(expires_at.0)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The login and CSRF token of a live session.
+    pub async fn staff_session(
+        &self,
+        token_hash: &str,
+        now: UtcMillis,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let row = sqlx::query(sql("SELECT s.login, s.csrf_token FROM staff_sessions s \
+                 JOIN staff_users u ON u.login = s.login \
+                 WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL"))
+            .bind(token_hash)
+            .bind(now.0)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|r| (r.get(0), r.get(1))))
+        })
+    }
+
+    /// Ends a browser session.
+    pub async fn delete_staff_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql("DELETE FROM staff_sessions WHERE token_hash = ?"))
+                .bind(token_hash)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Stores an API token's hash for a staff account.
+    pub async fn create_api_token(
+        &self,
+        token_hash: &str,
+        name: &str,
+        login: &str,
+        now: UtcMillis,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO api_tokens (token_hash, name, login, created_at) VALUES (?, ?, ?, ?)",
+            ))
+            .bind(token_hash)
+            .bind(name)
+            .bind(login)
+            .bind(now.0)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The token's name and account, if the token is valid.
+    pub async fn api_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let row = sqlx::query(sql(
+                "SELECT t.name, t.login FROM api_tokens t JOIN staff_users u ON u.login = t.login \
+                 WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
+            ))
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|r| (r.get(0), r.get(1))))
+        })
+    }
+
+    /// Appends to the audit log.
+    pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO audit_log (at, actor, action, site_id, detail) VALUES (?, ?, ?, ?, ?)",
+            ))
+            .bind(entry.at.0)
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.site_id)
+            .bind(&entry.detail)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The audit log since `from`, oldest first.
+    pub async fn audit_log(&self, from: UtcMillis) -> Result<Vec<AuditEntry>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let rows = sqlx::query(sql(
+                "SELECT at, actor, action, site_id, detail FROM audit_log WHERE at >= ? ORDER BY id",
+            ))
+            .bind(from.0)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|r| AuditEntry {
+                    at: UtcMillis(r.get(0)),
+                    actor: r.get(1),
+                    action: r.get(2),
+                    site_id: r.get(3),
+                    detail: r.get(4),
+                })
+                .collect())
+        })
+    }
+}
