@@ -31,6 +31,11 @@ pub(crate) struct DemoArgs {
     agent_bin: Option<PathBuf>,
 }
 
+/// The demo's staff login (printed at start).
+const DEMO_LOGIN: &str = "admin";
+/// Its password: a demo on one machine, not a secret.
+const DEMO_PASSWORD: &str = "commune-demo-2026";
+
 const SITES: [(&str, &str); 3] = [
     ("mdh-abbaye", "MDH Abbaye"),
     ("mdh-bajatiere", "MDH Bajatière"),
@@ -84,6 +89,18 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
             controller.store().add_site(id, name, now()).await?;
         }
     }
+    // A staff account to log in with (the demo's only; a real city creates its own).
+    if controller.store().staff(DEMO_LOGIN).await?.is_none() {
+        controller
+            .create_staff(
+                DEMO_LOGIN,
+                "Administratrice (démo)",
+                commune_controller::staff::Role::Admin,
+                &[],
+                DEMO_PASSWORD,
+            )
+            .await?;
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server_stop = stop_rx.clone();
@@ -132,6 +149,7 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
     println!();
     println!("Commune is running.");
     println!("  Dashboard:   http://{}", args.dashboard);
+    println!("  Login:       {DEMO_LOGIN} / {DEMO_PASSWORD}");
     println!("  Metrics:     http://{}/metrics", args.dashboard);
     println!("  Controller:  {} (QUIC, mutual TLS)", args.quic);
     println!(

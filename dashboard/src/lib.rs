@@ -4,20 +4,30 @@
 #![deny(unreachable_pub)]
 
 use std::future::Future;
+use std::net::SocketAddr;
+
+pub mod api;
+pub mod auth;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use axum::routing::{get, post};
+use axum::{Form, Router};
 use commune_controller::{AgentView, Controller};
 use commune_protocol::UtcMillis;
 use maud::{html, Markup, DOCTYPE};
+use serde::Deserialize;
 
 /// The dashboard's routes.
 pub fn router(controller: Controller) -> Router {
     Router::new()
         .route("/", get(fleet_page))
+        .route("/connexion", get(auth::login_page).post(auth::login))
+        .route("/deconnexion", post(auth::logout))
+        .route("/sites/{site}/creneaux", post(open_slot))
+        .route("/api/v1/seats", get(api::seats))
+        .route("/api/v1/openapi.json", get(api::openapi))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(controller)
@@ -29,9 +39,12 @@ pub async fn serve(
     controller: Controller,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(controller))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(controller).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn metrics(State(c): State<Controller>) -> Response {
@@ -45,7 +58,11 @@ async fn metrics(State(c): State<Controller>) -> Response {
         .into_response()
 }
 
-fn page(title: &str, body: Markup) -> Markup {
+pub(crate) fn page(title: &str, body: Markup) -> Html<String> {
+    Html(page_markup(title, body).into_string())
+}
+
+fn page_markup(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="fr" {
@@ -112,9 +129,88 @@ fn state_cell(a: &AgentView) -> Markup {
     }
 }
 
-async fn fleet_page(State(c): State<Controller>) -> Response {
+#[derive(Deserialize)]
+struct SlotForm {
+    csrf: Option<String>,
+    /// Seats (agent ids), comma-separated.
+    seats: String,
+    minutes: u32,
+    name: Option<String>,
+}
+
+/// Opens a supervised slot now on seats of a site: the person must act on that site and
+/// the form must carry the session's CSRF token. Audited.
+async fn open_slot(
+    State(c): State<Controller>,
+    axum::extract::Path(site): axum::extract::Path<String>,
+    staff: auth::Staff,
+    Form(form): Form<SlotForm>,
+) -> Response {
+    if let Some(refused) = staff.csrf_refusal(form.csrf.as_deref()) {
+        return refused;
+    }
+    if !staff.identity.may_act_on(&site) {
+        c.record(
+            &staff.identity.login,
+            "slot.open.refused",
+            Some(&site),
+            "not this person's site",
+        )
+        .await;
+        return (
+            StatusCode::FORBIDDEN,
+            page(
+                "Action refusée",
+                html! { h1 { "Action refusée" } p { "Vous n'agissez que sur les postes de vos sites." } },
+            ),
+        )
+            .into_response();
+    }
+    let seats: Vec<String> = form
+        .seats
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    let until = commune_controller::now().plus_secs(i64::from(form.minutes.clamp(1, 12 * 60)) * 60);
+    match c
+        .open_supervised_slot(
+            &site,
+            &seats,
+            until,
+            form.name.clone(),
+            Some(staff.identity.display_name.clone()),
+        )
+        .await
+    {
+        Ok(id) => {
+            c.record(
+                &staff.identity.login,
+                "slot.open",
+                Some(&site),
+                &format!("{id}: {} seat(s) until {until}", seats.len()),
+            )
+            .await;
+            axum::response::Redirect::to("/").into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            page(
+                "Créneau non ouvert",
+                html! { h1 { "Créneau non ouvert" } p { (e.to_string()) } },
+            ),
+        )
+            .into_response(),
+    }
+}
+
+async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response {
     let fleet = match c.fleet().await {
-        Ok(f) => f,
+        Ok(f) => f
+            .into_iter()
+            .filter(|a| staff.identity.may_act_on(&a.overview.agent.site_id))
+            .collect::<Vec<_>>(),
         Err(e) => {
             tracing::warn!(error = %e, "fleet page unavailable");
             return (
@@ -127,6 +223,11 @@ async fn fleet_page(State(c): State<Controller>) -> Response {
     let now = commune_controller::now();
     let online = fleet.iter().filter(|a| a.connected).count();
     let body = html! {
+        form.logout method="post" action="/deconnexion" {
+            (staff.identity.display_name) " "
+            input type="hidden" name="csrf" value=(staff.csrf);
+            button type="submit" { "Se déconnecter" }
+        }
         h1 { "Parc informatique" }
         p { (fleet.len()) " postes enrôlés, " (online) " en ligne." }
         table {
@@ -156,7 +257,7 @@ async fn fleet_page(State(c): State<Controller>) -> Response {
             }
         }
     };
-    Html(page("Parc informatique", body).into_string()).into_response()
+    page("Parc informatique", body).into_response()
 }
 
 #[cfg(test)]

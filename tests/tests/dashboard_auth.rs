@@ -1,0 +1,246 @@
+//! The dashboard's refusals over real HTTP on loopback: pages need a login; a wrong
+//! password is refused and repeated failures are rate-limited; staff of one site cannot act
+//! on another; a form without its CSRF token is refused; the API needs a token.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use commune_controller::staff::Role;
+use commune_tests::{enroll_agent, eventually, TestAgent, TestController, SITE};
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if method == "POST" {
+        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Reply {
+        status,
+        headers: head.to_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
+    let ctrl = TestController::start().await;
+    let (config, _dir) = enroll_agent(ctrl.addr, &ctrl.token().await).await.unwrap();
+    let mut agent = TestAgent::start(config).await;
+    agent.wait_connected(20).await;
+    let seat = agent.config.agent_id.clone();
+    let c = ctrl.controller.clone();
+    c.store()
+        .add_site("mdh-autre", "MDH Autre", commune_controller::now())
+        .await
+        .unwrap();
+    c.create_staff(
+        "marie",
+        "Marie",
+        Role::Mediator,
+        &[SITE.to_string()],
+        "un mot de passe long",
+    )
+    .await
+    .unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(commune_dashboard::serve(
+        listener,
+        c.clone(),
+        std::future::pending(),
+    ));
+
+    let r = tokio::task::spawn_blocking(move || {
+        // A page needs a login.
+        let r = http(addr, "GET", "/", &[], "");
+        assert_eq!(r.status, 303);
+        assert!(r.headers.contains("location: /connexion"));
+        let page = http(addr, "GET", "/connexion", &[], "");
+        assert!(page.body.contains("Mot de passe") && page.body.contains("lang=\"fr\""));
+
+        // Wrong password.
+        let wrong = http(
+            addr,
+            "POST",
+            "/connexion",
+            &[],
+            &form(&[("login", "marie"), ("password", "mauvais")]),
+        );
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("incorrect"), "{}", wrong.body);
+
+        // The right one: a session cookie, HttpOnly and SameSite=Strict.
+        let ok = http(
+            addr,
+            "POST",
+            "/connexion",
+            &[],
+            &form(&[("login", "marie"), ("password", "un mot de passe long")]),
+        );
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        assert!(ok.headers.contains("httponly") && ok.headers.contains("samesite=strict"));
+        let cookie = ok
+            .headers
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+            .and_then(|v| v.split(';').next())
+            .unwrap()
+            .to_string();
+        let fleet = http(addr, "GET", "/", &[("Cookie", &cookie)], "");
+        assert_eq!(fleet.status, 200);
+        assert!(fleet.body.contains(&seat), "her site's seat is listed");
+        let csrf = fleet
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+
+        // Without the CSRF token: refused, nothing done.
+        let no_csrf = http(
+            addr,
+            "POST",
+            &format!("/sites/{SITE}/creneaux"),
+            &[("Cookie", &cookie)],
+            &form(&[("seats", &seat), ("minutes", "60")]),
+        );
+        assert_eq!(no_csrf.status, 403);
+        assert!(no_csrf.body.contains("CSRF"));
+        // Another site: refused.
+        let other = http(
+            addr,
+            "POST",
+            "/sites/mdh-autre/creneaux",
+            &[("Cookie", &cookie)],
+            &form(&[("csrf", &csrf), ("seats", &seat), ("minutes", "60")]),
+        );
+        assert_eq!(other.status, 403);
+        assert!(other.body.contains("vos sites"));
+        // Her site, with the token: done.
+        let done = http(
+            addr,
+            "POST",
+            &format!("/sites/{SITE}/creneaux"),
+            &[("Cookie", &cookie)],
+            &form(&[
+                ("csrf", &csrf),
+                ("seats", &seat),
+                ("minutes", "60"),
+                ("name", "Écrivain public"),
+            ]),
+        );
+        assert_eq!(done.status, 303, "{}", done.body);
+
+        // Repeated failures: rate-limited, even with the right password.
+        for _ in 0..5 {
+            http(
+                addr,
+                "POST",
+                "/connexion",
+                &[],
+                &form(&[("login", "marie"), ("password", "mauvais")]),
+            );
+        }
+        let limited = http(
+            addr,
+            "POST",
+            "/connexion",
+            &[],
+            &form(&[("login", "marie"), ("password", "un mot de passe long")]),
+        );
+        assert_eq!(limited.status, 429);
+        assert!(limited.body.contains("trop d"), "{}", limited.body);
+
+        // The API needs a token.
+        let api = http(addr, "GET", "/api/v1/seats", &[], "");
+        assert_eq!(api.status, 401);
+        assert!(api.headers.contains("www-authenticate: bearer"));
+        let spec = http(addr, "GET", "/api/v1/openapi.json", &[], "");
+        assert_eq!(spec.status, 200);
+        assert!(spec.body.contains("\"openapi\"") && spec.body.contains("/api/v1/seats"));
+        (addr, seat)
+    })
+    .await
+    .unwrap();
+    let (addr, seat) = r;
+
+    let (model, _) = c.site_schedule(SITE).await.unwrap();
+    assert_eq!(
+        model.ad_hoc.len(),
+        1,
+        "one slot opened, by the one valid form"
+    );
+    let log = c
+        .store()
+        .audit_log(commune_protocol::UtcMillis(0))
+        .await
+        .unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == "slot.open" && e.actor == "marie"));
+    assert!(log.iter().any(|e| e.action == "slot.open.refused"));
+
+    let token = c.create_api_token("marie", "inventaire").await.unwrap();
+    eventually(10, "the API lists the seat with its state", || {
+        let token = token.clone();
+        let seat = seat.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let r = http(
+                    addr,
+                    "GET",
+                    "/api/v1/seats",
+                    &[("Authorization", &format!("Bearer {token}"))],
+                    "",
+                );
+                r.status == 200 && r.body.contains(&seat) && r.body.contains("\"last_seen\"")
+            })
+            .await
+            .unwrap()
+        }
+    })
+    .await;
+}
