@@ -410,9 +410,29 @@ impl Link {
         let mut inventory_tick = tokio::time::interval(Duration::from_secs(u64::from(
             welcome.inventory_interval_secs.max(1),
         )));
+        // The seat's state goes to the controller as soon as it changes (live dashboards).
+        let mut seat_changes = self.seat.changes();
+        let mut last_state = self.seat.state();
         // Both intervals fire at once: inventory on connect, then the first health snapshot.
         loop {
+            let seat_changed = async {
+                match seat_changes.as_mut() {
+                    Some(rx) => {
+                        if rx.changed().await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                () = seat_changed => {
+                    let state = self.seat.state();
+                    if state != last_state {
+                        last_state = state;
+                        write(&mut send, &AgentMessage::Heartbeat(Heartbeat { seat_state: Some(state) })).await?;
+                    }
+                }
                 _ = inventory_tick.tick() => {
                     let inv = inventory(crate::now(), crate::VERSION, self.config.asset_tag.clone(), self.config.funding_line.clone());
                     write(&mut send, &AgentMessage::Inventory(inv)).await?;

@@ -247,6 +247,11 @@ impl ManagerHandle {
         .unwrap_or(false)
     }
 
+    /// A receiver of every status change.
+    pub fn status_receiver(&self) -> watch::Receiver<Status> {
+        self.status.clone()
+    }
+
     /// The seat now; never waits (readable during a recovery wipe).
     pub fn status(&self) -> Status {
         self.status.borrow().clone()

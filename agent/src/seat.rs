@@ -54,6 +54,11 @@ impl Seat {
         }
     }
 
+    /// Notified when the session manager's status changes (none without sessions).
+    pub fn changes(&self) -> Option<tokio::sync::watch::Receiver<crate::manager::Status>> {
+        self.sessions.as_ref().map(|s| s.status_receiver())
+    }
+
     /// A schedule from the controller, for the session manager. Returns whether it was
     /// newer than the one enforced (always false without sessions).
     pub async fn schedule(&self, schedule: commune_protocol::schedule::Schedule) -> bool {

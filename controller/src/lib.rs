@@ -101,6 +101,10 @@ pub(crate) struct Inner {
     revoked: tls::RevokedSet,
     live: Mutex<HashMap<String, LiveAgent>>,
     last_seen: Mutex<HashMap<String, store::LastSeen>>,
+    /// Each connected seat's latest reported state, in memory, for live pages.
+    seat_states: Mutex<HashMap<String, String>>,
+    /// Bumped on every connection, disconnection and seat state change.
+    seat_changes: tokio::sync::watch::Sender<u64>,
     next_conn_id: AtomicU64,
     pub(crate) open_connections: AtomicUsize,
     pub(crate) login_limiter: staff::LoginLimiter,
@@ -136,6 +140,8 @@ impl Controller {
                 revoked: Default::default(),
                 live: Mutex::new(HashMap::new()),
                 last_seen: Mutex::new(HashMap::new()),
+                seat_states: Mutex::new(HashMap::new()),
+                seat_changes: tokio::sync::watch::channel(0).0,
                 next_conn_id: AtomicU64::new(1),
                 open_connections: AtomicUsize::new(0),
                 login_limiter: staff::LoginLimiter::default(),
@@ -360,6 +366,7 @@ impl Controller {
             .agents_connected
             .set(self.lock_live().len() as i64);
         self.mark_seen(agent_id, true);
+        self.inner.seat_changes.send_modify(|n| *n += 1);
         conn_id
     }
 
@@ -369,6 +376,7 @@ impl Controller {
             live.remove(agent_id);
             drop(live);
             self.mark_seen(agent_id, false);
+            self.inner.seat_changes.send_modify(|n| *n += 1);
         } else {
             drop(live);
         }
@@ -380,6 +388,24 @@ impl Controller {
 
     fn touch(&self, agent_id: &str) {
         self.mark_seen(agent_id, true);
+    }
+
+    /// Notified on every connection, disconnection and seat state change (live pages).
+    pub fn seat_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.seat_changes.subscribe()
+    }
+
+    /// The latest state each connected seat reported (`ready`, `in_session`…), in memory.
+    pub fn live_seat_states(&self) -> HashMap<String, String> {
+        let connected = self.connected_ids();
+        self.inner
+            .seat_states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(id, _)| connected.contains(id))
+            .map(|(id, s)| (id.clone(), s.clone()))
+            .collect()
     }
 
     fn mark_seen(&self, agent_id: &str, connected: bool) {
@@ -407,6 +433,17 @@ impl Controller {
             Ok(serde_json::Value::String(s)) => s,
             _ => return,
         };
+        let changed = self
+            .inner
+            .seat_states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(agent_id.to_string(), label.clone())
+            .as_deref()
+            != Some(label.as_str());
+        if changed {
+            self.inner.seat_changes.send_modify(|n| *n += 1);
+        }
         let mut seen = self
             .inner
             .last_seen

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 
 pub mod api;
 pub mod auth;
+mod live;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -26,6 +27,7 @@ pub fn router(controller: Controller) -> Router {
         .route("/connexion", get(auth::login_page).post(auth::login))
         .route("/deconnexion", post(auth::logout))
         .route("/sites/{site}/creneaux", post(open_slot))
+        .route("/evenements", get(live::events))
         .route("/api/v1/seats", get(api::seats))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/metrics", get(metrics))
@@ -81,6 +83,12 @@ fn page_markup(title: &str, body: Markup) -> Markup {
     }
 }
 
+const LIVE_JS: &str = "(function(){if(!window.EventSource)return;var es=new EventSource('/evenements');\
+es.onmessage=function(e){var s=JSON.parse(e.data);Object.keys(s).forEach(function(id){\
+var row=document.querySelector('tr[data-seat=\\''+id+'\\']');if(!row)return;var cell=row.querySelector('.etat');\
+if(!cell||cell.textContent===s[id][0])return;var span=document.createElement('span');span.className=s[id][1];\
+span.textContent=s[id][0];cell.replaceChildren(span);});};})();";
+
 const CSS: &str = "
 body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff;font-size:1rem;line-height:1.5}
 header{background:#000091;color:#fff;padding:.5rem 1rem}.brand{margin:0;font-weight:700}
@@ -119,14 +127,29 @@ fn ago(now: UtcMillis, then: UtcMillis) -> String {
     }
 }
 
-fn state_cell(a: &AgentView) -> Markup {
-    if a.overview.agent.revoked_at.is_some() {
-        html! { span.revoked { "Révoqué" } }
-    } else if a.connected {
-        html! { span.online { "En ligne" } " — " (seat_label(a.overview.seat_state.as_deref())) }
+/// A seat's state as the fleet page shows it: the text and its CSS class. The live updates
+/// (`live.rs`) send the same pair.
+pub(crate) fn state_text(
+    revoked: bool,
+    connected: bool,
+    state: Option<&str>,
+) -> (String, &'static str) {
+    if revoked {
+        ("Révoqué".into(), "revoked")
+    } else if connected {
+        (format!("En ligne — {}", seat_label(state)), "online")
     } else {
-        html! { span.offline { "Hors ligne" } }
+        ("Hors ligne".into(), "offline")
     }
+}
+
+fn state_cell(a: &AgentView, live: &std::collections::HashMap<String, String>) -> Markup {
+    let state = live
+        .get(&a.overview.agent.id)
+        .map(String::as_str)
+        .or(a.overview.seat_state.as_deref());
+    let (text, class) = state_text(a.overview.agent.revoked_at.is_some(), a.connected, state);
+    html! { span class=(class) { (text) } }
 }
 
 #[derive(Deserialize)]
@@ -222,6 +245,7 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
     };
     let now = commune_controller::now();
     let online = fleet.iter().filter(|a| a.connected).count();
+    let live = c.live_seat_states();
     let body = html! {
         form.logout method="post" action="/deconnexion" {
             (staff.identity.display_name) " "
@@ -240,10 +264,10 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
             tbody {
                 @for a in &fleet {
                     @let o = &a.overview;
-                    tr {
+                    tr data-seat=(o.agent.id) {
                         td { (o.agent.hostname) @if let Some(tag) = &o.asset_tag { " (" (tag) ")" } }
                         td { (o.agent.site_id) }
-                        td { (state_cell(a)) }
+                        td.etat { (state_cell(a, &live)) }
                         td { @match o.last_seen_at { Some(t) => (ago(now, t)), None => "jamais" } }
                         td { @if let Some(h) = &o.health { (fr_decimal(h.cpu_percent, 0)) "\u{a0}%" } @else { "—" } }
                         td { @if let Some(h) = &o.health {
@@ -256,6 +280,11 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
                 }
             }
         }
+    };
+    let body = html! {
+        (body)
+        // Live states by server-sent events: a few lines, no application framework.
+        script { (maud::PreEscaped(LIVE_JS)) }
     };
     page("Parc informatique", body).into_response()
 }

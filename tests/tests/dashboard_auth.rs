@@ -244,3 +244,77 @@ async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ctrl = TestController::start().await;
+    let (mut config, _dir) = enroll_agent(ctrl.addr, &ctrl.token().await).await.unwrap();
+    config.sessions.platform = commune_agent::config::PlatformKind::Sandbox;
+    let mut agent = TestAgent::start(config).await;
+    agent.wait_connected(20).await;
+    let seat = agent.config.agent_id.clone();
+    let sessions = agent.sessions.clone().unwrap();
+    let c = ctrl.controller.clone();
+    c.create_staff("it", "IT", Role::It, &[], "un mot de passe long")
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(commune_dashboard::serve(
+        listener,
+        c.clone(),
+        std::future::pending(),
+    ));
+    let login = tokio::task::spawn_blocking(move || {
+        http(
+            addr,
+            "POST",
+            "/connexion",
+            &[],
+            &form(&[("login", "it"), ("password", "un mot de passe long")]),
+        )
+    })
+    .await
+    .unwrap();
+    let cookie = login
+        .headers
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_string();
+
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!("GET /evenements HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let mut read_until = async |needle: &str, seen: &mut String| {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !seen.contains(needle) {
+            let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
+                .await
+                .unwrap_or_else(|_| panic!("no `{needle}` in the event stream: {seen}"))
+                .unwrap();
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    read_until("text/event-stream", &mut seen).await;
+    read_until(
+        &format!("\"{seat}\":[\"En ligne — libre\",\"online\"]"),
+        &mut seen,
+    )
+    .await;
+    // A visitor sits down: the page hears it without reloading.
+    sessions
+        .start_session(commune_protocol::messages::SlotKind::Free, None)
+        .await
+        .unwrap();
+    read_until("En ligne — en session", &mut seen).await;
+}

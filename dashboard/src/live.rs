@@ -1,0 +1,60 @@
+//! Live seat states for the fleet page, by server-sent events: on every connection,
+//! disconnection or state change the controller reports, the person's seats and their state
+//! text (the same pair the page renders) go down the stream.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use commune_controller::staff::StaffIdentity;
+use commune_controller::Controller;
+
+use crate::auth::Staff;
+
+async fn snapshot(c: &Controller, who: &StaffIdentity) -> HashMap<String, (String, &'static str)> {
+    let live = c.live_seat_states();
+    let connected = c.connected_ids();
+    c.fleet()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| who.may_act_on(&a.overview.agent.site_id))
+        .map(|a| {
+            let id = a.overview.agent.id.clone();
+            let state = live
+                .get(&id)
+                .map(String::as_str)
+                .or(a.overview.seat_state.as_deref());
+            let text = crate::state_text(
+                a.overview.agent.revoked_at.is_some(),
+                connected.contains(&id),
+                state,
+            );
+            (id, text)
+        })
+        .collect()
+}
+
+pub(crate) async fn events(State(c): State<Controller>, staff: Staff) -> Response {
+    let changes = c.seat_changes();
+    let stream = futures_util::stream::unfold(
+        (c, changes, staff.identity, true),
+        |(c, mut changes, who, first)| async move {
+            if !first {
+                changes.changed().await.ok()?;
+                // Several changes in a burst (a session starting) make one event.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                changes.borrow_and_update();
+            }
+            let states = snapshot(&c, &who).await;
+            let event = Event::default().json_data(states).unwrap_or_default();
+            Some((Ok::<_, Infallible>(event), (c, changes, who, false)))
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
