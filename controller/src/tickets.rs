@@ -36,9 +36,9 @@ impl Controller {
         }
         let mut codes = Vec::with_capacity(count);
         let mut hashes = Vec::with_capacity(count);
-        let mut rng = rand::rng();
         while codes.len() < count {
-            let random: [u8; CODE_LEN] = rng.random();
+            // The thread's generator is not held across an await (the future stays Send).
+            let random: [u8; CODE_LEN] = rand::rng().random();
             let code = format_code(&random);
             let hash = normalize(&code)
                 .map(|c| ticket_hash(&c))

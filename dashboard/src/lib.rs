@@ -9,16 +9,16 @@ use std::net::SocketAddr;
 pub mod api;
 pub mod auth;
 mod live;
+mod site;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use commune_controller::{AgentView, Controller};
 use commune_protocol::UtcMillis;
 use maud::{html, Markup, DOCTYPE};
-use serde::Deserialize;
 
 /// The dashboard's routes.
 pub fn router(controller: Controller) -> Router {
@@ -26,7 +26,24 @@ pub fn router(controller: Controller) -> Router {
         .route("/", get(fleet_page))
         .route("/connexion", get(auth::login_page).post(auth::login))
         .route("/deconnexion", post(auth::logout))
-        .route("/sites/{site}/creneaux", post(open_slot))
+        .route("/sites/{site}/creneaux", post(site::open_slot))
+        .route(
+            "/sites/{site}/creneaux/{slot}/prolonger",
+            post(site::extend_slot),
+        )
+        .route(
+            "/sites/{site}/creneaux/{slot}/fermer",
+            post(site::close_slot),
+        )
+        .route(
+            "/sites/{site}/postes/{seat}/session",
+            post(site::seat_session),
+        )
+        .route("/sites/{site}/permanences", get(site::permanences))
+        .route(
+            "/sites/{site}/tickets",
+            get(site::tickets_page).post(site::create_tickets),
+        )
         .route("/evenements", get(live::events))
         .route("/api/v1/seats", get(api::seats))
         .route("/api/v1/openapi.json", get(api::openapi))
@@ -152,82 +169,6 @@ fn state_cell(a: &AgentView, live: &std::collections::HashMap<String, String>) -
     html! { span class=(class) { (text) } }
 }
 
-#[derive(Deserialize)]
-struct SlotForm {
-    csrf: Option<String>,
-    /// Seats (agent ids), comma-separated.
-    seats: String,
-    minutes: u32,
-    name: Option<String>,
-}
-
-/// Opens a supervised slot now on seats of a site: the person must act on that site and
-/// the form must carry the session's CSRF token. Audited.
-async fn open_slot(
-    State(c): State<Controller>,
-    axum::extract::Path(site): axum::extract::Path<String>,
-    staff: auth::Staff,
-    Form(form): Form<SlotForm>,
-) -> Response {
-    if let Some(refused) = staff.csrf_refusal(form.csrf.as_deref()) {
-        return refused;
-    }
-    if !staff.identity.may_act_on(&site) {
-        c.record(
-            &staff.identity.login,
-            "slot.open.refused",
-            Some(&site),
-            "not this person's site",
-        )
-        .await;
-        return (
-            StatusCode::FORBIDDEN,
-            page(
-                "Action refusée",
-                html! { h1 { "Action refusée" } p { "Vous n'agissez que sur les postes de vos sites." } },
-            ),
-        )
-            .into_response();
-    }
-    let seats: Vec<String> = form
-        .seats
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
-    let until = commune_controller::now().plus_secs(i64::from(form.minutes.clamp(1, 12 * 60)) * 60);
-    match c
-        .open_supervised_slot(
-            &site,
-            &seats,
-            until,
-            form.name.clone(),
-            Some(staff.identity.display_name.clone()),
-        )
-        .await
-    {
-        Ok(id) => {
-            c.record(
-                &staff.identity.login,
-                "slot.open",
-                Some(&site),
-                &format!("{id}: {} seat(s) until {until}", seats.len()),
-            )
-            .await;
-            axum::response::Redirect::to("/").into_response()
-        }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            page(
-                "Créneau non ouvert",
-                html! { h1 { "Créneau non ouvert" } p { (e.to_string()) } },
-            ),
-        )
-            .into_response(),
-    }
-}
-
 async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response {
     let fleet = match c.fleet().await {
         Ok(f) => f
@@ -246,6 +187,14 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
     let now = commune_controller::now();
     let online = fleet.iter().filter(|a| a.connected).count();
     let live = c.live_seat_states();
+    let sites: Vec<_> = c
+        .store()
+        .sites()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| staff.identity.may_act_on(&s.id))
+        .collect();
     let body = html! {
         form.logout method="post" action="/deconnexion" {
             (staff.identity.display_name) " "
@@ -253,6 +202,20 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
             button type="submit" { "Se déconnecter" }
         }
         h1 { "Parc informatique" }
+        @if !sites.is_empty() {
+            nav aria-label="Sites" {
+                ul.sites {
+                    @for site in &sites {
+                        li {
+                            (site.name) " : "
+                            a href={"/sites/" (site.id) "/permanences"} { "Permanences" }
+                            " · "
+                            a href={"/sites/" (site.id) "/tickets"} { "Tickets" }
+                        }
+                    }
+                }
+            }
+        }
         p { (fleet.len()) " postes enrôlés, " (online) " en ligne." }
         table {
             caption.skip { "Postes enrôlés" }

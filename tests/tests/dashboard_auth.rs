@@ -317,4 +317,50 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
         .await
         .unwrap();
     read_until("En ligne — en session", &mut seen).await;
+
+    // The site's pages: permanences (the seat, its state, the forms), then a ticket sheet.
+    let (page, sheet) = tokio::task::spawn_blocking(move || {
+        let page = http(
+            addr,
+            "GET",
+            &format!("/sites/{SITE}/permanences"),
+            &[("Cookie", &cookie)],
+            "",
+        );
+        let csrf = page
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        let sheet = http(
+            addr,
+            "POST",
+            &format!("/sites/{SITE}/tickets"),
+            &[("Cookie", &cookie)],
+            &form(&[
+                ("csrf", &csrf),
+                ("count", "3"),
+                ("minutes", "45"),
+                ("days", "7"),
+            ]),
+        );
+        (page, sheet)
+    })
+    .await
+    .unwrap();
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&seat) && page.body.contains("Ouvrir le créneau"));
+    assert_eq!(sheet.status, 200, "{}", sheet.body);
+    let codes = sheet.body.matches("class=\"code\"").count();
+    assert_eq!(codes, 3, "three codes on the sheet");
+    let log = c
+        .store()
+        .audit_log(commune_protocol::UtcMillis(0))
+        .await
+        .unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == "tickets.create" && e.actor == "it"));
 }

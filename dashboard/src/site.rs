@@ -1,0 +1,482 @@
+//! A site's pages for its staff: the permanences and supervised slots (open, extend, close
+//! now on chosen seats; start or end a visitor's session), and free-access tickets (create a
+//! batch and print its sheet). Every action checks the CSRF token and the person's site,
+//! and goes to the audit log.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use commune_controller::Controller;
+use commune_protocol::messages::{CommandAction, SlotKind};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth::Staff;
+use crate::page;
+
+fn refused(message: &str) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        page(
+            "Action refusée",
+            html! { h1 { "Action refusée" } p { (message) } p { a href="/" { "Retour au parc" } } },
+        ),
+    )
+        .into_response()
+}
+
+fn failed(title: &str, message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        page(
+            title,
+            html! { h1 { (title) } p role="alert" { (message) } p { a href="/" { "Retour au parc" } } },
+        ),
+    )
+        .into_response()
+}
+
+/// The person may act on the site, or the refusal (audited).
+async fn guard(c: &Controller, staff: &Staff, site: &str, action: &str) -> Option<Response> {
+    if staff.identity.may_act_on(site) {
+        None
+    } else {
+        c.record(
+            &staff.identity.login,
+            &format!("{action}.refused"),
+            Some(site),
+            "not this person's site",
+        )
+        .await;
+        Some(refused("Vous n'agissez que sur les postes de vos sites."))
+    }
+}
+
+fn local_time(at: commune_protocol::UtcMillis, zone: &str) -> String {
+    jiff::Timestamp::from_millisecond(at.0)
+        .ok()
+        .and_then(|t| jiff::tz::TimeZone::get(zone).ok().map(|z| t.to_zoned(z)))
+        .map(|z| z.strftime("%d/%m %H:%M").to_string())
+        .unwrap_or_else(|| at.to_string())
+}
+
+const WEEKDAYS_FR: [(&str, &str); 7] = [
+    ("monday", "lundi"),
+    ("tuesday", "mardi"),
+    ("wednesday", "mercredi"),
+    ("thursday", "jeudi"),
+    ("friday", "vendredi"),
+    ("saturday", "samedi"),
+    ("sunday", "dimanche"),
+];
+
+fn weekday_fr(day: &str) -> &str {
+    WEEKDAYS_FR
+        .iter()
+        .find(|(en, _)| *en == day)
+        .map(|(_, fr)| *fr)
+        .unwrap_or(day)
+}
+
+/// `GET /sites/{site}/permanences`.
+pub(crate) async fn permanences(
+    State(c): State<Controller>,
+    Path(site): Path<String>,
+    staff: Staff,
+) -> Response {
+    if let Some(r) = guard(&c, &staff, &site, "permanences.view").await {
+        return r;
+    }
+    let (model, _) = match c.site_schedule(&site).await {
+        Ok(m) => m,
+        Err(e) => return failed("Site introuvable", &e.to_string()),
+    };
+    let live = c.live_seat_states();
+    let connected = c.connected_ids();
+    let fleet: Vec<_> = c
+        .fleet()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.overview.agent.site_id == site)
+        .collect();
+    let now = commune_controller::now();
+    let open: Vec<_> = model.ad_hoc.iter().filter(|s| s.end > now).collect();
+    let csrf = staff.csrf.clone();
+    let body: Markup = html! {
+        p { a href="/" { "← Parc" } " · " a href={"/sites/" (site) "/tickets"} { "Tickets" } }
+        h1 { "Permanences — " (site) }
+        h2 { "Permanences de la semaine" }
+        @if model.permanences.is_empty() {
+            p { "Aucune permanence régulière." }
+        } @else {
+            table {
+                caption.skip { "Permanences régulières" }
+                thead { tr { th scope="col" { "Permanence" } th scope="col" { "Jours" }
+                    th scope="col" { "Horaires" } th scope="col" { "Postes réservés" } th scope="col" { "Médiateur" } } }
+                tbody {
+                    @for p in &model.permanences {
+                        tr {
+                            td { (p.name) }
+                            td { (p.weekdays.iter().map(|d| weekday_fr(&serde_json::to_value(d).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()).to_string()).collect::<Vec<_>>().join(", ")) }
+                            td { (p.start.to_string()) "–" (p.end.to_string()) }
+                            td { (p.seats.join(", ")) }
+                            td { (p.mediator) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Créneaux supervisés ouverts" }
+        @if open.is_empty() {
+            p { "Aucun créneau ouvert en ce moment." }
+        }
+        @for slot in &open {
+            section.slot aria-labelledby={"slot-" (slot.id)} {
+                h3 id={"slot-" (slot.id)} { (slot.name.clone().unwrap_or_else(|| "Créneau supervisé".into())) " — jusqu'à " (local_time(slot.end, &model.time_zone)) }
+                p { "Postes : " (slot.seats.join(", ")) }
+                form method="post" action={"/sites/" (site) "/creneaux/" (slot.id) "/prolonger"} {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for={"minutes-" (slot.id)} { "Prolonger jusqu'à dans (minutes)" } " "
+                    input id={"minutes-" (slot.id)} name="minutes" type="number" min="1" max="720" value="30" required;
+                    " " button type="submit" { "Prolonger" }
+                }
+                form method="post" action={"/sites/" (site) "/creneaux/" (slot.id) "/fermer"} {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Fermer maintenant" }
+                }
+            }
+        }
+        h2 { "Ouvrir un créneau supervisé maintenant" }
+        form method="post" action={"/sites/" (site) "/creneaux"} {
+            input type="hidden" name="csrf" value=(csrf);
+            fieldset {
+                legend { "Postes" }
+                @for a in &fleet {
+                    p {
+                        input type="checkbox" name="seat" id={"seat-" (a.overview.agent.id)} value=(a.overview.agent.id);
+                        " "
+                        label for={"seat-" (a.overview.agent.id)} { (a.overview.agent.hostname) }
+                    }
+                }
+            }
+            p {
+                label for="slot-name" { "Intitulé" } br;
+                input #slot-name name="name" type="text" value="Écrivain public";
+            }
+            p {
+                label for="slot-minutes" { "Durée (minutes)" } br;
+                input #slot-minutes name="minutes" type="number" min="1" max="720" value="120" required;
+            }
+            p { button type="submit" { "Ouvrir le créneau" } }
+        }
+        h2 { "Sessions des visiteurs" }
+        table {
+            caption.skip { "Postes du site" }
+            thead { tr { th scope="col" { "Poste" } th scope="col" { "État" } th scope="col" { "Action" } } }
+            tbody {
+                @for a in &fleet {
+                    @let id = &a.overview.agent.id;
+                    @let (text, class) = crate::state_text(a.overview.agent.revoked_at.is_some(), connected.contains(id), live.get(id).map(String::as_str).or(a.overview.seat_state.as_deref()));
+                    tr {
+                        td { (a.overview.agent.hostname) }
+                        td { span class=(class) { (text) } }
+                        td {
+                            form method="post" action={"/sites/" (site) "/postes/" (id) "/session"} {
+                                input type="hidden" name="csrf" value=(csrf);
+                                input type="hidden" name="action" value="start";
+                                button type="submit" { "Ouvrir une session accompagnée" }
+                            }
+                            form method="post" action={"/sites/" (site) "/postes/" (id) "/session"} {
+                                input type="hidden" name="csrf" value=(csrf);
+                                input type="hidden" name="action" value="end";
+                                label for={"reason-" (id)} { "Motif affiché au visiteur" } " "
+                                input id={"reason-" (id)} name="reason" type="text" value="Fin de la permanence";
+                                " " button type="submit" { "Terminer la session" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(&format!("Permanences — {site}"), body).into_response()
+}
+
+/// The open-a-slot form: `seat` repeats (checkboxes), `seats` is a comma-separated list.
+#[derive(Default)]
+struct OpenForm {
+    csrf: Option<String>,
+    seats: Vec<String>,
+    minutes: u32,
+    name: Option<String>,
+}
+
+impl OpenForm {
+    fn parse(body: &[u8]) -> OpenForm {
+        let mut form = OpenForm {
+            minutes: 120,
+            ..OpenForm::default()
+        };
+        for (key, value) in form_urlencoded::parse(body) {
+            match key.as_ref() {
+                "csrf" => form.csrf = Some(value.into_owned()),
+                "seat" => form.seats.push(value.into_owned()),
+                "seats" => form.seats.extend(
+                    value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from),
+                ),
+                "minutes" => form.minutes = value.parse().unwrap_or(0),
+                "name" if !value.trim().is_empty() => form.name = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// `POST /sites/{site}/creneaux`: open a supervised slot now on the chosen seats.
+pub(crate) async fn open_slot(
+    State(c): State<Controller>,
+    Path(site): Path<String>,
+    staff: Staff,
+    body: axum::body::Bytes,
+) -> Response {
+    let form = OpenForm::parse(&body);
+    if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
+        return r;
+    }
+    if let Some(r) = guard(&c, &staff, &site, "slot.open").await {
+        return r;
+    }
+    let seats = form.seats.clone();
+    if form.minutes == 0 {
+        return failed("Créneau non ouvert", "Indiquez une durée en minutes.");
+    }
+    if seats.is_empty() {
+        return failed("Créneau non ouvert", "Choisissez au moins un poste.");
+    }
+    let until = commune_controller::now().plus_secs(i64::from(form.minutes.clamp(1, 12 * 60)) * 60);
+    match c
+        .open_supervised_slot(
+            &site,
+            &seats,
+            until,
+            form.name.clone(),
+            Some(staff.identity.display_name.clone()),
+        )
+        .await
+    {
+        Ok(id) => {
+            c.record(
+                &staff.identity.login,
+                "slot.open",
+                Some(&site),
+                &format!("{id}: {} seat(s) until {until}", seats.len()),
+            )
+            .await;
+            Redirect::to(&format!("/sites/{site}/permanences")).into_response()
+        }
+        Err(e) => failed("Créneau non ouvert", &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SlotEndForm {
+    csrf: Option<String>,
+    minutes: Option<u32>,
+}
+
+async fn move_end(
+    c: Controller,
+    site: String,
+    slot: String,
+    staff: Staff,
+    form: SlotEndForm,
+    close: bool,
+) -> Response {
+    if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
+        return r;
+    }
+    let action = if close { "slot.close" } else { "slot.extend" };
+    if let Some(r) = guard(&c, &staff, &site, action).await {
+        return r;
+    }
+    let until = if close {
+        commune_controller::now()
+    } else {
+        commune_controller::now()
+            .plus_secs(i64::from(form.minutes.unwrap_or(30).clamp(1, 12 * 60)) * 60)
+    };
+    match c.set_slot_end(&site, &slot, until).await {
+        Ok(()) => {
+            c.record(
+                &staff.identity.login,
+                action,
+                Some(&site),
+                &format!("{slot} until {until}"),
+            )
+            .await;
+            Redirect::to(&format!("/sites/{site}/permanences")).into_response()
+        }
+        Err(e) => failed("Créneau inchangé", &e.to_string()),
+    }
+}
+
+/// `POST /sites/{site}/creneaux/{slot}/prolonger`.
+pub(crate) async fn extend_slot(
+    State(c): State<Controller>,
+    Path((site, slot)): Path<(String, String)>,
+    staff: Staff,
+    Form(form): Form<SlotEndForm>,
+) -> Response {
+    move_end(c, site, slot, staff, form, false).await
+}
+
+/// `POST /sites/{site}/creneaux/{slot}/fermer`.
+pub(crate) async fn close_slot(
+    State(c): State<Controller>,
+    Path((site, slot)): Path<(String, String)>,
+    staff: Staff,
+    Form(form): Form<SlotEndForm>,
+) -> Response {
+    move_end(c, site, slot, staff, form, true).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SessionForm {
+    csrf: Option<String>,
+    action: String,
+    reason: Option<String>,
+}
+
+/// `POST /sites/{site}/postes/{seat}/session`: start a supervised session for a visitor,
+/// or end the visitor's session with a reason shown to them.
+pub(crate) async fn seat_session(
+    State(c): State<Controller>,
+    Path((site, seat)): Path<(String, String)>,
+    staff: Staff,
+    Form(form): Form<SessionForm>,
+) -> Response {
+    if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
+        return r;
+    }
+    let action = match form.action.as_str() {
+        "start" => CommandAction::StartSession {
+            slot_kind: SlotKind::Supervised,
+        },
+        "end" => CommandAction::EndSession {
+            reason: form
+                .reason
+                .clone()
+                .unwrap_or_else(|| "Session terminée par l'équipe".into()),
+        },
+        _ => {
+            return failed(
+                "Action inconnue",
+                "Choisissez d'ouvrir ou de terminer la session.",
+            )
+        }
+    };
+    if let Some(r) = guard(&c, &staff, &site, "session.command").await {
+        return r;
+    }
+    // The seat must belong to the site the person acts on.
+    match c.store().agent(&seat).await {
+        Ok(Some(agent)) if agent.site_id == site => {}
+        _ => return refused("Ce poste n'appartient pas à ce site."),
+    }
+    match c.send_command(&seat, action, &staff.identity.login).await {
+        Ok(command) => {
+            c.record(
+                &staff.identity.login,
+                &format!("session.{}", form.action),
+                Some(&site),
+                &format!("{seat}: command {}", command.id),
+            )
+            .await;
+            Redirect::to(&format!("/sites/{site}/permanences")).into_response()
+        }
+        Err(e) => failed("Commande non envoyée", &e.to_string()),
+    }
+}
+
+/// `GET /sites/{site}/tickets`.
+pub(crate) async fn tickets_page(
+    State(c): State<Controller>,
+    Path(site): Path<String>,
+    staff: Staff,
+) -> Response {
+    if let Some(r) = guard(&c, &staff, &site, "tickets.view").await {
+        return r;
+    }
+    let body = html! {
+        p { a href="/" { "← Parc" } " · " a href={"/sites/" (site) "/permanences"} { "Permanences" } }
+        h1 { "Tickets d'accès libre — " (site) }
+        p { "Les codes sont anonymes ; ils ne sont affichés qu'une fois, pour être imprimés." }
+        form method="post" action={"/sites/" (site) "/tickets"} {
+            input type="hidden" name="csrf" value=(staff.csrf);
+            p { label for="count" { "Nombre de tickets" } br;
+                input #count name="count" type="number" min="1" max="200" value="20" required; }
+            p { label for="minutes" { "Durée de chaque session (minutes)" } br;
+                input #minutes name="minutes" type="number" min="5" max="240" value="45" required; }
+            p { label for="days" { "Valables pendant (jours)" } br;
+                input #days name="days" type="number" min="1" max="90" value="7" required; }
+            p { button type="submit" { "Créer et imprimer" } }
+        }
+    };
+    page(&format!("Tickets — {site}"), body).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TicketsForm {
+    csrf: Option<String>,
+    count: usize,
+    minutes: u32,
+    days: u32,
+}
+
+/// `POST /sites/{site}/tickets`: create a batch and show its printable sheet.
+pub(crate) async fn create_tickets(
+    State(c): State<Controller>,
+    Path(site): Path<String>,
+    staff: Staff,
+    Form(form): Form<TicketsForm>,
+) -> Response {
+    if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
+        return r;
+    }
+    if let Some(r) = guard(&c, &staff, &site, "tickets.create").await {
+        return r;
+    }
+    let until = commune_controller::now().plus_secs(i64::from(form.days.clamp(1, 90)) * 86_400);
+    let codes = match c
+        .create_tickets(&site, form.count.min(200), form.minutes, until)
+        .await
+    {
+        Ok(codes) => codes,
+        Err(e) => return failed("Tickets non créés", &e.to_string()),
+    };
+    c.record(
+        &staff.identity.login,
+        "tickets.create",
+        Some(&site),
+        &format!("{} ticket(s) of {} min", codes.len(), form.minutes),
+    )
+    .await;
+    let body = html! {
+        p.noprint { a href={"/sites/" (site) "/tickets"} { "← Tickets" } " · " button type="button" onclick="window.print()" { "Imprimer" } }
+        h1 { "Tickets — " (site) }
+        p { (codes.len()) " tickets de " (form.minutes) " minutes, valables jusqu'au " (until.to_string()) "." }
+        ul.tickets {
+            @for code in &codes {
+                li { span.code { (code) } br; "Accès libre — " (form.minutes) " min" }
+            }
+        }
+    };
+    page("Tickets à imprimer", body).into_response()
+}
