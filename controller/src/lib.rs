@@ -185,6 +185,24 @@ impl Controller {
     pub async fn metrics_text(&self) -> String {
         if let Ok(n) = self.inner.store.enrolled_count().await {
             self.inner.metrics.agents_enrolled.set(n);
+            // Seats by state: connected ones by what they report, the rest offline.
+            let states = self.live_seat_states();
+            let connected = self.connected_ids().len() as i64;
+            let mut counts: HashMap<String, i64> = HashMap::new();
+            for state in states.values() {
+                *counts.entry(state.clone()).or_default() += 1;
+            }
+            let reporting: i64 = counts.values().sum();
+            *counts.entry("ready".into()).or_default() += (connected - reporting).max(0);
+            counts.insert("offline".into(), (n - connected).max(0));
+            self.inner.metrics.seats.clear();
+            for (state, count) in counts {
+                self.inner
+                    .metrics
+                    .seats
+                    .get_or_create(&metrics::StateLabel { state })
+                    .set(count);
+            }
         }
         self.inner.metrics.encode()
     }

@@ -13,6 +13,20 @@ pub struct ReasonLabel {
     pub reason: String,
 }
 
+/// A seat state label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabel {
+    /// `offline`, `ready`, `in_session`, `supervised`, `wiping`, `closed`, `blocked`…
+    pub state: String,
+}
+
+/// A wipe result label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    /// `verified` or `failed`.
+    pub result: String,
+}
+
 /// The controller's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -31,6 +45,12 @@ pub struct Metrics {
     pub health_snapshots: Counter,
     /// Events stored (duplicates not counted).
     pub events_received: Counter,
+    /// Enrolled seats by state (connected ones by the state they report).
+    pub seats: Family<StateLabel, Gauge>,
+    /// Sessions ended, by end reason.
+    pub sessions_ended: Family<ReasonLabel, Counter>,
+    /// Wipes reported, by result.
+    pub wipes: Family<ResultLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -43,6 +63,16 @@ impl Default for Metrics {
         let enrollments = Counter::default();
         let health_snapshots = Counter::default();
         let events_received = Counter::default();
+        let seats = Family::<StateLabel, Gauge>::default();
+        let sessions_ended = Family::<ReasonLabel, Counter>::default();
+        let wipes = Family::<ResultLabel, Counter>::default();
+        registry.register("seats", "Enrolled seats by state", seats.clone());
+        registry.register(
+            "sessions_ended",
+            "Visitors' sessions ended, by reason",
+            sessions_ended.clone(),
+        );
+        registry.register("wipes", "Session wipes reported, by result", wipes.clone());
         registry.register(
             "agents_connected",
             "Agents connected now",
@@ -83,6 +113,9 @@ impl Default for Metrics {
             enrollments,
             health_snapshots,
             events_received,
+            seats,
+            sessions_ended,
+            wipes,
         }
     }
 }

@@ -571,9 +571,38 @@ async fn serve_agent(
                     .events
                     .iter()
                     .any(|e| matches!(e.event, AgentEvent::TicketUsed(_)));
+                let outcomes: Vec<(bool, String)> = batch
+                    .events
+                    .iter()
+                    .filter_map(|e| match &e.event {
+                        AgentEvent::WipeReport(r) => Some((
+                            true,
+                            if r.verified { "verified" } else { "failed" }.to_string(),
+                        )),
+                        AgentEvent::SessionEnded(s) => serde_json::to_value(s.reason)
+                            .ok()
+                            .and_then(|v| v.as_str().map(|r| (false, r.to_string()))),
+                        _ => None,
+                    })
+                    .collect();
                 match controller.ingest(&agent_id, batch.events).await {
                     Ok(up_to_seq) => {
                         controller.metrics().events_received.inc_by(n);
+                        for (is_wipe, label) in outcomes {
+                            if is_wipe {
+                                controller
+                                    .metrics()
+                                    .wipes
+                                    .get_or_create(&crate::metrics::ResultLabel { result: label })
+                                    .inc();
+                            } else {
+                                controller
+                                    .metrics()
+                                    .sessions_ended
+                                    .get_or_create(&crate::metrics::ReasonLabel { reason: label })
+                                    .inc();
+                            }
+                        }
                         let _ = tx.send(ControllerMessage::Ack(Ack { up_to_seq })).await;
                         if spent_tickets {
                             // Spent fleet-wide as soon as the controller heard of it.

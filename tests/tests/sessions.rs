@@ -119,6 +119,21 @@ async fn staff_start_and_end_a_session_over_quic_and_the_wipe_is_reported() {
         },
     )
     .await;
+    // Prometheus sees the wipe, the end and the seat's state.
+    assert!(
+        ctrl.metric("commune_wipes_total{result=\"verified\"}")
+            .await
+            >= 1.0
+    );
+    assert!(
+        ctrl.metric("commune_sessions_ended_total{reason=\"staff\"}")
+            .await
+            >= 1.0
+    );
+    eventually(10, "the seat counts as ready again", || async {
+        ctrl.metric("commune_seats{state=\"ready\"}").await >= 1.0
+    })
+    .await;
     // Only the count of documents left the computer.
     let ended = store.event_bodies(&id).await.unwrap().join("\n");
     assert!(ended.contains("\"documents_erased\":3"), "{ended}");
