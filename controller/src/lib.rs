@@ -207,6 +207,35 @@ impl Controller {
         self.inner.metrics.encode()
     }
 
+    /// A single-use enrollment token for `site_id`, valid for `ttl_secs`.
+    pub async fn create_enrollment_token(
+        &self,
+        site_id: &str,
+        ttl_secs: i64,
+    ) -> Result<String, ControllerError> {
+        let token = commune_provisioning::new_token(self.inner.ca.fingerprint());
+        let at = now();
+        self.inner
+            .store
+            .create_token(
+                &commune_provisioning::token_hash(&token.secret),
+                site_id,
+                at,
+                at.plus_secs(ttl_secs),
+            )
+            .await?;
+        Ok(token.encode())
+    }
+
+    /// Revokes an agent: refused at its next handshake, cut off within the revocation poll.
+    pub async fn revoke_agent(&self, agent_id: &str) -> Result<bool, ControllerError> {
+        let done = self.inner.store.revoke(agent_id, now()).await?;
+        if done {
+            self.refresh_revocations().await;
+        }
+        Ok(done)
+    }
+
     /// Ids of the agents connected now.
     pub fn connected_ids(&self) -> Vec<String> {
         self.lock_live().keys().cloned().collect()

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 
 pub mod api;
 pub mod auth;
+mod devices;
 mod live;
 mod site;
 
@@ -40,6 +41,9 @@ pub fn router(controller: Controller) -> Router {
             post(site::seat_session),
         )
         .route("/sites/{site}/permanences", get(site::permanences))
+        .route("/appareils", get(devices::devices))
+        .route("/appareils/jetons", post(devices::create_token))
+        .route("/appareils/{id}/revoquer", post(devices::revoke))
         .route(
             "/sites/{site}/tickets",
             get(site::tickets_page).post(site::create_tickets),
@@ -202,6 +206,9 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
             button type="submit" { "Se déconnecter" }
         }
         h1 { "Parc informatique" }
+        @if matches!(staff.identity.role, commune_controller::staff::Role::It | commune_controller::staff::Role::Admin) {
+            p { a href="/appareils" { "Appareils : enrôlement, versions, révocation" } }
+        }
         @if !sites.is_empty() {
             nav aria-label="Sites" {
                 ul.sites {

@@ -1,0 +1,228 @@
+//! The dashboard in a real browser: Debian's Chromium, driven by Playwright through
+//! `tests/browser/check.mjs`, against a real controller, a real sandbox agent and the real
+//! dashboard on loopback. Every page it visits passes axe-core's WCAG 2.1 A and AA rules
+//! with no serious or critical violation; a wrong password shows the French error; a
+//! mediator logs in, sees her site's seat, sees it go "en session" when a visitor sits
+//! down and free again when the visitor leaves (live, without reloading), and logs out.
+//!
+//! Needs `node`, `/usr/bin/chromium` (`apt-get install chromium`) and
+//! `npm ci --prefix tests/browser`; `scripts/test-all` installs them. Without them the
+//! test fails and says so: it never skips. Screenshots land in `target/screenshots/`.
+#![recursion_limit = "256"]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use commune_agent::config::PlatformKind;
+use commune_controller::staff::Role;
+use commune_protocol::messages::{EndReason, SeatState, SlotKind};
+use commune_tests::{enroll_agent, TestAgent, TestController, SITE};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// `tests/browser/`, once everything the browser tests need is there; otherwise a failure
+/// that says what to install.
+fn browser_project() -> PathBuf {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    let mut missing = Vec::new();
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node {
+        missing.push("node: `apt-get install nodejs npm`".to_string());
+    }
+    let chromium = std::env::var("COMMUNE_CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
+    if !Path::new(&chromium).exists() {
+        missing.push(format!(
+            "{chromium}: `apt-get install --no-install-recommends chromium`"
+        ));
+    }
+    for module in ["playwright-core", "axe-core"] {
+        if !project.join("node_modules").join(module).exists() {
+            missing.push(format!(
+                "{module} in {}: `npm ci --prefix tests/browser`",
+                project.join("node_modules").display()
+            ));
+            break;
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "the browser tests cannot run; install what is missing (scripts/test-all does):\n  {}",
+        missing.join("\n  ")
+    );
+    project
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibility_violation() {
+    let project = browser_project();
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.canonicalize().unwrap();
+    let shot = |name: &str| shots.join(name).display().to_string();
+
+    let ctrl = TestController::start().await;
+    let (mut config, _dir) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    config.sessions.platform = PlatformKind::Sandbox;
+    let mut agent = TestAgent::start(config).await;
+    agent.wait_connected(20).await;
+    let seat = agent.config.agent_id.clone();
+    let sessions = agent.sessions.clone().expect("a session manager");
+    sessions.wait_for(|s| s.state == SeatState::Ready).await;
+    let c = ctrl.controller.clone();
+    c.create_staff(
+        "marie",
+        "Marie",
+        Role::Mediator,
+        &[SITE.to_string()],
+        "un mot de passe long",
+    )
+    .await
+    .unwrap();
+    c.create_staff(
+        "it",
+        "Service informatique",
+        Role::It,
+        &[],
+        "un mot de passe long",
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(commune_dashboard::serve(
+        listener,
+        c.clone(),
+        std::future::pending(),
+    ));
+
+    // The session's start and end reach the open page by server-sent events: no reload.
+    let scenario = json!({
+        "baseUrl": format!("http://{addr}"),
+        "user": "marie",
+        "password": "un mot de passe long",
+        "timeoutSecs": 150,
+        "stepTimeoutSecs": 10,
+        "steps": [
+            {"goto": "/"},
+            {"expectStatus": 200},
+            {"expectText": "Mot de passe"},
+            {"axe": true},
+            {"screenshot": shot("connexion.png")},
+            {"login": {"user": "marie", "password": "pas le bon"}},
+            {"expectStatus": 401},
+            {"expectText": "identifiant ou mot de passe incorrect"},
+            {"axe": true},
+            {"screenshot": shot("connexion-refusee.png")},
+            {"login": true},
+            {"expectStatus": 200},
+            {"expectText": "Parc informatique"},
+            {"expectText": seat},
+            {"expectText": "En ligne — libre"},
+            {"axe": true},
+            {"screenshot": shot("parc.png")},
+            {"note": "waiting for a visitor"},
+            {"expectText": "En ligne — en session", "timeoutSecs": 20},
+            {"axe": true},
+            {"screenshot": shot("parc-en-session.png")},
+            {"note": "saw the session"},
+            {"expectText": "En ligne — libre", "timeoutSecs": 20},
+            // The permanences page: open a supervised slot on the seat from its form, then
+            // see the seat switch on the fleet page.
+            {"goto": format!("/sites/{SITE}/permanences")},
+            {"expectText": "Ouvrir un créneau supervisé maintenant"},
+            {"axe": true},
+            {"screenshot": shot("permanences.png")},
+            {"click": format!("#seat-{seat}")},
+            {"click": "Ouvrir le créneau"},
+            {"expectText": "Créneaux supervisés ouverts"},
+            {"expectText": "Prolonger"},
+            {"axe": true},
+            {"goto": "/"},
+            {"expectText": "En ligne — permanence", "timeoutSecs": 20},
+            {"goto": format!("/sites/{SITE}/tickets")},
+            {"axe": true},
+            {"click": "Créer et imprimer"},
+            {"expectText": "Accès libre — 45 min"},
+            {"axe": true},
+            {"screenshot": shot("tickets.png")},
+            {"goto": "/"},
+            {"click": "Se déconnecter"},
+            {"expectStatus": 200},
+            {"expectText": "Mot de passe"},
+            // IT's page.
+            {"login": {"user": "it", "password": "un mot de passe long"}},
+            {"goto": "/appareils"},
+            {"expectText": "Postes enrôlés"},
+            {"axe": true},
+            {"screenshot": shot("appareils.png")},
+        ],
+    });
+
+    let mut child = tokio::process::Command::new("node")
+        .arg(project.join("check.mjs"))
+        .current_dir(&project)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start node");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(scenario.to_string().as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await;
+        text
+    });
+
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut output = Vec::new();
+    let run = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            println!("browser: {line}");
+            match line.as_str() {
+                "note: waiting for a visitor" => {
+                    sessions.start_session(SlotKind::Free, None).await.unwrap();
+                }
+                "note: saw the session" => {
+                    sessions.end_session(EndReason::Visitor).await.unwrap();
+                }
+                _ => {}
+            }
+            output.push(line);
+        }
+        child.wait().await.unwrap()
+    };
+    let status = tokio::time::timeout(Duration::from_secs(180), run)
+        .await
+        .expect("the browser scenario has its own 150 s limit; node did not stop");
+    let stderr = stderr.await.unwrap();
+    assert!(
+        status.success(),
+        "the browser scenario failed ({status}):\n{}\n{stderr}",
+        output.join("\n")
+    );
+    for name in [
+        "connexion.png",
+        "parc.png",
+        "parc-en-session.png",
+        "permanences.png",
+        "tickets.png",
+        "appareils.png",
+    ] {
+        assert!(shots.join(name).exists(), "screenshot {name}");
+    }
+}
