@@ -10,6 +10,7 @@ pub mod error;
 mod ingest;
 pub mod link;
 pub mod metrics;
+pub mod reports;
 mod schedules;
 pub mod server;
 pub mod staff;

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 mod devices;
 mod live;
+mod reports;
 mod site;
 
 use axum::extract::State;
@@ -41,6 +42,12 @@ pub fn router(controller: Controller) -> Router {
             post(site::seat_session),
         )
         .route("/sites/{site}/permanences", get(site::permanences))
+        .route("/sites/{site}/rapports", get(reports::report_page))
+        .route(
+            "/sites/{site}/rapports/permanences.csv",
+            get(reports::lines_csv),
+        )
+        .route("/sites/{site}/rapports/postes.csv", get(reports::seats_csv))
         .route("/appareils", get(devices::devices))
         .route("/appareils/jetons", post(devices::create_token))
         .route("/appareils/{id}/revoquer", post(devices::revoke))
@@ -218,6 +225,8 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
                             a href={"/sites/" (site.id) "/permanences"} { "Permanences" }
                             " · "
                             a href={"/sites/" (site.id) "/tickets"} { "Tickets" }
+                            " · "
+                            a href={"/sites/" (site.id) "/rapports"} { "Rapports" }
                         }
                     }
                 }

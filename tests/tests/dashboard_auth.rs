@@ -363,4 +363,98 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
     assert!(log
         .iter()
         .any(|e| e.action == "tickets.create" && e.actor == "it"));
+    // The report's figures match the sessions produced: one free (running since above), one
+    // supervised.
+    sessions
+        .end_session(commune_protocol::messages::EndReason::Visitor)
+        .await
+        .unwrap();
+    sessions
+        .start_session(commune_protocol::messages::SlotKind::Supervised, None)
+        .await
+        .unwrap();
+    sessions
+        .end_session(commune_protocol::messages::EndReason::Staff)
+        .await
+        .unwrap();
+    let store = c.store();
+    let all = (
+        commune_protocol::UtcMillis(0),
+        commune_protocol::UtcMillis(i64::MAX),
+    );
+    eventually(20, "both sessions ended at the controller", || async {
+        store
+            .sessions(all.0, all.1)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|s| s.ended_at.is_some())
+            .count()
+            == 2
+    })
+    .await;
+    let produced = store.sessions(all.0, all.1).await.unwrap();
+    let hours: f64 = produced
+        .iter()
+        .map(|s| s.duration_secs.unwrap_or(0) as f64)
+        .sum::<f64>()
+        / 3600.0;
+    let cookie2 = cookie_for(addr, "it").await;
+    let (lines, seats, page) = tokio::task::spawn_blocking(move || {
+        let get = |path: String| http(addr, "GET", &path, &[("Cookie", &cookie2)], "");
+        (
+            get(format!("/sites/{SITE}/rapports/permanences.csv")),
+            get(format!("/sites/{SITE}/rapports/postes.csv")),
+            get(format!(
+                "/sites/{SITE}/rapports?du=2026-01-01&au=2026-13-01"
+            )),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(lines.status, 200);
+    assert!(lines.headers.contains("text/csv"));
+    assert!(lines.body.contains(";libre;1;0;"), "{}", lines.body);
+    assert!(lines.body.contains(";accompagne;1;1;"), "{}", lines.body);
+    assert!(lines.body.contains("# méthode"));
+    let row = seats
+        .body
+        .lines()
+        .find(|l| l.contains(&seat))
+        .expect("the seat's row");
+    let cols: Vec<&str> = row.split(';').collect();
+    assert_eq!(cols[6], "2", "sessions: {row}");
+    assert_eq!(
+        cols[8],
+        format!("{hours:.2}").replace('.', ","),
+        "hours used: {row}"
+    );
+    let available: f64 = cols[7].replace(',', ".").parse().unwrap();
+    assert!(
+        available > 24.0 * 29.0,
+        "a site without a schedule is open all day: {row}"
+    );
+    assert_eq!(page.status, 400, "a bad date is refused with a sentence");
+    assert!(page.body.contains("n'est pas une date"));
+}
+
+/// Logs in and returns the session cookie.
+async fn cookie_for(addr: SocketAddr, login: &'static str) -> String {
+    tokio::task::spawn_blocking(move || {
+        let r = http(
+            addr,
+            "POST",
+            "/connexion",
+            &[],
+            &form(&[("login", login), ("password", "un mot de passe long")]),
+        );
+        r.headers
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+            .and_then(|v| v.split(';').next())
+            .unwrap()
+            .to_string()
+    })
+    .await
+    .unwrap()
 }

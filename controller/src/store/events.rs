@@ -347,6 +347,27 @@ impl Store {
         })
     }
 
+    /// Wipe reports of an agent in `[from, to)` that did not verify.
+    pub async fn wipe_failures(
+        &self,
+        agent_id: &str,
+        from: UtcMillis,
+        to: UtcMillis,
+    ) -> Result<u64, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let n: i64 = sqlx::query_scalar(sql(
+                "SELECT COUNT(*) FROM events WHERE agent_id = ? AND kind = 'wipe_report' \
+                 AND at >= ? AND at < ? AND body_json LIKE '%\"verified\":false%'",
+            ))
+            .bind(agent_id)
+            .bind(from.0)
+            .bind(to.0)
+            .fetch_one(pool)
+            .await?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
     /// Sessions started in `[from, to)`, oldest first.
     pub async fn sessions(
         &self,

@@ -1,0 +1,206 @@
+//! Usage figures for staff and the FEDER evidence: per site and permanence over a period,
+//! and per funded computer. Every figure carries the method that produced it, written next
+//! to it in the CSV exports.
+
+use std::collections::BTreeMap;
+
+use commune_protocol::messages::SlotKind;
+use commune_protocol::slots::compile_between;
+use commune_protocol::UtcMillis;
+
+use crate::{Controller, ControllerError};
+
+/// How each figure is computed (French: it goes in the exports staff hand over).
+pub const METHODS: &[(&str, &str)] = &[
+    ("sessions", "sessions ouvertes pendant la période (journal technique des postes)"),
+    ("heures_utilisees", "somme des durées des sessions, mesurées par l'horloge monotone des postes"),
+    ("heures_disponibles", "heures en accès libre ou en permanence selon le planning actuel du site, pour chaque poste"),
+    ("occupation", "heures utilisées / heures disponibles"),
+    ("libre_accompagne", "sessions en accès libre / sessions en permanence (accompagnées)"),
+    ("echecs_effacement", "rapports d'effacement non vérifiés reçus pendant la période"),
+];
+
+/// One line of the site report: a permanence, or free access.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UsageLine {
+    /// `libre` or the permanence id (`accompagne` for supervised sessions outside one).
+    pub key: String,
+    /// Sessions started in the period.
+    pub sessions: u64,
+    /// Of which supervised.
+    pub supervised: u64,
+    /// Hours used (sum of session lengths).
+    pub hours_used: f64,
+}
+
+/// One funded computer's figures.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeatLine {
+    /// Agent id.
+    pub agent_id: String,
+    /// Host name.
+    pub hostname: String,
+    /// Asset tag (FEDER inventory).
+    pub asset_tag: Option<String>,
+    /// Sessions started.
+    pub sessions: u64,
+    /// Hours available (free or supervised slots of its schedule).
+    pub hours_available: f64,
+    /// Hours used.
+    pub hours_used: f64,
+    /// Wipes that did not verify.
+    pub wipe_failures: u64,
+    /// Last contact.
+    pub last_seen: Option<UtcMillis>,
+}
+
+/// A site's report over a period.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SiteReport {
+    /// Per permanence (and free access).
+    pub lines: Vec<UsageLine>,
+    /// Per computer.
+    pub seats: Vec<SeatLine>,
+}
+
+impl SiteReport {
+    /// Hours available over every seat.
+    pub fn hours_available(&self) -> f64 {
+        self.seats.iter().map(|s| s.hours_available).sum()
+    }
+
+    /// Hours used over every seat.
+    pub fn hours_used(&self) -> f64 {
+        self.seats.iter().map(|s| s.hours_used).sum()
+    }
+
+    /// The per-permanence report as CSV (`;`-separated, decimal comma: opens as is in
+    /// French spreadsheets), with the method of each column at the end.
+    pub fn lines_csv(&self, site: &str, from: UtcMillis, to: UtcMillis) -> String {
+        let mut out =
+            String::from("site;debut;fin;permanence;sessions;dont_accompagnees;heures_utilisees\n");
+        for l in &self.lines {
+            out.push_str(&format!(
+                "{site};{from};{to};{};{};{};{}\n",
+                l.key,
+                l.sessions,
+                l.supervised,
+                fr(l.hours_used)
+            ));
+        }
+        push_methods(&mut out);
+        out
+    }
+
+    /// The per-computer report (FEDER durability evidence) as CSV.
+    pub fn seats_csv(&self, site: &str, from: UtcMillis, to: UtcMillis) -> String {
+        let mut out = String::from(
+            "site;debut;fin;poste;nom;inventaire;sessions;heures_disponibles;heures_utilisees;occupation;echecs_effacement;vu_le\n",
+        );
+        for s in &self.seats {
+            let occupation = if s.hours_available > 0.0 {
+                fr(s.hours_used / s.hours_available)
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "{site};{from};{to};{};{};{};{};{};{};{};{};{}\n",
+                s.agent_id,
+                s.hostname,
+                s.asset_tag.clone().unwrap_or_default(),
+                s.sessions,
+                fr(s.hours_available),
+                fr(s.hours_used),
+                occupation,
+                s.wipe_failures,
+                s.last_seen.map(|t| t.to_string()).unwrap_or_default()
+            ));
+        }
+        push_methods(&mut out);
+        out
+    }
+}
+
+fn fr(v: f64) -> String {
+    format!("{v:.2}").replace('.', ",")
+}
+
+fn push_methods(out: &mut String) {
+    out.push_str("\n# méthode\n");
+    for (figure, method) in METHODS {
+        out.push_str(&format!("# {figure};{method}\n"));
+    }
+}
+
+impl Controller {
+    /// A site's usage over `[from, to)`.
+    pub async fn site_report(
+        &self,
+        site_id: &str,
+        from: UtcMillis,
+        to: UtcMillis,
+    ) -> Result<SiteReport, ControllerError> {
+        let (model, _) = self.site_schedule(site_id).await?;
+        let sessions: Vec<_> = self
+            .store()
+            .sessions(from, to)
+            .await?
+            .into_iter()
+            .filter(|s| s.site_id == site_id)
+            .collect();
+        let mut lines: BTreeMap<String, UsageLine> = BTreeMap::new();
+        let mut per_seat: BTreeMap<String, (u64, f64)> = BTreeMap::new();
+        for s in &sessions {
+            let hours = s.duration_secs.unwrap_or(0).max(0) as f64 / 3600.0;
+            let key = match (s.slot_kind.as_str(), &s.permanence_id) {
+                (_, Some(p)) => p.clone(),
+                ("supervised", None) => "accompagne".into(),
+                _ => "libre".into(),
+            };
+            let line = lines.entry(key.clone()).or_insert_with(|| UsageLine {
+                key,
+                ..UsageLine::default()
+            });
+            line.sessions += 1;
+            if s.slot_kind == "supervised" {
+                line.supervised += 1;
+            }
+            line.hours_used += hours;
+            let seat = per_seat.entry(s.agent_id.clone()).or_default();
+            seat.0 += 1;
+            seat.1 += hours;
+        }
+        let overview = self.store().overview().await?;
+        let mut seats = Vec::new();
+        for o in overview.into_iter().filter(|o| o.agent.site_id == site_id) {
+            let id = o.agent.id.clone();
+            // Available: the free and supervised time of its schedule; a site without a
+            // stored model is open all day.
+            let available_ms: i64 = compile_between(&model, &id, from, to)
+                .map(|slots| {
+                    slots
+                        .iter()
+                        .filter(|s| s.kind != SlotKind::Closed)
+                        .map(|s| s.end.0 - s.start.0)
+                        .sum()
+                })
+                .unwrap_or(0);
+            let (n, used) = per_seat.get(&id).copied().unwrap_or_default();
+            let wipe_failures = self.store().wipe_failures(&id, from, to).await?;
+            seats.push(SeatLine {
+                agent_id: id,
+                hostname: o.agent.hostname,
+                asset_tag: o.asset_tag,
+                sessions: n,
+                hours_available: available_ms as f64 / 3_600_000.0,
+                hours_used: used,
+                wipe_failures,
+                last_seen: o.last_seen_at,
+            });
+        }
+        Ok(SiteReport {
+            lines: lines.into_values().collect(),
+            seats,
+        })
+    }
+}
