@@ -5,6 +5,7 @@
 //! renders no HTML.
 #![deny(unreachable_pub)]
 
+pub mod alerts;
 pub mod config;
 pub mod error;
 mod ingest;

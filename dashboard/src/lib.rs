@@ -198,6 +198,13 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
     let now = commune_controller::now();
     let online = fleet.iter().filter(|a| a.connected).count();
     let live = c.live_seat_states();
+    let alerts: Vec<_> = c
+        .fleet_alerts()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| staff.identity.may_act_on(&a.site_id))
+        .collect();
     let sites: Vec<_> = c
         .store()
         .sites()
@@ -213,6 +220,16 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
             button type="submit" { "Se déconnecter" }
         }
         h1 { "Parc informatique" }
+        @if !alerts.is_empty() {
+            section.alerts aria-labelledby="alertes" {
+                h2 #alertes { "Alertes (" (alerts.len()) ")" }
+                ul {
+                    @for a in &alerts {
+                        li { strong { (a.hostname) } " (" (a.site_id) ") : " (a.message) }
+                    }
+                }
+            }
+        }
         @if matches!(staff.identity.role, commune_controller::staff::Role::It | commune_controller::staff::Role::Admin) {
             p { a href="/appareils" { "Appareils : enrôlement, versions, révocation" } }
         }

@@ -436,6 +436,39 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
     );
     assert_eq!(page.status, 400, "a bad date is refused with a sentence");
     assert!(page.body.contains("n'est pas une date"));
+    // Alerts: one the agent reports (a wipe that did not verify), then the seat going
+    // offline while its site is open (a site without a schedule is always open).
+    agent
+        .outbox
+        .emit(
+            commune_controller::now(),
+            commune_protocol::messages::AgentEvent::Alert(commune_protocol::messages::Alert {
+                kind: commune_protocol::messages::AlertKind::WipeFailed,
+                message: "check processes: 1 left".into(),
+            }),
+        )
+        .await
+        .unwrap();
+    let page_cookie = cookie_for(addr, "it").await;
+    let fetch = |cookie: String| async move {
+        tokio::task::spawn_blocking(move || http(addr, "GET", "/", &[("Cookie", &cookie)], "").body)
+            .await
+            .unwrap()
+    };
+    eventually(20, "the wipe alert is on the fleet page", || {
+        let f = fetch(page_cookie.clone());
+        async move { f.await.contains("effacement non vérifié") }
+    })
+    .await;
+    agent.stop().await;
+    eventually(20, "the offline alert is on the fleet page", || {
+        let f = fetch(page_cookie.clone());
+        async move {
+            f.await
+                .contains("hors ligne pendant les heures d'ouverture")
+        }
+    })
+    .await;
 }
 
 /// Logs in and returns the session cookie.

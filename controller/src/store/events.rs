@@ -368,6 +368,32 @@ impl Store {
         })
     }
 
+    /// Alerts agents reported since `since`: `(agent, kind, at)`, one per agent and kind.
+    pub async fn recent_alerts(
+        &self,
+        since: UtcMillis,
+    ) -> Result<Vec<(String, String, UtcMillis)>, StoreError> {
+        let rows: Vec<(String, String, i64)> = with_pool!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT agent_id, body_json, at FROM events WHERE kind = 'alert' AND at >= ? \
+                 ORDER BY at",
+            ))
+            .bind(since.0)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut out: Vec<(String, String, UtcMillis)> = Vec::new();
+        for (agent, body, at) in rows {
+            let kind = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
+                .unwrap_or_else(|| "other".into());
+            out.retain(|(a, k, _)| !(a == &agent && k == &kind));
+            out.push((agent, kind, UtcMillis(at)));
+        }
+        Ok(out)
+    }
+
     /// Sessions started in `[from, to)`, oldest first.
     pub async fn sessions(
         &self,
