@@ -117,6 +117,14 @@ enum SiteCommand {
     },
     /// List sites.
     List,
+    /// Set a site's public description (address, SIRET, contacts, services) from a TOML
+    /// file, for the national "lieux de médiation numérique" export.
+    Details {
+        /// The site.
+        id: String,
+        /// The TOML file (fields of the schema: pivot, commune, code_postal, adresse…).
+        file: PathBuf,
+    },
     /// Set the PIN mediators type at the site's computers to open a supervised session
     /// (read from COMMUNE_MEDIATOR_PIN or the first line of standard input).
     Pin {
@@ -430,6 +438,20 @@ async fn main() -> anyhow::Result<()> {
                 SiteCommand::List => {
                     for s in store.sites().await? {
                         println!("{}\t{}", s.id, s.name);
+                    }
+                }
+                SiteCommand::Details { id, file } => {
+                    let text = std::fs::read_to_string(file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let details: commune_controller::lieux::SiteDetails = toml::from_str(&text)
+                        .with_context(|| format!("{} is not a site description", file.display()))?;
+                    let problems = details.problems();
+                    let controller = Controller::open(config.clone()).await?;
+                    controller.set_site_details(id, &details).await?;
+                    if problems.is_empty() {
+                        println!("description of {id} saved");
+                    } else {
+                        println!("description of {id} saved, but the export leaves it out until fixed: {}", problems.join("; "));
                     }
                 }
                 SiteCommand::Pin { id } => {

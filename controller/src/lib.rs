@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod config;
 pub mod error;
 mod ingest;
+pub mod lieux;
 pub mod link;
 pub mod metrics;
 pub mod reports;

@@ -48,6 +48,7 @@ pub fn router(controller: Controller) -> Router {
             get(reports::lines_csv),
         )
         .route("/sites/{site}/rapports/postes.csv", get(reports::seats_csv))
+        .route("/export/lieux-mediation-numerique.csv", get(reports::lieux))
         .route("/appareils", get(devices::devices))
         .route("/appareils/jetons", post(devices::create_token))
         .route("/appareils/{id}/revoquer", post(devices::revoke))

@@ -127,6 +127,11 @@ pub(crate) async fn report_page(
     let sessions: u64 = report.lines.iter().map(|l| l.sessions).sum();
     let supervised: u64 = report.lines.iter().map(|l| l.supervised).sum();
     let query = format!("du={du}&au={au}");
+    let incomplete = c
+        .lieux_csv(std::slice::from_ref(&site))
+        .await
+        .map(|(_, left)| left)
+        .unwrap_or_default();
     let body = html! {
         p { a href="/" { "← Parc" } " · " a href={"/sites/" (site) "/permanences"} { "Permanences" } }
         h1 { "Rapport — " (site) }
@@ -165,6 +170,12 @@ pub(crate) async fn report_page(
             }
         }
         p { a href={"/sites/" (site) "/rapports/postes.csv?" (query)} { "Télécharger (CSV, preuve FEDER)" } }
+        p { a href="/export/lieux-mediation-numerique.csv" { "Export « lieux de médiation numérique » (CSV national)" } }
+        @if !incomplete.is_empty() {
+            p role="status" { "Sites absents de l'export, description incomplète : "
+                @for (site, problems) in &incomplete { (site) " (" (problems.join(", ")) ") " }
+                "— " code { "commune site details" } }
+        }
         h2 { "Méthode" }
         dl { @for (figure, method) in METHODS { dt { (figure) } dd { (method) } } }
     };
@@ -214,5 +225,33 @@ pub(crate) async fn seats_csv(
             report.seats_csv(&site, from, to),
         ),
         Err(r) => r,
+    }
+}
+
+/// `GET /export/lieux-mediation-numerique.csv`: the person's sites in the national schema.
+pub(crate) async fn lieux(State(c): State<Controller>, staff: Staff) -> Response {
+    let sites: Vec<String> = c
+        .store()
+        .sites()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| staff.identity.may_act_on(&s.id))
+        .map(|s| s.id)
+        .collect();
+    match c.lieux_csv(&sites).await {
+        Ok((text, left_out)) => {
+            let mut response = csv("lieux-mediation-numerique.csv".into(), text);
+            if !left_out.is_empty() {
+                let names: Vec<String> = left_out.iter().map(|(s, _)| s.clone()).collect();
+                if let Ok(v) = names.join(",").parse() {
+                    response
+                        .headers_mut()
+                        .insert("x-commune-incomplete-sites", v);
+                }
+            }
+            response
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }

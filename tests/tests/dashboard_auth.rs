@@ -435,6 +435,63 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
         "a site without a schedule is open all day: {row}"
     );
     assert_eq!(page.status, 400, "a bad date is refused with a sentence");
+
+    // The national export: the site is left out until its description is complete.
+    let get_lieux = |cookie: String| async move {
+        tokio::task::spawn_blocking(move || {
+            http(
+                addr,
+                "GET",
+                "/export/lieux-mediation-numerique.csv",
+                &[("Cookie", &cookie)],
+                "",
+            )
+        })
+        .await
+        .unwrap()
+    };
+    let cookie3 = cookie_for(addr, "it").await;
+    let incomplete = get_lieux(cookie3.clone()).await;
+    assert!(incomplete
+        .headers
+        .contains("x-commune-incomplete-sites: mdh-test"));
+    c.set_site_details(
+        SITE,
+        &commune_controller::lieux::SiteDetails {
+            pivot: "21380185500015".into(),
+            commune: "Grenoble".into(),
+            code_postal: "38000".into(),
+            adresse: "2 rue de l'Abbaye".into(),
+            services: vec![
+                "Aide aux démarches administratives".into(),
+                "Accès internet et matériel informatique".into(),
+            ],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let lieux = get_lieux(cookie3).await;
+    let mut rows = lieux.body.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        commune_controller::lieux::COLUMNS.join(","),
+        "the schema's 32 headers in order"
+    );
+    let row = rows.next().expect("the site's row");
+    assert!(
+        row.starts_with("mdh-test,21380185500015,MDH Test,Grenoble,38000"),
+        "{row}"
+    );
+    assert!(
+        row.contains(",Mo-Su 00:00-12:00,12:00-24:00,")
+            || row.contains("\"Mo-Su 00:00-12:00,12:00-24:00\""),
+        "{row}"
+    );
+    assert!(
+        row.contains("Aide aux démarches administratives|Accès internet"),
+        "{row}"
+    );
     assert!(page.body.contains("n'est pas une date"));
     // Alerts: one the agent reports (a wipe that did not verify), then the seat going
     // offline while its site is open (a site without a schedule is always open).

@@ -143,6 +143,34 @@ impl Store {
         Ok(())
     }
 
+    /// A site's public description (JSON), if set.
+    pub async fn site_details(&self, id: &str) -> Result<Option<String>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let row: Option<Option<String>> =
+                sqlx::query_scalar(sql("SELECT details_json FROM sites WHERE id = ?"))
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row.flatten())
+        })
+    }
+
+    /// Stores a site's public description (JSON).
+    pub async fn set_site_details(&self, id: &str, json: &str) -> Result<(), StoreError> {
+        let updated = with_pool!(self, |pool, sql| {
+            sqlx::query(sql("UPDATE sites SET details_json = ? WHERE id = ?"))
+                .bind(json)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if updated == 0 {
+            return Err(StoreError::UnknownSite(id.to_string()));
+        }
+        Ok(())
+    }
+
     /// All sites.
     pub async fn sites(&self) -> Result<Vec<SiteRecord>, StoreError> {
         with_pool!(self, |pool, sql| {
