@@ -18,6 +18,31 @@ pub const METHODS: &[(&str, &str)] = &[
     ("occupation", "heures utilisées / heures disponibles"),
     ("libre_accompagne", "sessions en accès libre / sessions en permanence (accompagnées)"),
     ("echecs_effacement", "rapports d'effacement non vérifiés reçus pendant la période"),
+    ("personnes_recues", "saisies des médiateurs à la fin de chaque permanence (comptes, sans nom ; une personne venue deux fois compte deux fois)"),
+    ("categories", "catégories de démarches de la liste nationale des rapports d'activité des médiateurs, saisies avec les personnes reçues"),
+];
+
+/// The procedure categories of the national mediators' activity reports (closed list), with
+/// the label staff read.
+pub const PROCEDURE_CATEGORIES: &[(&str, &str)] = &[
+    (
+        "aide_aux_demarches_administratives",
+        "Aide aux démarches administratives",
+    ),
+    (
+        "papiers_elections_citoyennete",
+        "Papiers, élections, citoyenneté",
+    ),
+    ("famille_scolarite", "Famille, scolarité"),
+    ("social_sante", "Social, santé"),
+    ("travail_formation", "Travail, formation"),
+    ("logement", "Logement"),
+    ("transports_mobilite", "Transports, mobilité"),
+    ("argent_impots", "Argent, impôts"),
+    ("justice", "Justice"),
+    ("etrangers_europe", "Étrangers, Europe"),
+    ("loisirs_sports_culture", "Loisirs, sports, culture"),
+    ("associations", "Associations"),
 ];
 
 /// One line of the site report: a permanence, or free access.
@@ -31,6 +56,10 @@ pub struct UsageLine {
     pub supervised: u64,
     /// Hours used (sum of session lengths).
     pub hours_used: f64,
+    /// People received, as the permanence's counters say.
+    pub people: u64,
+    /// Procedure categories and their counts.
+    pub categories: BTreeMap<String, u64>,
 }
 
 /// One funded computer's figures.
@@ -133,6 +162,62 @@ fn push_methods(out: &mut String) {
 }
 
 impl Controller {
+    /// Records what a permanence did on a local day: people received and procedure
+    /// categories (from [`PROCEDURE_CATEGORIES`]). Counts only.
+    pub async fn record_counters(
+        &self,
+        site_id: &str,
+        permanence: &str,
+        day: &str,
+        people: u32,
+        categories: &[(String, u32)],
+        by: &str,
+    ) -> Result<(), ControllerError> {
+        let (model, _) = self.site_schedule(site_id).await?;
+        let date: jiff::civil::Date = day.parse().map_err(|_| {
+            ControllerError::Config(format!("« {day} » n'est pas une date (AAAA-MM-JJ)"))
+        })?;
+        let tz = jiff::tz::TimeZone::get(&model.time_zone)
+            .map_err(|e| ControllerError::Config(e.to_string()))?;
+        let day_start = date
+            .to_zoned(tz)
+            .map_err(|e| ControllerError::Config(e.to_string()))?
+            .timestamp()
+            .as_millisecond();
+        if permanence.trim().is_empty() || people > 10_000 {
+            return Err(ControllerError::Config(
+                "permanence et nombre de personnes (0 à 10 000) requis".into(),
+            ));
+        }
+        for (category, _) in categories {
+            if !PROCEDURE_CATEGORIES.iter().any(|(k, _)| k == category) {
+                return Err(ControllerError::Config(format!(
+                    "catégorie inconnue : {category}"
+                )));
+            }
+        }
+        let categories: Vec<String> = categories
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
+        self.store()
+            .add_counters(
+                &crate::store::CounterRecord {
+                    site_id: site_id.to_string(),
+                    permanence: permanence.to_string(),
+                    day: date.to_string(),
+                    day_start: UtcMillis(day_start),
+                    people,
+                    categories: categories.join(";"),
+                    recorded_by: by.to_string(),
+                },
+                crate::now(),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// A site's usage over `[from, to)`.
     pub async fn site_report(
         &self,
@@ -169,6 +254,21 @@ impl Controller {
             let seat = per_seat.entry(s.agent_id.clone()).or_default();
             seat.0 += 1;
             seat.1 += hours;
+        }
+        for record in self.store().counters(site_id, from, to).await? {
+            let line = lines
+                .entry(record.permanence.clone())
+                .or_insert_with(|| UsageLine {
+                    key: record.permanence.clone(),
+                    ..UsageLine::default()
+                });
+            line.people += u64::from(record.people);
+            for pair in record.categories.split(';').filter(|p| !p.is_empty()) {
+                if let Some((k, v)) = pair.split_once('=') {
+                    *line.categories.entry(k.to_string()).or_default() +=
+                        v.parse::<u64>().unwrap_or(0);
+                }
+            }
         }
         let overview = self.store().overview().await?;
         let mut seats = Vec::new();

@@ -594,6 +594,29 @@ async fn staff_accounts_sessions_tokens_and_the_audit_log(store: Store) {
     assert_eq!(store.audit_log(UtcMillis(0)).await.unwrap(), vec![recent]);
 }
 
+async fn permanence_counters_are_kept_two_years(store: Store) {
+    use commune_controller::store::CounterRecord;
+    with_agent(&store, "ag-1").await;
+    let record = |day_start: UtcMillis| CounterRecord {
+        site_id: SITE.into(),
+        permanence: "ecrivain-mardi".into(),
+        day: "2026-11-17".into(),
+        day_start,
+        people: 7,
+        categories: "logement=3;argent_impots=2".into(),
+        recorded_by: "marie".into(),
+    };
+    let old = record(NOW.plus_secs(-731 * 86_400));
+    let recent = record(NOW.plus_secs(-3 * 86_400));
+    store.add_counters(&old, NOW).await.unwrap();
+    store.add_counters(&recent, NOW).await.unwrap();
+    store.purge(&RetentionConfig::default(), NOW).await.unwrap();
+    assert_eq!(
+        store.counters(SITE, UtcMillis(0), NOW).await.unwrap(),
+        vec![recent]
+    );
+}
+
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod sqlite {
@@ -627,4 +650,5 @@ conformance!(
     retention_reduces_old_sessions_to_daily_aggregates,
     last_seen_only_moves_forward_and_the_overview_shows_latest_health,
     staff_accounts_sessions_tokens_and_the_audit_log,
+    permanence_counters_are_kept_two_years,
 );

@@ -42,6 +42,7 @@ pub fn router(controller: Controller) -> Router {
             post(site::seat_session),
         )
         .route("/sites/{site}/permanences", get(site::permanences))
+        .route("/sites/{site}/compteurs", post(site::record_counters))
         .route("/sites/{site}/rapports", get(reports::report_page))
         .route(
             "/sites/{site}/rapports/permanences.csv",

@@ -148,8 +148,10 @@ pub(crate) async fn report_page(
         h2 { "Par permanence" }
         table {
             caption.skip { "Sessions par permanence" }
-            thead { tr { th scope="col" { "Permanence" } th scope="col" { "Sessions" } th scope="col" { "Dont accompagnées" } th scope="col" { "Heures utilisées" } } }
-            tbody { @for l in &report.lines { tr { td { (l.key) } td { (l.sessions) } td { (l.supervised) } td { (fr(l.hours_used)) } } } }
+            thead { tr { th scope="col" { "Permanence" } th scope="col" { "Sessions" } th scope="col" { "Dont accompagnées" }
+                th scope="col" { "Heures utilisées" } th scope="col" { "Personnes reçues" } th scope="col" { "Démarches" } } }
+            tbody { @for l in &report.lines { tr { td { (l.key) } td { (l.sessions) } td { (l.supervised) } td { (fr(l.hours_used)) }
+                td { (l.people) } td { (l.categories.iter().map(|(k, v)| format!("{k} : {v}")).collect::<Vec<_>>().join(", ")) } } } }
         }
         p { a href={"/sites/" (site) "/rapports/permanences.csv?" (query)} { "Télécharger (CSV)" } }
         h2 { "Par poste financé" }

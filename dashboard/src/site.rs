@@ -103,6 +103,9 @@ pub(crate) async fn permanences(
         .collect();
     let now = commune_controller::now();
     let open: Vec<_> = model.ad_hoc.iter().filter(|s| s.end > now).collect();
+    let today = jiff::tz::TimeZone::get(&model.time_zone)
+        .map(|z| jiff::Zoned::now().with_time_zone(z).date().to_string())
+        .unwrap_or_default();
     let csrf = staff.csrf.clone();
     let body: Markup = html! {
         p { a href="/" { "← Parc" } " · " a href={"/sites/" (site) "/tickets"} { "Tickets" } }
@@ -170,6 +173,33 @@ pub(crate) async fn permanences(
                 input #slot-minutes name="minutes" type="number" min="1" max="720" value="120" required;
             }
             p { button type="submit" { "Ouvrir le créneau" } }
+        }
+        h2 { "Compteurs d'une permanence" }
+        p { "À la fin de la permanence : combien de personnes, pour quelles démarches. Aucun nom." }
+        form method="post" action={"/sites/" (site) "/compteurs"} {
+            input type="hidden" name="csrf" value=(csrf);
+            p {
+                label for="counter-permanence" { "Permanence" } br;
+                select #counter-permanence name="permanence" {
+                    @for p in &model.permanences { option value=(p.id) { (p.name) } }
+                    @for slot in &model.ad_hoc { option value=(slot.id) { (slot.name.clone().unwrap_or_else(|| slot.id.clone())) } }
+                    option value="accompagne" { "Autre accompagnement" }
+                }
+            }
+            p { label for="counter-day" { "Jour" } br;
+                input #counter-day name="day" type="date" value=(today) required; }
+            p { label for="counter-people" { "Personnes reçues" } br;
+                input #counter-people name="people" type="number" min="0" max="10000" value="0" required; }
+            fieldset {
+                legend { "Démarches (nombre de personnes par catégorie)" }
+                @for (key, label) in commune_controller::reports::PROCEDURE_CATEGORIES {
+                    p {
+                        label for={"cat-" (key)} { (label) } " "
+                        input id={"cat-" (key)} name={"cat-" (key)} type="number" min="0" max="10000" value="0";
+                    }
+                }
+            }
+            p { button type="submit" { "Enregistrer les compteurs" } }
         }
         h2 { "Sessions des visiteurs" }
         table {
@@ -479,4 +509,68 @@ pub(crate) async fn create_tickets(
         }
     };
     page("Tickets à imprimer", body).into_response()
+}
+
+/// `POST /sites/{site}/compteurs`: a permanence's counters (counts only).
+pub(crate) async fn record_counters(
+    State(c): State<Controller>,
+    Path(site): Path<String>,
+    staff: Staff,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut csrf = None;
+    let mut permanence = String::new();
+    let mut day = String::new();
+    let mut people: Option<u32> = None;
+    let mut categories = Vec::new();
+    for (key, value) in form_urlencoded::parse(&body) {
+        match key.as_ref() {
+            "csrf" => csrf = Some(value.into_owned()),
+            "permanence" => permanence = value.into_owned(),
+            "day" => day = value.into_owned(),
+            "people" => people = value.parse().ok(),
+            k => {
+                if let Some(cat) = k.strip_prefix("cat-") {
+                    if let Ok(n) = value.parse::<u32>() {
+                        categories.push((cat.to_string(), n));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(r) = staff.csrf_refusal(csrf.as_deref()) {
+        return r;
+    }
+    if let Some(r) = guard(&c, &staff, &site, "counters.record").await {
+        return r;
+    }
+    let Some(people) = people else {
+        return failed(
+            "Compteurs non enregistrés",
+            "Indiquez le nombre de personnes reçues.",
+        );
+    };
+    match c
+        .record_counters(
+            &site,
+            &permanence,
+            &day,
+            people,
+            &categories,
+            &staff.identity.login,
+        )
+        .await
+    {
+        Ok(()) => {
+            c.record(
+                &staff.identity.login,
+                "counters.record",
+                Some(&site),
+                &format!("{permanence} {day}: {people} people"),
+            )
+            .await;
+            Redirect::to(&format!("/sites/{site}/permanences")).into_response()
+        }
+        Err(e) => failed("Compteurs non enregistrés", &e.to_string()),
+    }
 }

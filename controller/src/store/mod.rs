@@ -4,6 +4,7 @@
 //! that are rewritten for PostgreSQL, and run by the same code against either pool.
 
 mod commands;
+mod counters;
 mod events;
 mod fleet;
 mod retention;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use commands::{CommandRecord, CommandStatus, COMMAND_CHANNEL};
+pub use counters::CounterRecord;
 pub use events::{IngestBatch, SessionRecord};
 pub use fleet::{
     AgentOverview, AgentRecord, EnrollStoreError, HealthSummary, LastSeen, SiteRecord, TokenRefusal,

@@ -181,6 +181,11 @@ impl Store {
                 .bind(now.0)
                 .execute(&mut *tx)
                 .await?;
+            // Permanence counters: 2 years.
+            sqlx::query(sql("DELETE FROM permanence_counters WHERE day_start < ?"))
+                .bind(now.plus_secs(-730 * 86_400).0)
+                .execute(&mut *tx)
+                .await?;
             report.tickets_deleted = sqlx::query(sql("DELETE FROM tickets WHERE valid_until < ?"))
                 .bind(now.plus_secs(-i64::from(config.token_grace_hours) * 3600).0)
                 .execute(&mut *tx)
