@@ -11,6 +11,7 @@ pub mod auth;
 mod devices;
 mod live;
 mod reports;
+mod seat;
 mod site;
 
 use axum::extract::State;
@@ -50,6 +51,7 @@ pub fn router(controller: Controller) -> Router {
         )
         .route("/sites/{site}/rapports/postes.csv", get(reports::seats_csv))
         .route("/export/lieux-mediation-numerique.csv", get(reports::lieux))
+        .route("/postes/{id}", get(seat::seat_page))
         .route("/appareils", get(devices::devices))
         .route("/appareils/jetons", post(devices::create_token))
         .route("/appareils/{id}/revoquer", post(devices::revoke))
@@ -263,7 +265,7 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
                 @for a in &fleet {
                     @let o = &a.overview;
                     tr data-seat=(o.agent.id) {
-                        td { (o.agent.hostname) @if let Some(tag) = &o.asset_tag { " (" (tag) ")" } }
+                        td { a href={"/postes/" (o.agent.id)} { (o.agent.hostname) } @if let Some(tag) = &o.asset_tag { " (" (tag) ")" } }
                         td { (o.agent.site_id) }
                         td.etat { (state_cell(a, &live)) }
                         td { @match o.last_seen_at { Some(t) => (ago(now, t)), None => "jamais" } }

@@ -134,6 +134,12 @@ async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibilit
             {"screenshot": shot("parc-en-session.png")},
             {"note": "saw the session"},
             {"expectText": "En ligne — libre", "timeoutSecs": 20},
+            // The seat's page: health, inventory, the session and its verified wipe.
+            {"goto": format!("/postes/{seat}")},
+            {"expectText": "Effacements récents"},
+            {"reloadUntilText": "vérifié", "timeoutSecs": 20},
+            {"axe": true},
+            {"screenshot": shot("poste.png")},
             // The permanences page: open a supervised slot on the seat from its form, then
             // see the seat switch on the fleet page.
             {"goto": format!("/sites/{SITE}/permanences")},

@@ -347,6 +347,27 @@ impl Store {
         })
     }
 
+    /// The newest `limit` events of one kind of an agent: `(at, body JSON)`, newest first.
+    pub async fn recent_events(
+        &self,
+        agent_id: &str,
+        kind: &str,
+        limit: i64,
+    ) -> Result<Vec<(UtcMillis, String)>, StoreError> {
+        let rows: Vec<(i64, String)> = with_pool!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT at, body_json FROM events WHERE agent_id = ? AND kind = ? \
+                 ORDER BY seq DESC LIMIT ?",
+            ))
+            .bind(agent_id)
+            .bind(kind)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(at, b)| (UtcMillis(at), b)).collect())
+    }
+
     /// Wipe reports of an agent in `[from, to)` that did not verify.
     pub async fn wipe_failures(
         &self,

@@ -143,6 +143,40 @@ impl Store {
         Ok(())
     }
 
+    /// An agent's health since `since`, oldest first: `(at, cpu %, memory used %)`, at
+    /// most `limit` points (the newest).
+    pub async fn health_history(
+        &self,
+        agent_id: &str,
+        since: UtcMillis,
+        limit: i64,
+    ) -> Result<Vec<(UtcMillis, f64, f64)>, StoreError> {
+        let rows: Vec<(i64, f64, i64, i64)> = with_pool!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT at, cpu_percent, memory_used_bytes, memory_total_bytes FROM health_snapshots \
+                 WHERE agent_id = ? AND at >= ? ORDER BY at DESC LIMIT ?",
+            ))
+            .bind(agent_id)
+            .bind(since.0)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut points: Vec<(UtcMillis, f64, f64)> = rows
+            .into_iter()
+            .map(|(at, cpu, used, total)| {
+                let mem = if total > 0 {
+                    100.0 * used as f64 / total as f64
+                } else {
+                    0.0
+                };
+                (UtcMillis(at), cpu, mem)
+            })
+            .collect();
+        points.reverse();
+        Ok(points)
+    }
+
     /// A site's public description (JSON), if set.
     pub async fn site_details(&self, id: &str) -> Result<Option<String>, StoreError> {
         with_pool!(self, |pool, sql| {

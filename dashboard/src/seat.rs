@@ -1,0 +1,159 @@
+//! One computer: its health over the last day as a chart (with the figures as a table for
+//! screen readers), its inventory, its recent sessions and wipe reports.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use commune_controller::Controller;
+use maud::{html, Markup, PreEscaped};
+
+use crate::auth::Staff;
+use crate::page;
+
+/// An SVG line chart of values 0–100 over time; decorative next to the data table.
+fn chart(points: &[(i64, f64, f64)]) -> Markup {
+    let (w, h) = (600.0, 160.0);
+    if points.len() < 2 {
+        return html! { p { "Pas encore assez de mesures pour un graphique." } };
+    }
+    let t0 = points[0].0 as f64;
+    let t1 = points[points.len() - 1].0 as f64;
+    let span = (t1 - t0).max(1.0);
+    let line = |pick: fn(&(i64, f64, f64)) -> f64| {
+        points
+            .iter()
+            .map(|p| {
+                let x = (p.0 as f64 - t0) / span * w;
+                let y = h - pick(p).clamp(0.0, 100.0) / 100.0 * h;
+                format!("{x:.1},{y:.1}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let svg = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" height=\"160\" aria-hidden=\"true\" focusable=\"false\">\
+         <rect width=\"{w}\" height=\"{h}\" fill=\"#f6f6f6\"/>\
+         <polyline points=\"{}\" fill=\"none\" stroke=\"#000091\" stroke-width=\"2\"/>\
+         <polyline points=\"{}\" fill=\"none\" stroke=\"#b34000\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/></svg>",
+        line(|p| p.1),
+        line(|p| p.2)
+    );
+    html! {
+        (PreEscaped(svg))
+        p { "Trait plein : processeur (%). Tirets : mémoire utilisée (%)." }
+    }
+}
+
+fn end_reason_fr(reason: Option<&str>) -> &'static str {
+    match reason {
+        None => "en cours",
+        Some("time_up") => "temps écoulé",
+        Some("slot_ended") => "fin du créneau",
+        Some("visitor") => "par le visiteur",
+        Some("staff") => "par l'équipe",
+        Some("agent_restart") => "redémarrage du poste",
+        Some(_) => "autre",
+    }
+}
+
+/// `GET /postes/{id}`.
+pub(crate) async fn seat_page(
+    State(c): State<Controller>,
+    Path(id): Path<String>,
+    staff: Staff,
+) -> Response {
+    let agent = match c.store().agent(&id).await {
+        Ok(Some(a)) if staff.identity.may_act_on(&a.site_id) => a,
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                page(
+                    "Poste introuvable",
+                    html! { h1 { "Poste introuvable" } p { a href="/" { "Retour au parc" } } },
+                ),
+            )
+                .into_response()
+        }
+    };
+    let now = commune_controller::now();
+    let health = c
+        .store()
+        .health_history(&id, commune_protocol::UtcMillis(now.0 - 86_400_000), 500)
+        .await
+        .unwrap_or_default();
+    let points: Vec<(i64, f64, f64)> = health
+        .iter()
+        .map(|(t, cpu, mem)| (t.0, *cpu, *mem))
+        .collect();
+    let inventory = c.store().inventory(&id).await.ok().flatten();
+    let sessions: Vec<_> = c
+        .store()
+        .sessions(commune_protocol::UtcMillis(now.0 - 30 * 86_400_000), now)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| s.agent_id == id)
+        .rev()
+        .take(20)
+        .collect();
+    let wipes = c
+        .store()
+        .recent_events(&id, "wipe_report", 10)
+        .await
+        .unwrap_or_default();
+    let body = html! {
+        p { a href="/" { "← Parc" } }
+        h1 { "Poste " (agent.hostname) }
+        p { "Site " (agent.site_id) ", agent " (agent.agent_version) ", identifiant " code { (agent.id) } "." }
+        h2 { "Santé (dernières 24 heures)" }
+        (chart(&points))
+        details {
+            summary { "Les mesures en tableau" }
+            table {
+                caption.skip { "Mesures de santé" }
+                thead { tr { th scope="col" { "Heure" } th scope="col" { "Processeur (%)" } th scope="col" { "Mémoire (%)" } } }
+                tbody { @for (t, cpu, mem) in &health { tr { td { (t.to_string()) } td { (format!("{cpu:.0}")) } td { (format!("{mem:.0}")) } } } }
+            }
+        }
+        h2 { "Inventaire" }
+        @if let Some(inv) = &inventory {
+            dl {
+                dt { "Fabricant, modèle" } dd { (inv.dmi_vendor.clone().unwrap_or_default()) " " (inv.dmi_product.clone().unwrap_or_default()) }
+                dt { "Numéro de série" } dd { (inv.dmi_serial.clone().unwrap_or_default()) }
+                dt { "Étiquette d'inventaire" } dd { (inv.asset_tag.clone().unwrap_or_default()) }
+                dt { "Processeur" } dd { (inv.cpu_model) " (" (inv.cpu_count) " cœurs)" }
+                dt { "Mémoire" } dd { (format!("{:.1}", inv.memory_total_bytes as f64 / 1_073_741_824.0).replace('.', ",")) " Gio" }
+                dt { "Adresses MAC" } dd { (inv.mac_addresses.join(", ")) }
+            }
+        } @else {
+            p { "Pas encore d'inventaire reçu." }
+        }
+        h2 { "Sessions récentes" }
+        table {
+            caption.skip { "Sessions des 30 derniers jours" }
+            thead { tr { th scope="col" { "Début" } th scope="col" { "Type" } th scope="col" { "Durée (min)" } th scope="col" { "Fin" } } }
+            tbody {
+                @for s in &sessions {
+                    tr {
+                        td { (s.started_at.to_string()) }
+                        td { @if s.slot_kind == "supervised" { "accompagnée" } @else { "accès libre" } }
+                        td { (s.duration_secs.map(|d| (d / 60).to_string()).unwrap_or_default()) }
+                        td { (end_reason_fr(s.end_reason.as_deref())) }
+                    }
+                }
+            }
+        }
+        h2 { "Effacements récents" }
+        ul {
+            @for (at, body) in &wipes {
+                @let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+                li {
+                    (at.to_string()) " : "
+                    @if v["verified"] == true { "vérifié" } @else { strong { "NON vérifié" } }
+                    " en " (v["total_us"].as_u64().map(|us| format!("{:.0} ms", us as f64 / 1000.0)).unwrap_or_default())
+                }
+            }
+        }
+    };
+    page(&format!("Poste {}", agent.hostname), body).into_response()
+}
