@@ -12,6 +12,8 @@ use axum::Form;
 use commune_controller::staff::{LoginError, StaffIdentity};
 use commune_controller::Controller;
 use maud::html;
+
+use crate::i18n::{t, Lang};
 use serde::Deserialize;
 
 /// The session cookie's name.
@@ -35,6 +37,8 @@ pub struct Staff {
     pub identity: StaffIdentity,
     /// The session's CSRF token, for the forms of the page.
     pub csrf: String,
+    /// The language of the person's pages, for the refusals this type writes.
+    pub lang: Lang,
 }
 
 impl<S> FromRequestParts<S> for Staff
@@ -50,7 +54,11 @@ where
             return Err(Redirect::to("/connexion").into_response());
         };
         match controller.session_identity(&token).await {
-            Some((identity, csrf)) => Ok(Staff { identity, csrf }),
+            Some((identity, csrf)) => Ok(Staff {
+                identity,
+                csrf,
+                lang: Lang::from_headers(&parts.headers),
+            }),
             None => Err(Redirect::to("/connexion").into_response()),
         }
     }
@@ -70,15 +78,17 @@ impl Staff {
         if ok {
             None
         } else {
+            let lang = self.lang;
             Some(
                 (
                     StatusCode::FORBIDDEN,
                     crate::page(
-                        "Action refusée",
+                        lang,
+                        t(lang, "Action refusée"),
                         html! {
-                            h1 { "Action refusée" }
-                            p { "Le formulaire n'a pas de jeton de sécurité valide (CSRF). \
-                                 Rechargez la page et recommencez." }
+                            h1 { (t(lang, "Action refusée")) }
+                            p { (t(lang, "Le formulaire n'a pas de jeton de sécurité valide (CSRF). \
+                                 Rechargez la page et recommencez.")) }
                         },
                     ),
                 )
@@ -124,32 +134,47 @@ where
     }
 }
 
-pub(crate) async fn login_page() -> Response {
-    login_form(None, StatusCode::OK)
+pub(crate) async fn login_page(lang: Lang) -> Response {
+    login_form(lang, None, StatusCode::OK)
 }
 
-fn login_form(error: Option<&str>, status: StatusCode) -> Response {
+/// A login failure in the person's language (the controller words it in French).
+fn login_error(lang: Lang, e: &LoginError) -> String {
+    match (lang, e) {
+        (Lang::Fr, e) => e.to_string(),
+        (Lang::En, LoginError::Wrong) => t(lang, "identifiant ou mot de passe incorrect").into(),
+        (Lang::En, LoginError::TooManyAttempts(minutes)) => format!(
+            "{}{minutes}{}",
+            t(lang, "trop d'essais : réessayez dans "),
+            t(lang, " minute(s)")
+        ),
+    }
+}
+
+fn login_form(lang: Lang, error: Option<&str>, status: StatusCode) -> Response {
+    let t = |fr: &'static str| t(lang, fr);
     (
         status,
         crate::page(
-            "Connexion",
+            lang,
+            t("Connexion"),
             html! {
-                h1 { "Connexion" }
+                h1 { (t("Connexion")) }
                 @if let Some(e) = error {
                     p.error role="alert" { (e) }
                 }
                 form method="post" action="/connexion" {
                     p {
-                        label for="login" { "Identifiant" }
+                        label for="login" { (t("Identifiant")) }
                         br;
                         input #login name="login" type="text" autocomplete="username" required;
                     }
                     p {
-                        label for="password" { "Mot de passe" }
+                        label for="password" { (t("Mot de passe")) }
                         br;
                         input #password name="password" type="password" autocomplete="current-password" required;
                     }
-                    p { button type="submit" { "Se connecter" } }
+                    p { button type="submit" { (t("Se connecter")) } }
                 }
             },
         ),
@@ -166,6 +191,7 @@ pub(crate) struct LoginForm {
 pub(crate) async fn login(
     State(c): State<Controller>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    lang: Lang,
     Form(form): Form<LoginForm>,
 ) -> Response {
     match c.login(&form.login, &form.password, Some(peer.ip())).await {
@@ -181,10 +207,12 @@ pub(crate) async fn login(
             Redirect::to("/"),
         )
             .into_response(),
-        Err(e @ LoginError::TooManyAttempts(_)) => {
-            login_form(Some(&e.to_string()), StatusCode::TOO_MANY_REQUESTS)
-        }
-        Err(e) => login_form(Some(&e.to_string()), StatusCode::UNAUTHORIZED),
+        Err(e @ LoginError::TooManyAttempts(_)) => login_form(
+            lang,
+            Some(&login_error(lang, &e)),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        Err(e) => login_form(lang, Some(&login_error(lang, &e)), StatusCode::UNAUTHORIZED),
     }
 }
 

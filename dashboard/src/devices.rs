@@ -12,15 +12,19 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::auth::Staff;
+use crate::i18n::t;
 use crate::page;
 
 fn for_it_only(staff: &Staff) -> Option<Response> {
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
     (!matches!(staff.identity.role, Role::It | Role::Admin)).then(|| {
         (
             StatusCode::FORBIDDEN,
             page(
-                "Accès réservé",
-                html! { h1 { "Accès réservé" } p { "Cette page est réservée au service informatique." } },
+                lang,
+                t("Accès réservé"),
+                html! { h1 { (t("Accès réservé")) } p { (t("Cette page est réservée au service informatique.")) } },
             ),
         )
             .into_response()
@@ -35,30 +39,32 @@ pub(crate) async fn devices(State(c): State<Controller>, staff: Staff) -> Respon
     let fleet = c.fleet().await.unwrap_or_default();
     let sites = c.store().sites().await.unwrap_or_default();
     let now = commune_controller::now();
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
     let body = html! {
-        p { a href="/" { "← Parc" } }
-        h1 { "Appareils" }
-        h2 { "Enrôler un poste" }
+        p { a href="/" { (t("← Parc")) } }
+        h1 { (t("Appareils")) }
+        h2 { (t("Enrôler un poste")) }
         form method="post" action="/appareils/jetons" {
             input type="hidden" name="csrf" value=(staff.csrf);
             p {
-                label for="site" { "Site" } br;
+                label for="site" { (t("Site")) } br;
                 select #site name="site" {
                     @for s in &sites { option value=(s.id) { (s.name) } }
                 }
             }
             p {
-                label for="hours" { "Validité du jeton (heures)" } br;
+                label for="hours" { (t("Validité du jeton (heures)")) } br;
                 input #hours name="hours" type="number" min="1" max="168" value="24" required;
             }
-            p { button type="submit" { "Créer un jeton d'enrôlement" } }
+            p { button type="submit" { (t("Créer un jeton d'enrôlement")) } }
         }
-        h2 { "Postes enrôlés" }
+        h2 { (t("Postes enrôlés")) }
         table {
-            caption.skip { "Postes enrôlés et leur agent" }
+            caption.skip { (t("Postes enrôlés et leur agent")) }
             thead { tr {
-                th scope="col" { "Poste" } th scope="col" { "Site" } th scope="col" { "Version de l'agent" }
-                th scope="col" { "Certificat valable jusqu'au" } th scope="col" { "État" } th scope="col" { "Action" }
+                th scope="col" { (t("Poste")) } th scope="col" { (t("Site")) } th scope="col" { (t("Version de l'agent")) }
+                th scope="col" { (t("Certificat valable jusqu'au")) } th scope="col" { (t("État")) } th scope="col" { (t("Action")) }
             } }
             tbody {
                 @for a in &fleet {
@@ -69,14 +75,14 @@ pub(crate) async fn devices(State(c): State<Controller>, staff: Staff) -> Respon
                         td { (agent.agent_version) }
                         td {
                             (agent.cert_not_after.to_string())
-                            @if agent.cert_not_after.0 - now.0 < 14 * 86_400_000 { " " strong { "(bientôt expiré)" } }
+                            @if agent.cert_not_after.0 - now.0 < 14 * 86_400_000 { " " strong { (t("(bientôt expiré)")) } }
                         }
-                        td { @if agent.revoked_at.is_some() { "Révoqué" } @else if a.connected { "En ligne" } @else { "Hors ligne" } }
+                        td { @if agent.revoked_at.is_some() { (t("Révoqué")) } @else if a.connected { (t("En ligne")) } @else { (t("Hors ligne")) } }
                         td {
                             @if agent.revoked_at.is_none() {
                                 form method="post" action={"/appareils/" (agent.id) "/revoquer"} {
                                     input type="hidden" name="csrf" value=(staff.csrf);
-                                    button type="submit" { "Révoquer " span.skip { (agent.hostname) } }
+                                    button type="submit" { (t("Révoquer ")) span.skip { (agent.hostname) } }
                                 }
                             }
                         }
@@ -85,7 +91,7 @@ pub(crate) async fn devices(State(c): State<Controller>, staff: Staff) -> Respon
             }
         }
     };
-    page("Appareils", body).into_response()
+    page(lang, t("Appareils"), body).into_response()
 }
 
 #[derive(Deserialize)]
@@ -107,6 +113,8 @@ pub(crate) async fn create_token(
     if let Some(r) = for_it_only(&staff) {
         return r;
     }
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
     let ttl = i64::from(form.hours.clamp(1, 168)) * 3600;
     match c.create_enrollment_token(&form.site, ttl).await {
         Ok(token) => {
@@ -118,19 +126,20 @@ pub(crate) async fn create_token(
             )
             .await;
             let body = html! {
-                p { a href="/appareils" { "← Appareils" } }
-                h1 { "Jeton d'enrôlement" }
-                p { "À usage unique, pour le site " (form.site) ". Sur le poste :" }
-                pre { code { "commune-agent enroll --controller <adresse:4433> --token " (token) } }
-                p { "Il n'est affiché qu'une fois." }
+                p { a href="/appareils" { (t("← Appareils")) } }
+                h1 { (t("Jeton d'enrôlement")) }
+                p { (t("À usage unique, pour le site ")) (form.site) (t(". Sur le poste :")) }
+                pre { code { "commune-agent enroll --controller " (t("<adresse:4433>")) " --token " (token) } }
+                p { (t("Il n'est affiché qu'une fois.")) }
             };
-            page("Jeton d'enrôlement", body).into_response()
+            page(lang, t("Jeton d'enrôlement"), body).into_response()
         }
         Err(e) => (
             StatusCode::BAD_REQUEST,
             page(
-                "Jeton non créé",
-                html! { h1 { "Jeton non créé" } p role="alert" { (e.to_string()) } },
+                lang,
+                t("Jeton non créé"),
+                html! { h1 { (t("Jeton non créé")) } p role="alert" { (e.to_string()) } },
             ),
         )
             .into_response(),
@@ -155,6 +164,8 @@ pub(crate) async fn revoke(
     if let Some(r) = for_it_only(&staff) {
         return r;
     }
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
     match c.revoke_agent(&id).await {
         Ok(true) => {
             c.record(&staff.identity.login, "agent.revoke", None, &id)
@@ -163,12 +174,20 @@ pub(crate) async fn revoke(
         }
         Ok(false) => (
             StatusCode::NOT_FOUND,
-            page("Poste inconnu", html! { h1 { "Poste inconnu" } }),
+            page(
+                lang,
+                t("Poste inconnu"),
+                html! { h1 { (t("Poste inconnu")) } },
+            ),
         )
             .into_response(),
         Err(e) => (
             StatusCode::BAD_REQUEST,
-            page("Échec", html! { h1 { "Échec" } p { (e.to_string()) } }),
+            page(
+                lang,
+                t("Échec"),
+                html! { h1 { (t("Échec")) } p { (e.to_string()) } },
+            ),
         )
             .into_response(),
     }

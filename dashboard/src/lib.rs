@@ -1,4 +1,5 @@
-//! The staff web application. Server-rendered pages in French, `/metrics` for Prometheus.
+//! The staff web application. Server-rendered pages in French (English on request, see
+//! [`i18n`]), `/metrics` for Prometheus.
 //! It reads and acts on the fleet only through the controller's [`Controller`] handle; it
 //! never speaks QUIC.
 #![deny(unreachable_pub)]
@@ -9,6 +10,7 @@ use std::net::SocketAddr;
 pub mod api;
 pub mod auth;
 mod devices;
+pub mod i18n;
 mod live;
 mod reports;
 mod seat;
@@ -21,6 +23,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use commune_controller::{AgentView, Controller};
 use commune_protocol::UtcMillis;
+use i18n::{t, Lang};
 use maud::{html, Markup, DOCTYPE};
 
 /// The dashboard's routes.
@@ -29,6 +32,7 @@ pub fn router(controller: Controller) -> Router {
         .route("/", get(fleet_page))
         .route("/connexion", get(auth::login_page).post(auth::login))
         .route("/deconnexion", post(auth::logout))
+        .route("/langue/{code}", get(i18n::switch))
         .route("/sites/{site}/creneaux", post(site::open_slot))
         .route(
             "/sites/{site}/creneaux/{slot}/prolonger",
@@ -92,14 +96,14 @@ async fn metrics(State(c): State<Controller>) -> Response {
         .into_response()
 }
 
-pub(crate) fn page(title: &str, body: Markup) -> Html<String> {
-    Html(page_markup(title, body).into_string())
+pub(crate) fn page(lang: Lang, title: &str, body: Markup) -> Html<String> {
+    Html(page_markup(lang, title, body).into_string())
 }
 
-fn page_markup(title: &str, body: Markup) -> Markup {
+fn page_markup(lang: Lang, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="fr" {
+        html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -107,8 +111,16 @@ fn page_markup(title: &str, body: Markup) -> Markup {
                 style { (maud::PreEscaped(CSS)) }
             }
             body {
-                a.skip href="#contenu" { "Aller au contenu" }
-                header { p.brand { "Commune" } }
+                a.skip href="#contenu" { (t(lang, "Aller au contenu")) }
+                header {
+                    p.brand { "Commune" }
+                    nav.lang aria-label=(t(lang, "Langue")) {
+                        @match lang {
+                            Lang::Fr => a href="/langue/en" lang="en" hreflang="en" { "English" },
+                            Lang::En => a href="/langue/fr" lang="fr" hreflang="fr" { "Français" },
+                        }
+                    }
+                }
                 main #contenu { (body) }
             }
         }
@@ -123,15 +135,20 @@ span.textContent=s[id][0];cell.replaceChildren(span);});};})();";
 
 const CSS: &str = "
 body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff;font-size:1rem;line-height:1.5}
-header{background:#000091;color:#fff;padding:.5rem 1rem}.brand{margin:0;font-weight:700}
+header{background:#000091;color:#fff;padding:.5rem 1rem;display:flex;justify-content:space-between;align-items:center}
+.brand{margin:0;font-weight:700}header a{color:#fff}
 main{padding:1rem;max-width:80rem}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;color:#000091;padding:.25rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ccc}
 .online{color:#18753c;font-weight:700}.offline{color:#b34000;font-weight:700}.revoked{color:#6a6a6a}
 ";
 
-/// The seat state an agent reported, in French.
-fn seat_label(state: Option<&str>) -> &'static str {
+/// The seat state an agent reported, in the page's language.
+fn seat_label(lang: Lang, state: Option<&str>) -> &'static str {
+    t(lang, seat_label_fr(state))
+}
+
+fn seat_label_fr(state: Option<&str>) -> &'static str {
     match state {
         Some("ready") => "libre",
         Some("in_session") => "en session",
@@ -144,47 +161,102 @@ fn seat_label(state: Option<&str>) -> &'static str {
     }
 }
 
-/// A number with a French decimal comma.
-fn fr_decimal(value: f64, decimals: usize) -> String {
-    format!("{value:.decimals$}").replace('.', ",")
+/// A number with the language's decimal separator (a comma in French).
+fn decimal(lang: Lang, value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    match lang {
+        Lang::Fr => text.replace('.', ","),
+        Lang::En => text,
+    }
 }
 
-fn ago(now: UtcMillis, then: UtcMillis) -> String {
+fn ago(lang: Lang, now: UtcMillis, then: UtcMillis) -> String {
     let secs = (now.0 - then.0).max(0) / 1000;
-    match secs {
-        0..=4 => "à l'instant".to_string(),
-        5..=59 => format!("il y a {secs} s"),
-        60..=3599 => format!("il y a {} min", secs / 60),
-        _ => format!("il y a {} h", secs / 3600),
+    let (n, unit) = match secs {
+        0..=4 => return t(lang, "à l'instant").to_string(),
+        5..=59 => (secs, "s"),
+        60..=3599 => (secs / 60, "min"),
+        _ => (secs / 3600, "h"),
+    };
+    match lang {
+        Lang::Fr => format!("il y a {n} {unit}"),
+        Lang::En => format!("{n} {unit} ago"),
+    }
+}
+
+/// An alert's sentence. The controller words it in French; in English it is rebuilt from
+/// the alert's kind and the seat's own figures.
+fn alert_text(
+    lang: Lang,
+    alert: &commune_controller::alerts::FleetAlert,
+    seat: Option<&AgentView>,
+) -> String {
+    if lang == Lang::Fr {
+        return alert.message.clone();
+    }
+    match alert.kind.as_str() {
+        "offline_while_open" => format!(
+            "offline during opening hours (last seen {})",
+            seat.and_then(|a| a.overview.last_seen_at)
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "never".into())
+        ),
+        "blocked" => "computer blocked after an unverified wipe: call IT".into(),
+        "certificate_expiring" => match seat {
+            Some(a) => format!(
+                "certificate valid until {}: enroll the computer again",
+                a.overview.agent.cert_not_after
+            ),
+            None => "certificate expiring soon: enroll the computer again".into(),
+        },
+        "wipe_failed" => "wipe not verified: computer blocked".into(),
+        "disk_full" => "disk almost full".into(),
+        "outbox_filling" => "event queue almost full (controller unreachable?)".into(),
+        "ticket_double_use" => "ticket used twice while offline".into(),
+        _ => "alert from the computer".into(),
     }
 }
 
 /// A seat's state as the fleet page shows it: the text and its CSS class. The live updates
 /// (`live.rs`) send the same pair.
 pub(crate) fn state_text(
+    lang: Lang,
     revoked: bool,
     connected: bool,
     state: Option<&str>,
 ) -> (String, &'static str) {
     if revoked {
-        ("Révoqué".into(), "revoked")
+        (t(lang, "Révoqué").into(), "revoked")
     } else if connected {
-        (format!("En ligne — {}", seat_label(state)), "online")
+        (
+            format!("{}{}", t(lang, "En ligne — "), seat_label(lang, state)),
+            "online",
+        )
     } else {
-        ("Hors ligne".into(), "offline")
+        (t(lang, "Hors ligne").into(), "offline")
     }
 }
 
-fn state_cell(a: &AgentView, live: &std::collections::HashMap<String, String>) -> Markup {
+fn state_cell(
+    lang: Lang,
+    a: &AgentView,
+    live: &std::collections::HashMap<String, String>,
+) -> Markup {
     let state = live
         .get(&a.overview.agent.id)
         .map(String::as_str)
         .or(a.overview.seat_state.as_deref());
-    let (text, class) = state_text(a.overview.agent.revoked_at.is_some(), a.connected, state);
+    let (text, class) = state_text(
+        lang,
+        a.overview.agent.revoked_at.is_some(),
+        a.connected,
+        state,
+    );
     html! { span class=(class) { (text) } }
 }
 
-async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response {
+async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff) -> Response {
+    let t = |fr: &'static str| t(lang, fr);
     let fleet = match c.fleet().await {
         Ok(f) => f
             .into_iter()
@@ -194,7 +266,7 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
             tracing::warn!(error = %e, "fleet page unavailable");
             return (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Le registre du parc est indisponible.",
+                t("Le registre du parc est indisponible."),
             )
                 .into_response();
         }
@@ -221,45 +293,50 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
         form.logout method="post" action="/deconnexion" {
             (staff.identity.display_name) " "
             input type="hidden" name="csrf" value=(staff.csrf);
-            button type="submit" { "Se déconnecter" }
+            button type="submit" { (t("Se déconnecter")) }
         }
-        h1 { "Parc informatique" }
+        h1 { (t("Parc informatique")) }
         @if !alerts.is_empty() {
             section.alerts aria-labelledby="alertes" {
-                h2 #alertes { "Alertes (" (alerts.len()) ")" }
+                h2 #alertes { (t("Alertes (")) (alerts.len()) ")" }
                 ul {
                     @for a in &alerts {
-                        li { strong { (a.hostname) } " (" (a.site_id) ") : " (a.message) }
-                    }
-                }
-            }
-        }
-        @if matches!(staff.identity.role, commune_controller::staff::Role::It | commune_controller::staff::Role::Admin) {
-            p { a href="/appareils" { "Appareils : enrôlement, versions, révocation" } }
-        }
-        @if !sites.is_empty() {
-            nav aria-label="Sites" {
-                ul.sites {
-                    @for site in &sites {
                         li {
-                            (site.name) " : "
-                            a href={"/sites/" (site.id) "/permanences"} { "Permanences" }
-                            " · "
-                            a href={"/sites/" (site.id) "/tickets"} { "Tickets" }
-                            " · "
-                            a href={"/sites/" (site.id) "/rapports"} { "Rapports" }
+                            strong { (a.hostname) } " (" (a.site_id) ")" (if lang == Lang::Fr { " : " } else { ": " })
+                            (alert_text(lang, a, fleet.iter().find(|f| f.overview.agent.id == a.agent_id)))
                         }
                     }
                 }
             }
         }
-        p { (fleet.len()) " postes enrôlés, " (online) " en ligne." }
+        @if matches!(staff.identity.role, commune_controller::staff::Role::It | commune_controller::staff::Role::Admin) {
+            p { a href="/appareils" { (t("Appareils : enrôlement, versions, révocation")) } }
+        }
+        @if !sites.is_empty() {
+            nav aria-label=(t("Sites")) {
+                ul.sites {
+                    @for site in &sites {
+                        li {
+                            (site.name) (if lang == Lang::Fr { " : " } else { ": " })
+                            a href={"/sites/" (site.id) "/permanences"} { (t("Permanences")) }
+                            " · "
+                            a href={"/sites/" (site.id) "/tickets"} { (t("Tickets")) }
+                            " · "
+                            a href={"/sites/" (site.id) "/rapports"} { (t("Rapports")) }
+                        }
+                    }
+                }
+            }
+        }
+        p { (fleet.len()) (t(" postes enrôlés, ")) (online) (t(" en ligne.")) }
         table {
-            caption.skip { "Postes enrôlés" }
+            caption.skip { (t("Postes enrôlés")) }
             thead { tr {
-                th scope="col" { "Poste" } th scope="col" { "Site" } th scope="col" { "État" }
-                th scope="col" { "Vu" } th scope="col" { "Processeur" } th scope="col" { "Mémoire" }
-                th scope="col" { "Système" } th scope="col" { "Version" } th scope="col" { "Identifiant" }
+                th scope="col" { (t("Poste")) } th scope="col" { (t("Site")) } th scope="col" { (t("État")) }
+                th scope="col" { (t("Vu")) } th scope="col" { (t("Processeur")) } th scope="col" { (t("Mémoire")) }
+                th scope="col" { (t("Système")) } th scope="col" { (t("Version")) }
+                // Not `t`: "Identifiant" is also the login form's "Login".
+                th scope="col" { (if lang == Lang::Fr { "Identifiant" } else { "Id" }) }
             } }
             tbody {
                 @for a in &fleet {
@@ -267,11 +344,11 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
                     tr data-seat=(o.agent.id) {
                         td { a href={"/postes/" (o.agent.id)} { (o.agent.hostname) } @if let Some(tag) = &o.asset_tag { " (" (tag) ")" } }
                         td { (o.agent.site_id) }
-                        td.etat { (state_cell(a, &live)) }
-                        td { @match o.last_seen_at { Some(t) => (ago(now, t)), None => "jamais" } }
-                        td { @if let Some(h) = &o.health { (fr_decimal(h.cpu_percent, 0)) "\u{a0}%" } @else { "—" } }
+                        td.etat { (state_cell(lang, a, &live)) }
+                        td { @match o.last_seen_at { Some(at) => (ago(lang, now, at)), None => (t("jamais")) } }
+                        td { @if let Some(h) = &o.health { (decimal(lang, h.cpu_percent, 0)) "\u{a0}%" } @else { "—" } }
                         td { @if let Some(h) = &o.health {
-                            (fr_decimal(h.memory_used_bytes as f64 / 1073741824.0, 1)) " / " (fr_decimal(h.memory_total_bytes as f64 / 1073741824.0, 1)) "\u{a0}Gio"
+                            (decimal(lang, h.memory_used_bytes as f64 / 1073741824.0, 1)) " / " (decimal(lang, h.memory_total_bytes as f64 / 1073741824.0, 1)) "\u{a0}" (t("Gio"))
                         } @else { "—" } }
                         td { @if let Some(h) = &o.health { (h.os) } @else { "—" } }
                         td { (o.agent.agent_version) }
@@ -286,7 +363,7 @@ async fn fleet_page(State(c): State<Controller>, staff: auth::Staff) -> Response
         // Live states by server-sent events: a few lines, no application framework.
         script { (maud::PreEscaped(LIVE_JS)) }
     };
-    page("Parc informatique", body).into_response()
+    page(lang, t("Parc informatique"), body).into_response()
 }
 
 #[cfg(test)]
@@ -295,10 +372,28 @@ mod tests {
 
     #[test]
     fn french_numbers_and_durations() {
-        assert_eq!(fr_decimal(23.45, 1), "23,4");
-        assert_eq!(seat_label(Some("closed")), "fermé");
-        assert_eq!(seat_label(None), "état inconnu");
-        assert_eq!(ago(UtcMillis(10_000), UtcMillis(9_000)), "à l'instant");
-        assert_eq!(ago(UtcMillis(200_000), UtcMillis(0)), "il y a 3 min");
+        assert_eq!(decimal(Lang::Fr, 23.45, 1), "23,4");
+        assert_eq!(seat_label(Lang::Fr, Some("closed")), "fermé");
+        assert_eq!(seat_label(Lang::Fr, None), "état inconnu");
+        assert_eq!(
+            ago(Lang::Fr, UtcMillis(10_000), UtcMillis(9_000)),
+            "à l'instant"
+        );
+        assert_eq!(
+            ago(Lang::Fr, UtcMillis(200_000), UtcMillis(0)),
+            "il y a 3 min"
+        );
+    }
+
+    #[test]
+    fn english_numbers_durations_and_states() {
+        assert_eq!(decimal(Lang::En, 23.45, 1), "23.4");
+        assert_eq!(seat_label(Lang::En, Some("in_session")), "in session");
+        assert_eq!(ago(Lang::En, UtcMillis(200_000), UtcMillis(0)), "3 min ago");
+        assert_eq!(
+            state_text(Lang::En, false, true, Some("supervised")),
+            ("Online — drop-in session".to_string(), "online")
+        );
+        assert_eq!(state_text(Lang::En, true, true, None).0, "Revoked");
     }
 }

@@ -1,6 +1,6 @@
 //! Live seat states for the fleet page, by server-sent events: on every connection,
 //! disconnection or state change the controller reports, the person's seats and their state
-//! text (the same pair the page renders) go down the stream.
+//! text (the same pair the page renders, in the person's language) go down the stream.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -13,8 +13,13 @@ use commune_controller::staff::StaffIdentity;
 use commune_controller::Controller;
 
 use crate::auth::Staff;
+use crate::i18n::Lang;
 
-async fn snapshot(c: &Controller, who: &StaffIdentity) -> HashMap<String, (String, &'static str)> {
+async fn snapshot(
+    c: &Controller,
+    who: &StaffIdentity,
+    lang: Lang,
+) -> HashMap<String, (String, &'static str)> {
     let live = c.live_seat_states();
     let connected = c.connected_ids();
     c.fleet()
@@ -29,6 +34,7 @@ async fn snapshot(c: &Controller, who: &StaffIdentity) -> HashMap<String, (Strin
                 .map(String::as_str)
                 .or(a.overview.seat_state.as_deref());
             let text = crate::state_text(
+                lang,
                 a.overview.agent.revoked_at.is_some(),
                 connected.contains(&id),
                 state,
@@ -38,18 +44,18 @@ async fn snapshot(c: &Controller, who: &StaffIdentity) -> HashMap<String, (Strin
         .collect()
 }
 
-pub(crate) async fn events(State(c): State<Controller>, staff: Staff) -> Response {
+pub(crate) async fn events(State(c): State<Controller>, lang: Lang, staff: Staff) -> Response {
     let changes = c.seat_changes();
     let stream = futures_util::stream::unfold(
         (c, changes, staff.identity, true),
-        |(c, mut changes, who, first)| async move {
+        move |(c, mut changes, who, first)| async move {
             if !first {
                 changes.changed().await.ok()?;
                 // Several changes in a burst (a session starting) make one event.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 changes.borrow_and_update();
             }
-            let states = snapshot(&c, &who).await;
+            let states = snapshot(&c, &who, lang).await;
             let event = Event::default().json_data(states).unwrap_or_default();
             Some((Ok::<_, Infallible>(event), (c, changes, who, false)))
         },

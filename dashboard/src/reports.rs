@@ -12,6 +12,7 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::auth::Staff;
+use crate::i18n::{t, Lang};
 use crate::page;
 
 /// `?du=YYYY-MM-DD&au=YYYY-MM-DD` (inclusive days at the site); default: the last 30 days.
@@ -30,7 +31,15 @@ fn day_start(day: &str, zone: &str) -> Option<UtcMillis> {
 
 impl Period {
     /// `[from, to)` in UTC, or a sentence for the person.
-    fn bounds(&self, zone: &str) -> Result<(UtcMillis, UtcMillis, String, String), String> {
+    fn bounds(
+        &self,
+        lang: Lang,
+        zone: &str,
+    ) -> Result<(UtcMillis, UtcMillis, String, String), String> {
+        let quoted = |day: &str, problem: &'static str| match lang {
+            Lang::Fr => format!("« {day} » {problem}"),
+            Lang::En => format!("“{day}” {}", t(lang, problem)),
+        };
         let today = jiff::Zoned::now()
             .with_time_zone(jiff::tz::TimeZone::get(zone).map_err(|e| e.to_string())?)
             .date();
@@ -49,18 +58,22 @@ impl Period {
                     .unwrap_or(today)
                     .to_string()
             });
-        let from = day_start(&du, zone)
-            .ok_or_else(|| format!("« {du} » n'est pas une date (AAAA-MM-JJ)"))?;
+        let from =
+            day_start(&du, zone).ok_or_else(|| quoted(&du, "n'est pas une date (AAAA-MM-JJ)"))?;
         let end_day: jiff::civil::Date = au
             .parse()
-            .map_err(|_| format!("« {au} » n'est pas une date (AAAA-MM-JJ)"))?;
+            .map_err(|_| quoted(&au, "n'est pas une date (AAAA-MM-JJ)"))?;
         let to = end_day
             .tomorrow()
             .ok()
             .and_then(|d| day_start(&d.to_string(), zone))
-            .ok_or_else(|| format!("« {au} » n'est pas une date valable"))?;
+            .ok_or_else(|| quoted(&au, "n'est pas une date valable"))?;
         if to <= from || to.0 - from.0 > 366 * 86_400_000 {
-            return Err("la période va du premier au dernier jour, un an au plus".into());
+            return Err(t(
+                lang,
+                "la période va du premier au dernier jour, un an au plus",
+            )
+            .into());
         }
         Ok((from, to, du, au))
     }
@@ -72,10 +85,12 @@ async fn load(
     site: &str,
     period: &Period,
 ) -> Result<(SiteReport, UtcMillis, UtcMillis, String, String), Response> {
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
     if !staff.identity.may_act_on(site) {
         return Err((
             StatusCode::FORBIDDEN,
-            page("Accès refusé", html! { h1 { "Accès refusé" } p { "Vous ne voyez que les rapports de vos sites." } }),
+            page(lang, t("Accès refusé"), html! { h1 { (t("Accès refusé")) } p { (t("Vous ne voyez que les rapports de vos sites.")) } }),
         )
             .into_response());
     }
@@ -84,12 +99,13 @@ async fn load(
         .await
         .map(|(m, _)| m.time_zone)
         .unwrap_or_else(|_| "Europe/Paris".into());
-    let (from, to, du, au) = period.bounds(&zone).map_err(|e| {
+    let (from, to, du, au) = period.bounds(lang, &zone).map_err(|e| {
         (
             StatusCode::BAD_REQUEST,
             page(
-                "Période invalide",
-                html! { h1 { "Période invalide" } p role="alert" { (e) } },
+                lang,
+                t("Période invalide"),
+                html! { h1 { (t("Période invalide")) } p role="alert" { (e) } },
             ),
         )
             .into_response()
@@ -98,8 +114,9 @@ async fn load(
         (
             StatusCode::BAD_REQUEST,
             page(
-                "Rapport indisponible",
-                html! { h1 { "Rapport indisponible" } p { (e.to_string()) } },
+                lang,
+                t("Rapport indisponible"),
+                html! { h1 { (t("Rapport indisponible")) } p { (e.to_string()) } },
             ),
         )
             .into_response()
@@ -107,8 +124,28 @@ async fn load(
     Ok((report, from, to, du, au))
 }
 
-fn fr(v: f64) -> String {
-    format!("{v:.1}").replace('.', ",")
+/// The English version of a report method (`METHODS` stays French for the CSV files).
+fn method(lang: Lang, figure: &str, french: &'static str) -> (String, &'static str) {
+    let figure = match (lang, figure) {
+        (Lang::Fr, f) => f.to_string(),
+        (Lang::En, "heures_utilisees") => "hours_used".into(),
+        (Lang::En, "heures_disponibles") => "hours_available".into(),
+        (Lang::En, "occupation") => "occupancy".into(),
+        (Lang::En, "libre_accompagne") => "free_supervised".into(),
+        (Lang::En, "echecs_effacement") => "wipe_failures".into(),
+        (Lang::En, "personnes_recues") => "people_received".into(),
+        (Lang::En, f) => f.to_string(),
+    };
+    (figure, t(lang, french))
+}
+
+/// A procedure category's label, from its key.
+fn category(lang: Lang, key: &str) -> String {
+    commune_controller::reports::PROCEDURE_CATEGORIES
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, label)| t(lang, label).to_string())
+        .unwrap_or_else(|| key.to_string())
 }
 
 /// `GET /sites/{site}/rapports`.
@@ -122,6 +159,9 @@ pub(crate) async fn report_page(
         Ok(r) => r,
         Err(r) => return r,
     };
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
+    let fr = |v: f64| crate::decimal(lang, v, 1);
     let available = report.hours_available();
     let used = report.hours_used();
     let sessions: u64 = report.lines.iter().map(|l| l.sessions).sum();
@@ -133,33 +173,36 @@ pub(crate) async fn report_page(
         .map(|(_, left)| left)
         .unwrap_or_default();
     let body = html! {
-        p { a href="/" { "← Parc" } " · " a href={"/sites/" (site) "/permanences"} { "Permanences" } }
-        h1 { "Rapport — " (site) }
+        p { a href="/" { (t("← Parc")) } " · " a href={"/sites/" (site) "/permanences"} { (t("Permanences")) } }
+        h1 { (t("Rapport — ")) (site) }
         form method="get" {
-            label for="du" { "Du" } " " input #du name="du" type="date" value=(du);
-            " " label for="au" { "au" } " " input #au name="au" type="date" value=(au);
-            " " button type="submit" { "Afficher" }
+            label for="du" { (t("Du")) } " " input #du name="du" type="date" value=(du);
+            " " label for="au" { (t("au")) } " " input #au name="au" type="date" value=(au);
+            " " button type="submit" { (t("Afficher")) }
         }
         p {
-            (sessions) " sessions (" (sessions - supervised) " en accès libre, " (supervised) " accompagnées), "
-            (fr(used)) " h utilisées sur " (fr(available)) " h disponibles"
-            @if available > 0.0 { " : occupation " (fr(100.0 * used / available)) " %" } "."
+            (sessions) (t(" sessions (")) (sessions - supervised) (t(" en accès libre, ")) (supervised) (t(" accompagnées), "))
+            (fr(used)) (t(" h utilisées sur ")) (fr(available)) (t(" h disponibles"))
+            @if available > 0.0 { (t(" : occupation ")) (fr(100.0 * used / available)) " %" } "."
         }
-        h2 { "Par permanence" }
+        h2 { (t("Par permanence")) }
         table {
-            caption.skip { "Sessions par permanence" }
-            thead { tr { th scope="col" { "Permanence" } th scope="col" { "Sessions" } th scope="col" { "Dont accompagnées" }
-                th scope="col" { "Heures utilisées" } th scope="col" { "Personnes reçues" } th scope="col" { "Démarches" } } }
+            caption.skip { (t("Sessions par permanence")) }
+            thead { tr { th scope="col" { (t("Permanence")) } th scope="col" { (t("Sessions")) } th scope="col" { (t("Dont accompagnées")) }
+                th scope="col" { (t("Heures utilisées")) } th scope="col" { (t("Personnes reçues")) } th scope="col" { (t("Démarches")) } } }
             tbody { @for l in &report.lines { tr { td { (l.key) } td { (l.sessions) } td { (l.supervised) } td { (fr(l.hours_used)) }
-                td { (l.people) } td { (l.categories.iter().map(|(k, v)| format!("{k} : {v}")).collect::<Vec<_>>().join(", ")) } } } }
+                td { (l.people) } td { (l.categories.iter().map(|(k, v)| match lang {
+                    Lang::Fr => format!("{k} : {v}"),
+                    Lang::En => format!("{}: {v}", category(lang, k)),
+                }).collect::<Vec<_>>().join(", ")) } } } }
         }
-        p { a href={"/sites/" (site) "/rapports/permanences.csv?" (query)} { "Télécharger (CSV)" } }
-        h2 { "Par poste financé" }
+        p { a href={"/sites/" (site) "/rapports/permanences.csv?" (query)} { (t("Télécharger (CSV)")) } }
+        h2 { (t("Par poste financé")) }
         table {
-            caption.skip { "Utilisation par poste" }
-            thead { tr { th scope="col" { "Poste" } th scope="col" { "Inventaire" } th scope="col" { "Sessions" }
-                th scope="col" { "Heures disponibles" } th scope="col" { "Heures utilisées" } th scope="col" { "Occupation" }
-                th scope="col" { "Échecs d'effacement" } } }
+            caption.skip { (t("Utilisation par poste")) }
+            thead { tr { th scope="col" { (t("Poste")) } th scope="col" { (t("Inventaire")) } th scope="col" { (t("Sessions")) }
+                th scope="col" { (t("Heures disponibles")) } th scope="col" { (t("Heures utilisées")) } th scope="col" { (t("Occupation")) }
+                th scope="col" { (t("Échecs d'effacement")) } } }
             tbody {
                 @for s in &report.seats {
                     tr {
@@ -171,17 +214,17 @@ pub(crate) async fn report_page(
                 }
             }
         }
-        p { a href={"/sites/" (site) "/rapports/postes.csv?" (query)} { "Télécharger (CSV, preuve FEDER)" } }
-        p { a href="/export/lieux-mediation-numerique.csv" { "Export « lieux de médiation numérique » (CSV national)" } }
+        p { a href={"/sites/" (site) "/rapports/postes.csv?" (query)} { (t("Télécharger (CSV, preuve FEDER)")) } }
+        p { a href="/export/lieux-mediation-numerique.csv" { (t("Export « lieux de médiation numérique » (CSV national)")) } }
         @if !incomplete.is_empty() {
-            p role="status" { "Sites absents de l'export, description incomplète : "
+            p role="status" { (t("Sites absents de l'export, description incomplète : "))
                 @for (site, problems) in &incomplete { (site) " (" (problems.join(", ")) ") " }
                 "— " code { "commune site details" } }
         }
-        h2 { "Méthode" }
-        dl { @for (figure, method) in METHODS { dt { (figure) } dd { (method) } } }
+        h2 { (t("Méthode")) }
+        dl { @for (figure, text) in METHODS { @let (figure, text) = method(lang, figure, text); dt { (figure) } dd { (text) } } }
     };
-    page(&format!("Rapport — {site}"), body).into_response()
+    page(lang, &format!("{}{site}", t("Rapport — ")), body).into_response()
 }
 
 fn csv(name: String, text: String) -> Response {

@@ -8,13 +8,15 @@ use commune_controller::Controller;
 use maud::{html, Markup, PreEscaped};
 
 use crate::auth::Staff;
+use crate::i18n::{t, Lang};
 use crate::page;
 
 /// An SVG line chart of values 0–100 over time; decorative next to the data table.
-fn chart(points: &[(i64, f64, f64)]) -> Markup {
+fn chart(lang: Lang, points: &[(i64, f64, f64)]) -> Markup {
+    let t = |fr: &'static str| t(lang, fr);
     let (w, h) = (600.0, 160.0);
     if points.len() < 2 {
-        return html! { p { "Pas encore assez de mesures pour un graphique." } };
+        return html! { p { (t("Pas encore assez de mesures pour un graphique.")) } };
     }
     let t0 = points[0].0 as f64;
     let t1 = points[points.len() - 1].0 as f64;
@@ -40,8 +42,12 @@ fn chart(points: &[(i64, f64, f64)]) -> Markup {
     );
     html! {
         (PreEscaped(svg))
-        p { "Trait plein : processeur (%). Tirets : mémoire utilisée (%)." }
+        p { (t("Trait plein : processeur (%). Tirets : mémoire utilisée (%).")) }
     }
+}
+
+fn end_reason(lang: Lang, reason: Option<&str>) -> &'static str {
+    t(lang, end_reason_fr(reason))
 }
 
 fn end_reason_fr(reason: Option<&str>) -> &'static str {
@@ -62,14 +68,17 @@ pub(crate) async fn seat_page(
     Path(id): Path<String>,
     staff: Staff,
 ) -> Response {
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
     let agent = match c.store().agent(&id).await {
         Ok(Some(a)) if staff.identity.may_act_on(&a.site_id) => a,
         _ => {
             return (
                 StatusCode::NOT_FOUND,
                 page(
-                    "Poste introuvable",
-                    html! { h1 { "Poste introuvable" } p { a href="/" { "Retour au parc" } } },
+                    lang,
+                    t("Poste introuvable"),
+                    html! { h1 { (t("Poste introuvable")) } p { a href="/" { (t("Retour au parc")) } } },
                 ),
             )
                 .into_response()
@@ -102,58 +111,58 @@ pub(crate) async fn seat_page(
         .await
         .unwrap_or_default();
     let body = html! {
-        p { a href="/" { "← Parc" } }
-        h1 { "Poste " (agent.hostname) }
-        p { "Site " (agent.site_id) ", agent " (agent.agent_version) ", identifiant " code { (agent.id) } "." }
-        h2 { "Santé (dernières 24 heures)" }
-        (chart(&points))
+        p { a href="/" { (t("← Parc")) } }
+        h1 { (t("Poste ")) (agent.hostname) }
+        p { (t("Site ")) (agent.site_id) (t(", agent ")) (agent.agent_version) (t(", identifiant ")) code { (agent.id) } "." }
+        h2 { (t("Santé (dernières 24 heures)")) }
+        (chart(lang, &points))
         details {
-            summary { "Les mesures en tableau" }
+            summary { (t("Les mesures en tableau")) }
             table {
-                caption.skip { "Mesures de santé" }
-                thead { tr { th scope="col" { "Heure" } th scope="col" { "Processeur (%)" } th scope="col" { "Mémoire (%)" } } }
+                caption.skip { (t("Mesures de santé")) }
+                thead { tr { th scope="col" { (t("Heure")) } th scope="col" { (t("Processeur (%)")) } th scope="col" { (t("Mémoire (%)")) } } }
                 tbody { @for (t, cpu, mem) in &health { tr { td { (t.to_string()) } td { (format!("{cpu:.0}")) } td { (format!("{mem:.0}")) } } } }
             }
         }
-        h2 { "Inventaire" }
+        h2 { (t("Inventaire")) }
         @if let Some(inv) = &inventory {
             dl {
-                dt { "Fabricant, modèle" } dd { (inv.dmi_vendor.clone().unwrap_or_default()) " " (inv.dmi_product.clone().unwrap_or_default()) }
-                dt { "Numéro de série" } dd { (inv.dmi_serial.clone().unwrap_or_default()) }
-                dt { "Étiquette d'inventaire" } dd { (inv.asset_tag.clone().unwrap_or_default()) }
-                dt { "Processeur" } dd { (inv.cpu_model) " (" (inv.cpu_count) " cœurs)" }
-                dt { "Mémoire" } dd { (format!("{:.1}", inv.memory_total_bytes as f64 / 1_073_741_824.0).replace('.', ",")) " Gio" }
-                dt { "Adresses MAC" } dd { (inv.mac_addresses.join(", ")) }
+                dt { (t("Fabricant, modèle")) } dd { (inv.dmi_vendor.clone().unwrap_or_default()) " " (inv.dmi_product.clone().unwrap_or_default()) }
+                dt { (t("Numéro de série")) } dd { (inv.dmi_serial.clone().unwrap_or_default()) }
+                dt { (t("Étiquette d'inventaire")) } dd { (inv.asset_tag.clone().unwrap_or_default()) }
+                dt { (t("Processeur")) } dd { (inv.cpu_model) " (" (inv.cpu_count) (t(" cœurs)")) }
+                dt { (t("Mémoire")) } dd { (crate::decimal(lang, inv.memory_total_bytes as f64 / 1_073_741_824.0, 1)) " " (t("Gio")) }
+                dt { (t("Adresses MAC")) } dd { (inv.mac_addresses.join(", ")) }
             }
         } @else {
-            p { "Pas encore d'inventaire reçu." }
+            p { (t("Pas encore d'inventaire reçu.")) }
         }
-        h2 { "Sessions récentes" }
+        h2 { (t("Sessions récentes")) }
         table {
-            caption.skip { "Sessions des 30 derniers jours" }
-            thead { tr { th scope="col" { "Début" } th scope="col" { "Type" } th scope="col" { "Durée (min)" } th scope="col" { "Fin" } } }
+            caption.skip { (t("Sessions des 30 derniers jours")) }
+            thead { tr { th scope="col" { (t("Début")) } th scope="col" { (t("Type")) } th scope="col" { (t("Durée (min)")) } th scope="col" { (t("Fin")) } } }
             tbody {
                 @for s in &sessions {
                     tr {
                         td { (s.started_at.to_string()) }
-                        td { @if s.slot_kind == "supervised" { "accompagnée" } @else { "accès libre" } }
+                        td { @if s.slot_kind == "supervised" { (t("accompagnée")) } @else { (t("accès libre")) } }
                         td { (s.duration_secs.map(|d| (d / 60).to_string()).unwrap_or_default()) }
-                        td { (end_reason_fr(s.end_reason.as_deref())) }
+                        td { (end_reason(lang, s.end_reason.as_deref())) }
                     }
                 }
             }
         }
-        h2 { "Effacements récents" }
+        h2 { (t("Effacements récents")) }
         ul {
             @for (at, body) in &wipes {
                 @let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
                 li {
                     (at.to_string()) " : "
-                    @if v["verified"] == true { "vérifié" } @else { strong { "NON vérifié" } }
-                    " en " (v["total_us"].as_u64().map(|us| format!("{:.0} ms", us as f64 / 1000.0)).unwrap_or_default())
+                    @if v["verified"] == true { (t("vérifié")) } @else { strong { (t("NON vérifié")) } }
+                    (t(" en ")) (v["total_us"].as_u64().map(|us| format!("{:.0} ms", us as f64 / 1000.0)).unwrap_or_default())
                 }
             }
         }
     };
-    page(&format!("Poste {}", agent.hostname), body).into_response()
+    page(lang, &format!("{}{}", t("Poste "), agent.hostname), body).into_response()
 }

@@ -13,25 +13,32 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth::Staff;
+use crate::i18n::{t, Lang};
 use crate::page;
 
-fn refused(message: &str) -> Response {
+fn refused(lang: Lang, message: &'static str) -> Response {
+    let t = |fr: &'static str| t(lang, fr);
     (
         StatusCode::FORBIDDEN,
         page(
-            "Action refusée",
-            html! { h1 { "Action refusée" } p { (message) } p { a href="/" { "Retour au parc" } } },
+            lang,
+            t("Action refusée"),
+            html! { h1 { (t("Action refusée")) } p { (t(message)) } p { a href="/" { (t("Retour au parc")) } } },
         ),
     )
         .into_response()
 }
 
-fn failed(title: &str, message: &str) -> Response {
+/// A failed action's page: `title` is translated here; `message` comes translated, or from
+/// the controller (in French).
+fn failed(lang: Lang, title: &'static str, message: &str) -> Response {
+    let title = t(lang, title);
     (
         StatusCode::BAD_REQUEST,
         page(
+            lang,
             title,
-            html! { h1 { (title) } p role="alert" { (message) } p { a href="/" { "Retour au parc" } } },
+            html! { h1 { (title) } p role="alert" { (message) } p { a href="/" { (t(lang, "Retour au parc")) } } },
         ),
     )
         .into_response()
@@ -49,7 +56,10 @@ async fn guard(c: &Controller, staff: &Staff, site: &str, action: &str) -> Optio
             "not this person's site",
         )
         .await;
-        Some(refused("Vous n'agissez que sur les postes de vos sites."))
+        Some(refused(
+            staff.lang,
+            "Vous n'agissez que sur les postes de vos sites.",
+        ))
     }
 }
 
@@ -71,12 +81,13 @@ const WEEKDAYS_FR: [(&str, &str); 7] = [
     ("sunday", "dimanche"),
 ];
 
-fn weekday_fr(day: &str) -> &str {
+/// A weekday's name in the page's language; `day` is the schedule's English key.
+fn weekday(lang: Lang, day: &str) -> String {
     WEEKDAYS_FR
         .iter()
         .find(|(en, _)| *en == day)
-        .map(|(_, fr)| *fr)
-        .unwrap_or(day)
+        .map(|(_, fr)| t(lang, fr).to_string())
+        .unwrap_or_else(|| day.to_string())
 }
 
 /// `GET /sites/{site}/permanences`.
@@ -88,9 +99,11 @@ pub(crate) async fn permanences(
     if let Some(r) = guard(&c, &staff, &site, "permanences.view").await {
         return r;
     }
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
     let (model, _) = match c.site_schedule(&site).await {
         Ok(m) => m,
-        Err(e) => return failed("Site introuvable", &e.to_string()),
+        Err(e) => return failed(lang, "Site introuvable", &e.to_string()),
     };
     let live = c.live_seat_states();
     let connected = c.connected_ids();
@@ -108,21 +121,21 @@ pub(crate) async fn permanences(
         .unwrap_or_default();
     let csrf = staff.csrf.clone();
     let body: Markup = html! {
-        p { a href="/" { "← Parc" } " · " a href={"/sites/" (site) "/tickets"} { "Tickets" } }
-        h1 { "Permanences — " (site) }
-        h2 { "Permanences de la semaine" }
+        p { a href="/" { (t("← Parc")) } " · " a href={"/sites/" (site) "/tickets"} { (t("Tickets")) } }
+        h1 { (t("Permanences — ")) (site) }
+        h2 { (t("Permanences de la semaine")) }
         @if model.permanences.is_empty() {
-            p { "Aucune permanence régulière." }
+            p { (t("Aucune permanence régulière.")) }
         } @else {
             table {
-                caption.skip { "Permanences régulières" }
-                thead { tr { th scope="col" { "Permanence" } th scope="col" { "Jours" }
-                    th scope="col" { "Horaires" } th scope="col" { "Postes réservés" } th scope="col" { "Médiateur" } } }
+                caption.skip { (t("Permanences régulières")) }
+                thead { tr { th scope="col" { (t("Permanence")) } th scope="col" { (t("Jours")) }
+                    th scope="col" { (t("Horaires")) } th scope="col" { (t("Postes réservés")) } th scope="col" { (t("Médiateur")) } } }
                 tbody {
                     @for p in &model.permanences {
                         tr {
                             td { (p.name) }
-                            td { (p.weekdays.iter().map(|d| weekday_fr(&serde_json::to_value(d).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()).to_string()).collect::<Vec<_>>().join(", ")) }
+                            td { (p.weekdays.iter().map(|d| weekday(lang, &serde_json::to_value(d).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())).collect::<Vec<_>>().join(", ")) }
                             td { (p.start.to_string()) "–" (p.end.to_string()) }
                             td { (p.seats.join(", ")) }
                             td { (p.mediator) }
@@ -131,31 +144,31 @@ pub(crate) async fn permanences(
                 }
             }
         }
-        h2 { "Créneaux supervisés ouverts" }
+        h2 { (t("Créneaux supervisés ouverts")) }
         @if open.is_empty() {
-            p { "Aucun créneau ouvert en ce moment." }
+            p { (t("Aucun créneau ouvert en ce moment.")) }
         }
         @for slot in &open {
             section.slot aria-labelledby={"slot-" (slot.id)} {
-                h3 id={"slot-" (slot.id)} { (slot.name.clone().unwrap_or_else(|| "Créneau supervisé".into())) " — jusqu'à " (local_time(slot.end, &model.time_zone)) }
-                p { "Postes : " (slot.seats.join(", ")) }
+                h3 id={"slot-" (slot.id)} { (slot.name.clone().unwrap_or_else(|| t("Créneau supervisé").into())) (t(" — jusqu'à ")) (local_time(slot.end, &model.time_zone)) }
+                p { (t("Postes : ")) (slot.seats.join(", ")) }
                 form method="post" action={"/sites/" (site) "/creneaux/" (slot.id) "/prolonger"} {
                     input type="hidden" name="csrf" value=(csrf);
-                    label for={"minutes-" (slot.id)} { "Prolonger jusqu'à dans (minutes)" } " "
+                    label for={"minutes-" (slot.id)} { (t("Prolonger jusqu'à dans (minutes)")) } " "
                     input id={"minutes-" (slot.id)} name="minutes" type="number" min="1" max="720" value="30" required;
-                    " " button type="submit" { "Prolonger" }
+                    " " button type="submit" { (t("Prolonger")) }
                 }
                 form method="post" action={"/sites/" (site) "/creneaux/" (slot.id) "/fermer"} {
                     input type="hidden" name="csrf" value=(csrf);
-                    button type="submit" { "Fermer maintenant" }
+                    button type="submit" { (t("Fermer maintenant")) }
                 }
             }
         }
-        h2 { "Ouvrir un créneau supervisé maintenant" }
+        h2 { (t("Ouvrir un créneau supervisé maintenant")) }
         form method="post" action={"/sites/" (site) "/creneaux"} {
             input type="hidden" name="csrf" value=(csrf);
             fieldset {
-                legend { "Postes" }
+                legend { (t("Postes")) }
                 @for a in &fleet {
                     p {
                         input type="checkbox" name="seat" id={"seat-" (a.overview.agent.id)} value=(a.overview.agent.id);
@@ -165,50 +178,50 @@ pub(crate) async fn permanences(
                 }
             }
             p {
-                label for="slot-name" { "Intitulé" } br;
+                label for="slot-name" { (t("Intitulé")) } br;
                 input #slot-name name="name" type="text" value="Écrivain public";
             }
             p {
-                label for="slot-minutes" { "Durée (minutes)" } br;
+                label for="slot-minutes" { (t("Durée (minutes)")) } br;
                 input #slot-minutes name="minutes" type="number" min="1" max="720" value="120" required;
             }
-            p { button type="submit" { "Ouvrir le créneau" } }
+            p { button type="submit" { (t("Ouvrir le créneau")) } }
         }
-        h2 { "Compteurs d'une permanence" }
-        p { "À la fin de la permanence : combien de personnes, pour quelles démarches. Aucun nom." }
+        h2 { (t("Compteurs d'une permanence")) }
+        p { (t("À la fin de la permanence : combien de personnes, pour quelles démarches. Aucun nom.")) }
         form method="post" action={"/sites/" (site) "/compteurs"} {
             input type="hidden" name="csrf" value=(csrf);
             p {
-                label for="counter-permanence" { "Permanence" } br;
+                label for="counter-permanence" { (t("Permanence")) } br;
                 select #counter-permanence name="permanence" {
                     @for p in &model.permanences { option value=(p.id) { (p.name) } }
                     @for slot in &model.ad_hoc { option value=(slot.id) { (slot.name.clone().unwrap_or_else(|| slot.id.clone())) } }
-                    option value="accompagne" { "Autre accompagnement" }
+                    option value="accompagne" { (t("Autre accompagnement")) }
                 }
             }
-            p { label for="counter-day" { "Jour" } br;
+            p { label for="counter-day" { (t("Jour")) } br;
                 input #counter-day name="day" type="date" value=(today) required; }
-            p { label for="counter-people" { "Personnes reçues" } br;
+            p { label for="counter-people" { (t("Personnes reçues")) } br;
                 input #counter-people name="people" type="number" min="0" max="10000" value="0" required; }
             fieldset {
-                legend { "Démarches (nombre de personnes par catégorie)" }
+                legend { (t("Démarches (nombre de personnes par catégorie)")) }
                 @for (key, label) in commune_controller::reports::PROCEDURE_CATEGORIES {
                     p {
-                        label for={"cat-" (key)} { (label) } " "
+                        label for={"cat-" (key)} { (t(label)) } " "
                         input id={"cat-" (key)} name={"cat-" (key)} type="number" min="0" max="10000" value="0";
                     }
                 }
             }
-            p { button type="submit" { "Enregistrer les compteurs" } }
+            p { button type="submit" { (t("Enregistrer les compteurs")) } }
         }
-        h2 { "Sessions des visiteurs" }
+        h2 { (t("Sessions des visiteurs")) }
         table {
-            caption.skip { "Postes du site" }
-            thead { tr { th scope="col" { "Poste" } th scope="col" { "État" } th scope="col" { "Action" } } }
+            caption.skip { (t("Postes du site")) }
+            thead { tr { th scope="col" { (t("Poste")) } th scope="col" { (t("État")) } th scope="col" { (t("Action")) } } }
             tbody {
                 @for a in &fleet {
                     @let id = &a.overview.agent.id;
-                    @let (text, class) = crate::state_text(a.overview.agent.revoked_at.is_some(), connected.contains(id), live.get(id).map(String::as_str).or(a.overview.seat_state.as_deref()));
+                    @let (text, class) = crate::state_text(lang, a.overview.agent.revoked_at.is_some(), connected.contains(id), live.get(id).map(String::as_str).or(a.overview.seat_state.as_deref()));
                     tr {
                         td { (a.overview.agent.hostname) }
                         td { span class=(class) { (text) } }
@@ -216,14 +229,14 @@ pub(crate) async fn permanences(
                             form method="post" action={"/sites/" (site) "/postes/" (id) "/session"} {
                                 input type="hidden" name="csrf" value=(csrf);
                                 input type="hidden" name="action" value="start";
-                                button type="submit" { "Ouvrir une session accompagnée" }
+                                button type="submit" { (t("Ouvrir une session accompagnée")) }
                             }
                             form method="post" action={"/sites/" (site) "/postes/" (id) "/session"} {
                                 input type="hidden" name="csrf" value=(csrf);
                                 input type="hidden" name="action" value="end";
-                                label for={"reason-" (id)} { "Motif affiché au visiteur" } " "
+                                label for={"reason-" (id)} { (t("Motif affiché au visiteur")) } " "
                                 input id={"reason-" (id)} name="reason" type="text" value="Fin de la permanence";
-                                " " button type="submit" { "Terminer la session" }
+                                " " button type="submit" { (t("Terminer la session")) }
                             }
                         }
                     }
@@ -231,7 +244,7 @@ pub(crate) async fn permanences(
             }
         }
     };
-    page(&format!("Permanences — {site}"), body).into_response()
+    page(lang, &format!("{}{site}", t("Permanences — ")), body).into_response()
 }
 
 /// The open-a-slot form: `seat` repeats (checkboxes), `seats` is a comma-separated list.
@@ -285,10 +298,18 @@ pub(crate) async fn open_slot(
     }
     let seats = form.seats.clone();
     if form.minutes == 0 {
-        return failed("Créneau non ouvert", "Indiquez une durée en minutes.");
+        return failed(
+            staff.lang,
+            "Créneau non ouvert",
+            t(staff.lang, "Indiquez une durée en minutes."),
+        );
     }
     if seats.is_empty() {
-        return failed("Créneau non ouvert", "Choisissez au moins un poste.");
+        return failed(
+            staff.lang,
+            "Créneau non ouvert",
+            t(staff.lang, "Choisissez au moins un poste."),
+        );
     }
     let until = commune_controller::now().plus_secs(i64::from(form.minutes.clamp(1, 12 * 60)) * 60);
     match c
@@ -311,7 +332,7 @@ pub(crate) async fn open_slot(
             .await;
             Redirect::to(&format!("/sites/{site}/permanences")).into_response()
         }
-        Err(e) => failed("Créneau non ouvert", &e.to_string()),
+        Err(e) => failed(staff.lang, "Créneau non ouvert", &e.to_string()),
     }
 }
 
@@ -353,7 +374,7 @@ async fn move_end(
             .await;
             Redirect::to(&format!("/sites/{site}/permanences")).into_response()
         }
-        Err(e) => failed("Créneau inchangé", &e.to_string()),
+        Err(e) => failed(staff.lang, "Créneau inchangé", &e.to_string()),
     }
 }
 
@@ -407,8 +428,9 @@ pub(crate) async fn seat_session(
         },
         _ => {
             return failed(
+                staff.lang,
                 "Action inconnue",
-                "Choisissez d'ouvrir ou de terminer la session.",
+                t(staff.lang, "Choisissez d'ouvrir ou de terminer la session."),
             )
         }
     };
@@ -418,7 +440,7 @@ pub(crate) async fn seat_session(
     // The seat must belong to the site the person acts on.
     match c.store().agent(&seat).await {
         Ok(Some(agent)) if agent.site_id == site => {}
-        _ => return refused("Ce poste n'appartient pas à ce site."),
+        _ => return refused(staff.lang, "Ce poste n'appartient pas à ce site."),
     }
     match c.send_command(&seat, action, &staff.identity.login).await {
         Ok(command) => {
@@ -431,7 +453,7 @@ pub(crate) async fn seat_session(
             .await;
             Redirect::to(&format!("/sites/{site}/permanences")).into_response()
         }
-        Err(e) => failed("Commande non envoyée", &e.to_string()),
+        Err(e) => failed(staff.lang, "Commande non envoyée", &e.to_string()),
     }
 }
 
@@ -444,22 +466,24 @@ pub(crate) async fn tickets_page(
     if let Some(r) = guard(&c, &staff, &site, "tickets.view").await {
         return r;
     }
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
     let body = html! {
-        p { a href="/" { "← Parc" } " · " a href={"/sites/" (site) "/permanences"} { "Permanences" } }
-        h1 { "Tickets d'accès libre — " (site) }
-        p { "Les codes sont anonymes ; ils ne sont affichés qu'une fois, pour être imprimés." }
+        p { a href="/" { (t("← Parc")) } " · " a href={"/sites/" (site) "/permanences"} { (t("Permanences")) } }
+        h1 { (t("Tickets d'accès libre — ")) (site) }
+        p { (t("Les codes sont anonymes ; ils ne sont affichés qu'une fois, pour être imprimés.")) }
         form method="post" action={"/sites/" (site) "/tickets"} {
             input type="hidden" name="csrf" value=(staff.csrf);
-            p { label for="count" { "Nombre de tickets" } br;
+            p { label for="count" { (t("Nombre de tickets")) } br;
                 input #count name="count" type="number" min="1" max="200" value="20" required; }
-            p { label for="minutes" { "Durée de chaque session (minutes)" } br;
+            p { label for="minutes" { (t("Durée de chaque session (minutes)")) } br;
                 input #minutes name="minutes" type="number" min="5" max="240" value="45" required; }
-            p { label for="days" { "Valables pendant (jours)" } br;
+            p { label for="days" { (t("Valables pendant (jours)")) } br;
                 input #days name="days" type="number" min="1" max="90" value="7" required; }
-            p { button type="submit" { "Créer et imprimer" } }
+            p { button type="submit" { (t("Créer et imprimer")) } }
         }
     };
-    page(&format!("Tickets — {site}"), body).into_response()
+    page(lang, &format!("{}{site}", t("Tickets — ")), body).into_response()
 }
 
 #[derive(Deserialize)]
@@ -489,8 +513,10 @@ pub(crate) async fn create_tickets(
         .await
     {
         Ok(codes) => codes,
-        Err(e) => return failed("Tickets non créés", &e.to_string()),
+        Err(e) => return failed(staff.lang, "Tickets non créés", &e.to_string()),
     };
+    let lang = staff.lang;
+    let t = |fr: &'static str| t(lang, fr);
     c.record(
         &staff.identity.login,
         "tickets.create",
@@ -499,16 +525,16 @@ pub(crate) async fn create_tickets(
     )
     .await;
     let body = html! {
-        p.noprint { a href={"/sites/" (site) "/tickets"} { "← Tickets" } " · " button type="button" onclick="window.print()" { "Imprimer" } }
-        h1 { "Tickets — " (site) }
-        p { (codes.len()) " tickets de " (form.minutes) " minutes, valables jusqu'au " (until.to_string()) "." }
+        p.noprint { a href={"/sites/" (site) "/tickets"} { (t("← Tickets")) } " · " button type="button" onclick="window.print()" { (t("Imprimer")) } }
+        h1 { (t("Tickets — ")) (site) }
+        p { (codes.len()) (t(" tickets de ")) (form.minutes) (t(" minutes, valables jusqu'au ")) (until.to_string()) "." }
         ul.tickets {
             @for code in &codes {
-                li { span.code { (code) } br; "Accès libre — " (form.minutes) " min" }
+                li { span.code { (code) } br; (t("Accès libre — ")) (form.minutes) " min" }
             }
         }
     };
-    page("Tickets à imprimer", body).into_response()
+    page(lang, t("Tickets à imprimer"), body).into_response()
 }
 
 /// `POST /sites/{site}/compteurs`: a permanence's counters (counts only).
@@ -546,8 +572,9 @@ pub(crate) async fn record_counters(
     }
     let Some(people) = people else {
         return failed(
+            staff.lang,
             "Compteurs non enregistrés",
-            "Indiquez le nombre de personnes reçues.",
+            t(staff.lang, "Indiquez le nombre de personnes reçues."),
         );
     };
     match c
@@ -571,6 +598,6 @@ pub(crate) async fn record_counters(
             .await;
             Redirect::to(&format!("/sites/{site}/permanences")).into_response()
         }
-        Err(e) => failed("Compteurs non enregistrés", &e.to_string()),
+        Err(e) => failed(staff.lang, "Compteurs non enregistrés", &e.to_string()),
     }
 }

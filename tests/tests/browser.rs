@@ -183,6 +183,13 @@ async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibilit
             {"expectText": "Postes enrôlés"},
             {"axe": true},
             {"screenshot": shot("appareils.png")},
+            // The same pages in English, from the switch in the header.
+            {"click": "English"},
+            {"expectText": "Enroll a computer"},
+            {"axe": true},
+            {"goto": "/"},
+            {"expectText": "Computer fleet"},
+            {"axe": true},
         ],
     });
 

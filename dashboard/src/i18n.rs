@@ -1,0 +1,479 @@
+//! The pages' language: French by default, English on request. A person picks it with the
+//! switch in every page's header (`GET /langue/{code}`), which sets a cookie; without the
+//! cookie, pages are French whatever the browser asks for, because staff asked for French
+//! first. Texts are written in French in the pages and looked up here.
+
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// The language cookie's name.
+pub const COOKIE: &str = "commune_lang";
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// French, the default.
+    #[default]
+    Fr,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `en` is English; anything else is French.
+    pub fn from_code(code: &str) -> Lang {
+        if code.eq_ignore_ascii_case("en") {
+            Lang::En
+        } else {
+            Lang::Fr
+        }
+    }
+
+    /// The BCP 47 code, for `lang` attributes and the cookie.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language from the request's cookie; French without one.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                (name == COOKIE).then(|| Lang::from_code(value))
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_headers(&parts.headers))
+    }
+}
+
+/// The text in the page's language: `french` itself, or its English version from the table
+/// (`french` again if the table lacks it, so a missing entry shows French rather than
+/// nothing).
+pub fn t(lang: Lang, french: &'static str) -> &'static str {
+    match lang {
+        Lang::Fr => french,
+        Lang::En => TEXTS
+            .iter()
+            .find(|(fr, _)| *fr == french)
+            .map(|(_, en)| *en)
+            .unwrap_or(french),
+    }
+}
+
+/// Where to send the person back after switching: the path of the page they came from when
+/// it is on this site, the fleet page otherwise (never another site: an open redirect).
+fn back_to(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
+    let path = referer.and_then(|r| {
+        if r.starts_with('/') {
+            return Some(r);
+        }
+        let rest = r
+            .strip_prefix("http://")
+            .or_else(|| r.strip_prefix("https://"))?;
+        let (authority, _) = rest.split_once('/').unwrap_or((rest, ""));
+        (Some(authority) == host).then(|| &rest[authority.len()..])
+    });
+    match path {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.starts_with("/langue/")
+                && !p.chars().any(char::is_control) =>
+        {
+            p.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+/// `GET /langue/{code}`: remember the language and go back to the page.
+pub(crate) async fn switch(Path(code): Path<String>, headers: HeaderMap) -> Response {
+    let lang = Lang::from_code(&code);
+    (
+        [(
+            header::SET_COOKIE,
+            format!(
+                "{COOKIE}={}; Path=/; SameSite=Strict; Max-Age=31536000",
+                lang.code()
+            ),
+        )],
+        Redirect::to(&back_to(&headers)),
+    )
+        .into_response()
+}
+
+/// Every French text of the pages with its English version.
+const TEXTS: &[(&str, &str)] = &[
+    // Every page.
+    ("Aller au contenu", "Skip to content"),
+    ("Langue", "Language"),
+    // Login, logout, refusals.
+    ("Connexion", "Log in"),
+    ("Identifiant", "Login"),
+    ("Mot de passe", "Password"),
+    ("Se connecter", "Log in"),
+    ("Se déconnecter", "Log out"),
+    ("identifiant ou mot de passe incorrect", "wrong login or password"),
+    ("trop d'essais : réessayez dans ", "too many attempts: try again in "),
+    (" minute(s)", " minute(s)"),
+    ("Action refusée", "Action refused"),
+    (
+        "Le formulaire n'a pas de jeton de sécurité valide (CSRF). Rechargez la page et recommencez.",
+        "The form has no valid security token (CSRF). Reload the page and try again.",
+    ),
+    ("Retour au parc", "Back to the fleet"),
+    (
+        "Vous n'agissez que sur les postes de vos sites.",
+        "You only act on the computers of your sites.",
+    ),
+    ("Ce poste n'appartient pas à ce site.", "This computer does not belong to this site."),
+    ("Accès refusé", "Access denied"),
+    (
+        "Vous ne voyez que les rapports de vos sites.",
+        "You only see the reports of your sites.",
+    ),
+    ("Accès réservé", "Restricted access"),
+    (
+        "Cette page est réservée au service informatique.",
+        "This page is for the IT department only.",
+    ),
+    // Fleet page.
+    ("Le registre du parc est indisponible.", "The fleet register is unavailable."),
+    ("Parc informatique", "Computer fleet"),
+    ("Alertes (", "Alerts ("),
+    ("Appareils : enrôlement, versions, révocation", "Devices: enrollment, versions, revocation"),
+    ("Sites", "Sites"),
+    ("Permanences", "Drop-in sessions"),
+    ("Tickets", "Tickets"),
+    ("Rapports", "Reports"),
+    (" postes enrôlés, ", " computers enrolled, "),
+    (" en ligne.", " online."),
+    ("Postes enrôlés", "Enrolled computers"),
+    ("Poste", "Computer"),
+    ("Site", "Site"),
+    ("État", "State"),
+    ("Vu", "Seen"),
+    ("Processeur", "Processor"),
+    ("Mémoire", "Memory"),
+    ("Système", "System"),
+    ("Version", "Version"),
+    ("jamais", "never"),
+    ("à l'instant", "just now"),
+    ("Gio", "GiB"),
+    // Seat states.
+    ("libre", "free"),
+    ("en session", "in session"),
+    ("fin de session", "ending session"),
+    ("effacement", "wiping"),
+    ("fermé", "closed"),
+    ("bloqué", "blocked"),
+    ("permanence", "drop-in session"),
+    ("état inconnu", "unknown state"),
+    ("Révoqué", "Revoked"),
+    ("En ligne — ", "Online — "),
+    ("En ligne", "Online"),
+    ("Hors ligne", "Offline"),
+    // Site pages.
+    ("← Parc", "← Fleet"),
+    ("Permanences — ", "Drop-in sessions — "),
+    ("Permanences de la semaine", "This week's drop-in sessions"),
+    ("Aucune permanence régulière.", "No regular drop-in session."),
+    ("Permanences régulières", "Regular drop-in sessions"),
+    ("Permanence", "Drop-in session"),
+    ("Jours", "Days"),
+    ("Horaires", "Hours"),
+    ("Postes réservés", "Reserved computers"),
+    ("Médiateur", "Mediator"),
+    ("Créneaux supervisés ouverts", "Open supervised slots"),
+    ("Aucun créneau ouvert en ce moment.", "No slot open right now."),
+    ("Créneau supervisé", "Supervised slot"),
+    (" — jusqu'à ", " — until "),
+    ("Postes : ", "Computers: "),
+    ("Prolonger jusqu'à dans (minutes)", "Extend until in (minutes)"),
+    ("Prolonger", "Extend"),
+    ("Fermer maintenant", "Close now"),
+    ("Ouvrir un créneau supervisé maintenant", "Open a supervised slot now"),
+    ("Postes", "Computers"),
+    ("Intitulé", "Title"),
+    ("Durée (minutes)", "Length (minutes)"),
+    ("Ouvrir le créneau", "Open the slot"),
+    ("Compteurs d'une permanence", "A drop-in session's counters"),
+    (
+        "À la fin de la permanence : combien de personnes, pour quelles démarches. Aucun nom.",
+        "At the end of the drop-in session: how many people, for which procedures. No names.",
+    ),
+    ("Autre accompagnement", "Other assistance"),
+    ("Jour", "Day"),
+    ("Personnes reçues", "People received"),
+    ("Démarches (nombre de personnes par catégorie)", "Procedures (number of people per category)"),
+    ("Enregistrer les compteurs", "Save the counters"),
+    ("Sessions des visiteurs", "Visitors' sessions"),
+    ("Postes du site", "The site's computers"),
+    ("Action", "Action"),
+    ("Ouvrir une session accompagnée", "Open a supervised session"),
+    ("Motif affiché au visiteur", "Reason shown to the visitor"),
+    ("Terminer la session", "End the session"),
+    ("Site introuvable", "Site not found"),
+    ("Créneau non ouvert", "Slot not opened"),
+    ("Indiquez une durée en minutes.", "Give a length in minutes."),
+    ("Choisissez au moins un poste.", "Choose at least one computer."),
+    ("Créneau inchangé", "Slot unchanged"),
+    ("Action inconnue", "Unknown action"),
+    (
+        "Choisissez d'ouvrir ou de terminer la session.",
+        "Choose to open or to end the session.",
+    ),
+    ("Commande non envoyée", "Command not sent"),
+    ("Compteurs non enregistrés", "Counters not saved"),
+    ("Indiquez le nombre de personnes reçues.", "Give the number of people received."),
+    // Weekdays.
+    ("lundi", "Monday"),
+    ("mardi", "Tuesday"),
+    ("mercredi", "Wednesday"),
+    ("jeudi", "Thursday"),
+    ("vendredi", "Friday"),
+    ("samedi", "Saturday"),
+    ("dimanche", "Sunday"),
+    // Tickets.
+    ("Tickets d'accès libre — ", "Free-access tickets — "),
+    (
+        "Les codes sont anonymes ; ils ne sont affichés qu'une fois, pour être imprimés.",
+        "The codes are anonymous; they are shown only once, to be printed.",
+    ),
+    ("Nombre de tickets", "Number of tickets"),
+    ("Durée de chaque session (minutes)", "Length of each session (minutes)"),
+    ("Valables pendant (jours)", "Valid for (days)"),
+    ("Créer et imprimer", "Create and print"),
+    ("Tickets non créés", "Tickets not created"),
+    ("← Tickets", "← Tickets"),
+    ("Imprimer", "Print"),
+    ("Tickets — ", "Tickets — "),
+    (" tickets de ", " tickets of "),
+    (" minutes, valables jusqu'au ", " minutes, valid until "),
+    ("Accès libre — ", "Free access — "),
+    ("Tickets à imprimer", "Tickets to print"),
+    // Reports.
+    ("Période invalide", "Invalid period"),
+    ("Rapport indisponible", "Report unavailable"),
+    ("n'est pas une date (AAAA-MM-JJ)", "is not a date (YYYY-MM-DD)"),
+    ("n'est pas une date valable", "is not a valid date"),
+    (
+        "la période va du premier au dernier jour, un an au plus",
+        "the period goes from the first to the last day, one year at most",
+    ),
+    ("Rapport — ", "Report — "),
+    ("Du", "From"),
+    ("au", "to"),
+    ("Afficher", "Show"),
+    (" sessions (", " sessions ("),
+    (" en accès libre, ", " free access, "),
+    (" accompagnées), ", " supervised), "),
+    (" h utilisées sur ", " h used of "),
+    (" h disponibles", " h available"),
+    (" : occupation ", ": occupancy "),
+    ("Par permanence", "Per drop-in session"),
+    ("Sessions par permanence", "Sessions per drop-in session"),
+    ("Sessions", "Sessions"),
+    ("Dont accompagnées", "Of which supervised"),
+    ("Heures utilisées", "Hours used"),
+    ("Démarches", "Procedures"),
+    ("Télécharger (CSV)", "Download (CSV)"),
+    ("Par poste financé", "Per funded computer"),
+    ("Utilisation par poste", "Use per computer"),
+    ("Inventaire", "Inventory"),
+    ("Heures disponibles", "Hours available"),
+    ("Occupation", "Occupancy"),
+    ("Échecs d'effacement", "Wipe failures"),
+    ("Télécharger (CSV, preuve FEDER)", "Download (CSV, ERDF evidence)"),
+    (
+        "Export « lieux de médiation numérique » (CSV national)",
+        "“Digital mediation places” export (national CSV, in French)",
+    ),
+    (
+        "Sites absents de l'export, description incomplète : ",
+        "Sites left out of the export, description incomplete: ",
+    ),
+    ("Méthode", "Method"),
+    // Report methods (commune_controller::reports::METHODS), for display only.
+    (
+        "sessions ouvertes pendant la période (journal technique des postes)",
+        "sessions opened during the period (the computers' technical log)",
+    ),
+    (
+        "somme des durées des sessions, mesurées par l'horloge monotone des postes",
+        "sum of the sessions' lengths, measured by the computers' monotonic clock",
+    ),
+    (
+        "heures en accès libre ou en permanence selon le planning actuel du site, pour chaque poste",
+        "hours of free access or drop-in sessions in the site's current schedule, for each computer",
+    ),
+    ("heures utilisées / heures disponibles", "hours used / hours available"),
+    (
+        "sessions en accès libre / sessions en permanence (accompagnées)",
+        "free-access sessions / drop-in (supervised) sessions",
+    ),
+    (
+        "rapports d'effacement non vérifiés reçus pendant la période",
+        "unverified wipe reports received during the period",
+    ),
+    (
+        "saisies des médiateurs à la fin de chaque permanence (comptes, sans nom ; une personne venue deux fois compte deux fois)",
+        "entered by the mediators at the end of each drop-in session (counts, no names; a person who came twice counts twice)",
+    ),
+    (
+        "catégories de démarches de la liste nationale des rapports d'activité des médiateurs, saisies avec les personnes reçues",
+        "procedure categories from the national list of the mediators' activity reports, entered with the people received",
+    ),
+    // Procedure categories (commune_controller::reports::PROCEDURE_CATEGORIES).
+    ("Aide aux démarches administratives", "Help with administrative procedures"),
+    ("Papiers, élections, citoyenneté", "Identity papers, elections, citizenship"),
+    ("Famille, scolarité", "Family, schooling"),
+    ("Social, santé", "Social, health"),
+    ("Travail, formation", "Work, training"),
+    ("Logement", "Housing"),
+    ("Transports, mobilité", "Transport, mobility"),
+    ("Argent, impôts", "Money, taxes"),
+    ("Justice", "Justice"),
+    ("Étrangers, Europe", "Foreigners, Europe"),
+    ("Loisirs, sports, culture", "Leisure, sports, culture"),
+    ("Associations", "Associations"),
+    // Devices.
+    ("Appareils", "Devices"),
+    ("← Appareils", "← Devices"),
+    ("Enrôler un poste", "Enroll a computer"),
+    ("Validité du jeton (heures)", "Token validity (hours)"),
+    ("Créer un jeton d'enrôlement", "Create an enrollment token"),
+    ("Postes enrôlés et leur agent", "Enrolled computers and their agent"),
+    ("Version de l'agent", "Agent version"),
+    ("Certificat valable jusqu'au", "Certificate valid until"),
+    ("(bientôt expiré)", "(expiring soon)"),
+    ("Révoquer ", "Revoke "),
+    ("Jeton d'enrôlement", "Enrollment token"),
+    ("À usage unique, pour le site ", "Single use, for the site "),
+    (". Sur le poste :", ". On the computer:"),
+    ("<adresse:4433>", "<address:4433>"),
+    ("Il n'est affiché qu'une fois.", "It is shown only once."),
+    ("Jeton non créé", "Token not created"),
+    ("Poste inconnu", "Unknown computer"),
+    ("Échec", "Failure"),
+    // One computer.
+    ("Pas encore assez de mesures pour un graphique.", "Not enough measurements for a chart yet."),
+    (
+        "Trait plein : processeur (%). Tirets : mémoire utilisée (%).",
+        "Solid line: processor (%). Dashes: memory used (%).",
+    ),
+    ("en cours", "ongoing"),
+    ("temps écoulé", "time up"),
+    ("fin du créneau", "end of the slot"),
+    ("par le visiteur", "by the visitor"),
+    ("par l'équipe", "by the staff"),
+    ("redémarrage du poste", "computer restarted"),
+    ("autre", "other"),
+    ("Poste introuvable", "Computer not found"),
+    ("Poste ", "Computer "),
+    ("Site ", "Site "),
+    (", agent ", ", agent "),
+    (", identifiant ", ", id "),
+    ("Santé (dernières 24 heures)", "Health (last 24 hours)"),
+    ("Les mesures en tableau", "The measurements as a table"),
+    ("Mesures de santé", "Health measurements"),
+    ("Heure", "Time"),
+    ("Processeur (%)", "Processor (%)"),
+    ("Mémoire (%)", "Memory (%)"),
+    ("Fabricant, modèle", "Manufacturer, model"),
+    ("Numéro de série", "Serial number"),
+    ("Étiquette d'inventaire", "Asset tag"),
+    (" cœurs)", " cores)"),
+    ("Adresses MAC", "MAC addresses"),
+    ("Pas encore d'inventaire reçu.", "No inventory received yet."),
+    ("Sessions récentes", "Recent sessions"),
+    ("Sessions des 30 derniers jours", "Sessions of the last 30 days"),
+    ("Début", "Start"),
+    ("Type", "Type"),
+    ("Durée (min)", "Length (min)"),
+    ("Fin", "End"),
+    ("accompagnée", "supervised"),
+    ("accès libre", "free access"),
+    ("Effacements récents", "Recent wipes"),
+    ("vérifié", "verified"),
+    ("NON vérifié", "NOT verified"),
+    (" en ", " in "),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_french_text_appears_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (fr, en) in TEXTS {
+            assert!(seen.insert(*fr), "« {fr} » twice in the table");
+            assert!(!en.is_empty(), "« {fr} » has no English");
+        }
+    }
+
+    #[test]
+    fn english_on_request_french_otherwise() {
+        assert_eq!(t(Lang::En, "Parc informatique"), "Computer fleet");
+        assert_eq!(t(Lang::En, "Mot de passe"), "Password");
+        assert_eq!(t(Lang::En, "dimanche"), "Sunday");
+        assert_eq!(t(Lang::Fr, "Parc informatique"), "Parc informatique");
+        // Not in the table: French rather than nothing.
+        assert_eq!(t(Lang::En, "pas dans la table"), "pas dans la table");
+    }
+
+    #[test]
+    fn cookie_picks_the_language_and_french_is_the_default() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::from_headers(&h), Lang::Fr);
+        h.insert(header::ACCEPT_LANGUAGE, "en".parse().unwrap());
+        assert_eq!(Lang::from_headers(&h), Lang::Fr);
+        h.insert(header::COOKIE, "a=b; commune_lang=en".parse().unwrap());
+        assert_eq!(Lang::from_headers(&h), Lang::En);
+        h.insert(header::COOKIE, "commune_lang=de".parse().unwrap());
+        assert_eq!(Lang::from_headers(&h), Lang::Fr);
+    }
+
+    #[test]
+    fn back_only_to_this_site() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(back_to(&h), "/");
+        h.insert(
+            header::REFERER,
+            "http://127.0.0.1:8080/appareils".parse().unwrap(),
+        );
+        assert_eq!(back_to(&h), "/appareils");
+        h.insert(header::REFERER, "/sites/a/tickets".parse().unwrap());
+        assert_eq!(back_to(&h), "/sites/a/tickets");
+        h.insert(
+            header::REFERER,
+            "https://ailleurs.example/x".parse().unwrap(),
+        );
+        assert_eq!(back_to(&h), "/");
+        h.insert(header::REFERER, "//ailleurs.example/x".parse().unwrap());
+        assert_eq!(back_to(&h), "/");
+    }
+}
