@@ -86,6 +86,24 @@ impl Controller {
                     ));
                 }
             }
+            // A disk more than 90 % full in the latest health snapshot.
+            if let Ok(Some(json)) = self.store().latest_disks(&agent.id).await {
+                let disks: Vec<commune_protocol::health::DiskUsage> =
+                    serde_json::from_str(&json).unwrap_or_default();
+                for d in disks
+                    .iter()
+                    .filter(|d| d.total_bytes > 0 && d.available_bytes * 10 < d.total_bytes)
+                {
+                    out.push(alert(
+                        "disk_full",
+                        format!(
+                            "disque {} presque plein ({} % libre)",
+                            d.mount_point,
+                            d.available_bytes * 100 / d.total_bytes
+                        ),
+                    ));
+                }
+            }
             if live.get(&agent.id).map(String::as_str) == Some("blocked") {
                 out.push(alert(
                     "blocked",

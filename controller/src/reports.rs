@@ -16,6 +16,7 @@ pub const METHODS: &[(&str, &str)] = &[
     ("heures_utilisees", "somme des durées des sessions, mesurées par l'horloge monotone des postes"),
     ("heures_disponibles", "heures en accès libre ou en permanence selon le planning actuel du site, pour chaque poste"),
     ("occupation", "heures utilisées / heures disponibles"),
+    ("disponibilite", "part de la période où le poste fonctionnait : mesures de santé reçues × intervalle des mesures / durée de la période"),
     ("libre_accompagne", "sessions en accès libre / sessions en permanence (accompagnées)"),
     ("echecs_effacement", "rapports d'effacement non vérifiés reçus pendant la période"),
     ("personnes_recues", "saisies des médiateurs à la fin de chaque permanence (comptes, sans nom ; une personne venue deux fois compte deux fois)"),
@@ -79,6 +80,8 @@ pub struct SeatLine {
     pub hours_used: f64,
     /// Wipes that did not verify.
     pub wipe_failures: u64,
+    /// Share of the period the computer was up and reporting (0 to 1).
+    pub availability: f64,
     /// Last contact.
     pub last_seen: Option<UtcMillis>,
 }
@@ -124,7 +127,7 @@ impl SiteReport {
     /// The per-computer report (FEDER durability evidence) as CSV.
     pub fn seats_csv(&self, site: &str, from: UtcMillis, to: UtcMillis) -> String {
         let mut out = String::from(
-            "site;debut;fin;poste;nom;inventaire;sessions;heures_disponibles;heures_utilisees;occupation;echecs_effacement;vu_le\n",
+            "site;debut;fin;poste;nom;inventaire;sessions;heures_disponibles;heures_utilisees;occupation;echecs_effacement;vu_le;disponibilite\n",
         );
         for s in &self.seats {
             let occupation = if s.hours_available > 0.0 {
@@ -133,7 +136,7 @@ impl SiteReport {
                 String::new()
             };
             out.push_str(&format!(
-                "{site};{from};{to};{};{};{};{};{};{};{};{};{}\n",
+                "{site};{from};{to};{};{};{};{};{};{};{};{};{};{}\n",
                 s.agent_id,
                 s.hostname,
                 s.asset_tag.clone().unwrap_or_default(),
@@ -142,7 +145,8 @@ impl SiteReport {
                 fr(s.hours_used),
                 occupation,
                 s.wipe_failures,
-                s.last_seen.map(|t| t.to_string()).unwrap_or_default()
+                s.last_seen.map(|t| t.to_string()).unwrap_or_default(),
+                fr(s.availability)
             ));
         }
         push_methods(&mut out);
@@ -287,6 +291,13 @@ impl Controller {
                 .unwrap_or(0);
             let (n, used) = per_seat.get(&id).copied().unwrap_or_default();
             let wipe_failures = self.store().wipe_failures(&id, from, to).await?;
+            // Up and reporting: one health snapshot per interval; the period is counted up to
+            // now when it has not ended.
+            let until = to.min(crate::now());
+            let snapshots = self.store().health_count_between(&id, from, until).await?;
+            let interval_ms = i64::from(self.config().health_interval_secs.max(1)) * 1000;
+            let span = (until.0 - from.0).max(1);
+            let availability = (snapshots as f64 * interval_ms as f64 / span as f64).min(1.0);
             seats.push(SeatLine {
                 agent_id: id,
                 hostname: o.agent.hostname,
@@ -295,6 +306,7 @@ impl Controller {
                 hours_available: available_ms as f64 / 3_600_000.0,
                 hours_used: used,
                 wipe_failures,
+                availability,
                 last_seen: o.last_seen_at,
             });
         }

@@ -305,6 +305,11 @@ const TEXTS: &[(&str, &str)] = &[
     ("Heures disponibles", "Hours available"),
     ("Occupation", "Occupancy"),
     ("Échecs d'effacement", "Wipe failures"),
+    ("Disponibilité", "Availability"),
+    (
+        "part de la période où le poste fonctionnait : mesures de santé reçues × intervalle des mesures / durée de la période",
+        "share of the period the computer was up: health snapshots received × their interval / length of the period",
+    ),
     ("Télécharger (CSV, preuve FEDER)", "Download (CSV, ERDF evidence)"),
     (
         "Export « lieux de médiation numérique » (CSV national)",

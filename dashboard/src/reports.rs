@@ -131,6 +131,7 @@ fn method(lang: Lang, figure: &str, french: &'static str) -> (String, &'static s
         (Lang::En, "heures_utilisees") => "hours_used".into(),
         (Lang::En, "heures_disponibles") => "hours_available".into(),
         (Lang::En, "occupation") => "occupancy".into(),
+        (Lang::En, "disponibilite") => "availability".into(),
         (Lang::En, "libre_accompagne") => "free_supervised".into(),
         (Lang::En, "echecs_effacement") => "wipe_failures".into(),
         (Lang::En, "personnes_recues") => "people_received".into(),
@@ -202,7 +203,7 @@ pub(crate) async fn report_page(
             caption.skip { (t("Utilisation par poste")) }
             thead { tr { th scope="col" { (t("Poste")) } th scope="col" { (t("Inventaire")) } th scope="col" { (t("Sessions")) }
                 th scope="col" { (t("Heures disponibles")) } th scope="col" { (t("Heures utilisées")) } th scope="col" { (t("Occupation")) }
-                th scope="col" { (t("Échecs d'effacement")) } } }
+                th scope="col" { (t("Échecs d'effacement")) } th scope="col" { (t("Disponibilité")) } } }
             tbody {
                 @for s in &report.seats {
                     tr {
@@ -210,6 +211,7 @@ pub(crate) async fn report_page(
                         td { (fr(s.hours_available)) } td { (fr(s.hours_used)) }
                         td { @if s.hours_available > 0.0 { (fr(100.0 * s.hours_used / s.hours_available)) " %" } }
                         td { (s.wipe_failures) }
+                        td { (fr(100.0 * s.availability)) " %" }
                     }
                 }
             }

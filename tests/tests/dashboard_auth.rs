@@ -435,6 +435,48 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
         "a site without a schedule is open all day: {row}"
     );
     assert_eq!(page.status, 400, "a bad date is refused with a sentence");
+    assert_eq!(
+        row.split(';').count(),
+        13,
+        "availability is the last column: {row}"
+    );
+
+    // A disk almost full in a health snapshot raises an alert.
+    let now = commune_controller::now();
+    c.store()
+        .insert_health(
+            &seat,
+            &commune_protocol::health::HealthSnapshot {
+                at: now,
+                cpu_percent: 5.0,
+                load_average: [0.1; 3],
+                memory_used_bytes: 1,
+                memory_total_bytes: 2,
+                swap_used_bytes: 0,
+                swap_total_bytes: 0,
+                disks: vec![commune_protocol::health::DiskUsage {
+                    mount_point: "/".into(),
+                    file_system: "ext4".into(),
+                    total_bytes: 100,
+                    available_bytes: 5,
+                }],
+                temperatures: vec![],
+                uptime_secs: 1,
+                os: "Debian".into(),
+                kernel: "6.1".into(),
+                agent_version: "0.1.0".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let alerts = c.fleet_alerts().await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == "disk_full" && a.agent_id == seat),
+        "{alerts:?}"
+    );
 
     // The national export: the site is left out until its description is complete.
     let get_lieux = |cookie: String| async move {

@@ -177,6 +177,37 @@ impl Store {
         Ok(points)
     }
 
+    /// The disks of an agent's latest health snapshot (JSON of `DiskUsage` list).
+    pub async fn latest_disks(&self, agent_id: &str) -> Result<Option<String>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            Ok(sqlx::query_scalar(sql(
+                "SELECT disks_json FROM health_snapshots WHERE agent_id = ? ORDER BY at DESC LIMIT 1",
+            ))
+            .bind(agent_id)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+
+    /// How many health snapshots an agent sent in `[from, to)` (each one says it was up).
+    pub async fn health_count_between(
+        &self,
+        agent_id: &str,
+        from: UtcMillis,
+        to: UtcMillis,
+    ) -> Result<i64, StoreError> {
+        with_pool!(self, |pool, sql| {
+            Ok(sqlx::query_scalar(sql(
+                "SELECT COUNT(*) FROM health_snapshots WHERE agent_id = ? AND at >= ? AND at < ?",
+            ))
+            .bind(agent_id)
+            .bind(from.0)
+            .bind(to.0)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
     /// A site's public description (JSON), if set.
     pub async fn site_details(&self, id: &str) -> Result<Option<String>, StoreError> {
         with_pool!(self, |pool, sql| {
