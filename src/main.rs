@@ -358,6 +358,20 @@ pub(crate) fn ca_init(
     )?)
 }
 
+/// An administrator's command-line action in the audit log (actor `cli`).
+async fn audit(store: &Store, action: &str, site: Option<&str>, detail: &str) {
+    let entry = commune_controller::store::AuditEntry {
+        at: now(),
+        actor: "cli".into(),
+        action: action.into(),
+        site_id: site.map(String::from),
+        detail: detail.into(),
+    };
+    if let Err(e) = store.audit(&entry).await {
+        eprintln!("warning: the audit log was not written: {e}");
+    }
+}
+
 /// Midnight at the end of `day` (YYYY-MM-DD) in the site's time zone.
 async fn end_of_local_day(
     controller: &Controller,
@@ -433,6 +447,7 @@ async fn main() -> anyhow::Result<()> {
             match command {
                 SiteCommand::Add { id, name } => {
                     store.add_site(id, name, now()).await?;
+                    audit(&store, "site.add", Some(id), name).await;
                     println!("site {id} added");
                 }
                 SiteCommand::List => {
@@ -448,6 +463,7 @@ async fn main() -> anyhow::Result<()> {
                     let problems = details.problems();
                     let controller = Controller::open(config.clone()).await?;
                     controller.set_site_details(id, &details).await?;
+                    controller.record("cli", "site.details", Some(id), "").await;
                     if problems.is_empty() {
                         println!("description of {id} saved");
                     } else {
@@ -466,6 +482,7 @@ async fn main() -> anyhow::Result<()> {
                     };
                     let controller = Controller::open(config.clone()).await?;
                     let version = controller.set_mediator_pin(id, &pin).await?;
+                    controller.record("cli", "pin.set", Some(id), "").await;
                     println!("mediator PIN of {id} set (schedule version {version})");
                 }
             }
@@ -477,6 +494,13 @@ async fn main() -> anyhow::Result<()> {
                 let expires =
                     expires.unwrap_or(Duration::from_secs(config.token_default_expiry_secs));
                 let token = create_token(&store, &ca, site, expires).await?;
+                audit(
+                    &store,
+                    "token.create",
+                    Some(site),
+                    &format!("valid {}", humantime::format_duration(expires)),
+                )
+                .await;
                 eprintln!(
                     "single-use token for site {site}, valid for {}:",
                     humantime::format_duration(expires)
@@ -545,6 +569,14 @@ async fn main() -> anyhow::Result<()> {
                 let codes = controller
                     .create_tickets(site, *count, *minutes, until)
                     .await?;
+                controller
+                    .record(
+                        "cli",
+                        "tickets.create",
+                        Some(site),
+                        &format!("{} ticket(s) of {minutes} min", codes.len()),
+                    )
+                    .await;
                 eprintln!(
                     "{} tickets of {minutes} min for site {site}, valid until {until}:",
                     codes.len()
@@ -568,6 +600,14 @@ async fn main() -> anyhow::Result<()> {
                     let id = controller
                         .open_supervised_slot(site, seats, until, name.clone(), mediator.clone())
                         .await?;
+                    controller
+                        .record(
+                            "cli",
+                            "slot.open",
+                            Some(site),
+                            &format!("{id}: {} seat(s) until {until}", seats.len()),
+                        )
+                        .await;
                     println!("{id}");
                     eprintln!("supervised slot {id} open until {until}; running controllers push it within seconds");
                 }
@@ -578,10 +618,21 @@ async fn main() -> anyhow::Result<()> {
                 } => {
                     let until = now().plus_secs(i64::from(*minutes) * 60);
                     controller.set_slot_end(site, slot, until).await?;
+                    controller
+                        .record(
+                            "cli",
+                            "slot.extend",
+                            Some(site),
+                            &format!("{slot} until {until}"),
+                        )
+                        .await;
                     println!("slot {slot} now ends at {until}");
                 }
                 SlotCommand::Close { site, slot } => {
                     controller.set_slot_end(site, slot, now()).await?;
+                    controller
+                        .record("cli", "slot.close", Some(site), slot)
+                        .await;
                     println!("slot {slot} closed");
                 }
             }
@@ -595,6 +646,14 @@ async fn main() -> anyhow::Result<()> {
                     let model: commune_protocol::slots::SiteSchedule = toml::from_str(&text)
                         .with_context(|| format!("{} is not a site schedule", file.display()))?;
                     let version = controller.set_site_schedule(site, model).await?;
+                    controller
+                        .record(
+                            "cli",
+                            "schedule.set",
+                            Some(site),
+                            &format!("version {version}"),
+                        )
+                        .await;
                     println!("schedule of {site} is now version {version}");
                 }
                 ScheduleCommand::Show { site, seat } => match seat {
@@ -621,6 +680,7 @@ async fn main() -> anyhow::Result<()> {
                     if !store.revoke(id, now()).await? {
                         bail!("no agent {id}; `commune agent list` shows the enrolled ones");
                     }
+                    audit(&store, "agent.revoke", None, id).await;
                     println!(
                         "agent {id} revoked; a running controller cuts it off within {} s",
                         config.revocation_poll_secs

@@ -149,6 +149,52 @@ fn category(lang: Lang, key: &str) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
+/// Horizontal bars of each computer's occupancy (decorative: the table below carries the
+/// same figures for screen readers).
+fn occupancy_chart(report: &SiteReport, label: &str) -> maud::Markup {
+    let rows: Vec<(String, f64)> = report
+        .seats
+        .iter()
+        .map(|s| {
+            let share = if s.hours_available > 0.0 {
+                (s.hours_used / s.hours_available).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            (s.hostname.clone(), share)
+        })
+        .collect();
+    if rows.is_empty() {
+        return html! {};
+    }
+    let bar_h = 22.0;
+    let height = bar_h * rows.len() as f64 + 4.0;
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 600 {height}\" width=\"100%\" height=\"{height}\" aria-hidden=\"true\" focusable=\"false\">"
+    );
+    for (i, (name, share)) in rows.iter().enumerate() {
+        let y = i as f64 * bar_h + 2.0;
+        let name = name.replace(['<', '>', '&', '"'], "");
+        svg.push_str(&format!(
+            "<text x=\"0\" y=\"{:.1}\" font-size=\"13\" fill=\"#1b1b1b\">{name}</text>\
+             <rect x=\"160\" y=\"{y:.1}\" width=\"400\" height=\"16\" fill=\"#eee\"/>\
+             <rect x=\"160\" y=\"{y:.1}\" width=\"{:.1}\" height=\"16\" fill=\"#000091\"/>\
+             <text x=\"565\" y=\"{:.1}\" font-size=\"13\" fill=\"#1b1b1b\">{:.0} %</text>",
+            y + 13.0,
+            400.0 * share,
+            y + 13.0,
+            100.0 * share
+        ));
+    }
+    svg.push_str("</svg>");
+    html! {
+        figure {
+            (maud::PreEscaped(svg))
+            figcaption { (label) }
+        }
+    }
+}
+
 /// `GET /sites/{site}/rapports`.
 pub(crate) async fn report_page(
     State(c): State<Controller>,
@@ -193,12 +239,13 @@ pub(crate) async fn report_page(
                 th scope="col" { (t("Heures utilisées")) } th scope="col" { (t("Personnes reçues")) } th scope="col" { (t("Démarches")) } } }
             tbody { @for l in &report.lines { tr { td { (l.key) } td { (l.sessions) } td { (l.supervised) } td { (fr(l.hours_used)) }
                 td { (l.people) } td { (l.categories.iter().map(|(k, v)| match lang {
-                    Lang::Fr => format!("{k} : {v}"),
+                    Lang::Fr => format!("{} : {v}", category(lang, k)),
                     Lang::En => format!("{}: {v}", category(lang, k)),
                 }).collect::<Vec<_>>().join(", ")) } } } }
         }
         p { a href={"/sites/" (site) "/rapports/permanences.csv?" (query)} { (t("Télécharger (CSV)")) } }
         h2 { (t("Par poste financé")) }
+        (occupancy_chart(&report, t("Occupation")))
         table {
             caption.skip { (t("Utilisation par poste")) }
             thead { tr { th scope="col" { (t("Poste")) } th scope="col" { (t("Inventaire")) } th scope="col" { (t("Sessions")) }

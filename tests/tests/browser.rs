@@ -168,7 +168,7 @@ async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibilit
             {"expectText": "Compteurs d'une permanence"},
             {"goto": format!("/sites/{SITE}/rapports")},
             {"expectText": "Par poste financé"},
-            {"expectText": "logement : 3"},
+            {"expectText": "Logement : 3"},
             // The figures match what happened: one free-access session so far.
             {"expectText": "1 sessions (1 en accès libre, 0 accompagnées)"},
             {"axe": true},
