@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
@@ -68,14 +67,13 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
     std::fs::create_dir_all(&config.data_dir)?;
     let agent_bin = agent_bin(&args)?;
 
-    let ca = match FleetCa::load(&config.pki_dir()) {
-        Ok(ca) => ca,
-        Err(_) => crate::ca_init(
+    if FleetCa::load(&config.pki_dir()).is_err() {
+        crate::ca_init(
             &config,
             "Ville de Grenoble (démonstration)",
             &["localhost".into(), "127.0.0.1".into()],
-        )?,
-    };
+        )?;
+    }
     let controller = Controller::open(config.clone()).await?;
     let known: Vec<String> = controller
         .store()
@@ -120,9 +118,7 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
         let dir = agents_dir.join(format!("{site}-pc{seat:02}"));
         let config_path = dir.join("agent.toml");
         if !config_path.exists() {
-            let token =
-                crate::create_token(controller.store(), &ca, site, Duration::from_secs(600))
-                    .await?;
+            let token = controller.create_enrollment_token(site, 600).await?;
             enroll(&agent_bin, &dir, &config_path, &args, site, seat, &token).await?;
         }
         let log = std::fs::File::create(dir.join("agent.log"))?;

@@ -393,26 +393,6 @@ async fn end_of_local_day(
     ))
 }
 
-pub(crate) async fn create_token(
-    store: &Store,
-    ca: &FleetCa,
-    site: &str,
-    expires: Duration,
-) -> anyhow::Result<String> {
-    let token = commune_provisioning::new_token(ca.fingerprint());
-    let at = now();
-    let expires_at = at.plus_secs(i64::try_from(expires.as_secs()).unwrap_or(i64::MAX / 1000));
-    store
-        .create_token(
-            &commune_provisioning::token_hash(&token.secret),
-            site,
-            at,
-            expires_at,
-        )
-        .await?;
-    Ok(token.encode())
-}
-
 fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -489,13 +469,17 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token { command } => match command {
             TokenCommand::Create { site, expires } => {
-                let ca = FleetCa::load(&config.pki_dir())?;
-                let store = open_store(&config).await?;
+                let controller = Controller::open(config.clone()).await?;
                 let expires =
                     expires.unwrap_or(Duration::from_secs(config.token_default_expiry_secs));
-                let token = create_token(&store, &ca, site, expires).await?;
+                let token = controller
+                    .create_enrollment_token(
+                        site,
+                        i64::try_from(expires.as_secs()).unwrap_or(i64::MAX / 1000),
+                    )
+                    .await?;
                 audit(
-                    &store,
+                    controller.store(),
                     "token.create",
                     Some(site),
                     &format!("valid {}", humantime::format_duration(expires)),

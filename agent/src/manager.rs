@@ -276,7 +276,6 @@ impl ManagerHandle {
 struct Current {
     spec: SessionSpec,
     account: Account,
-    permanence_id: Option<String>,
     started_at: UtcMillis,
     documents: Option<DocumentWatch>,
 }
@@ -614,12 +613,7 @@ impl Manager {
             .slot_limit_for_running((self.wall)(), running.kind)
             .map(|(d, r)| (now + d, r));
         let own = self.own_deadline.map(|d| (d, EndReason::TimeUp));
-        let limit = match (own, slot) {
-            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
-            (a, None) => a,
-            (None, b) => b,
-        };
-        self.machine.set_deadline(limit);
+        self.machine.set_deadline(crate::slots::earliest(own, slot));
     }
 
     async fn start(
@@ -717,7 +711,7 @@ impl Manager {
             AgentEvent::SessionStarted(SessionStarted {
                 session_id: spec.session_id.clone(),
                 slot_kind: kind,
-                permanence_id: permanence_id.clone(),
+                permanence_id,
                 with_ticket: ticket.is_some(),
             }),
         )
@@ -742,7 +736,6 @@ impl Manager {
         self.current = Some(Current {
             spec,
             account,
-            permanence_id,
             started_at,
             documents,
         });
@@ -819,7 +812,6 @@ impl Manager {
                     tracing::error!(error = %e, "could not write the wipe journal; wiping anyway");
                 }
                 self.emit_end(&session_id, &end).await;
-                let _ = current.permanence_id;
                 self.publish();
                 let report = self.finish_wipe(&current.account, &session_id, true).await;
                 if let Some(reply) = reply {

@@ -338,17 +338,8 @@ pub fn search(platform: &LinuxDirect, account: &Account) -> Vec<String> {
     if account.home.exists() {
         left.push(format!("home directory {}", account.home.display()));
     }
-    for p in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        if let Ok(status) = std::fs::read_to_string(p.path().join("status")) {
-            let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap_or("");
-            if uid_line
-                .split_whitespace()
-                .skip(1)
-                .any(|u| u.parse::<u32>().ok() == Some(account.uid))
-            {
-                left.push(format!("process {}", p.file_name().to_string_lossy()));
-            }
-        }
+    for pid in processes_of(account.uid) {
+        left.push(format!("process {pid}"));
     }
     for kind in ["shm", "msg", "sem"] {
         if let Ok(text) = std::fs::read_to_string(format!("/proc/sysvipc/{kind}")) {

@@ -74,7 +74,8 @@ fn minutes(m: u32) -> Duration {
     Duration::from_secs(u64::from(m) * 60)
 }
 
-fn earliest(
+/// The earlier of two optional limits (either may be absent).
+pub(crate) fn earliest(
     a: Option<(Duration, EndReason)>,
     b: Option<(Duration, EndReason)>,
 ) -> Option<(Duration, EndReason)> {

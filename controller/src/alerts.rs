@@ -49,6 +49,10 @@ impl Controller {
             .store()
             .recent_alerts(UtcMillis(at.0 - AGENT_ALERT_MS))
             .await?;
+        let disks = self
+            .store()
+            .latest_disks_since(UtcMillis(at.0 - AGENT_ALERT_MS))
+            .await?;
         let mut models = std::collections::HashMap::new();
         let mut out = Vec::new();
         for a in fleet {
@@ -87,9 +91,9 @@ impl Controller {
                 }
             }
             // A disk more than 90 % full in the latest health snapshot.
-            if let Ok(Some(json)) = self.store().latest_disks(&agent.id).await {
+            if let Some(json) = disks.get(&agent.id) {
                 let disks: Vec<commune_protocol::health::DiskUsage> =
-                    serde_json::from_str(&json).unwrap_or_default();
+                    serde_json::from_str(json).unwrap_or_default();
                 for d in disks
                     .iter()
                     .filter(|d| d.total_bytes > 0 && d.available_bytes * 10 < d.total_bytes)

@@ -124,6 +124,16 @@ impl Controller {
         Ok(())
     }
 
+    /// A site's public description (empty when never set).
+    pub async fn site_details(&self, site_id: &str) -> Result<SiteDetails, ControllerError> {
+        Ok(self
+            .store()
+            .site_details(site_id)
+            .await?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
     /// The export for `sites`: the CSV, and the sites left out with why.
     pub async fn lieux_csv(
         &self,
@@ -137,12 +147,7 @@ impl Controller {
             if !sites.contains(&site.id) {
                 continue;
             }
-            let details: SiteDetails = self
-                .store()
-                .site_details(&site.id)
-                .await?
-                .and_then(|j| serde_json::from_str(&j).ok())
-                .unwrap_or_default();
+            let details = self.site_details(&site.id).await?;
             let problems = details.problems();
             if !problems.is_empty() {
                 left_out.push((site.id.clone(), problems));

@@ -237,21 +237,32 @@ pub(crate) fn state_text(
     }
 }
 
+/// A seat's state text and class: what it reported last (live, else stored), whether it is
+/// connected now, whether it is revoked. The fleet page, the live stream and the site pages
+/// all use this one.
+pub(crate) fn seat_state(
+    lang: Lang,
+    a: &AgentView,
+    live: &std::collections::HashMap<String, String>,
+) -> (String, &'static str) {
+    let state = live
+        .get(&a.overview.agent.id)
+        .map(String::as_str)
+        .or(a.overview.seat_state.as_deref());
+    state_text(
+        lang,
+        a.overview.agent.revoked_at.is_some(),
+        a.connected,
+        state,
+    )
+}
+
 fn state_cell(
     lang: Lang,
     a: &AgentView,
     live: &std::collections::HashMap<String, String>,
 ) -> Markup {
-    let state = live
-        .get(&a.overview.agent.id)
-        .map(String::as_str)
-        .or(a.overview.seat_state.as_deref());
-    let (text, class) = state_text(
-        lang,
-        a.overview.agent.revoked_at.is_some(),
-        a.connected,
-        state,
-    );
+    let (text, class) = seat_state(lang, a, live);
     html! { span class=(class) { (text) } }
 }
 

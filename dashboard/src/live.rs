@@ -21,25 +21,16 @@ async fn snapshot(
     lang: Lang,
 ) -> HashMap<String, (String, &'static str)> {
     let live = c.live_seat_states();
-    let connected = c.connected_ids();
     c.fleet()
         .await
         .unwrap_or_default()
         .into_iter()
         .filter(|a| who.may_act_on(&a.overview.agent.site_id))
         .map(|a| {
-            let id = a.overview.agent.id.clone();
-            let state = live
-                .get(&id)
-                .map(String::as_str)
-                .or(a.overview.seat_state.as_deref());
-            let text = crate::state_text(
-                lang,
-                a.overview.agent.revoked_at.is_some(),
-                connected.contains(&id),
-                state,
-            );
-            (id, text)
+            (
+                a.overview.agent.id.clone(),
+                crate::seat_state(lang, &a, &live),
+            )
         })
         .collect()
 }

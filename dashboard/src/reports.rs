@@ -214,10 +214,14 @@ pub(crate) async fn report_page(
     let sessions: u64 = report.lines.iter().map(|l| l.sessions).sum();
     let supervised: u64 = report.lines.iter().map(|l| l.supervised).sum();
     let query = format!("du={du}&au={au}");
-    let incomplete = c
-        .lieux_csv(std::slice::from_ref(&site))
+    // The national export leaves out a site whose description is incomplete: say why here.
+    let incomplete: Vec<(String, Vec<String>)> = c
+        .site_details(&site)
         .await
-        .map(|(_, left)| left)
+        .map(|d| d.problems())
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(|p| vec![(site.clone(), p)])
         .unwrap_or_default();
     let body = html! {
         p { a href="/" { (t("← Parc")) } " · " a href={"/sites/" (site) "/permanences"} { (t("Permanences")) } }

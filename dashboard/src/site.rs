@@ -106,7 +106,6 @@ pub(crate) async fn permanences(
         Err(e) => return failed(lang, "Site introuvable", &e.to_string()),
     };
     let live = c.live_seat_states();
-    let connected = c.connected_ids();
     let fleet: Vec<_> = c
         .fleet()
         .await
@@ -221,7 +220,7 @@ pub(crate) async fn permanences(
             tbody {
                 @for a in &fleet {
                     @let id = &a.overview.agent.id;
-                    @let (text, class) = crate::state_text(lang, a.overview.agent.revoked_at.is_some(), connected.contains(id), live.get(id).map(String::as_str).or(a.overview.seat_state.as_deref()));
+                    @let (text, class) = crate::seat_state(lang, a, &live);
                     tr {
                         td { (a.overview.agent.hostname) }
                         td { span class=(class) { (text) } }

@@ -4,6 +4,7 @@
 
 pub mod namespace;
 pub mod netcut;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -141,20 +142,10 @@ impl TestController {
 
     /// A fresh enrollment token for the test site.
     pub async fn token(&self) -> String {
-        let ca = self.controller.ca();
-        let token = commune_provisioning::new_token(ca.fingerprint());
-        let at = now();
         self.controller
-            .store()
-            .create_token(
-                &commune_provisioning::token_hash(&token.secret),
-                SITE,
-                at,
-                at.plus_secs(600),
-            )
+            .create_enrollment_token(SITE, 600)
             .await
-            .expect("token");
-        token.encode()
+            .expect("token")
     }
 
     /// The metrics text, as `/metrics` serves it.

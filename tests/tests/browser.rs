@@ -95,13 +95,7 @@ async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibilit
     )
     .await
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(commune_dashboard::serve(
-        listener,
-        c.clone(),
-        std::future::pending(),
-    ));
+    let addr = commune_tests::web::serve_dashboard(c.clone()).await;
 
     // The session's start and end reach the open page by server-sent events: no reload.
     let scenario = json!({

@@ -2,65 +2,9 @@
 //! password is refused and repeated failures are rate-limited; staff of one site cannot act
 //! on another; a form without its CSRF token is refused; the API needs a token.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-
 use commune_controller::staff::Role;
+use commune_tests::web::{self, form, http, serve_dashboard};
 use commune_tests::{enroll_agent, eventually, TestAgent, TestController, SITE};
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-/// One HTTP/1.1 request on a fresh connection.
-fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if method == "POST" {
-        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Reply {
-        status,
-        headers: head.to_lowercase(),
-        body: body.to_string(),
-    }
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
@@ -84,13 +28,7 @@ async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
     .await
     .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(commune_dashboard::serve(
-        listener,
-        c.clone(),
-        std::future::pending(),
-    ));
+    let addr = serve_dashboard(c.clone()).await;
 
     let r = tokio::task::spawn_blocking(move || {
         // A page needs a login.
@@ -121,23 +59,11 @@ async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
         );
         assert_eq!(ok.status, 303, "{}", ok.body);
         assert!(ok.headers.contains("httponly") && ok.headers.contains("samesite=strict"));
-        let cookie = ok
-            .headers
-            .lines()
-            .find_map(|l| l.strip_prefix("set-cookie: "))
-            .and_then(|v| v.split(';').next())
-            .unwrap()
-            .to_string();
+        let cookie = ok.cookie().unwrap();
         let fleet = http(addr, "GET", "/", &[("Cookie", &cookie)], "");
         assert_eq!(fleet.status, 200);
         assert!(fleet.body.contains(&seat), "her site's seat is listed");
-        let csrf = fleet
-            .body
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap()
-            .to_string();
+        let csrf = fleet.csrf().unwrap();
 
         // Without the CSRF token: refused, nothing done.
         let no_csrf = http(
@@ -259,31 +185,8 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
     c.create_staff("it", "IT", Role::It, &[], "un mot de passe long")
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(commune_dashboard::serve(
-        listener,
-        c.clone(),
-        std::future::pending(),
-    ));
-    let login = tokio::task::spawn_blocking(move || {
-        http(
-            addr,
-            "POST",
-            "/connexion",
-            &[],
-            &form(&[("login", "it"), ("password", "un mot de passe long")]),
-        )
-    })
-    .await
-    .unwrap();
-    let cookie = login
-        .headers
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string();
+    let addr = serve_dashboard(c.clone()).await;
+    let cookie = web::login(addr, "it", "un mot de passe long").await;
 
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
@@ -327,13 +230,7 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
             &[("Cookie", &cookie)],
             "",
         );
-        let csrf = page
-            .body
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap()
-            .to_string();
+        let csrf = page.csrf().unwrap();
         let sheet = http(
             addr,
             "POST",
@@ -399,7 +296,7 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
         .map(|s| s.duration_secs.unwrap_or(0) as f64)
         .sum::<f64>()
         / 3600.0;
-    let cookie2 = cookie_for(addr, "it").await;
+    let cookie2 = web::login(addr, "it", "un mot de passe long").await;
     let (lines, seats, page) = tokio::task::spawn_blocking(move || {
         let get = |path: String| http(addr, "GET", &path, &[("Cookie", &cookie2)], "");
         (
@@ -492,7 +389,7 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
         .await
         .unwrap()
     };
-    let cookie3 = cookie_for(addr, "it").await;
+    let cookie3 = web::login(addr, "it", "un mot de passe long").await;
     let incomplete = get_lieux(cookie3.clone()).await;
     assert!(incomplete
         .headers
@@ -548,7 +445,7 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
         )
         .await
         .unwrap();
-    let page_cookie = cookie_for(addr, "it").await;
+    let page_cookie = web::login(addr, "it", "un mot de passe long").await;
     let fetch = |cookie: String| async move {
         tokio::task::spawn_blocking(move || http(addr, "GET", "/", &[("Cookie", &cookie)], "").body)
             .await
@@ -568,25 +465,4 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
         }
     })
     .await;
-}
-
-/// Logs in and returns the session cookie.
-async fn cookie_for(addr: SocketAddr, login: &'static str) -> String {
-    tokio::task::spawn_blocking(move || {
-        let r = http(
-            addr,
-            "POST",
-            "/connexion",
-            &[],
-            &form(&[("login", login), ("password", "un mot de passe long")]),
-        );
-        r.headers
-            .lines()
-            .find_map(|l| l.strip_prefix("set-cookie: "))
-            .and_then(|v| v.split(';').next())
-            .unwrap()
-            .to_string()
-    })
-    .await
-    .unwrap()
 }

@@ -2,65 +2,9 @@
 //! to the page they came from; then every page is English (with `lang="en"`), the live seat
 //! states too; without the cookie, or with `commune_lang=fr`, pages are French.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-
 use commune_controller::staff::Role;
+use commune_tests::web::{form, http, serve_dashboard};
 use commune_tests::{enroll_agent, TestAgent, TestController, SITE};
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-/// One HTTP/1.1 request on a fresh connection.
-fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if method == "POST" {
-        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Reply {
-        status,
-        headers: head.to_lowercase(),
-        body: body.to_string(),
-    }
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_switches_to_english_and_french_stays_the_default() {
@@ -75,13 +19,7 @@ async fn every_page_switches_to_english_and_french_stays_the_default() {
     c.create_staff("it", "IT", Role::It, &[], "un mot de passe long")
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(commune_dashboard::serve(
-        listener,
-        c.clone(),
-        std::future::pending(),
-    ));
+    let addr = serve_dashboard(c.clone()).await;
 
     let seat_path = format!("/postes/{seat}");
     let session = tokio::task::spawn_blocking(move || {
@@ -119,13 +57,7 @@ async fn every_page_switches_to_english_and_french_stays_the_default() {
             &[],
             &form(&[("login", "it"), ("password", "un mot de passe long")]),
         );
-        let session = login
-            .headers
-            .lines()
-            .find_map(|l| l.strip_prefix("set-cookie: "))
-            .and_then(|v| v.split(';').next())
-            .unwrap()
-            .to_string();
+        let session = login.cookie().unwrap();
 
         // The switch: a cookie for the whole site, and back to the page the person was on.
         let back = format!("http://{addr}/sites/{SITE}/tickets");
@@ -137,12 +69,7 @@ async fn every_page_switches_to_english_and_french_stays_the_default() {
             "",
         );
         assert!((300..400).contains(&switch.status), "{}", switch.status);
-        let set = switch
-            .headers
-            .lines()
-            .find_map(|l| l.strip_prefix("set-cookie: "))
-            .unwrap()
-            .to_string();
+        let set = switch.set_cookie().unwrap().to_string();
         assert!(set.starts_with("commune_lang=en;"), "{set}");
         assert!(
             set.contains("path=/") && set.contains("samesite=strict"),

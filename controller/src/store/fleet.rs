@@ -3,6 +3,7 @@
 use commune_protocol::health::{HealthSnapshot, Inventory};
 use commune_protocol::UtcMillis;
 use sqlx::Row;
+use std::collections::HashMap;
 
 use super::{i64_of, with_pool, Store};
 use crate::error::StoreError;
@@ -177,16 +178,23 @@ impl Store {
         Ok(points)
     }
 
-    /// The disks of an agent's latest health snapshot (JSON of `DiskUsage` list).
-    pub async fn latest_disks(&self, agent_id: &str) -> Result<Option<String>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            Ok(sqlx::query_scalar(sql(
-                "SELECT disks_json FROM health_snapshots WHERE agent_id = ? ORDER BY at DESC LIMIT 1",
+    /// Each agent's disks (JSON of a `DiskUsage` list) from its latest health snapshot
+    /// since `since`, in one query (the fleet page asks for every seat at once).
+    pub async fn latest_disks_since(
+        &self,
+        since: UtcMillis,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> = with_pool!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT h.agent_id, h.disks_json FROM health_snapshots h \
+                 JOIN (SELECT agent_id, MAX(id) AS id FROM health_snapshots WHERE at >= ? \
+                       GROUP BY agent_id) last ON last.id = h.id",
             ))
-            .bind(agent_id)
-            .fetch_optional(pool)
-            .await?)
-        })
+            .bind(since.0)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().collect())
     }
 
     /// How many health snapshots an agent sent in `[from, to)` (each one says it was up).
