@@ -1,6 +1,10 @@
 //! `commune demo`: the whole system on one machine. A controller and the dashboard on an
-//! embedded SQLite file, and a small fleet of real `commune-agent` processes, each enrolled
-//! with its own single-use token over real QUIC on loopback.
+//! embedded SQLite file; three MDH sites with their opening hours, weekly permanences, a
+//! closure and (at two of them) tickets for free access; and 30 real `commune-agent`
+//! processes, each enrolled with its own single-use token over real QUIC on loopback,
+//! running real sessions and wipes on the sandbox platform with simulated visitors.
+//! `--speed` runs the agents' day faster, so that opening, permanences and closing pass
+//! in minutes.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,8 +17,8 @@ use commune_provisioning::FleetCa;
 /// Options of the demo.
 #[derive(Args, Clone, Debug)]
 pub(crate) struct DemoArgs {
-    /// How many simulated public computers to run.
-    #[arg(long, default_value_t = 6)]
+    /// How many simulated public computers to run (spread over the three sites).
+    #[arg(long, default_value_t = 30)]
     agents: usize,
     /// QUIC address of the controller.
     #[arg(long, default_value = "127.0.0.1:4433")]
@@ -28,6 +32,17 @@ pub(crate) struct DemoArgs {
     /// The `commune-agent` binary (default: next to this one).
     #[arg(long, env = "COMMUNE_AGENT_BIN")]
     agent_bin: Option<PathBuf>,
+    /// How much faster than real time the agents' day runs (60: a day in 24 minutes).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Start the agents' day now, even when every site is closed (by default, a demo
+    /// started at night or on Sunday starts its day at the next opening).
+    #[arg(long)]
+    real_time: bool,
+    /// The first seat of each site serves the visitor's screens from this port on
+    /// (7380, 7381, 7382) and has no simulated visitors: try them in a browser. 0: none.
+    #[arg(long, default_value_t = 7380)]
+    screens_port: u16,
 }
 
 /// The demo's staff login (printed at start).
@@ -40,6 +55,115 @@ const SITES: [(&str, &str); 3] = [
     ("mdh-bajatiere", "MDH Bajatière"),
     ("mdh-centre-ville", "MDH Centre-ville"),
 ];
+
+/// Each site's schedule (TOML, as `commune schedule set` reads it). `SEATS_n` stands for
+/// the site's first n seats; `CLOSURE` for a day next week.
+fn site_schedule_toml(site: &str) -> &'static str {
+    match site {
+        "mdh-abbaye" => {
+            r#"
+time_zone = "Europe/Paris"
+[opening_hours]
+monday    = [{ start = "13:30", end = "18:00" }]
+tuesday   = [{ start = "09:00", end = "12:00" }, { start = "13:30", end = "18:00" }]
+wednesday = [{ start = "09:00", end = "12:00" }, { start = "13:30", end = "18:00" }]
+thursday  = [{ start = "13:30", end = "19:00" }]
+friday    = [{ start = "09:00", end = "12:00" }, { start = "13:30", end = "17:00" }]
+[free_access]
+session_minutes = 45
+ticket_required = true
+[[closures]]
+label = "Formation de l'équipe"
+first_day = "CLOSURE"
+last_day = "CLOSURE"
+[[permanences]]
+id = "ecrivain-mardi"
+name = "Écrivain public"
+programme = "ecrivain_public"
+weekdays = ["tuesday"]
+start = "14:00"
+end = "17:00"
+seats = SEATS_3
+mediator = "Mme Martin"
+[[permanences]]
+id = "caf-jeudi"
+name = "Permanence CAF"
+programme = "autre"
+weekdays = ["thursday"]
+start = "14:00"
+end = "16:30"
+seats = SEATS_4
+mediator = "M. Benali"
+"#
+        }
+        "mdh-bajatiere" => {
+            r#"
+time_zone = "Europe/Paris"
+[opening_hours]
+monday    = [{ start = "09:00", end = "12:00" }, { start = "14:00", end = "18:00" }]
+tuesday   = [{ start = "09:00", end = "12:00" }, { start = "14:00", end = "18:00" }]
+wednesday = [{ start = "09:00", end = "12:00" }, { start = "14:00", end = "18:00" }]
+thursday  = [{ start = "09:00", end = "12:00" }, { start = "14:00", end = "18:00" }]
+friday    = [{ start = "09:00", end = "12:00" }, { start = "14:00", end = "17:00" }]
+saturday  = [{ start = "09:00", end = "12:00" }]
+[free_access]
+session_minutes = 30
+ticket_required = false
+[[permanences]]
+id = "mediation-lundi-mercredi"
+name = "Médiation numérique"
+programme = "conseiller_numerique"
+weekdays = ["monday", "wednesday"]
+start = "09:00"
+end = "12:00"
+seats = SEATS_4
+mediator = "Mme Nguyen"
+[[permanences]]
+id = "acces-droit-vendredi"
+name = "Point d'accès au droit"
+programme = "autre"
+weekdays = ["friday"]
+start = "14:00"
+end = "17:00"
+seats = SEATS_2
+mediator = "Me Rossi"
+"#
+        }
+        _ => {
+            r#"
+time_zone = "Europe/Paris"
+[opening_hours]
+monday    = [{ start = "09:00", end = "18:30" }]
+tuesday   = [{ start = "09:00", end = "18:30" }]
+wednesday = [{ start = "09:00", end = "18:30" }]
+thursday  = [{ start = "09:00", end = "18:30" }]
+friday    = [{ start = "09:00", end = "18:30" }]
+saturday  = [{ start = "10:00", end = "17:00" }]
+[free_access]
+session_minutes = 45
+ticket_required = true
+[[permanences]]
+id = "titre-sejour-jeudi"
+name = "Aide aux démarches : titre de séjour"
+programme = "ecrivain_public"
+weekdays = ["thursday"]
+start = "09:00"
+end = "12:00"
+seats = SEATS_5
+mediator = "Mme Haddad"
+[[permanences]]
+id = "emploi-mardi"
+name = "Atelier emploi"
+programme = "atelier"
+weekdays = ["tuesday", "saturday"]
+start = "10:00"
+end = "12:00"
+seats = SEATS_3
+mediator = "M. Lefèvre"
+"#
+        }
+    }
+}
 
 fn agent_bin(args: &DemoArgs) -> anyhow::Result<PathBuf> {
     if let Some(bin) = &args.agent_bin {
@@ -110,23 +234,64 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
         },
     ));
 
-    let mut children = Vec::new();
+    // Enroll the fleet first (each computer with its own single-use token), so that the
+    // schedules can name the seats of their permanences.
     let agents_dir = config.data_dir.join("agents");
+    let mut fleet = Vec::new();
     for i in 0..args.agents {
         let (site, _) = SITES[i % SITES.len()];
         let seat = i / SITES.len() + 1;
         let dir = agents_dir.join(format!("{site}-pc{seat:02}"));
         let config_path = dir.join("agent.toml");
+        let screens = (seat == 1 && args.screens_port != 0).then(|| {
+            let port = args.screens_port + u16::try_from(i).unwrap_or(0);
+            format!("127.0.0.1:{port}")
+        });
         if !config_path.exists() {
             let token = controller.create_enrollment_token(site, 600).await?;
-            enroll(&agent_bin, &dir, &config_path, &args, site, seat, &token).await?;
+            enroll(
+                &agent_bin,
+                &dir,
+                &config_path,
+                &args,
+                site,
+                seat,
+                &token,
+                screens.as_deref(),
+            )
+            .await?;
         }
+        fleet.push((site, dir, config_path, screens));
+    }
+    let tickets_dir = config.data_dir.join("tickets");
+    std::fs::create_dir_all(&tickets_dir)?;
+    for (site, _) in SITES {
+        let model = site_schedule(&controller, site).await?;
+        let ticket_required = model.free_access.ticket_required;
+        controller.set_site_schedule(site, model).await?;
+        // The reception's tickets (the simulated visitors take theirs from this file).
+        if ticket_required {
+            let until = commune_protocol::UtcMillis(now().0 + 30 * 86_400_000);
+            let codes = controller.create_tickets(site, 300, 45, until).await?;
+            std::fs::write(
+                tickets_dir.join(format!("{site}.txt")),
+                codes.join("\n") + "\n",
+            )?;
+        }
+    }
+    let origin = clock_origin(&controller, args.real_time).await?;
+    let shifted = origin.0 != now().0 || args.speed != 1.0;
+
+    let mut children = Vec::new();
+    for (site, dir, config_path, screens) in &fleet {
         let log = std::fs::File::create(dir.join("agent.log"))?;
-        let child = tokio::process::Command::new(&agent_bin)
+        let simulate = args.visitors_per_minute > 0.0 && screens.is_none();
+        let mut command = tokio::process::Command::new(&agent_bin);
+        command
             .arg("--config")
-            .arg(&config_path)
+            .arg(config_path)
             .arg("run")
-            .args(if args.visitors_per_minute > 0.0 {
+            .args(if simulate {
                 vec![
                     "--simulate-sessions-per-minute".to_string(),
                     args.visitors_per_minute.to_string(),
@@ -134,9 +299,17 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
             } else {
                 vec![]
             })
+            .env(
+                "COMMUNE_DEMO_TICKETS",
+                tickets_dir.join(format!("{site}.txt")),
+            )
             .stdout(log.try_clone()?)
             .stderr(log)
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        if shifted {
+            command.env("COMMUNE_DEMO_CLOCK", format!("{}:{}", origin.0, args.speed));
+        }
+        let child = command
             .spawn()
             .with_context(|| format!("starting {}", agent_bin.display()))?;
         children.push(child);
@@ -149,10 +322,23 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
     println!("  Metrics:     http://{}/metrics", args.dashboard);
     println!("  Controller:  {} (QUIC, mutual TLS)", args.quic);
     println!(
-        "  Fleet:       {} agents (logs in {})",
+        "  Fleet:       {} agents at 3 sites (logs in {})",
         children.len(),
         agents_dir.display()
     );
+    for (site, _, _, screens) in &fleet {
+        if let Some(screens) = screens {
+            println!("  Visitor screens of {site}-pc01: http://{screens}/");
+        }
+    }
+    println!("  Tickets:     {}", tickets_dir.display());
+    if shifted {
+        println!(
+            "  Agents' clock: starts at {} (Europe/Paris), {}× real time",
+            paris(origin),
+            args.speed
+        );
+    }
     println!("  Data:        {}", config.data_dir.display());
     println!("Press Ctrl-C to stop.");
 
@@ -169,6 +355,7 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn enroll(
     bin: &Path,
     dir: &Path,
@@ -177,6 +364,7 @@ async fn enroll(
     site: &str,
     seat: usize,
     token: &str,
+    screens: Option<&str>,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let out = tokio::process::Command::new(bin)
@@ -185,6 +373,8 @@ async fn enroll(
         .arg("enroll")
         .arg("--platform")
         .arg("sandbox")
+        .arg("--screens")
+        .arg(screens.unwrap_or("off"))
         .arg("--controller")
         .arg(args.quic.to_string())
         .arg("--state-dir")
@@ -210,4 +400,65 @@ async fn enroll(
         );
     }
     Ok(())
+}
+
+/// The site's schedule: its TOML with the seats of its permanences (its first seats, in
+/// enrollment order) and its closure (a day next week) filled in.
+async fn site_schedule(
+    controller: &Controller,
+    site: &str,
+) -> anyhow::Result<commune_protocol::slots::SiteSchedule> {
+    let seats = controller.store().site_seats(site).await?;
+    let mut text = site_schedule_toml(site).to_string();
+    for n in 1..=5 {
+        let list: Vec<String> = seats.iter().take(n).map(|s| format!("{s:?}")).collect();
+        text = text.replace(&format!("SEATS_{n}"), &format!("[{}]", list.join(", ")));
+    }
+    let closure = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::get("Europe/Paris")?)
+        .date()
+        .checked_add(jiff::Span::new().days(8))?;
+    text = text.replace("CLOSURE", &closure.to_string());
+    toml::from_str(&text).with_context(|| format!("the demo schedule of {site}"))
+}
+
+/// When the agents' day starts: now if a site is open, else the next opening of any site
+/// (a demo started at night shows open sites at once), unless `real_time`.
+async fn clock_origin(
+    controller: &Controller,
+    real_time: bool,
+) -> anyhow::Result<commune_protocol::UtcMillis> {
+    let at = now();
+    if real_time {
+        return Ok(at);
+    }
+    let mut next: Option<commune_protocol::UtcMillis> = None;
+    for (site, _) in SITES {
+        for seat in controller.store().site_seats(site).await? {
+            let Some(schedule) = controller.seat_schedule(site, &seat).await? else {
+                continue;
+            };
+            for slot in &schedule.slots {
+                if slot.kind == commune_protocol::messages::SlotKind::Closed || slot.end <= at {
+                    continue;
+                }
+                if slot.start <= at {
+                    return Ok(at);
+                }
+                if next.is_none_or(|n| slot.start < n) {
+                    next = Some(slot.start);
+                }
+            }
+        }
+    }
+    // A minute after the opening: the seats are already open when the demo is.
+    Ok(next.map_or(at, |n| commune_protocol::UtcMillis(n.0 + 60_000)))
+}
+
+fn paris(at: commune_protocol::UtcMillis) -> String {
+    jiff::Timestamp::from_millisecond(at.0)
+        .ok()
+        .and_then(|t| Some(t.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").ok()?)))
+        .map(|z| z.strftime("%A %d/%m %H:%M").to_string())
+        .unwrap_or_default()
 }

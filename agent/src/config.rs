@@ -38,6 +38,43 @@ pub struct AgentConfig {
     pub outbox_capacity: u64,
     /// Visitors' sessions on this computer.
     pub sessions: SessionsConfig,
+    /// The `[screens]` section: the visitor's screens for the kiosk browser.
+    pub screens: ScreensConfig,
+}
+
+/// The `[screens]` section.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScreensConfig {
+    /// Where the visitor's screens are served (a loopback address); empty: not served.
+    pub listen: String,
+}
+
+impl ScreensConfig {
+    /// The address the kiosk browser opens by default.
+    pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:7380";
+
+    /// The address to serve on, if any.
+    pub fn address(&self) -> Result<Option<std::net::SocketAddr>, AgentError> {
+        if self.listen.trim().is_empty() {
+            return Ok(None);
+        }
+        self.listen.trim().parse().map(Some).map_err(|e| {
+            AgentError::Config(format!(
+                "[screens] listen = {:?} is not an address like {}: {e}",
+                self.listen,
+                Self::DEFAULT_LISTEN
+            ))
+        })
+    }
+}
+
+impl Default for ScreensConfig {
+    fn default() -> Self {
+        ScreensConfig {
+            listen: Self::DEFAULT_LISTEN.into(),
+        }
+    }
 }
 
 /// Which platform gives sessions to visitors.
@@ -101,6 +138,7 @@ impl Default for AgentConfig {
             health_interval_secs: 60,
             outbox_capacity: 200_000,
             sessions: SessionsConfig::default(),
+            screens: ScreensConfig::default(),
         }
     }
 }

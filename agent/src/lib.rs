@@ -15,6 +15,7 @@ pub mod link;
 pub mod manager;
 pub mod outbox;
 pub mod platform;
+pub mod screens;
 pub mod seat;
 #[cfg(target_os = "linux")]
 pub mod selftest;
@@ -127,13 +128,48 @@ pub fn start_sessions(
             ))
         }
     };
-    let (handle, _task) = manager::spawn(
+    let clock = demo_clock()?;
+    if clock.is_some() && config.sessions.platform != PlatformKind::Sandbox {
+        return Err(AgentError::Config(
+            "COMMUNE_DEMO_CLOCK is for the demo's sandbox platform only".into(),
+        ));
+    }
+    let (wall, speed) = match clock {
+        Some((origin, speed)) => (manager::accelerated_clock(origin, speed), speed),
+        None => (std::sync::Arc::new(now) as manager::WallClock, 1.0),
+    };
+    let (handle, _task) = manager::spawn_scaled(
         platform,
-        outbox.clone(),
+        std::sync::Arc::new(outbox.clone()),
         &config.state_dir,
         config.sessions.rules.clone(),
+        wall,
+        speed,
     );
     Ok(Some(handle))
+}
+
+/// `COMMUNE_DEMO_CLOCK=ORIGIN_MS:SPEED`, set by `commune demo --speed`: the demo's
+/// accelerated day (see [`manager::accelerated_clock`]). Only the sandbox platform
+/// accepts it: a public computer's clock is never anything but real.
+fn demo_clock() -> Result<Option<(UtcMillis, f64)>, AgentError> {
+    let Ok(value) = std::env::var("COMMUNE_DEMO_CLOCK") else {
+        return Ok(None);
+    };
+    let parsed = value.split_once(':').and_then(|(origin, speed)| {
+        Some((
+            UtcMillis(origin.trim().parse().ok()?),
+            speed.trim().parse::<f64>().ok()?,
+        ))
+    });
+    match parsed {
+        Some((origin, speed)) if speed.is_finite() && (1.0..=10_000.0).contains(&speed) => {
+            Ok(Some((origin, speed)))
+        }
+        _ => Err(AgentError::Config(format!(
+            "COMMUNE_DEMO_CLOCK={value:?}: expected ORIGIN_MS:SPEED with SPEED from 1 to 10000"
+        ))),
+    }
 }
 
 /// Tells systemd (`Type=notify`) that the agent is ready: sends `READY=1` to

@@ -54,6 +54,11 @@ enum Command {
         /// How visitors' sessions run here.
         #[arg(long, value_enum, default_value = "linux-direct")]
         platform: PlatformKind,
+        /// Where to serve the visitor's screens (loopback; `off` for none). Default:
+        /// 127.0.0.1:7380, except with the sandbox platform, where several agents share a
+        /// machine: none unless given.
+        #[arg(long)]
+        screens: Option<String>,
     },
     /// Run the agent.
     Run {
@@ -150,6 +155,7 @@ async fn main() -> anyhow::Result<()> {
             hostname,
             force,
             platform,
+            screens,
         } => {
             if !force {
                 if let Ok(existing) = AgentConfig::load(&cli.config) {
@@ -171,6 +177,13 @@ async fn main() -> anyhow::Result<()> {
                 base: {
                     let mut base = AgentConfig::default();
                     base.sessions.platform = platform;
+                    base.screens.listen = match screens.as_deref() {
+                        Some("off") => String::new(),
+                        Some(addr) => addr.to_string(),
+                        None if platform == PlatformKind::Sandbox => String::new(),
+                        None => base.screens.listen,
+                    };
+                    base.screens.address()?;
                     base
                 },
             })
@@ -207,11 +220,30 @@ async fn main() -> anyhow::Result<()> {
                     },
                 )));
             }
+            if let (Some(manager), Some(addr)) = (&sessions, config.screens.address()?) {
+                let listener = commune_agent::screens::bind(addr)
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                tracing::info!(%addr, "visitor screens served");
+                let mut stop = stop_rx.clone();
+                let manager = manager.clone();
+                tasks.push(tokio::spawn(async move {
+                    let served = commune_agent::screens::serve(listener, manager, async move {
+                        let _ = stop.changed().await;
+                    })
+                    .await;
+                    if let Err(error) = served {
+                        tracing::error!(%error, "the visitor screens stopped");
+                    }
+                }));
+            }
             if let Some(rate) = simulate_sessions_per_minute {
                 tasks.push(match &sessions {
-                    Some(manager) => {
-                        tokio::spawn(commune_agent::simulate::sessions(manager.clone(), rate))
-                    }
+                    Some(manager) => tokio::spawn(commune_agent::simulate::sessions(
+                        manager.clone(),
+                        rate,
+                        std::env::var_os("COMMUNE_DEMO_TICKETS").map(PathBuf::from),
+                    )),
                     None => tokio::spawn(commune_agent::simulate::visitors(outbox.clone(), rate)),
                 });
             }

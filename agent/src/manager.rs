@@ -63,8 +63,45 @@ pub struct SessionInfo {
     pub uid: u32,
     /// Home directory.
     pub home: PathBuf,
-    /// Seconds left before the session ends on its own, if it has a limit.
+    /// Seconds left before the session ends on its own, if it has a limit (when the
+    /// status was published: [`SessionInfo::seconds_left_now`] counts from now).
     pub seconds_left: Option<u64>,
+    /// The last warning given (minutes left: 5, then 1).
+    #[serde(default)]
+    pub warning: Option<u32>,
+    /// When the session ends on its own, on the monotonic clock (for the screens' countdown).
+    #[serde(skip)]
+    pub deadline: Option<tokio::time::Instant>,
+}
+
+impl SessionInfo {
+    /// Seconds left from now, if the session has a limit.
+    pub fn seconds_left_now(&self) -> Option<u64> {
+        match self.deadline {
+            Some(at) => Some(
+                at.saturating_duration_since(tokio::time::Instant::now())
+                    .as_secs(),
+            ),
+            None => self.seconds_left,
+        }
+    }
+}
+
+/// What the greeter offers while no session runs, from the cached schedule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Greeter {
+    /// Free access asks for a ticket now.
+    pub ticket_required: bool,
+    /// A free-access session started now lasts this long at most (minutes).
+    pub session_minutes: Option<u32>,
+    /// A session started now must end by then (the slot's end).
+    pub slot_ends_at: Option<UtcMillis>,
+    /// The permanence of the supervised slot running now.
+    pub permanence: Option<String>,
+    /// When a closed seat opens again.
+    pub reopens_at: Option<UtcMillis>,
+    /// The site's time zone (IANA name), for showing times.
+    pub time_zone: String,
 }
 
 /// The seat as `ctl status` prints it.
@@ -81,6 +118,9 @@ pub struct Status {
     /// True until the wipes a crash left are finished: no session starts meanwhile.
     #[serde(default)]
     pub recovering: bool,
+    /// What a visitor may start now (for the screens).
+    #[serde(default)]
+    pub greeter: Greeter,
 }
 
 /// Errors of manager requests.
@@ -326,6 +366,8 @@ struct Manager {
     machine: SessionMachine,
     current: Option<Current>,
     origin: Instant,
+    /// How much faster the wall clock runs than the monotonic one (1 but in the demo).
+    speed: f64,
     recovered: bool,
     status: watch::Sender<Status>,
     last_report: watch::Sender<Option<WipeReport>>,
@@ -358,6 +400,31 @@ pub fn spawn_with_clock(
     rules: SessionRules,
     wall: WallClock,
 ) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
+    spawn_scaled(platform, outbox, state_dir, rules, wall, 1.0)
+}
+
+/// The demo's accelerated day: a wall clock that runs `speed` times faster than real time
+/// from `origin` (the same instant for every agent of the demo), and session lengths and
+/// slot ends that shrink by the same factor, so that a day of opening hours, permanences
+/// and closures passes in minutes. Never used on a public computer.
+pub fn accelerated_clock(origin: UtcMillis, speed: f64) -> WallClock {
+    let real_origin = crate::now();
+    Arc::new(move || {
+        let elapsed = (crate::now().0 - real_origin.0) as f64 * speed;
+        UtcMillis(origin.0 + elapsed as i64)
+    })
+}
+
+/// [`spawn_with_clock`] where wall-clock durations pass `speed` times faster than
+/// monotonic ones (see [`accelerated_clock`]); `speed` 1 is real time.
+pub fn spawn_scaled(
+    platform: Arc<dyn SessionPlatform>,
+    outbox: Arc<dyn EventSink>,
+    state_dir: &Path,
+    rules: SessionRules,
+    wall: WallClock,
+    speed: f64,
+) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
     let report_file = state_dir.join(LAST_REPORT_FILE);
     let last = std::fs::read(&report_file)
         .ok()
@@ -368,6 +435,7 @@ pub fn spawn_with_clock(
         reason: Some("finishing the previous wipe".into()),
         platform: platform.name().into(),
         recovering: true,
+        greeter: Greeter::default(),
     };
     let (status, status_rx) = watch::channel(initial);
     let (last_report, last_rx) = watch::channel(last);
@@ -391,6 +459,11 @@ pub fn spawn_with_clock(
         }),
         current: None,
         origin: Instant::now(),
+        speed: if speed.is_finite() && speed >= 1.0 {
+            speed
+        } else {
+            1.0
+        },
         recovered: false,
         status,
         last_report,
@@ -416,6 +489,15 @@ fn new_session_id() -> String {
 impl Manager {
     fn now(&self) -> Duration {
         Instant::now().saturating_duration_since(self.origin)
+    }
+
+    /// A wall-clock duration on the monotonic clock (shorter in the demo's fast day).
+    fn real(&self, d: Duration) -> Duration {
+        if self.speed == 1.0 {
+            d
+        } else {
+            d.div_f64(self.speed)
+        }
     }
 
     fn publish(&self) {
@@ -452,16 +534,53 @@ impl Manager {
                 seconds_left: running
                     .deadline
                     .map(|d| d.saturating_sub(self.now()).as_secs()),
+                warning: running.warned.iter().min().copied(),
+                deadline: running.deadline.map(|d| self.origin + d),
             }),
             _ => None,
         };
+        let greeter = self.greeter();
         self.status.send_replace(Status {
             state: seat_state,
             session,
             reason,
             platform: self.platform.name().into(),
             recovering: !self.recovered,
+            greeter,
         });
+    }
+
+    /// What the greeter offers now, from the cached schedule and the rules.
+    fn greeter(&self) -> Greeter {
+        let at = (self.wall)();
+        let later = |d: Duration| {
+            UtcMillis(at.0.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+        };
+        let mut greeter = Greeter {
+            time_zone: self
+                .book
+                .schedule()
+                .map(|s| s.time_zone.clone())
+                .unwrap_or_default(),
+            ..Greeter::default()
+        };
+        match self.book.admit(at, SlotKind::Free, &self.rules) {
+            Ok(admission) => {
+                greeter.ticket_required = admission.ticket_required;
+                greeter.session_minutes = admission
+                    .own
+                    .map(|d| u32::try_from(d.as_secs() / 60).unwrap_or(u32::MAX));
+                greeter.slot_ends_at = admission.slot_end.map(later);
+            }
+            Err(Refusal::SupervisedOnly(name)) => {
+                greeter.permanence = Some(name);
+                if let Ok(admission) = self.book.admit(at, SlotKind::Supervised, &self.rules) {
+                    greeter.slot_ends_at = admission.slot_end.map(later);
+                }
+            }
+            Err(_) => greeter.reopens_at = self.book.reopens(at),
+        }
+        greeter
     }
 
     async fn emit(&self, at: UtcMillis, event: AgentEvent) {
@@ -487,8 +606,10 @@ impl Manager {
             // The idle seat's slot changes (opening, closing, a permanence): republish.
             let wall_now = (self.wall)();
             let slot_change = self.book.next_change(wall_now).map(|t| {
-                Duration::from_millis(u64::try_from(t.0 - wall_now.0).unwrap_or(0))
-                    .min(Duration::from_secs(60))
+                self.real(Duration::from_millis(
+                    u64::try_from(t.0 - wall_now.0).unwrap_or(0),
+                ))
+                .min(Duration::from_secs(60))
             });
             let slot_tick = async {
                 match slot_change {
@@ -611,7 +732,7 @@ impl Manager {
         let slot = self
             .book
             .slot_limit_for_running((self.wall)(), running.kind)
-            .map(|(d, r)| (now + d, r));
+            .map(|(d, r)| (now + self.real(d), r));
         let own = self.own_deadline.map(|d| (d, EndReason::TimeUp));
         self.machine.set_deadline(crate::slots::earliest(own, slot));
     }
@@ -695,8 +816,8 @@ impl Manager {
         // The end is fixed now on the monotonic clock: from here on, neither a wall-clock
         // change nor a lost network moves it (only a new schedule from the controller).
         let now = self.now();
-        self.own_deadline = admission.own.map(|d| now + d);
-        let limit = admission.limit().map(|(d, r)| (now + d, r));
+        self.own_deadline = admission.own.map(|d| now + self.real(d));
+        let limit = admission.limit().map(|(d, r)| (now + self.real(d), r));
         self.machine
             .start_until(now, spec.session_id.clone(), kind, limit)?;
         let documents = match DocumentWatch::start(&account.home) {
@@ -772,6 +893,8 @@ impl Manager {
                     }),
                 )
                 .await;
+                // The screens show it too.
+                self.publish();
             }
             Effect::EndAndWipe {
                 session_id,
@@ -890,6 +1013,8 @@ impl Manager {
         }
         self.last_report.send_replace(Some(report.clone()));
         self.machine.wipe_finished(report.verified, &summary);
+        // Published before anyone is told the wipe ended: the status already says how.
+        self.publish();
         report
     }
 

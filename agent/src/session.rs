@@ -290,17 +290,12 @@ impl SessionMachine {
             return None;
         };
         let deadline = running.deadline?;
+        // A warning whose time is before the machine's origin (a short session just after
+        // the agent started) is due at once.
         WARNING_MINUTES
             .iter()
-            .map(|m| Duration::from_secs(u64::from(*m) * 60))
-            .filter(|w| deadline > *w)
-            .map(|w| deadline - w)
-            .filter(|at| {
-                !running
-                    .warned
-                    .iter()
-                    .any(|m| deadline - Duration::from_secs(u64::from(*m) * 60) == *at)
-            })
+            .filter(|m| !running.warned.contains(m))
+            .map(|m| deadline.saturating_sub(Duration::from_secs(u64::from(*m) * 60)))
             .chain(std::iter::once(deadline))
             .min()
     }
@@ -426,6 +421,28 @@ mod tests {
             m.tick(Duration::from_secs(30))[0],
             Effect::EndAndWipe { .. }
         ));
+    }
+
+    #[test]
+    fn a_session_ending_within_five_minutes_of_the_origin_is_warned_at_once() {
+        // The agent started a minute ago; the slot ends three minutes from now.
+        let mut m = SessionMachine::new(State::Ready);
+        m.start_until(
+            MIN,
+            "s".into(),
+            SlotKind::Supervised,
+            Some((4 * MIN, EndReason::SlotEnded)),
+        )
+        .unwrap();
+        assert_eq!(
+            m.next_deadline(),
+            Some(Duration::ZERO),
+            "the T−5 warning is due"
+        );
+        assert_eq!(warnings(&m.tick(MIN)), vec![5]);
+        assert_eq!(m.next_deadline(), Some(3 * MIN), "then T−1");
+        assert_eq!(warnings(&m.tick(3 * MIN)), vec![1]);
+        assert_eq!(m.next_deadline(), Some(4 * MIN), "then the end");
     }
 
     #[test]

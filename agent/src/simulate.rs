@@ -58,40 +58,63 @@ pub async fn visitors(outbox: Outbox, per_minute: f64) {
     }
 }
 
-/// Visitors on a real session platform (the demo's sandbox): sessions start through the
-/// manager, write a few documents into Téléchargements, and end by the visitor's choice or
-/// when their time is up; every end is a real wipe with its report.
-pub async fn sessions(manager: crate::manager::ManagerHandle, per_minute: f64) {
+/// Visitors on a real session platform (the demo's sandbox), acting on what the seat
+/// offers now: during free access a visitor opens a session (with a ticket from
+/// `tickets`, one code a line, when the site asks for one: `COMMUNE_DEMO_TICKETS`);
+/// during a permanence the mediator opens a supervised one; a closed or blocked seat is
+/// left alone. Each session downloads and scans a few documents, then ends by the
+/// visitor's choice (or when its time is up); every end is a real wipe with its report.
+pub async fn sessions(
+    manager: crate::manager::ManagerHandle,
+    per_minute: f64,
+    tickets: Option<std::path::PathBuf>,
+) {
+    use commune_protocol::messages::SeatState;
     let mean = Duration::from_secs_f64(60.0 / per_minute.max(0.01));
     loop {
-        let (gap, length, supervised, documents) = {
+        let (gap, length, documents, scans) = {
             let mut rng = rand::rng();
             (
                 mean.mul_f64(rng.random_range(0.2..1.0)),
                 mean.mul_f64(rng.random_range(0.5..1.5)),
-                rng.random_bool(0.3),
                 rng.random_range(0..4u32),
+                rng.random_range(0..2u32),
             )
         };
         tokio::time::sleep(gap).await;
-        let kind = if supervised {
-            SlotKind::Supervised
-        } else {
-            SlotKind::Free
+        let status = manager.status();
+        let started = match status.state {
+            SeatState::Supervised => manager.start_session(SlotKind::Supervised, None).await,
+            SeatState::Ready if status.greeter.ticket_required => {
+                let Some(code) = tickets.as_deref().and_then(pick_ticket) else {
+                    warn!("free access here needs a ticket and the demo has none");
+                    continue;
+                };
+                manager
+                    .start_session_with_ticket(SlotKind::Free, None, Some(code))
+                    .await
+            }
+            SeatState::Ready => manager.start_session(SlotKind::Free, None).await,
+            _ => continue,
         };
-        let info = match manager.start_session(kind, None).await {
+        let info = match started {
             Ok(info) => info,
             Err(e) => {
-                warn!(error = %e, "simulated visitor could not start a session");
+                // A ticket another seat used first, a slot that just changed: next visitor.
+                tracing::info!(error = %e, "simulated visitor could not start a session");
                 continue;
             }
         };
-        let downloads = info.home.join("Téléchargements");
-        for i in 0..documents {
-            let _ = std::fs::write(
-                downloads.join(format!("document-{i}.pdf")),
-                b"%PDF-1.4 simulated\n",
-            );
+        for (folder, count, name) in [
+            ("Téléchargements", documents, "attestation"),
+            ("Numérisations", scans, "scan"),
+        ] {
+            let dir = info.home.join(folder);
+            let _ = std::fs::create_dir_all(&dir);
+            for i in 0..count {
+                let _ =
+                    std::fs::write(dir.join(format!("{name}-{i}.pdf")), b"%PDF-1.4 simulated\n");
+            }
         }
         tokio::time::sleep(length).await;
         if manager.status().session.is_some() {
@@ -100,4 +123,18 @@ pub async fn sessions(manager: crate::manager::ManagerHandle, per_minute: f64) {
             }
         }
     }
+}
+
+/// A random code of the file (one a line); `None` when there is none.
+fn pick_ticket(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let codes: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if codes.is_empty() {
+        return None;
+    }
+    Some(codes[rand::rng().random_range(0..codes.len())].to_string())
 }

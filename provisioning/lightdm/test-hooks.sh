@@ -252,15 +252,23 @@ seat ready ok verified
 run "add: the agent starts a session" "" guest-account add
 expect_rc 0
 expect_out "$ACCOUNT"
-expect_calls "$START"
+expect_calls "$STATUS" "$START"
 expect_log "guest-account add $ACCOUNT: session started"
+common_checks
+
+seat in_session ok verified
+run "add: the visitor opened the session on the kiosk screens" "" guest-account add
+expect_rc 0
+expect_out "$ACCOUNT"
+expect_calls "$STATUS"
+expect_log "guest-account add $ACCOUNT: opened on the screens"
 common_checks
 
 seat blocked refuse verified
 run "add: the agent refuses (seat blocked)" "" guest-account add
 expect_rc 1
 expect_out ""
-expect_calls "$START"
+expect_calls "$STATUS" "$START"
 expect_log "refused by the agent"
 expect_stderr "this computer is blocked"
 common_checks
@@ -269,7 +277,7 @@ seat ready garbage verified
 run "add: the agent prints no usable name" "" guest-account add
 expect_rc 1
 expect_out ""
-expect_calls "$START" "$END"
+expect_calls "$STATUS" "$START" "$END"
 expect_log "no usable account name; session ended"
 common_checks
 

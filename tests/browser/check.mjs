@@ -24,11 +24,20 @@
 //   {"fill": {"selector": "#login", "value": "…"}} or {"fill": {"label": "…", "value": "…"}}
 //   {"axe": true}                               no serious or critical WCAG 2.1 A/AA violation
 //   {"screenshot": "target/screenshots/x.png"}  full page, path relative to the working dir
-//   {"note": "…"}                               prints "note: …" (lets a caller synchronise)
+//   {"note": "…"}                               prints "note: …"; with "ackDir" in the scenario,
+//                                               waits for the file ackDir/<n> (n-th note): the
+//                                               caller acts, then lets the browser go on
+//   {"expectJs": "document.dir === 'rtl'"}      wait until the expression is true in the page
+//   {"expectNoText": "…"}                       the text is not on the page now
+//   {"press": "Enter"}                          a key (waits for a navigation it starts)
+//   {"type": "K7MN3XPA"}                        types into the focused element
+//   {"tabTo": "Code du ticket"}                 Tab until the focus is on that control (by
+//                                               accessible name, else selector): keyboard only
+//   {"viewport": {"width": 640, "height": 400}} resize (640×400 is 1280×800 at 200 % zoom)
 // One line per step on stdout; on the first failure, a message and exit status 1.
 // COMMUNE_CHROMIUM names another Chromium than /usr/bin/chromium.
 
-import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -45,6 +54,8 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // The visitor screens' warnings sound without a click first (as in the kiosk setup).
+  '--autoplay-policy=no-user-gesture-required',
 ];
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const AXE_FAILING = new Set(['serious', 'critical']);
@@ -99,6 +110,7 @@ class Runner {
     this.lastStatus = null;
     this.loads = 0;
     this.pageErrors = [];
+    this.notes = 0;
     const main = () => page.mainFrame();
     page.on('response', (response) => {
       const request = response.request();
@@ -243,6 +255,59 @@ class Runner {
       }
       case 'note': {
         console.log(`note: ${value}`);
+        this.notes += 1;
+        if (this.scenario.ackDir) {
+          // The caller acts on the note, then creates the file: wait for it.
+          const ack = join(this.scenario.ackDir, String(this.notes));
+          const deadline = Date.now() + timeoutMs;
+          while (!(await access(ack).then(() => true, () => false))) {
+            if (Date.now() > deadline) throw new StepFailure(`the test did not act on "${value}" within ${timeoutMs / 1000} s`);
+            await sleep(50);
+          }
+        }
+        return '';
+      }
+      case 'expectJs': {
+        // An expression evaluated in the page until it is true.
+        try {
+          await page.waitForFunction(value, null, { timeout: timeoutMs, polling: 100 });
+        } catch (e) {
+          if (e.name !== 'TimeoutError') throw e;
+          throw new StepFailure(`\`${value}\` still false after ${timeoutMs / 1000} s; ${await this.excerpt()}`);
+        }
+        return '';
+      }
+      case 'expectNoText': {
+        if ((await this.text()).includes(value)) {
+          throw new StepFailure(`"${value}" is on the page; ${await this.excerpt()}`);
+        }
+        return '';
+      }
+      case 'press': {
+        await this.settle(() => page.keyboard.press(value), timeoutMs, false);
+        return `→ ${new URL(page.url()).pathname}`;
+      }
+      case 'type': {
+        await page.keyboard.type(value);
+        return '';
+      }
+      case 'tabTo': {
+        // Keyboard only: Tab until the focus is on the control with this accessible name
+        // (or matching this selector).
+        for (let i = 0; i < 40; i += 1) {
+          await page.keyboard.press('Tab');
+          const here = await page.evaluate((target) => {
+            const el = document.activeElement;
+            if (!el || el === document.body) return false;
+            const name = (el.labels && el.labels[0] ? el.labels[0].innerText : el.innerText || '').trim();
+            return name === target || el.matches(target);
+          }, value).catch(() => false);
+          if (here) return `(${i + 1} Tab)`;
+        }
+        throw new StepFailure(`"${value}" not reached with the Tab key; ${await this.excerpt()}`);
+      }
+      case 'viewport': {
+        await page.setViewportSize({ width: value.width, height: value.height });
         return '';
       }
       default:

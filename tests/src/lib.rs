@@ -2,6 +2,7 @@
 //! temporary SQLite file and PKI, and real agents (the agent library's link) talking real
 //! QUIC with mutual TLS to it. Nothing is mocked.
 
+pub mod browser;
 pub mod namespace;
 pub mod netcut;
 pub mod web;
@@ -253,6 +254,10 @@ pub fn agent_base() -> AgentConfig {
             platform: commune_agent::config::PlatformKind::None,
             ..Default::default()
         },
+        // Tests that want the visitor's screens ask for them on port 0.
+        screens: commune_agent::config::ScreensConfig {
+            listen: String::new(),
+        },
         ..AgentConfig::default()
     }
 }
@@ -291,6 +296,8 @@ pub struct TestAgent {
     pub seat: Seat,
     /// Its session manager, when its configuration names a session platform.
     pub sessions: Option<commune_agent::manager::ManagerHandle>,
+    /// Where its visitor screens are served, when its configuration asks for them.
+    pub screens: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -313,6 +320,20 @@ impl TestAgent {
             Some(manager) => Seat::with_sessions(manager.clone()),
             None => Seat::default(),
         };
+        let mut screens = None;
+        if let (Some(manager), Some(addr)) = (
+            &sessions,
+            config.screens.address().expect("[screens] listen"),
+        ) {
+            let listener = commune_agent::screens::bind(addr).await.expect("screens");
+            screens = Some(listener.local_addr().expect("screens address"));
+            let manager = manager.clone();
+            tokio::spawn(async move {
+                commune_agent::screens::serve(listener, manager, std::future::pending())
+                    .await
+                    .expect("the visitor screens");
+            });
+        }
         let (link, state) = Link::new(config.clone(), client, outbox.clone(), seat.clone());
         if let Some(manager) = &sessions {
             tokio::spawn(commune_agent::manager::follow_link(
@@ -332,6 +353,7 @@ impl TestAgent {
             outbox,
             seat,
             sessions,
+            screens,
             stop: Some(stop),
             task: Some(task),
         }

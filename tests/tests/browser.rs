@@ -10,8 +10,6 @@
 //! test fails and says so: it never skips. Screenshots land in `target/screenshots/`.
 #![recursion_limit = "256"]
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use commune_agent::config::PlatformKind;
@@ -19,51 +17,10 @@ use commune_controller::staff::Role;
 use commune_protocol::messages::{EndReason, SeatState, SlotKind};
 use commune_tests::{enroll_agent, TestAgent, TestController, SITE};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// `tests/browser/`, once everything the browser tests need is there; otherwise a failure
-/// that says what to install.
-fn browser_project() -> PathBuf {
-    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
-    let mut missing = Vec::new();
-    let node = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !node {
-        missing.push("node: `apt-get install nodejs npm`".to_string());
-    }
-    let chromium = std::env::var("COMMUNE_CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
-    if !Path::new(&chromium).exists() {
-        missing.push(format!(
-            "{chromium}: `apt-get install --no-install-recommends chromium`"
-        ));
-    }
-    for module in ["playwright-core", "axe-core"] {
-        if !project.join("node_modules").join(module).exists() {
-            missing.push(format!(
-                "{module} in {}: `npm ci --prefix tests/browser`",
-                project.join("node_modules").display()
-            ));
-            break;
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "the browser tests cannot run; install what is missing (scripts/test-all does):\n  {}",
-        missing.join("\n  ")
-    );
-    project
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibility_violation() {
-    let project = browser_project();
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shots = shots.canonicalize().unwrap();
+    let shots = commune_tests::browser::screenshots();
     let shot = |name: &str| shots.join(name).display().to_string();
 
     let ctrl = TestController::start().await;
@@ -187,55 +144,21 @@ async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibilit
         ],
     });
 
-    let mut child = tokio::process::Command::new("node")
-        .arg(project.join("check.mjs"))
-        .current_dir(&project)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start node");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(scenario.to_string().as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    let mut stderr = child.stderr.take().unwrap();
-    let stderr = tokio::spawn(async move {
-        let mut text = String::new();
-        let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await;
-        text
-    });
-
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut output = Vec::new();
-    let run = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            println!("browser: {line}");
-            match line.as_str() {
-                "note: waiting for a visitor" => {
+    commune_tests::browser::run(&scenario, Duration::from_secs(180), |note| {
+        let sessions = sessions.clone();
+        async move {
+            match note.as_str() {
+                "waiting for a visitor" => {
                     sessions.start_session(SlotKind::Free, None).await.unwrap();
                 }
-                "note: saw the session" => {
+                "saw the session" => {
                     sessions.end_session(EndReason::Visitor).await.unwrap();
                 }
                 _ => {}
             }
-            output.push(line);
         }
-        child.wait().await.unwrap()
-    };
-    let status = tokio::time::timeout(Duration::from_secs(180), run)
-        .await
-        .expect("the browser scenario has its own 150 s limit; node did not stop");
-    let stderr = stderr.await.unwrap();
-    assert!(
-        status.success(),
-        "the browser scenario failed ({status}):\n{}\n{stderr}",
-        output.join("\n")
-    );
+    })
+    .await;
     for name in [
         "connexion.png",
         "parc.png",

@@ -1,0 +1,121 @@
+# Commune: the visitor's screens, in Arabic. Machine-assisted translation: to be reviewed by a native speaker.
+
+page-title = حاسوب متاح للجميع
+skip-to-content = الانتقال إلى المحتوى
+choose-language = اختر لغتك
+change-language = تغيير اللغة
+
+## Welcome
+
+welcome-title = مرحبًا بك
+welcome-text = هذا الحاسوب لإجراءاتك الإدارية عبر الإنترنت: CAF، التأمين الصحي، الضرائب، بطاقة الإقامة، العمل…
+welcome-free = الاستخدام مجاني.
+welcome-start = ابدأ
+
+## Charter (no time limit on this page)
+
+charter-title = ميثاق استخدام الحاسوب
+charter-summary = جلستك لك وحدك. في النهاية، يُمسح كل شيء.
+charter-recorded-title = ما يسجله الحاسوب
+charter-recorded-1 = وقت بداية جلستك ووقت نهايتها.
+charter-recorded-2 = هل كنت وحدك أو مع مساعد.
+charter-recorded-3 = أن كل شيء قد مُسح جيدًا في النهاية.
+charter-not-recorded-title = ما لا يسجله الحاسوب أبدًا
+charter-not-recorded-1 = اسمك.
+charter-not-recorded-2 = المواقع التي تزورها.
+charter-not-recorded-3 = ما تكتبه.
+charter-not-recorded-4 = مستنداتك وكلمات المرور الخاصة بك.
+charter-rules-title = القواعد
+charter-rules-1 = مدة جلستك محدودة.
+charter-rules-2 = ينبهك الحاسوب قبل النهاية بخمس دقائق، ثم قبلها بدقيقة واحدة.
+charter-rules-3 = في النهاية، تُمسح مستنداتك. لحفظها، ضعها على ذاكرة USB أو اطبعها.
+charter-rules-4 = تذكر أن تسجل الخروج من حساباتك. المسح في النهاية يفعل ذلك أيضًا.
+charter-rules-5 = احترم الآخرين واحترم الأجهزة.
+charter-help = هل تحتاج إلى مساعدة؟ اسأل في مكتب الاستقبال.
+charter-no-hurry = خذ وقتك: لا يوجد حد للوقت في هذه الصفحة.
+charter-accept = فهمت، أريد المتابعة
+
+## Free access
+
+start-title = ابدأ جلستك
+start-length = مدة جلستك: { $minutes } دقيقة.
+start-until = يمكن أن تستمر جلستك حتى الساعة { $time }.
+start-submit = ابدأ جلستي
+ticket-text = اكتب رمز تذكرتك. الرمز مكتوب على الورقة التي أخذتها من مكتب الاستقبال.
+ticket-label = رمز التذكرة
+ticket-hint = 8 حروف وأرقام. مثال: K7MN-3XPA
+ticket-none = ليس لديك تذكرة؟ اطلب واحدة من مكتب الاستقبال.
+
+## Errors when opening a session
+
+error-title = لم تبدأ جلستك
+error-ticket-invalid = هذا ليس رمز تذكرة. في الرمز 8 حروف وأرقام. تحقق منه واكتبه مرة أخرى.
+error-ticket-unknown = هذه التذكرة غير معروفة هنا. تحقق من الرمز، أو اسأل في مكتب الاستقبال.
+error-ticket-used = هذه التذكرة استُخدمت من قبل. اطلب تذكرة جديدة من مكتب الاستقبال.
+error-ticket-expired = هذه التذكرة لم تعد صالحة. اطلب تذكرة جديدة من مكتب الاستقبال.
+error-ticket-required = تحتاج إلى تذكرة. اطلب واحدة من مكتب الاستقبال.
+error-busy = هناك جلسة مفتوحة من قبل على هذا الحاسوب.
+error-wiping = الحاسوب يمسح الجلسة السابقة. حاول مرة أخرى بعد قليل.
+error-closed = الحاسوب مغلق الآن.
+error-blocked = الحاسوب معطل. اسأل في مكتب الاستقبال.
+error-supervised = هذا وقت المساعدة مع مساعد: مساعدك سيفتح جلستك.
+error-pin = رمز المساعد هذا غير صحيح.
+error-too-many = محاولات كثيرة جدًا. انتظر دقيقة، ثم حاول مرة أخرى.
+error-other = لم يستطع الحاسوب فتح جلستك. اسأل في مكتب الاستقبال.
+
+## Supervised slot
+
+supervised-title = جلسة مع مساعد
+supervised-text = مساعدك سيفتح جلستك.
+supervised-wait = من فضلك، انتظر قليلًا.
+supervised-permanence = وقت المساعدة: { $name }
+mediator-title = للمساعد
+mediator-label = رمز المساعد
+mediator-submit = افتح الجلسة
+
+## During the session
+
+session-title = جلستك
+session-time-left = الوقت المتبقي
+session-ends-at = تنتهي الجلسة في الساعة { $time }.
+session-no-limit = لا يوجد حد للوقت. مساعدك سينهي الجلسة معك.
+session-supervised = جلسة مع مساعد.
+warning-title = انتبه
+warning-5 = تنتهي جلستك بعد 5 دقائق. احفظ مستنداتك.
+warning-1 = تنتهي جلستك بعد دقيقة واحدة. ستُمسح مستنداتك.
+session-documents = عرض مستنداتي
+session-end-now = إنهاء جلستي الآن
+
+## End of the session
+
+end-title = إنهاء جلستك
+end-documents-title = هذه المستندات ستُمسح
+end-documents-none = ليس لديك أي مستند في «Téléchargements» (التنزيلات) ولا في «Numérisations» (المستندات الممسوحة ضوئيًا).
+end-keep-title = لحفظ مستنداتك
+end-keep-usb = ضعها على ذاكرة USB الخاصة بك.
+end-keep-print = اطبعها.
+end-keep-mail = أو أرسلها إلى بريدك الإلكتروني.
+end-confirm = نعم، إنهاء الجلسة ومسح كل شيء
+end-back = لا، العودة إلى جلستي
+
+erased-title = تم مسح جلستك
+erased-text = كل ما فعلته على هذا الحاسوب تم مسحه. الشخص التالي لن يرى أي شيء.
+erased-checked = تم التحقق. عدد الفحوص: { $checks }. لم نجد أي شيء. المدة بالثواني: { $seconds }.
+erased-failed = لم نستطع التحقق من المسح. الحاسوب مقفل. أخبر مكتب الاستقبال.
+erased-thanks = شكرًا لك، ونتمنى لك يومًا سعيدًا.
+erased-home = العودة إلى الصفحة الرئيسية
+wiping-title = جارٍ المسح
+wiping-text = الحاسوب يمسح الجلسة. من فضلك، انتظر بضع ثوانٍ.
+
+## Closed and blocked
+
+closed-title = الحاسوب مغلق
+closed-reopens-today = يفتح من جديد اليوم في الساعة { $time }.
+closed-reopens-tomorrow = يفتح من جديد غدًا في الساعة { $time }.
+closed-reopens-on = يفتح من جديد يوم { $date } في الساعة { $time }.
+closed-unknown = أوقات الفتح معروضة في مكتب الاستقبال.
+closed-staff-message = رسالة من مكتب الاستقبال: { $message }
+closed-ask = لأي سؤال، اسأل في مكتب الاستقبال في Maison des Habitants.
+blocked-title = الحاسوب معطل
+blocked-text = لا يمكن استخدام هذا الحاسوب الآن.
+blocked-ask = اسأل في مكتب الاستقبال: ربما يوجد حاسوب آخر متاح.

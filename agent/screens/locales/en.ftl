@@ -1,0 +1,121 @@
+# Commune: the visitor's screens, in English. Machine-assisted translation: to be reviewed by a native speaker.
+
+page-title = Public computer
+skip-to-content = Go to the content
+choose-language = Choose your language
+change-language = Change language
+
+## Welcome
+
+welcome-title = Welcome
+welcome-text = This computer is for your online procedures: CAF, health insurance, taxes, residence permit, work…
+welcome-free = It is free.
+welcome-start = Start
+
+## Charter (no time limit on this page)
+
+charter-title = The computer charter
+charter-summary = Your session is only for you. At the end, everything is deleted.
+charter-recorded-title = What the computer records
+charter-recorded-1 = The time your session starts and ends.
+charter-recorded-2 = If you were alone or with a helper.
+charter-recorded-3 = That everything was deleted at the end.
+charter-not-recorded-title = What the computer never records
+charter-not-recorded-1 = Your name.
+charter-not-recorded-2 = The websites you visit.
+charter-not-recorded-3 = What you type.
+charter-not-recorded-4 = Your documents and your passwords.
+charter-rules-title = The rules
+charter-rules-1 = Your session has a time limit.
+charter-rules-2 = The computer warns you 5 minutes before the end, then 1 minute before.
+charter-rules-3 = At the end, your documents are deleted. To keep them, put them on a USB stick or print them.
+charter-rules-4 = Remember to log out of your accounts. The deletion does it too.
+charter-rules-5 = Respect other people and the equipment.
+charter-help = Need help? Ask at the front desk.
+charter-no-hurry = Take your time: this page has no time limit.
+charter-accept = I understand, continue
+
+## Free access
+
+start-title = Start your session
+start-length = Your session lasts { $minutes } minutes.
+start-until = Your session can last until { $time }.
+start-submit = Start my session
+ticket-text = Type the code on your ticket. The code is on the paper you got at the front desk.
+ticket-label = Ticket code
+ticket-hint = 8 letters and numbers. For example: K7MN-3XPA
+ticket-none = No ticket? Ask for one at the front desk.
+
+## Errors when opening a session
+
+error-title = Your session did not start
+error-ticket-invalid = This is not a ticket code. A code has 8 letters and numbers. Check it and type it again.
+error-ticket-unknown = This ticket is not known here. Check the code, or ask at the front desk.
+error-ticket-used = This ticket has already been used. Ask for a new ticket at the front desk.
+error-ticket-expired = This ticket is no longer valid. Ask for a new ticket at the front desk.
+error-ticket-required = You need a ticket. Ask for one at the front desk.
+error-busy = A session is already open on this computer.
+error-wiping = The computer is deleting the last session. Try again in a moment.
+error-closed = The computer is closed right now.
+error-blocked = The computer is out of order. Ask at the front desk.
+error-supervised = It is time for a help session: your helper will start your session.
+error-pin = This helper code is not right.
+error-too-many = Too many tries. Wait one minute, then try again.
+error-other = The computer could not start your session. Ask at the front desk.
+
+## Supervised slot
+
+supervised-title = Session with a helper
+supervised-text = Your helper will start your session.
+supervised-wait = Please wait a moment.
+supervised-permanence = Help session: { $name }
+mediator-title = For the helper
+mediator-label = Helper code
+mediator-submit = Start the session
+
+## During the session
+
+session-title = Your session
+session-time-left = Time left
+session-ends-at = Your session ends at { $time }.
+session-no-limit = No time limit. Your helper will end the session with you.
+session-supervised = Session with a helper.
+warning-title = Warning
+warning-5 = Your session ends in 5 minutes. Save your documents.
+warning-1 = Your session ends in 1 minute. Your documents will be deleted.
+session-documents = See my documents
+session-end-now = End my session now
+
+## End of the session
+
+end-title = End your session
+end-documents-title = These documents will be deleted
+end-documents-none = You have no documents in “Téléchargements” (Downloads) or in “Numérisations” (Scans).
+end-keep-title = To keep your documents
+end-keep-usb = Put them on your USB stick.
+end-keep-print = Print them.
+end-keep-mail = Or send them to your e-mail address.
+end-confirm = Yes, end and delete everything
+end-back = No, go back to my session
+
+erased-title = Your session is deleted
+erased-text = Everything you did on this computer is deleted. The next person will see nothing.
+erased-checked = Checked: { $checks } checks, nothing found, in { $seconds } seconds.
+erased-failed = The deletion could not be checked. The computer is locked. Tell the front desk.
+erased-thanks = Thank you and have a nice day.
+erased-home = Back to the start page
+wiping-title = Deleting
+wiping-text = The computer is deleting the session. Please wait a few seconds.
+
+## Closed and blocked
+
+closed-title = Computer closed
+closed-reopens-today = It opens again today at { $time }.
+closed-reopens-tomorrow = It opens again tomorrow at { $time }.
+closed-reopens-on = It opens again on { $date } at { $time }.
+closed-unknown = The opening hours are on display at the front desk.
+closed-staff-message = Message from the front desk: { $message }
+closed-ask = If you have a question, ask at the front desk of the Maison des Habitants.
+blocked-title = Computer out of order
+blocked-text = This computer cannot be used right now.
+blocked-ask = Ask at the front desk: another computer may be free.

@@ -1,0 +1,121 @@
+# Commune: the visitor's screens, in Spanish. Machine-assisted translation: to be reviewed by a native speaker.
+
+page-title = Ordenador de libre acceso
+skip-to-content = Ir al contenido
+choose-language = Elija su idioma
+change-language = Cambiar de idioma
+
+## Welcome
+
+welcome-title = Le damos la bienvenida
+welcome-text = Este ordenador es para sus trámites en línea: CAF, seguro de salud, impuestos, permiso de residencia, empleo…
+welcome-free = Es gratis.
+welcome-start = Empezar
+
+## Charter (no time limit on this page)
+
+charter-title = La carta de uso del ordenador
+charter-summary = Su sesión es solo para usted. Al final, todo se borra.
+charter-recorded-title = Lo que el ordenador guarda
+charter-recorded-1 = La hora de inicio y de fin de su sesión.
+charter-recorded-2 = Si estaba solo o con un mediador.
+charter-recorded-3 = Que todo se borró bien al final.
+charter-not-recorded-title = Lo que el ordenador nunca guarda
+charter-not-recorded-1 = Su nombre.
+charter-not-recorded-2 = Las páginas web que visita.
+charter-not-recorded-3 = Lo que escribe.
+charter-not-recorded-4 = Sus documentos y sus contraseñas.
+charter-rules-title = Las normas
+charter-rules-1 = Su sesión tiene un tiempo limitado.
+charter-rules-2 = El ordenador le avisa 5 minutos antes del final y después 1 minuto antes.
+charter-rules-3 = Al final, sus documentos se borran. Para guardarlos, póngalos en una memoria USB o imprímalos.
+charter-rules-4 = Recuerde cerrar la sesión de sus cuentas. El borrado también lo hace.
+charter-rules-5 = Respete a las demás personas y el material.
+charter-help = ¿Necesita ayuda? Pregunte en la recepción.
+charter-no-hurry = Tómese su tiempo: esta página no tiene límite de tiempo.
+charter-accept = Lo he entendido, continúo
+
+## Free access
+
+start-title = Abrir su sesión
+start-length = Su sesión dura { $minutes } minutos.
+start-until = Su sesión puede durar hasta las { $time }.
+start-submit = Abrir mi sesión
+ticket-text = Escriba el código de su ticket. El código está en el papel que le dieron en la recepción.
+ticket-label = Código del ticket
+ticket-hint = 8 letras y números. Por ejemplo: K7MN-3XPA
+ticket-none = ¿No tiene ticket? Pida uno en la recepción.
+
+## Errors when opening a session
+
+error-title = Su sesión no se ha abierto
+error-ticket-invalid = Este código no es un código de ticket. Un código tiene 8 letras y números. Revíselo y escríbalo otra vez.
+error-ticket-unknown = Este ticket no se conoce aquí. Revise el código o pregunte en la recepción.
+error-ticket-used = Este ticket ya se ha usado. Pida un ticket nuevo en la recepción.
+error-ticket-expired = Este ticket ya no es válido. Pida un ticket nuevo en la recepción.
+error-ticket-required = Necesita un ticket. Pida uno en la recepción.
+error-busy = Ya hay una sesión abierta en este ordenador.
+error-wiping = El ordenador está borrando la sesión anterior. Vuelva a intentarlo en un momento.
+error-closed = El ordenador está cerrado en este momento.
+error-blocked = El ordenador está fuera de servicio. Pregunte en la recepción.
+error-supervised = Ahora es la hora de la atención con mediador: su mediador va a abrir su sesión.
+error-pin = Este código de mediador no es correcto.
+error-too-many = Demasiados intentos. Espere un minuto y vuelva a intentarlo.
+error-other = El ordenador no ha podido abrir su sesión. Pregunte en la recepción.
+
+## Supervised slot
+
+supervised-title = Sesión acompañada
+supervised-text = Su mediador va a abrir su sesión.
+supervised-wait = Por favor, espere un momento.
+supervised-permanence = Atención con mediador: { $name }
+mediator-title = Para el mediador
+mediator-label = Código del mediador
+mediator-submit = Abrir la sesión
+
+## During the session
+
+session-title = Su sesión
+session-time-left = Tiempo restante
+session-ends-at = Fin de la sesión a las { $time }.
+session-no-limit = Sin límite de tiempo. Su mediador terminará la sesión con usted.
+session-supervised = Sesión acompañada por un mediador.
+warning-title = Atención
+warning-5 = Su sesión termina en 5 minutos. Guarde sus documentos.
+warning-1 = Su sesión termina en 1 minuto. Sus documentos se van a borrar.
+session-documents = Ver mis documentos
+session-end-now = Terminar mi sesión ahora
+
+## End of the session
+
+end-title = Terminar su sesión
+end-documents-title = Estos documentos se van a borrar
+end-documents-none = No tiene documentos en «Téléchargements» (Descargas) ni en «Numérisations» (Escaneos).
+end-keep-title = Para guardar sus documentos
+end-keep-usb = Póngalos en su memoria USB.
+end-keep-print = Imprímalos.
+end-keep-mail = O envíelos a su dirección de correo electrónico.
+end-confirm = Sí, terminar y borrar todo
+end-back = No, volver a mi sesión
+
+erased-title = Su sesión se ha borrado
+erased-text = Todo lo que hizo en este ordenador se ha borrado. La próxima persona no verá nada.
+erased-checked = Comprobado: { $checks } controles sin encontrar nada, en { $seconds } segundos.
+erased-failed = No se ha podido comprobar el borrado. El ordenador está bloqueado. Avise en la recepción.
+erased-thanks = Gracias y que tenga un buen día.
+erased-home = Volver al inicio
+wiping-title = Borrando
+wiping-text = El ordenador está borrando la sesión. Por favor, espere unos segundos.
+
+## Closed and blocked
+
+closed-title = Ordenador cerrado
+closed-reopens-today = Vuelve a abrir hoy a las { $time }.
+closed-reopens-tomorrow = Vuelve a abrir mañana a las { $time }.
+closed-reopens-on = Vuelve a abrir el { $date } a las { $time }.
+closed-unknown = Los horarios están en la recepción.
+closed-staff-message = Mensaje de la recepción: { $message }
+closed-ask = Si tiene alguna pregunta, pregunte en la recepción de la Maison des Habitants.
+blocked-title = Ordenador fuera de servicio
+blocked-text = Este ordenador no se puede usar por ahora.
+blocked-ask = Pregunte en la recepción: quizás hay otro ordenador libre.

@@ -1,0 +1,121 @@
+# Commune: the visitor's screens, in Dari. Machine-assisted translation: to be reviewed by a native speaker.
+
+page-title = کمپیوتر برای استفاده همگانی
+skip-to-content = رفتن به محتوا
+choose-language = زبان خود را انتخاب کنید
+change-language = تغییر زبان
+
+## Welcome
+
+welcome-title = خوش آمدید
+welcome-text = این کمپیوتر برای کارهای اداری آنلاین شماست: CAF، بیمه صحی، مالیات، اجازه اقامت، کار…
+welcome-free = استفاده از آن رایگان است.
+welcome-start = شروع
+
+## Charter (no time limit on this page)
+
+charter-title = منشور استفاده از کمپیوتر
+charter-summary = جلسه شما فقط از خود شماست. در آخر، همه چیز پاک می‌شود.
+charter-recorded-title = آنچه کمپیوتر ثبت می‌کند
+charter-recorded-1 = ساعت شروع و ختم جلسه شما.
+charter-recorded-2 = اینکه تنها بودید یا با یک رهنما.
+charter-recorded-3 = اینکه در آخر همه چیز درست پاک شده است.
+charter-not-recorded-title = آنچه کمپیوتر هرگز ثبت نمی‌کند
+charter-not-recorded-1 = نام شما.
+charter-not-recorded-2 = ویب‌سایت‌هایی که باز می‌کنید.
+charter-not-recorded-3 = آنچه تایپ می‌کنید.
+charter-not-recorded-4 = اسناد و رمزهای شما.
+charter-rules-title = قواعد
+charter-rules-1 = وقت جلسه شما محدود است.
+charter-rules-2 = کمپیوتر پنج دقیقه پیش از ختم، و بعد یک دقیقه پیش از ختم به شما خبر می‌دهد.
+charter-rules-3 = در آخر، اسناد شما پاک می‌شوند. برای نگه داشتن آن‌ها، آن‌ها را در فلش USB بگذارید یا چاپ کنید.
+charter-rules-4 = یادتان باشد که از حساب‌های خود خارج شوید. پاک‌کاری آخر هم این کار را می‌کند.
+charter-rules-5 = به دیگران و به وسایل احترام بگذارید.
+charter-help = کمک لازم دارید؟ از پذیرش بپرسید.
+charter-no-hurry = عجله نکنید: این صفحه محدودیت وقت ندارد.
+charter-accept = فهمیدم، ادامه می‌دهم
+
+## Free access
+
+start-title = شروع جلسه شما
+start-length = جلسه شما { $minutes } دقیقه طول می‌کشد.
+start-until = جلسه شما می‌تواند تا ساعت { $time } ادامه داشته باشد.
+start-submit = شروع جلسه من
+ticket-text = کود تکت خود را تایپ کنید. کود روی کاغذی است که در پذیرش به شما دادند.
+ticket-label = کود تکت
+ticket-hint = هشت حرف و عدد. مثلاً: K7MN-3XPA
+ticket-none = تکت ندارید؟ از پذیرش یک تکت بخواهید.
+
+## Errors when opening a session
+
+error-title = جلسه شما باز نشد
+error-ticket-invalid = این کود، کود تکت نیست. کود هشت حرف و عدد دارد. آن را بررسی کنید و دوباره تایپ کنید.
+error-ticket-unknown = این تکت اینجا شناخته نمی‌شود. کود را بررسی کنید، یا از پذیرش بپرسید.
+error-ticket-used = این تکت قبلاً استفاده شده است. از پذیرش یک تکت نو بخواهید.
+error-ticket-expired = این تکت دیگر اعتبار ندارد. از پذیرش یک تکت نو بخواهید.
+error-ticket-required = تکت لازم است. از پذیرش یک تکت بخواهید.
+error-busy = در این کمپیوتر از قبل یک جلسه باز است.
+error-wiping = کمپیوتر جلسه قبلی را پاک می‌کند. کمی بعد دوباره کوشش کنید.
+error-closed = کمپیوتر فعلاً بسته است.
+error-blocked = کمپیوتر خراب است. از پذیرش بپرسید.
+error-supervised = حالا وقت کمک با رهنما است: رهنمای شما جلسه شما را باز می‌کند.
+error-pin = این کود رهنما درست نیست.
+error-too-many = کوشش‌های زیاد. یک دقیقه صبر کنید، بعد دوباره کوشش کنید.
+error-other = کمپیوتر نتوانست جلسه شما را باز کند. از پذیرش بپرسید.
+
+## Supervised slot
+
+supervised-title = جلسه با رهنما
+supervised-text = رهنمای شما جلسه شما را باز می‌کند.
+supervised-wait = لطفاً کمی صبر کنید.
+supervised-permanence = وقت کمک: { $name }
+mediator-title = برای رهنما
+mediator-label = کود رهنما
+mediator-submit = باز کردن جلسه
+
+## During the session
+
+session-title = جلسه شما
+session-time-left = وقت باقی‌مانده
+session-ends-at = جلسه ساعت { $time } ختم می‌شود.
+session-no-limit = محدودیت وقت نیست. رهنمای شما جلسه را همراه شما ختم می‌کند.
+session-supervised = جلسه همراه با رهنما.
+warning-title = توجه
+warning-5 = جلسه شما پنج دقیقه بعد ختم می‌شود. اسناد خود را ذخیره کنید.
+warning-1 = جلسه شما یک دقیقه بعد ختم می‌شود. اسناد شما پاک می‌شوند.
+session-documents = دیدن اسناد من
+session-end-now = ختم جلسه من همین حالا
+
+## End of the session
+
+end-title = ختم جلسه شما
+end-documents-title = این اسناد پاک می‌شوند
+end-documents-none = شما هیچ سندی در «Téléchargements» (دانلودها) و «Numérisations» (اسکن‌ها) ندارید.
+end-keep-title = برای نگه داشتن اسناد خود
+end-keep-usb = آن‌ها را در فلش USB خود بگذارید.
+end-keep-print = آن‌ها را چاپ کنید.
+end-keep-mail = یا آن‌ها را به ایمیل خود بفرستید.
+end-confirm = بلی، ختم کن و همه چیز را پاک کن
+end-back = نه، برگشت به جلسه من
+
+erased-title = جلسه شما پاک شد
+erased-text = هر کاری که در این کمپیوتر کردید پاک شد. نفر بعدی هیچ چیزی نمی‌بیند.
+erased-checked = بررسی شد: { $checks } بار کنترول شد و هیچ چیزی پیدا نشد، در { $seconds } ثانیه.
+erased-failed = پاک‌کاری بررسی نشد. کمپیوتر قفل شده است. به پذیرش خبر بدهید.
+erased-thanks = تشکر، روز خوبی داشته باشید.
+erased-home = برگشت به صفحه اول
+wiping-title = در حال پاک‌کاری
+wiping-text = کمپیوتر جلسه را پاک می‌کند. لطفاً چند ثانیه صبر کنید.
+
+## Closed and blocked
+
+closed-title = کمپیوتر بسته است
+closed-reopens-today = امروز ساعت { $time } دوباره باز می‌شود.
+closed-reopens-tomorrow = فردا ساعت { $time } دوباره باز می‌شود.
+closed-reopens-on = به تاریخ { $date } ساعت { $time } دوباره باز می‌شود.
+closed-unknown = ساعات کار در پذیرش نوشته شده است.
+closed-staff-message = پیام پذیرش: { $message }
+closed-ask = برای هر سوال، از پذیرش Maison des Habitants بپرسید.
+blocked-title = کمپیوتر خراب است
+blocked-text = فعلاً نمی‌توان از این کمپیوتر استفاده کرد.
+blocked-ask = از پذیرش بپرسید: شاید یک کمپیوتر دیگر خالی باشد.

@@ -1,0 +1,124 @@
+# Commune: the visitor's screens, in French. This is the reference language: every message
+# exists here, written in plain language ("facile à lire et à comprendre", FALC): short
+# sentences, one idea per line, common words, no abbreviations.
+# Other languages fall back to this file for any message they lack.
+
+page-title = Ordinateur en libre accès
+skip-to-content = Aller au contenu
+choose-language = Choisissez votre langue
+change-language = Changer de langue
+
+## Welcome
+
+welcome-title = Bienvenue
+welcome-text = Cet ordinateur est pour vos démarches en ligne : CAF, Assurance maladie, impôts, titre de séjour, emploi…
+welcome-free = Il est gratuit.
+welcome-start = Commencer
+
+## Charter (no time limit on this page)
+
+charter-title = La charte de l'ordinateur
+charter-summary = Votre session est à vous seul. À la fin, tout est effacé.
+charter-recorded-title = Ce que l'ordinateur enregistre
+charter-recorded-1 = L'heure du début et de la fin de votre session.
+charter-recorded-2 = Si vous étiez seul ou avec un médiateur.
+charter-recorded-3 = Que tout a bien été effacé à la fin.
+charter-not-recorded-title = Ce que l'ordinateur n'enregistre jamais
+charter-not-recorded-1 = Votre nom.
+charter-not-recorded-2 = Les sites que vous visitez.
+charter-not-recorded-3 = Ce que vous tapez.
+charter-not-recorded-4 = Vos documents et vos mots de passe.
+charter-rules-title = Les règles
+charter-rules-1 = Votre session dure un temps limité.
+charter-rules-2 = L'ordinateur vous prévient 5 minutes avant la fin, puis 1 minute avant.
+charter-rules-3 = À la fin, vos documents sont effacés. Pour les garder, mettez-les sur une clé USB ou imprimez-les.
+charter-rules-4 = Pensez à vous déconnecter de vos comptes. L'effacement le fait aussi.
+charter-rules-5 = Respectez les autres personnes et le matériel.
+charter-help = Besoin d'aide ? Demandez à l'accueil.
+charter-no-hurry = Prenez votre temps : cette page n'a pas de limite de temps.
+charter-accept = J'ai compris, je continue
+
+## Free access
+
+start-title = Ouvrir votre session
+start-length = Votre session dure { $minutes } minutes.
+start-until = Votre session peut durer jusqu'à { $time }.
+start-submit = Ouvrir ma session
+ticket-text = Tapez le code de votre ticket. Le code est sur le papier donné à l'accueil.
+ticket-label = Code du ticket
+ticket-hint = 8 lettres et chiffres. Par exemple : K7MN-3XPA
+ticket-none = Pas de ticket ? Demandez-en un à l'accueil.
+
+## Errors when opening a session
+
+error-title = Votre session n'est pas ouverte
+error-ticket-invalid = Ce code n'est pas un code de ticket. Un code a 8 lettres et chiffres. Vérifiez et tapez-le de nouveau.
+error-ticket-unknown = Ce ticket n'est pas connu ici. Vérifiez le code, ou demandez à l'accueil.
+error-ticket-used = Ce ticket a déjà servi. Demandez un nouveau ticket à l'accueil.
+error-ticket-expired = Ce ticket n'est plus valable. Demandez un nouveau ticket à l'accueil.
+error-ticket-required = Il faut un ticket. Demandez-en un à l'accueil.
+error-busy = Une session est déjà ouverte sur cet ordinateur.
+error-wiping = L'ordinateur efface la session précédente. Réessayez dans un instant.
+error-closed = L'ordinateur est fermé en ce moment.
+error-blocked = L'ordinateur est hors service. Demandez à l'accueil.
+error-supervised = C'est l'heure d'une permanence : votre médiateur va ouvrir votre session.
+error-pin = Ce code de médiateur n'est pas le bon.
+error-too-many = Trop d'essais. Attendez une minute, puis réessayez.
+error-other = L'ordinateur n'a pas pu ouvrir votre session. Demandez à l'accueil.
+
+## Supervised slot
+
+supervised-title = Session accompagnée
+supervised-text = Votre médiateur va ouvrir votre session.
+supervised-wait = Merci de patienter un instant.
+supervised-permanence = Permanence : { $name }
+mediator-title = Pour le médiateur
+mediator-label = Code du médiateur
+mediator-submit = Ouvrir la session
+
+## During the session
+
+session-title = Votre session
+session-time-left = Temps restant
+session-ends-at = Fin de la session à { $time }.
+session-no-limit = Pas de limite de temps. Votre médiateur terminera la session avec vous.
+session-supervised = Session accompagnée par un médiateur.
+warning-title = Attention
+warning-5 = Votre session se termine dans 5 minutes. Enregistrez vos documents.
+warning-1 = Votre session se termine dans 1 minute. Vos documents vont être effacés.
+session-documents = Voir mes documents
+session-end-now = Terminer ma session maintenant
+
+## End of the session
+
+end-title = Terminer votre session
+end-documents-title = Ces documents vont être effacés
+end-documents-none = Vous n'avez pas de document dans « Téléchargements » ni dans « Numérisations ».
+end-keep-title = Pour garder vos documents
+end-keep-usb = Mettez-les sur votre clé USB.
+end-keep-print = Imprimez-les.
+end-keep-mail = Ou envoyez-les à votre adresse e-mail.
+end-confirm = Oui, terminer et tout effacer
+end-back = Non, revenir à ma session
+
+erased-title = Votre session est effacée
+erased-text = Tout ce que vous avez fait sur cet ordinateur est effacé. La personne suivante ne verra rien.
+erased-checked = Vérifié : { $checks } contrôles sans rien trouver, en { $seconds } secondes.
+erased-failed = L'effacement n'a pas pu être vérifié. L'ordinateur est bloqué. Prévenez l'accueil.
+erased-thanks = Merci et bonne journée.
+erased-home = Retour à l'accueil
+wiping-title = Effacement en cours
+wiping-text = L'ordinateur efface la session. Merci de patienter quelques secondes.
+
+## Closed and blocked
+
+closed-title = Ordinateur fermé
+closed-reopens-today = Il ouvre de nouveau aujourd'hui à { $time }.
+closed-reopens-tomorrow = Il ouvre de nouveau demain à { $time }.
+closed-reopens-on = Il ouvre de nouveau le { $date } à { $time }.
+closed-unknown = Les horaires sont affichés à l'accueil.
+closed-staff-message = Message de l'accueil : { $message }
+closed-ask = Pour toute question, demandez à l'accueil de la Maison des Habitants.
+blocked-title = Ordinateur hors service
+blocked-text = Cet ordinateur ne peut pas être utilisé pour le moment.
+blocked-ask = Demandez à l'accueil : un autre ordinateur est peut-être libre.

@@ -1,0 +1,121 @@
+# Commune: the visitor's screens, in Pashto. Machine-assisted translation: to be reviewed by a native speaker.
+
+page-title = د ټولو لپاره کمپیوټر
+skip-to-content = منځپانګې ته ورشئ
+choose-language = خپله ژبه وټاکئ
+change-language = ژبه بدله کړئ
+
+## Welcome
+
+welcome-title = ښه راغلاست
+welcome-text = دا کمپیوټر ستاسو د آنلاین اداري کارونو لپاره دی: CAF، روغتیا بیمه، مالیات، د اوسېدو اجازه، کار…
+welcome-free = وړیا دی.
+welcome-start = پیل کړئ
+
+## Charter (no time limit on this page)
+
+charter-title = د کمپیوټر د کارونې منشور
+charter-summary = ستاسو ناسته یوازې ستاسو ده. په پای کې هر څه پاکېږي.
+charter-recorded-title = کمپیوټر څه ثبتوي
+charter-recorded-1 = ستاسو د ناستې د پیل او پای وخت.
+charter-recorded-2 = ایا تاسو یوازې وئ که له یو لارښود سره.
+charter-recorded-3 = دا چې په پای کې هر څه په سمه توګه پاک شول.
+charter-not-recorded-title = هغه څه چې کمپیوټر یې هېڅکله نه ثبتوي
+charter-not-recorded-1 = ستاسو نوم.
+charter-not-recorded-2 = هغه ویب پاڼې چې تاسو یې خلاصوئ.
+charter-not-recorded-3 = هغه څه چې تاسو یې لیکئ.
+charter-not-recorded-4 = ستاسو اسناد او پټنومونه.
+charter-rules-title = قواعد
+charter-rules-1 = ستاسو د ناستې وخت محدود دی.
+charter-rules-2 = کمپیوټر تاسو ته د پای څخه پنځه دقیقې مخکې، او بیا یوه دقیقه مخکې خبر درکوي.
+charter-rules-3 = په پای کې ستاسو اسناد پاکېږي. د ساتلو لپاره یې په USB فلش کې واچوئ یا یې چاپ کړئ.
+charter-rules-4 = له خپلو حسابونو څخه وتل مه هېروئ. په پای کې پاکول هم دا کار کوي.
+charter-rules-5 = نورو خلکو او وسایلو ته درناوی وکړئ.
+charter-help = مرستې ته اړتیا لرئ؟ له استقبالیې پوښتنه وکړئ.
+charter-no-hurry = بیړه مه کوئ: دا پاڼه د وخت محدودیت نه لري.
+charter-accept = پوه شوم، ادامه ورکوم
+
+## Free access
+
+start-title = خپله ناسته پیل کړئ
+start-length = ستاسو ناسته { $minutes } دقیقې دوام کوي.
+start-until = ستاسو ناسته تر { $time } بجو پورې دوام کولی شي.
+start-submit = زما ناسته پیل کړئ
+ticket-text = د خپل ټکټ کوډ ولیکئ. کوډ په هغه کاغذ لیکل شوی چې په استقبالیه کې درکړل شو.
+ticket-label = د ټکټ کوډ
+ticket-hint = اته توري او شمېرې. د بېلګې په توګه: K7MN-3XPA
+ticket-none = ټکټ نه لرئ؟ له استقبالیې یو ټکټ وغواړئ.
+
+## Errors when opening a session
+
+error-title = ستاسو ناسته پرانیستل نه شوه
+error-ticket-invalid = دا د ټکټ کوډ نه دی. کوډ اته توري او شمېرې لري. کوډ وګورئ او بیا یې ولیکئ.
+error-ticket-unknown = دا ټکټ دلته نه پېژندل کېږي. کوډ وګورئ، یا له استقبالیې پوښتنه وکړئ.
+error-ticket-used = دا ټکټ مخکې کارول شوی دی. له استقبالیې نوی ټکټ وغواړئ.
+error-ticket-expired = دا ټکټ نور اعتبار نه لري. له استقبالیې نوی ټکټ وغواړئ.
+error-ticket-required = ټکټ ته اړتیا ده. له استقبالیې یو ټکټ وغواړئ.
+error-busy = په دې کمپیوټر کې مخکې له مخکې یوه ناسته پرانیستې ده.
+error-wiping = کمپیوټر مخکینۍ ناسته پاکوي. لږ وروسته بیا هڅه وکړئ.
+error-closed = کمپیوټر اوس تړلی دی.
+error-blocked = کمپیوټر خراب دی. له استقبالیې پوښتنه وکړئ.
+error-supervised = اوس له لارښود سره د مرستې وخت دی: ستاسو لارښود به ستاسو ناسته پرانیزي.
+error-pin = د لارښود دا کوډ سم نه دی.
+error-too-many = ډېرې هڅې وشوې. یوه دقیقه صبر وکړئ، بیا هڅه وکړئ.
+error-other = کمپیوټر ونه شو کولی چې ستاسو ناسته پرانیزي. له استقبالیې پوښتنه وکړئ.
+
+## Supervised slot
+
+supervised-title = له لارښود سره ناسته
+supervised-text = ستاسو لارښود به ستاسو ناسته پرانیزي.
+supervised-wait = مهرباني وکړئ، لږ صبر وکړئ.
+supervised-permanence = د مرستې وخت: { $name }
+mediator-title = د لارښود لپاره
+mediator-label = د لارښود کوډ
+mediator-submit = ناسته پرانیزئ
+
+## During the session
+
+session-title = ستاسو ناسته
+session-time-left = پاتې وخت
+session-ends-at = ناسته په { $time } بجو پای ته رسېږي.
+session-no-limit = د وخت محدودیت نشته. ستاسو لارښود به ناسته له تاسو سره پای ته ورسوي.
+session-supervised = له لارښود سره ناسته.
+warning-title = پام وکړئ
+warning-5 = ستاسو ناسته پنځه دقیقې وروسته پای ته رسېږي. خپل اسناد خوندي کړئ.
+warning-1 = ستاسو ناسته یوه دقیقه وروسته پای ته رسېږي. ستاسو اسناد به پاک شي.
+session-documents = زما اسناد وګورئ
+session-end-now = زما ناسته همدا اوس پای ته ورسوئ
+
+## End of the session
+
+end-title = خپله ناسته پای ته ورسوئ
+end-documents-title = دا اسناد به پاک شي
+end-documents-none = تاسو په «Téléchargements» (ډاونلوډونه) او «Numérisations» (سکین شوي اسناد) کې هېڅ سند نه لرئ.
+end-keep-title = د خپلو اسنادو د ساتلو لپاره
+end-keep-usb = هغه په خپل USB فلش کې واچوئ.
+end-keep-print = هغه چاپ کړئ.
+end-keep-mail = یا هغه خپل ایمیل ته ولېږئ.
+end-confirm = هو، پای ته یې ورسوئ او هر څه پاک کړئ
+end-back = نه، زما ناستې ته بېرته ورشئ
+
+erased-title = ستاسو ناسته پاکه شوه
+erased-text = هر هغه څه چې تاسو په دې کمپیوټر کې کړي وو، پاک شول. بل کس به هېڅ ونه ویني.
+erased-checked = وکتل شول: { $checks } ځله وکتل شول او هېڅ ونه موندل شو، په { $seconds } ثانیو کې.
+erased-failed = د پاکولو تایید ونه شو. کمپیوټر قفل شو. استقبالیې ته خبر ورکړئ.
+erased-thanks = مننه، ښه ورځ ولرئ.
+erased-home = لومړۍ پاڼې ته بېرته ورشئ
+wiping-title = پاکول روان دي
+wiping-text = کمپیوټر ناسته پاکوي. مهرباني وکړئ، څو ثانیې صبر وکړئ.
+
+## Closed and blocked
+
+closed-title = کمپیوټر تړلی دی
+closed-reopens-today = نن په { $time } بجو بیا پرانیستل کېږي.
+closed-reopens-tomorrow = سبا په { $time } بجو بیا پرانیستل کېږي.
+closed-reopens-on = د { $date } په نېټه، په { $time } بجو بیا پرانیستل کېږي.
+closed-unknown = د کار وختونه په استقبالیه کې لیکل شوي دي.
+closed-staff-message = د استقبالیې پیغام: { $message }
+closed-ask = د هرې پوښتنې لپاره، د Maison des Habitants له استقبالیې پوښتنه وکړئ.
+blocked-title = کمپیوټر خراب دی
+blocked-text = دا کمپیوټر اوس نه شي کارول کېدای.
+blocked-ask = له استقبالیې پوښتنه وکړئ: کېدای شي بل کمپیوټر خالي وي.

@@ -1,0 +1,121 @@
+# Commune: the visitor's screens, in Portuguese. Machine-assisted translation: to be reviewed by a native speaker.
+
+page-title = Computador de acesso livre
+skip-to-content = Ir para o conteúdo
+choose-language = Escolha a sua língua
+change-language = Mudar de língua
+
+## Welcome
+
+welcome-title = Bem-vindo
+welcome-text = Este computador serve para tratar dos seus assuntos online: CAF, seguro de saúde, impostos, autorização de residência, emprego…
+welcome-free = É gratuito.
+welcome-start = Começar
+
+## Charter (no time limit on this page)
+
+charter-title = A carta de utilização do computador
+charter-summary = A sua sessão é só sua. No fim, tudo é apagado.
+charter-recorded-title = O que o computador guarda
+charter-recorded-1 = A hora de início e de fim da sua sessão.
+charter-recorded-2 = Se estava sozinho ou com um mediador.
+charter-recorded-3 = Que tudo foi bem apagado no fim.
+charter-not-recorded-title = O que o computador nunca guarda
+charter-not-recorded-1 = O seu nome.
+charter-not-recorded-2 = Os sites que visita.
+charter-not-recorded-3 = O que escreve.
+charter-not-recorded-4 = Os seus documentos e as suas palavras-passe.
+charter-rules-title = As regras
+charter-rules-1 = A sua sessão tem um tempo limitado.
+charter-rules-2 = O computador avisa 5 minutos antes do fim e depois 1 minuto antes.
+charter-rules-3 = No fim, os seus documentos são apagados. Para os guardar, ponha-os numa pen USB ou imprima-os.
+charter-rules-4 = Lembre-se de sair das suas contas. A limpeza no fim também faz isso.
+charter-rules-5 = Respeite as outras pessoas e o material.
+charter-help = Precisa de ajuda? Pergunte na receção.
+charter-no-hurry = Não tenha pressa: esta página não tem limite de tempo.
+charter-accept = Compreendi, quero continuar
+
+## Free access
+
+start-title = Abrir a sua sessão
+start-length = A sua sessão dura { $minutes } minutos.
+start-until = A sua sessão pode durar até às { $time }.
+start-submit = Abrir a minha sessão
+ticket-text = Escreva o código do seu ticket. O código está no papel que recebeu na receção.
+ticket-label = Código do ticket
+ticket-hint = 8 letras e números. Por exemplo: K7MN-3XPA
+ticket-none = Não tem ticket? Peça um na receção.
+
+## Errors when opening a session
+
+error-title = A sua sessão não foi aberta
+error-ticket-invalid = Este código não é um código de ticket. Um código tem 8 letras e números. Verifique e escreva-o outra vez.
+error-ticket-unknown = Este ticket não é conhecido aqui. Verifique o código ou pergunte na receção.
+error-ticket-used = Este ticket já foi usado. Peça um ticket novo na receção.
+error-ticket-expired = Este ticket já não é válido. Peça um ticket novo na receção.
+error-ticket-required = Precisa de um ticket. Peça um na receção.
+error-busy = Já há uma sessão aberta neste computador.
+error-wiping = O computador está a apagar a sessão anterior. Tente outra vez daqui a pouco.
+error-closed = O computador está fechado neste momento.
+error-blocked = O computador está fora de serviço. Pergunte na receção.
+error-supervised = Agora é a hora do atendimento com mediador: o seu mediador vai abrir a sua sessão.
+error-pin = Este código de mediador não está certo.
+error-too-many = Demasiadas tentativas. Espere um minuto e tente outra vez.
+error-other = O computador não conseguiu abrir a sua sessão. Pergunte na receção.
+
+## Supervised slot
+
+supervised-title = Sessão acompanhada
+supervised-text = O seu mediador vai abrir a sua sessão.
+supervised-wait = Por favor, espere um momento.
+supervised-permanence = Atendimento: { $name }
+mediator-title = Para o mediador
+mediator-label = Código do mediador
+mediator-submit = Abrir a sessão
+
+## During the session
+
+session-title = A sua sessão
+session-time-left = Tempo restante
+session-ends-at = Fim da sessão às { $time }.
+session-no-limit = Sem limite de tempo. O seu mediador vai terminar a sessão consigo.
+session-supervised = Sessão acompanhada por um mediador.
+warning-title = Atenção
+warning-5 = A sua sessão termina daqui a 5 minutos. Guarde os seus documentos.
+warning-1 = A sua sessão termina daqui a 1 minuto. Os seus documentos vão ser apagados.
+session-documents = Ver os meus documentos
+session-end-now = Terminar a minha sessão agora
+
+## End of the session
+
+end-title = Terminar a sua sessão
+end-documents-title = Estes documentos vão ser apagados
+end-documents-none = Não tem documentos em «Téléchargements» (Transferências) nem em «Numérisations» (Digitalizações).
+end-keep-title = Para guardar os seus documentos
+end-keep-usb = Ponha-os na sua pen USB.
+end-keep-print = Imprima-os.
+end-keep-mail = Ou envie-os para o seu endereço de e-mail.
+end-confirm = Sim, terminar e apagar tudo
+end-back = Não, voltar à minha sessão
+
+erased-title = A sua sessão foi apagada
+erased-text = Tudo o que fez neste computador foi apagado. A próxima pessoa não vai ver nada.
+erased-checked = Verificado: { $checks } verificações sem encontrar nada, em { $seconds } segundos.
+erased-failed = Não foi possível verificar a limpeza. O computador está bloqueado. Avise a receção.
+erased-thanks = Obrigado e bom dia.
+erased-home = Voltar ao início
+wiping-title = A apagar
+wiping-text = O computador está a apagar a sessão. Por favor, espere alguns segundos.
+
+## Closed and blocked
+
+closed-title = Computador fechado
+closed-reopens-today = Volta a abrir hoje às { $time }.
+closed-reopens-tomorrow = Volta a abrir amanhã às { $time }.
+closed-reopens-on = Volta a abrir no dia { $date }, às { $time }.
+closed-unknown = Os horários estão afixados na receção.
+closed-staff-message = Mensagem da receção: { $message }
+closed-ask = Se tiver alguma pergunta, pergunte na receção da Maison des Habitants.
+blocked-title = Computador fora de serviço
+blocked-text = Este computador não pode ser usado de momento.
+blocked-ask = Pergunte na receção: talvez haja outro computador livre.

@@ -1,0 +1,121 @@
+# Commune: the visitor's screens, in Tigrinya. Machine-assisted translation: to be reviewed by a native speaker.
+
+page-title = ንኹሉ ሰብ ክፉት ኮምፒተር
+skip-to-content = ናብ ትሕዝቶ ኪዱ
+choose-language = ቋንቋኹም ምረጹ
+change-language = ቋንቋ ቀይሩ
+
+## Welcome
+
+welcome-title = እንቋዕ ብደሓን መጻእኩም
+welcome-text = እዚ ኮምፒተር ንናይ ኢንተርነት ምምሕዳራዊ ጉዳያትኩም እዩ: CAF፣ ናይ ጥዕና መድሕን፣ ግብሪ፣ ፍቓድ መንበሪ፣ ስራሕ…
+welcome-free = ብነጻ እዩ።
+welcome-start = ጀምሩ
+
+## Charter (no time limit on this page)
+
+charter-title = ናይ ኮምፒተር ኣጠቓቕማ ውዕል
+charter-summary = ክፍለ-ግዜኹም ናትኩም ጥራይ እዩ። ኣብ መወዳእታ ኩሉ ይስረዝ።
+charter-recorded-title = ኮምፒተር እንታይ ይምዝግብ
+charter-recorded-1 = ክፍለ-ግዜኹም ዝጀመረሉን ዝተወድኣሉን ሰዓት።
+charter-recorded-2 = በይንኹም ድዩ ወይስ ምስ ሓጋዚ ዝነበርኩም።
+charter-recorded-3 = ኣብ መወዳእታ ኩሉ ብግቡእ ከም ዝተሰረዘ።
+charter-not-recorded-title = ኮምፒተር ፈጺሙ ዘይምዝግቦ
+charter-not-recorded-1 = ስምኩም።
+charter-not-recorded-2 = እትኸፍትዎም ወብሳይትታት።
+charter-not-recorded-3 = እትጽሕፍዎ ነገር።
+charter-not-recorded-4 = ሰነዳትኩምን ቃላት ምሕላፍኩምን።
+charter-rules-title = ሕግታት
+charter-rules-1 = ግዜ ክፍለ-ግዜኹም ድሩት እዩ።
+charter-rules-2 = ኮምፒተር ቅድሚ መወዳእታ 5 ደቒቕ፣ ድሕሪኡ ድማ ቅድሚ 1 ደቒቕ የጠንቅቐኩም።
+charter-rules-3 = ኣብ መወዳእታ ሰነዳትኩም ይስረዙ። ክትዕቅብዎም እንተደሊኹም፣ ኣብ USB ኣቐምጥዎም ወይ ሕተምዎም።
+charter-rules-4 = ካብ ኣካውንትታትኩም ምውጻእ ኣይትረስዑ። እቲ ኣብ መወዳእታ ዝግበር ምስራዝ እውን ይገብሮ እዩ።
+charter-rules-5 = ንኻልኦት ሰባትን ንመሳርሒታትን ኣኽብሩ።
+charter-help = ሓገዝ የድልየኩም ድዩ? ኣብ መቐበሊ ሕተቱ።
+charter-no-hurry = ኣይትተሃወኹ: እዚ ገጽ ደረት ግዜ የብሉን።
+charter-accept = ተረዲኡኒ፣ ክቕጽል እየ
+
+## Free access
+
+start-title = ክፍለ-ግዜኹም ጀምሩ
+start-length = ክፍለ-ግዜኹም { $minutes } ደቒቕ ይወስድ።
+start-until = ክፍለ-ግዜኹም ክሳብ ሰዓት { $time } ክቕጽል ይኽእል።
+start-submit = ክፍለ-ግዜይ ጀምር
+ticket-text = ናይ ቲኬትኩም ኮድ ጽሓፉ። እቲ ኮድ ኣብቲ ኣብ መቐበሊ ዝተዋህበኩም ወረቐት ኣሎ።
+ticket-label = ኮድ ቲኬት
+ticket-hint = 8 ፊደላትን ቁጽርታትን። ንኣብነት: K7MN-3XPA
+ticket-none = ቲኬት የብልኩምን? ካብ መቐበሊ ሓደ ቲኬት ሕተቱ።
+
+## Errors when opening a session
+
+error-title = ክፍለ-ግዜኹም ኣይተኸፍተን
+error-ticket-invalid = እዚ ኮድ ናይ ቲኬት ኮድ ኣይኮነን። ኮድ 8 ፊደላትን ቁጽርታትን ኣለዎ። ኣረጋግጹ እሞ እንደገና ጽሓፍዎ።
+error-ticket-unknown = እዚ ቲኬት ኣብዚ ኣይፍለጥን። ነቲ ኮድ ኣረጋግጹ፣ ወይ ኣብ መቐበሊ ሕተቱ።
+error-ticket-used = እዚ ቲኬት ድሮ ኣገልጊሉ እዩ። ካብ መቐበሊ ሓድሽ ቲኬት ሕተቱ።
+error-ticket-expired = ግዜ እዚ ቲኬት ሓሊፉ እዩ። ካብ መቐበሊ ሓድሽ ቲኬት ሕተቱ።
+error-ticket-required = ቲኬት የድሊ። ካብ መቐበሊ ሓደ ቲኬት ሕተቱ።
+error-busy = ኣብዚ ኮምፒተር ድሮ ክፉት ክፍለ-ግዜ ኣሎ።
+error-wiping = ኮምፒተር ነቲ ዝሓለፈ ክፍለ-ግዜ ይሰርዝ ኣሎ። ቁሩብ ጸኒሕኩም እንደገና ፈትኑ።
+error-closed = ኮምፒተር ሕጂ ዕጹው እዩ።
+error-blocked = ኮምፒተር ኣይሰርሕን እዩ። ኣብ መቐበሊ ሕተቱ።
+error-supervised = ሕጂ ግዜ ሓገዝ እዩ: ሓጋዚኹም ክፍለ-ግዜኹም ክኸፍት እዩ።
+error-pin = እዚ ኮድ ሓጋዚ ጌጋ እዩ።
+error-too-many = ብዙሕ ፈተነታት ተገይሩ። ሓደ ደቒቕ ተጸበዩ፣ ድሕሪኡ እንደገና ፈትኑ።
+error-other = ኮምፒተር ክፍለ-ግዜኹም ክኸፍት ኣይከኣለን። ኣብ መቐበሊ ሕተቱ።
+
+## Supervised slot
+
+supervised-title = ምስ ሓጋዚ ዝግበር ክፍለ-ግዜ
+supervised-text = ሓጋዚኹም ክፍለ-ግዜኹም ክኸፍት እዩ።
+supervised-wait = በጃኹም ቁሩብ ተጸበዩ።
+supervised-permanence = ግዜ ሓገዝ: { $name }
+mediator-title = ንሓጋዚ
+mediator-label = ኮድ ሓጋዚ
+mediator-submit = ክፍለ-ግዜ ክፈት
+
+## During the session
+
+session-title = ክፍለ-ግዜኹም
+session-time-left = ዝተረፈ ግዜ
+session-ends-at = ክፍለ-ግዜ ሰዓት { $time } ይውዳእ።
+session-no-limit = ደረት ግዜ የብሉን። ሓጋዚኹም ምሳኹም ኮይኑ ነቲ ክፍለ-ግዜ ክዛዝሞ እዩ።
+session-supervised = ምስ ሓጋዚ ዝግበር ክፍለ-ግዜ።
+warning-title = ተጠንቀቑ
+warning-5 = ክፍለ-ግዜኹም ድሕሪ 5 ደቒቕ ይውዳእ። ሰነዳትኩም ዓቕቡ።
+warning-1 = ክፍለ-ግዜኹም ድሕሪ 1 ደቒቕ ይውዳእ። ሰነዳትኩም ክስረዙ እዮም።
+session-documents = ሰነዳተይ ርአ
+session-end-now = ክፍለ-ግዜይ ሕጂ ዛዝም
+
+## End of the session
+
+end-title = ክፍለ-ግዜኹም ዛዝሙ
+end-documents-title = እዞም ሰነዳት ክስረዙ እዮም
+end-documents-none = ኣብ «Téléchargements» (ዝወረዱ ሰነዳት) ይኹን ኣብ «Numérisations» (ስካን ዝተገብሩ ሰነዳት) ዝኾነ ሰነድ የብልኩምን።
+end-keep-title = ሰነዳትኩም ንምዕቃብ
+end-keep-usb = ኣብ ናትኩም USB ኣቐምጥዎም።
+end-keep-print = ሕተምዎም።
+end-keep-mail = ወይ ናብ ኢመይልኩም ስደድዎም።
+end-confirm = እወ፣ ዛዝምን ኩሉ ሰርዝን
+end-back = ኣይፋል፣ ናብ ክፍለ-ግዜይ ተመለስ
+
+erased-title = ክፍለ-ግዜኹም ተሰሪዙ እዩ
+erased-text = ኣብዚ ኮምፒተር ዝገበርኩምዎ ኩሉ ተሰሪዙ እዩ። ዝቕጽል ሰብ ዋላ ሓንቲ ኣይርእን እዩ።
+erased-checked = ተረጋጊጹ: { $checks } ምርመራታት ተገይሩ፣ ዋላ ሓንቲ ኣይተረኽበን፣ ኣብ { $seconds } ካልኢት።
+erased-failed = እቲ ምስራዝ ክረጋገጽ ኣይከኣለን። ኮምፒተር ተዓጽዩ እዩ። ንመቐበሊ ሓብሩ።
+erased-thanks = የቐንየልና፣ ጽቡቕ መዓልቲ ይግበረልኩም።
+erased-home = ናብ መእተዊ ገጽ ተመለስ
+wiping-title = ምስራዝ ይካየድ ኣሎ
+wiping-text = ኮምፒተር ነቲ ክፍለ-ግዜ ይሰርዝ ኣሎ። በጃኹም ሒደት ካልኢት ተጸበዩ።
+
+## Closed and blocked
+
+closed-title = ኮምፒተር ዕጹው እዩ
+closed-reopens-today = ሎሚ ሰዓት { $time } እንደገና ይኽፈት።
+closed-reopens-tomorrow = ጽባሕ ሰዓት { $time } እንደገና ይኽፈት።
+closed-reopens-on = ኣብ { $date }፣ ሰዓት { $time } እንደገና ይኽፈት።
+closed-unknown = ሰዓታት ስራሕ ኣብ መቐበሊ ተለጢፉ ኣሎ።
+closed-staff-message = መልእኽቲ ካብ መቐበሊ: { $message }
+closed-ask = ንዝኾነ ሕቶ፣ ኣብ መቐበሊ Maison des Habitants ሕተቱ።
+blocked-title = ኮምፒተር ኣይሰርሕን እዩ
+blocked-text = ነዚ ኮምፒተር ሕጂ ክትጥቀሙሉ ኣይትኽእሉን ኢኹም።
+blocked-ask = ኣብ መቐበሊ ሕተቱ: ምናልባት ካልእ ባዶ ኮምፒተር ይህሉ ይኸውን።

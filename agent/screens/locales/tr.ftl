@@ -1,0 +1,121 @@
+# Commune: the visitor's screens, in Turkish. Machine-assisted translation: to be reviewed by a native speaker.
+
+page-title = Herkese açık bilgisayar
+skip-to-content = İçeriğe geç
+choose-language = Dilinizi seçin
+change-language = Dili değiştir
+
+## Welcome
+
+welcome-title = Hoş geldiniz
+welcome-text = Bu bilgisayar, internetteki resmî işleriniz içindir: CAF, sağlık sigortası, vergiler, oturma izni, iş…
+welcome-free = Ücretsizdir.
+welcome-start = Başla
+
+## Charter (no time limit on this page)
+
+charter-title = Bilgisayar kullanım sözleşmesi
+charter-summary = Oturumunuz yalnızca size aittir. Sonunda her şey silinir.
+charter-recorded-title = Bilgisayarın kaydettikleri
+charter-recorded-1 = Oturumunuzun başlama ve bitiş saati.
+charter-recorded-2 = Yalnız mı, yoksa bir rehberle mi olduğunuz.
+charter-recorded-3 = Sonunda her şeyin gerçekten silindiği.
+charter-not-recorded-title = Bilgisayarın hiçbir zaman kaydetmedikleri
+charter-not-recorded-1 = Adınız.
+charter-not-recorded-2 = Girdiğiniz internet siteleri.
+charter-not-recorded-3 = Yazdıklarınız.
+charter-not-recorded-4 = Belgeleriniz ve şifreleriniz.
+charter-rules-title = Kurallar
+charter-rules-1 = Oturumunuzun süresi sınırlıdır.
+charter-rules-2 = Bilgisayar sizi bitişten 5 dakika önce, sonra da 1 dakika önce uyarır.
+charter-rules-3 = Sonunda belgeleriniz silinir. Saklamak için onları bir USB belleğe kaydedin veya yazdırın.
+charter-rules-4 = Hesaplarınızdan çıkış yapmayı unutmayın. Silme işlemi de bunu yapar.
+charter-rules-5 = Diğer insanlara ve eşyalara saygı gösterin.
+charter-help = Yardım mı gerekiyor? Danışmaya sorun.
+charter-no-hurry = Acele etmeyin: bu sayfada süre sınırı yok.
+charter-accept = Anladım, devam ediyorum
+
+## Free access
+
+start-title = Oturumunuzu açın
+start-length = Oturumunuz { $minutes } dakika sürer.
+start-until = Oturumunuz en geç şu saate kadar sürebilir: { $time }.
+start-submit = Oturumumu aç
+ticket-text = Biletinizdeki kodu yazın. Kod, danışmada size verilen kâğıtta yazılıdır.
+ticket-label = Bilet kodu
+ticket-hint = 8 harf ve rakam. Örneğin: K7MN-3XPA
+ticket-none = Biletiniz yok mu? Danışmadan bir bilet isteyin.
+
+## Errors when opening a session
+
+error-title = Oturumunuz açılmadı
+error-ticket-invalid = Bu kod bir bilet kodu değil. Bir kodda 8 harf ve rakam vardır. Kontrol edin ve tekrar yazın.
+error-ticket-unknown = Bu bilet burada tanınmıyor. Kodu kontrol edin veya danışmaya sorun.
+error-ticket-used = Bu bilet daha önce kullanıldı. Danışmadan yeni bir bilet isteyin.
+error-ticket-expired = Bu biletin süresi doldu. Danışmadan yeni bir bilet isteyin.
+error-ticket-required = Bir bilet gerekiyor. Danışmadan bir bilet isteyin.
+error-busy = Bu bilgisayarda zaten açık bir oturum var.
+error-wiping = Bilgisayar önceki oturumu siliyor. Biraz sonra tekrar deneyin.
+error-closed = Bilgisayar şu anda kapalı.
+error-blocked = Bilgisayar hizmet dışı. Danışmaya sorun.
+error-supervised = Şu an rehberli yardım saati: rehberiniz oturumunuzu açacak.
+error-pin = Bu rehber kodu yanlış.
+error-too-many = Çok fazla deneme yapıldı. Bir dakika bekleyin, sonra tekrar deneyin.
+error-other = Bilgisayar oturumunuzu açamadı. Danışmaya sorun.
+
+## Supervised slot
+
+supervised-title = Rehberli oturum
+supervised-text = Rehberiniz oturumunuzu açacak.
+supervised-wait = Lütfen biraz bekleyin.
+supervised-permanence = Yardım saati: { $name }
+mediator-title = Rehber için
+mediator-label = Rehber kodu
+mediator-submit = Oturumu aç
+
+## During the session
+
+session-title = Oturumunuz
+session-time-left = Kalan süre
+session-ends-at = Oturumun bitiş saati: { $time }.
+session-no-limit = Süre sınırı yok. Rehberiniz oturumu sizinle birlikte bitirecek.
+session-supervised = Rehber eşliğinde oturum.
+warning-title = Dikkat
+warning-5 = Oturumunuz 5 dakika sonra bitiyor. Belgelerinizi kaydedin.
+warning-1 = Oturumunuz 1 dakika sonra bitiyor. Belgeleriniz silinecek.
+session-documents = Belgelerimi göster
+session-end-now = Oturumumu şimdi bitir
+
+## End of the session
+
+end-title = Oturumunuzu bitirin
+end-documents-title = Bu belgeler silinecek
+end-documents-none = “Téléchargements” (İndirilenler) ve “Numérisations” (Taramalar) klasörlerinde hiç belgeniz yok.
+end-keep-title = Belgelerinizi saklamak için
+end-keep-usb = Onları USB belleğinize kaydedin.
+end-keep-print = Onları yazdırın.
+end-keep-mail = Ya da onları e-posta adresinize gönderin.
+end-confirm = Evet, bitir ve her şeyi sil
+end-back = Hayır, oturumuma geri dön
+
+erased-title = Oturumunuz silindi
+erased-text = Bu bilgisayarda yaptığınız her şey silindi. Sonraki kişi hiçbir şey görmeyecek.
+erased-checked = Kontrol edildi: { $checks } kontrol yapıldı, hiçbir şey bulunmadı. Süre: { $seconds } saniye.
+erased-failed = Silme işlemi kontrol edilemedi. Bilgisayar kilitlendi. Danışmaya haber verin.
+erased-thanks = Teşekkürler, iyi günler.
+erased-home = Ana sayfaya dön
+wiping-title = Siliniyor
+wiping-text = Bilgisayar oturumu siliyor. Lütfen birkaç saniye bekleyin.
+
+## Closed and blocked
+
+closed-title = Bilgisayar kapalı
+closed-reopens-today = Bugün tekrar açılış saati: { $time }.
+closed-reopens-tomorrow = Yarın tekrar açılış saati: { $time }.
+closed-reopens-on = Tekrar açılış: { $date }, saat { $time }.
+closed-unknown = Açılış saatleri danışmada asılıdır.
+closed-staff-message = Danışmadan mesaj: { $message }
+closed-ask = Sorularınız için Maison des Habitants danışmasına başvurun.
+blocked-title = Bilgisayar hizmet dışı
+blocked-text = Bu bilgisayar şu anda kullanılamıyor.
+blocked-ask = Danışmaya sorun: belki başka bir bilgisayar boştur.

@@ -1,0 +1,569 @@
+//! The visitor's screens, served on the loopback interface for a kiosk browser: the
+//! greeter before a session (language, charter, ticket or "your mediator will open your
+//! session", closed and blocked seats) and the small notice during it (countdown, the
+//! warnings at T−5 and T−1, "end my session now", the documents that will be erased, then
+//! "your session has been erased" with the wipe's summary).
+//!
+//! Everything comes from the session manager ([`ManagerHandle`]); the pages hold no state
+//! of their own beyond the language a session was started in. Document names appear on
+//! these pages only: they are never logged and never leave the computer.
+//!
+//! Requests must name the loopback host (a page on the Internet cannot reach this server
+//! by DNS rebinding) and forms must come from these pages (`Origin`), so that a site the
+//! visitor opens cannot end their session. Wrong mediator PINs and unknown ticket codes
+//! are limited to [`MAX_FAILURES`] a minute.
+
+pub mod i18n;
+mod pages;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use commune_protocol::messages::{EndReason, SeatState, SlotKind};
+use serde::{Deserialize, Serialize};
+
+use crate::manager::{ManagerError, ManagerHandle, Status};
+use crate::session::Refusal;
+use i18n::{Language, Texts, Tr};
+
+/// Wrong PINs and unknown ticket codes allowed per minute before the screens ask to wait.
+pub const MAX_FAILURES: usize = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// How long the welcome screen says the previous session was erased.
+const ERASED_NOTICE: Duration = Duration::from_secs(180);
+
+const CSS: &str = include_str!("../../screens/kiosk.css");
+const JS: &str = include_str!("../../screens/kiosk.js");
+
+/// The screens' shared state.
+struct Screens {
+    manager: ManagerHandle,
+    texts: Texts,
+    /// The language the running (or last) session was started in, by session id.
+    session_language: Mutex<Option<(String, &'static Language)>>,
+    /// When the last session ended, as the screens saw it.
+    last_end: Mutex<Option<Instant>>,
+    failures: Mutex<VecDeque<Instant>>,
+}
+
+type Shared = Arc<Screens>;
+
+/// The screens' router.
+pub fn router(manager: ManagerHandle) -> Result<Router, String> {
+    let texts = Texts::load()?;
+    let screens = Arc::new(Screens {
+        manager,
+        texts,
+        session_language: Mutex::new(None),
+        last_end: Mutex::new(None),
+        failures: Mutex::new(VecDeque::new()),
+    });
+    // Remember when a session ends, for the welcome screen's "previous session erased".
+    let watcher = screens.clone();
+    tokio::spawn(async move {
+        let mut rx = watcher.manager.status_receiver();
+        let mut in_session = rx.borrow().session.is_some();
+        while rx.changed().await.is_ok() {
+            let now = rx.borrow().session.is_some();
+            if in_session && !now {
+                *lock(&watcher.last_end) = Some(Instant::now());
+            }
+            in_session = now;
+        }
+    });
+    Ok(Router::new()
+        .route("/", get(welcome_fr))
+        .route(
+            "/kiosk.css",
+            get(|| async { asset(CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/kiosk.js",
+            get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
+        )
+        .route("/etat.json", get(state_json))
+        .route("/session", get(session_any))
+        .route("/{lang}/", get(welcome))
+        .route("/{lang}/charte", get(charter))
+        .route("/{lang}/acces", get(access).post(access_post))
+        .route("/{lang}/mediateur", axum::routing::post(mediator_post))
+        .route("/{lang}/session", get(session))
+        .route("/{lang}/fin", get(end).post(end_post))
+        .route("/{lang}/efface", get(erased))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(guard))
+        .with_state(screens))
+}
+
+/// Serves the screens on `listener` (loopback) until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    manager: ManagerHandle,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let app = router(manager)?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Binds the screens' address; only loopback addresses are accepted.
+pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "the visitor screens listen on the loopback interface only, not {addr}"
+        ));
+    }
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} for the visitor screens: {e}"))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn asset(body: &'static str, kind: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Loopback host only; forms from these pages only; no caching, no framing, no outside
+/// scripts.
+async fn guard(request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let name = host
+        .rsplit_once(':')
+        .map(|(name, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                name
+            } else {
+                host.as_str()
+            }
+        })
+        .unwrap_or(host.as_str());
+    if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+        return (StatusCode::MISDIRECTED_REQUEST, "loopback only").into_response();
+    }
+    if request.method() == axum::http::Method::POST {
+        let origin = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok());
+        let same = match origin {
+            None => true,
+            Some(origin) => origin == format!("http://{host}"),
+        };
+        let site = request
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|s| s.to_str().ok())
+            .unwrap_or("same-origin");
+        if !same || !matches!(site, "same-origin" | "none") {
+            return (StatusCode::FORBIDDEN, "forms of these screens only").into_response();
+        }
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Not `no-referrer`: with it, Chromium sends `Origin: null` on the pages' own forms.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+impl Screens {
+    fn tr(&self, lang: &'static Language) -> Tr<'_> {
+        Tr {
+            texts: &self.texts,
+            lang,
+        }
+    }
+
+    /// Records a failure that could be guessing; true when too many came this minute.
+    fn too_many(&self) -> bool {
+        let mut failures = lock(&self.failures);
+        let now = Instant::now();
+        while failures
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW)
+        {
+            failures.pop_front();
+        }
+        failures.len() >= MAX_FAILURES
+    }
+
+    fn failed(&self) {
+        lock(&self.failures).push_back(Instant::now());
+    }
+
+    fn session_language(&self, session_id: &str) -> Option<&'static Language> {
+        lock(&self.session_language)
+            .as_ref()
+            .filter(|(id, _)| id == session_id)
+            .map(|(_, l)| *l)
+    }
+
+    fn remember_language(&self, session_id: String, lang: &'static Language) {
+        *lock(&self.session_language) = Some((session_id, lang));
+    }
+
+    fn recently_erased(&self) -> bool {
+        lock(&self.last_end).is_some_and(|t| t.elapsed() < ERASED_NOTICE)
+    }
+}
+
+/// The page's language, from the first segment of the path; an unknown one is a 404.
+struct Lang(&'static Language);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(code) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found_page().into_response())?;
+        i18n::language(&code)
+            .map(Lang)
+            .ok_or_else(|| not_found_page().into_response())
+    }
+}
+
+fn not_found_page() -> (StatusCode, axum::response::Html<String>) {
+    (
+        StatusCode::NOT_FOUND,
+        axum::response::Html(pages::not_found().into_string()),
+    )
+}
+
+async fn not_found() -> Response {
+    not_found_page().into_response()
+}
+
+fn html(markup: maud::Markup) -> Response {
+    axum::response::Html(markup.into_string()).into_response()
+}
+
+async fn welcome_fr(State(s): State<Shared>) -> Response {
+    show_welcome(&s, i18n::french(), true)
+}
+
+async fn welcome(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    show_welcome(&s, lang, false)
+}
+
+fn show_welcome(s: &Screens, lang: &'static Language, choose: bool) -> Response {
+    let status = s.manager.status();
+    if let Some(session) = &status.session {
+        let lang = s.session_language(&session.session_id).unwrap_or(lang);
+        return Redirect::to(&format!("/{}/session", lang.code)).into_response();
+    }
+    let report = s
+        .recently_erased()
+        .then(|| s.manager.last_wipe_report())
+        .flatten();
+    html(pages::welcome(s.tr(lang), &status, choose, report.as_ref()))
+}
+
+async fn charter(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    html(pages::charter(s.tr(lang)))
+}
+
+async fn access(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    let status = s.manager.status();
+    if status.session.is_some() {
+        return Redirect::to(&format!("/{}/session", lang.code)).into_response();
+    }
+    html(pages::access(s.tr(lang), &status, None, None))
+}
+
+/// The ticket form (or the bare "open my session" button).
+#[derive(Debug, Deserialize)]
+struct AccessForm {
+    #[serde(default)]
+    ticket: Option<String>,
+}
+
+/// The mediator's PIN form.
+#[derive(Debug, Deserialize)]
+struct MediatorForm {
+    #[serde(default)]
+    pin: String,
+}
+
+/// Which message explains a refusal, and whether it could be guessing.
+fn refusal_message(error: &ManagerError) -> (&'static str, bool) {
+    match error {
+        ManagerError::Refused(refusal) => match refusal {
+            Refusal::TicketInvalid => ("error-ticket-invalid", false),
+            Refusal::TicketUnknown => ("error-ticket-unknown", true),
+            Refusal::TicketUsed => ("error-ticket-used", false),
+            Refusal::TicketExpired(_) => ("error-ticket-expired", false),
+            Refusal::TicketRequired => ("error-ticket-required", false),
+            Refusal::Busy => ("error-busy", false),
+            Refusal::Wiping => ("error-wiping", false),
+            Refusal::Closed(_) => ("error-closed", false),
+            Refusal::Blocked(_) => ("error-blocked", false),
+            Refusal::SupervisedOnly(_) => ("error-supervised", false),
+            Refusal::MediatorPin => ("error-pin", true),
+            Refusal::NoSession => ("error-other", false),
+        },
+        ManagerError::Platform(_) | ManagerError::Stopped => ("error-other", false),
+    }
+}
+
+async fn access_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<AccessForm>,
+) -> Response {
+    let ticket = form.ticket.filter(|t| !t.trim().is_empty());
+    let typed = ticket.clone();
+    start(&s, lang, typed.as_deref(), |m| async move {
+        m.start_session_with_ticket(SlotKind::Free, None, ticket)
+            .await
+    })
+    .await
+}
+
+async fn mediator_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<MediatorForm>,
+) -> Response {
+    start(&s, lang, None, |m| async move {
+        m.start_session_with_pin(form.pin).await
+    })
+    .await
+}
+
+/// Starts a session from a form, or shows why not on the same screen (with the ticket
+/// code `typed`, if any).
+async fn start<F, Fut>(s: &Screens, lang: &'static Language, typed: Option<&str>, f: F) -> Response
+where
+    F: FnOnce(ManagerHandle) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::manager::SessionInfo, ManagerError>>,
+{
+    if s.too_many() {
+        let status = s.manager.status();
+        let page = pages::access(s.tr(lang), &status, Some("error-too-many"), typed);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::response::Html(page.into_string()),
+        )
+            .into_response();
+    }
+    match f(s.manager.clone()).await {
+        Ok(info) => {
+            s.remember_language(info.session_id, lang);
+            Redirect::to(&format!("/{}/session", lang.code)).into_response()
+        }
+        Err(error) => {
+            let (message, guessing) = refusal_message(&error);
+            if guessing {
+                s.failed();
+            }
+            if matches!(error, ManagerError::Platform(_) | ManagerError::Stopped) {
+                tracing::error!(%error, "the screens could not start a session");
+            }
+            let status = s.manager.status();
+            let page = pages::access(s.tr(lang), &status, Some(message), typed);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::response::Html(page.into_string()),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `/session`: the notice in the language the session was started in (the session's
+/// launcher opens this address).
+async fn session_any(State(s): State<Shared>) -> Response {
+    let status = s.manager.status();
+    let lang = status
+        .session
+        .as_ref()
+        .and_then(|session| s.session_language(&session.session_id))
+        .unwrap_or_else(i18n::french);
+    Redirect::to(&format!("/{}/session", lang.code)).into_response()
+}
+
+async fn session(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    let status = s.manager.status();
+    let Some(info) = status.session.clone() else {
+        return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
+    };
+    let time_zone = status.greeter.time_zone.clone();
+    html(pages::session(s.tr(lang), &info, &time_zone))
+}
+
+/// The documents the visitor would lose, as `folder/name` relative to the home (as the
+/// manager gives them).
+async fn documents(s: &Screens) -> Vec<String> {
+    s.manager
+        .documents()
+        .await
+        .into_iter()
+        .map(|p: PathBuf| p.display().to_string())
+        .collect()
+}
+
+async fn end(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    if s.manager.status().session.is_none() {
+        return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
+    }
+    let documents = documents(&s).await;
+    html(pages::end(s.tr(lang), &documents))
+}
+
+async fn end_post(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    // Waits for the wipe: the next page shows its report.
+    match s.manager.end_session(EndReason::Visitor).await {
+        Ok(_) | Err(ManagerError::Refused(Refusal::NoSession)) => {}
+        Err(error) => tracing::error!(%error, "ending the session from the screens failed"),
+    }
+    Redirect::to(&format!("/{}/efface", lang.code)).into_response()
+}
+
+async fn erased(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    let status = s.manager.status();
+    if status.session.is_some() {
+        return Redirect::to(&format!("/{}/session", lang.code)).into_response();
+    }
+    let report = s.manager.last_wipe_report();
+    html(pages::erased(s.tr(lang), &status, report.as_ref()))
+}
+
+/// What the pages' script follows.
+#[derive(Debug, Serialize)]
+struct SeatJson {
+    state: SeatState,
+    session: Option<String>,
+    kind: Option<SlotKind>,
+    seconds_left: Option<u64>,
+    warning: Option<u32>,
+}
+
+async fn state_json(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let _ = headers;
+    let Status { state, session, .. } = s.manager.status();
+    Json(SeatJson {
+        state,
+        session: session.as_ref().map(|i| i.session_id.clone()),
+        kind: session.as_ref().map(|i| i.kind),
+        seconds_left: session.as_ref().and_then(|i| i.seconds_left_now()),
+        warning: session.as_ref().and_then(|i| i.warning),
+    })
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::i18n::{Texts, LANGUAGES, REQUIRED};
+
+    #[test]
+    fn every_language_parses_and_has_the_required_messages_in_its_own_words() {
+        let texts = Texts::load().expect("every .ftl parses");
+        let french = texts.ids(super::i18n::french());
+        for language in LANGUAGES {
+            for id in REQUIRED {
+                assert!(texts.has(language, id), "{} lacks {id}", language.code);
+            }
+            for id in texts.ids(language) {
+                assert!(
+                    french.contains(&id),
+                    "{} has {id}, which French lacks",
+                    language.code
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn placeables_match_french_and_a_missing_message_falls_back_to_french() {
+        let texts = Texts::load().unwrap();
+        let fr = super::i18n::french();
+        let vars = |source: &str| {
+            let mut v: Vec<String> = source
+                .split('{')
+                .skip(1)
+                .filter_map(|p| p.split('}').next())
+                .map(|p| p.trim().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        for language in LANGUAGES {
+            for id in texts.ids(language) {
+                let own = raw(language.code, &id);
+                let reference = raw("fr", &id);
+                assert_eq!(vars(&own), vars(&reference), "{} {id}", language.code);
+            }
+        }
+        assert_eq!(texts.get(fr, "welcome-title", None), "Bienvenue");
+        // A language that lacks a message shows the French one; a message no one has shows
+        // its id.
+        let ar = super::i18n::language("ar").unwrap();
+        let partial = Texts::parse(|l| {
+            if l.code == "ar" {
+                "welcome-title = أهلا وسهلا\n".to_string()
+            } else {
+                l.source().to_string()
+            }
+        })
+        .unwrap();
+        assert_eq!(partial.get(ar, "welcome-title", None), "أهلا وسهلا");
+        assert_eq!(
+            partial.get(ar, "charter-help", None),
+            texts.get(fr, "charter-help", None)
+        );
+        assert_eq!(partial.get(ar, "no-such-message", None), "no-such-message");
+    }
+
+    /// The message's source text in a language's file.
+    fn raw(code: &str, id: &str) -> String {
+        let path = format!("{}/screens/locales/{code}.ftl", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{id} = ")).map(str::to_string))
+            .unwrap_or_default()
+    }
+}

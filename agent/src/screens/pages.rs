@@ -1,0 +1,527 @@
+//! The screens' HTML (maud). Every page: the language and direction on `<html>`, a skip
+//! link, one `<h1>`, large targets, nothing that moves on its own except the countdown.
+
+use commune_protocol::messages::{SeatState, SlotKind, WipeReport};
+use commune_protocol::UtcMillis;
+use fluent_bundle::FluentValue;
+use maud::{html, Markup, DOCTYPE};
+
+use super::i18n::{Tr, LANGUAGES};
+use crate::manager::{SessionInfo, Status};
+
+/// `data-page` tells the script what to follow: `ready`, `wait`, `session`, `wiping`, or
+/// nothing (a page that never moves by itself, like the charter).
+fn page(
+    t: Tr<'_>,
+    title: &str,
+    data_page: Option<&str>,
+    state: Option<SeatState>,
+    body: Markup,
+) -> Markup {
+    let state = state.map(seat_state_name);
+    html! {
+        (DOCTYPE)
+        html lang=(t.lang.code) dir=(t.lang.dir()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — " (t.t("page-title")) }
+                link rel="stylesheet" href="/kiosk.css";
+                @if data_page.is_some() {
+                    script src="/kiosk.js" defer {}
+                }
+            }
+            body data-lang=(t.lang.code) data-page=[data_page] data-state=[state] {
+                a.skip href="#main" { (t.t("skip-to-content")) }
+                header {
+                    a.change-language href="/" { (t.t("change-language")) }
+                }
+                main #main tabindex="-1" {
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+fn seat_state_name(state: SeatState) -> &'static str {
+    match state {
+        SeatState::Ready => "ready",
+        SeatState::InSession => "in_session",
+        SeatState::Wiping => "wiping",
+        SeatState::Closed => "closed",
+        SeatState::Blocked => "blocked",
+        SeatState::Supervised => "supervised",
+        _ => "unknown",
+    }
+}
+
+/// A time of the site's day, `HH:MM`, and the date, `DD/MM`, in the site's time zone
+/// (the computer's own when the schedule names none).
+fn local(at: UtcMillis, time_zone: &str) -> Option<jiff::Zoned> {
+    let ts = jiff::Timestamp::from_millisecond(at.0).ok()?;
+    let tz = if time_zone.is_empty() {
+        jiff::tz::TimeZone::system()
+    } else {
+        jiff::tz::TimeZone::get(time_zone).unwrap_or_else(|_| jiff::tz::TimeZone::system())
+    };
+    Some(ts.to_zoned(tz))
+}
+
+fn hhmm(at: UtcMillis, time_zone: &str) -> String {
+    local(at, time_zone)
+        .map(|z| z.strftime("%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn text(s: String) -> FluentValue<'static> {
+    FluentValue::from(s)
+}
+
+/// `12:34` or `1:02:03`.
+fn clock(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
+/// The language choice: each name in its own script and direction.
+fn languages(t: Tr<'_>) -> Markup {
+    html! {
+        section.languages aria-labelledby="languages-title" {
+            h2 #languages-title { (t.t("choose-language")) }
+            ul.language-list {
+                @for l in LANGUAGES {
+                    li {
+                        a.button.language href={ "/" (l.code) "/" } lang=(l.code) dir=(l.dir()) hreflang=(l.code)
+                            aria-current=[(l.code == t.lang.code).then_some("true")] {
+                            (l.name)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The closed, blocked and wiping blocks (the greeter shows them instead of "start").
+fn unavailable(t: Tr<'_>, status: &Status) -> Option<Markup> {
+    match status.state {
+        SeatState::Closed => {
+            let greeter = &status.greeter;
+            let when = greeter.reopens_at.and_then(|at| {
+                let tz = &greeter.time_zone;
+                let then = local(at, tz)?;
+                let now = local(crate::now(), tz)?;
+                let time = text(then.strftime("%H:%M").to_string());
+                let days = (then.date() - now.date()).get_days();
+                Some(match days {
+                    0 => t.with("closed-reopens-today", &[("time", time)]),
+                    1 => t.with("closed-reopens-tomorrow", &[("time", time)]),
+                    _ => t.with(
+                        "closed-reopens-on",
+                        &[
+                            ("date", text(then.strftime("%d/%m").to_string())),
+                            ("time", time),
+                        ],
+                    ),
+                })
+            });
+            // A seat closed by staff (not by the schedule) shows their message.
+            let staff = status
+                .reason
+                .as_ref()
+                .filter(|_| greeter.reopens_at.is_none())
+                .filter(|r| {
+                    !r.starts_with("reopens at") && r.as_str() != "closed until further notice"
+                });
+            Some(html! {
+                section.notice.closed {
+                    h1 { (t.t("closed-title")) }
+                    @if let Some(when) = when {
+                        p.big { (when) }
+                    } @else {
+                        p { (t.t("closed-unknown")) }
+                    }
+                    @if let Some(message) = staff {
+                        p { (t.with("closed-staff-message", &[("message", text(message.clone()))])) }
+                    }
+                    p { (t.t("closed-ask")) }
+                }
+            })
+        }
+        SeatState::Blocked => Some(html! {
+            section.notice.blocked {
+                h1 { (t.t("blocked-title")) }
+                p.big { (t.t("blocked-text")) }
+                p { (t.t("blocked-ask")) }
+            }
+        }),
+        SeatState::Wiping => Some(wiping(t)),
+        _ => None,
+    }
+}
+
+fn wiping(t: Tr<'_>) -> Markup {
+    html! {
+        section.notice.wiping role="status" {
+            h1 { (t.t("wiping-title")) }
+            p.big { (t.t("wiping-text")) }
+        }
+    }
+}
+
+/// The previous visitor's wipe, in one line: what the next visitor may trust.
+fn erased_summary(t: Tr<'_>, report: &WipeReport) -> Markup {
+    html! {
+        @if report.verified {
+            p.ok {
+                (t.with("erased-checked", &[
+                    ("checks", FluentValue::from(report.checks.iter().filter(|c| c.passed).count())),
+                    ("seconds", FluentValue::from(format!("{:.1}", report.total_us as f64 / 1e6))),
+                ]))
+            }
+        } @else {
+            p.error { (t.t("erased-failed")) }
+        }
+    }
+}
+
+/// The welcome: the state of the seat first, then (on `/`) the language choice.
+pub(super) fn welcome(
+    t: Tr<'_>,
+    status: &Status,
+    choose: bool,
+    report: Option<&WipeReport>,
+) -> Markup {
+    let data_page = if status.state == SeatState::Wiping {
+        "wiping"
+    } else {
+        "ready"
+    };
+    let body = html! {
+        // On `/`, the language choice comes first: a visitor who cannot read French finds
+        // their language before anything else.
+        @if choose {
+            (languages(t))
+        }
+        @if let Some(report) = report {
+            section.notice.previous aria-labelledby="previous-title" {
+                h2 #previous-title { (t.t("erased-title")) }
+                (erased_summary(t, report))
+            }
+        }
+        @if let Some(block) = unavailable(t, status) {
+            (block)
+        } @else {
+            section.welcome {
+                h1 { (t.t("welcome-title")) }
+                p.big { (t.t("welcome-text")) }
+                p { (t.t("welcome-free")) }
+                p { a.button.primary href={ "/" (t.lang.code) "/charte" } { (t.t("welcome-start")) } }
+            }
+        }
+    };
+    page(
+        t,
+        &t.t("welcome-title"),
+        Some(data_page),
+        Some(status.state),
+        body,
+    )
+}
+
+/// The charter, in plain language: what is and is not recorded. No time limit, no script.
+pub(super) fn charter(t: Tr<'_>) -> Markup {
+    let list = |prefix: &str, n: usize| {
+        html! {
+            ul {
+                @for i in 1..=n {
+                    li { (t.t(&format!("{prefix}-{i}"))) }
+                }
+            }
+        }
+    };
+    let body = html! {
+        h1 { (t.t("charter-title")) }
+        p.big { (t.t("charter-summary")) }
+        section aria-labelledby="recorded" {
+            h2 #recorded { (t.t("charter-recorded-title")) }
+            (list("charter-recorded", 3))
+        }
+        section aria-labelledby="not-recorded" {
+            h2 #not-recorded { (t.t("charter-not-recorded-title")) }
+            (list("charter-not-recorded", 4))
+        }
+        section aria-labelledby="rules" {
+            h2 #rules { (t.t("charter-rules-title")) }
+            (list("charter-rules", 5))
+        }
+        p { (t.t("charter-help")) }
+        p.hint { (t.t("charter-no-hurry")) }
+        p { a.button.primary href={ "/" (t.lang.code) "/acces" } { (t.t("charter-accept")) } }
+    };
+    page(t, &t.t("charter-title"), None, None, body)
+}
+
+/// Opening a session: the ticket form, the bare button, or "your mediator will open your
+/// session" with the mediator's PIN form; `error` names the message of a refusal, `typed`
+/// is the code the visitor typed (kept, so that a typo is corrected, not retyped).
+pub(super) fn access(
+    t: Tr<'_>,
+    status: &Status,
+    error: Option<&str>,
+    typed: Option<&str>,
+) -> Markup {
+    let lang = t.lang.code;
+    let greeter = &status.greeter;
+    let error_block = error.map(|id| {
+        html! {
+            div.error #error role="alert" {
+                h2 { (t.t("error-title")) }
+                p { (t.t(id)) }
+            }
+        }
+    });
+    if let Some(block) = unavailable(t, status) {
+        let data_page = if status.state == SeatState::Wiping {
+            "wiping"
+        } else {
+            "ready"
+        };
+        let body = html! { @if let Some(e) = &error_block { (e) } (block) };
+        return page(
+            t,
+            &t.t("start-title"),
+            Some(data_page),
+            Some(status.state),
+            body,
+        );
+    }
+    if status.state == SeatState::Supervised {
+        let body = html! {
+            h1 { (t.t("supervised-title")) }
+            p.big { (t.t("supervised-text")) }
+            p { (t.t("supervised-wait")) }
+            @if let Some(name) = &greeter.permanence {
+                p { (t.with("supervised-permanence", &[("name", text(name.clone()))])) }
+            }
+            section.mediator aria-labelledby="mediator-title" {
+                h2 #mediator-title { (t.t("mediator-title")) }
+                @if let Some(e) = &error_block { (e) }
+                form method="post" action={ "/" (lang) "/mediateur" } {
+                    label for="pin" { (t.t("mediator-label")) }
+                    input #pin type="password" name="pin" inputmode="numeric" autocomplete="off" required
+                        aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "error")];
+                    button.button.primary type="submit" { (t.t("mediator-submit")) }
+                }
+            }
+        };
+        return page(
+            t,
+            &t.t("supervised-title"),
+            Some("wait"),
+            Some(status.state),
+            body,
+        );
+    }
+    let length = match (greeter.session_minutes, greeter.slot_ends_at) {
+        (_, Some(end))
+            if greeter
+                .session_minutes
+                .is_none_or(|m| end.0 - crate::now().0 < i64::from(m) * 60_000) =>
+        {
+            Some(t.with(
+                "start-until",
+                &[("time", text(hhmm(end, &greeter.time_zone)))],
+            ))
+        }
+        (Some(minutes), _) => {
+            Some(t.with("start-length", &[("minutes", FluentValue::from(minutes))]))
+        }
+        _ => None,
+    };
+    let body = html! {
+        h1 { (t.t("start-title")) }
+        @if let Some(length) = length { p.big { (length) } }
+        @if let Some(e) = &error_block { (e) }
+        form method="post" action={ "/" (lang) "/acces" } {
+            @if greeter.ticket_required {
+                p { (t.t("ticket-text")) }
+                label for="ticket" { (t.t("ticket-label")) }
+                p.hint #ticket-hint { (t.t("ticket-hint")) }
+                input #ticket type="text" name="ticket" autocomplete="off" autocapitalize="characters"
+                    spellcheck="false" required dir="ltr" lang="en" value=[typed]
+                    aria-invalid=[error.map(|_| "true")]
+                    aria-describedby=(if error.is_some() { "ticket-hint error" } else { "ticket-hint" });
+            }
+            button.button.primary type="submit" { (t.t("start-submit")) }
+        }
+        @if greeter.ticket_required {
+            p { (t.t("ticket-none")) }
+        }
+    };
+    page(
+        t,
+        &t.t("start-title"),
+        Some("ready"),
+        Some(status.state),
+        body,
+    )
+}
+
+/// The notice during the session.
+pub(super) fn session(t: Tr<'_>, info: &SessionInfo, time_zone: &str) -> Markup {
+    let lang = t.lang.code;
+    let seconds = info.seconds_left_now();
+    let ends = seconds.map(|s| UtcMillis(crate::now().0 + i64::try_from(s).unwrap_or(0) * 1000));
+    let warning = info
+        .warning
+        .map(|m| if m <= 1 { "warning-1" } else { "warning-5" });
+    let body = html! {
+        h1 { (t.t("session-title")) }
+        @if info.kind == SlotKind::Supervised {
+            p { (t.t("session-supervised")) }
+        }
+        @if let Some(seconds) = seconds {
+            p.label #countdown-label { (t.t("session-time-left")) }
+            p.countdown {
+                span #countdown role="timer" aria-labelledby="countdown-label" data-seconds=(seconds) dir="ltr" {
+                    (clock(seconds))
+                }
+            }
+            @if let Some(ends) = ends {
+                p { (t.with("session-ends-at", &[("time", text(hhmm(ends, time_zone)))])) }
+            }
+        } @else {
+            p.big { (t.t("session-no-limit")) }
+        }
+        div #warning-box role="alert" data-warning=[info.warning]
+            data-w5=(t.t("warning-5")) data-w1=(t.t("warning-1")) data-title=(t.t("warning-title")) {
+            @if let Some(id) = warning {
+                div.warning {
+                    h2 { (t.t("warning-title")) }
+                    p.big { (t.t(id)) }
+                }
+            }
+        }
+        nav.actions {
+            a.button href={ "/" (lang) "/fin" } { (t.t("session-documents")) }
+            a.button.danger href={ "/" (lang) "/fin" } { (t.t("session-end-now")) }
+        }
+    };
+    page(
+        t,
+        &t.t("session-title"),
+        Some("session"),
+        Some(SeatState::InSession),
+        body,
+    )
+}
+
+/// Before ending: the documents that will be erased and the ways to keep them.
+pub(super) fn end(t: Tr<'_>, documents: &[String]) -> Markup {
+    let lang = t.lang.code;
+    let body = html! {
+        h1 { (t.t("end-title")) }
+        section aria-labelledby="documents-title" {
+            h2 #documents-title { (t.t("end-documents-title")) }
+            @if documents.is_empty() {
+                p { (t.t("end-documents-none")) }
+            } @else {
+                ul.documents {
+                    @for d in documents {
+                        li { bdi { (d) } }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="keep-title" {
+            h2 #keep-title { (t.t("end-keep-title")) }
+            ul {
+                li { (t.t("end-keep-usb")) }
+                li { (t.t("end-keep-print")) }
+                li { (t.t("end-keep-mail")) }
+            }
+        }
+        form method="post" action={ "/" (lang) "/fin" } {
+            button.button.danger type="submit" { (t.t("end-confirm")) }
+        }
+        p { a.button href={ "/" (lang) "/session" } { (t.t("end-back")) } }
+    };
+    page(
+        t,
+        &t.t("end-title"),
+        Some("session"),
+        Some(SeatState::InSession),
+        body,
+    )
+}
+
+/// After the end: "your session has been erased" with the report's summary (or "erasing"
+/// while the wipe runs).
+pub(super) fn erased(t: Tr<'_>, status: &Status, report: Option<&WipeReport>) -> Markup {
+    if status.state == SeatState::Wiping {
+        return page(
+            t,
+            &t.t("wiping-title"),
+            Some("wiping"),
+            Some(status.state),
+            wiping(t),
+        );
+    }
+    let verified = report.is_some_and(|r| r.verified) && status.state != SeatState::Blocked;
+    let body = html! {
+        @if verified {
+            h1 { (t.t("erased-title")) }
+            p.big { (t.t("erased-text")) }
+        } @else {
+            h1 { (t.t("blocked-title")) }
+        }
+        @if let Some(report) = report {
+            (erased_summary(t, report))
+        }
+        @if verified {
+            p { (t.t("erased-thanks")) }
+        }
+        p { a.button.primary href="/" { (t.t("erased-home")) } }
+    };
+    page(t, &t.t("erased-title"), None, Some(status.state), body)
+}
+
+/// An address the screens do not have (in French: the kiosk's language by default).
+pub(super) fn not_found() -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="fr" dir="ltr" {
+            head {
+                meta charset="utf-8";
+                title { "Page introuvable" }
+                link rel="stylesheet" href="/kiosk.css";
+            }
+            body {
+                main {
+                    h1 { "Page introuvable" }
+                    p { a.button.primary href="/" { "Retour à l'accueil" } }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_the_site_time_zone() {
+        // 2026-11-23 08:25 UTC is 09:25 in Grenoble.
+        let at = UtcMillis(1_795_422_300_000);
+        assert_eq!(hhmm(at, "Europe/Paris"), "09:25");
+        assert_eq!(clock(59), "00:59");
+        assert_eq!(clock(3_725), "1:02:05");
+    }
+}
