@@ -157,13 +157,33 @@ async fn main() -> anyhow::Result<()> {
             platform,
             screens,
         } => {
-            if !force {
-                if let Ok(existing) = AgentConfig::load(&cli.config) {
+            if let Ok(existing) = AgentConfig::load(&cli.config) {
+                if !force {
                     anyhow::bail!(
                         "this computer is already enrolled as {} (site {}); use --force to enroll it again",
                         existing.agent_id,
                         existing.site_id
                     );
+                }
+                // The outbox numbers events per identity: the new identity starts afresh.
+                // Events the old one never delivered cannot be delivered as the new one.
+                let path = existing.state_file(files::OUTBOX);
+                if path.exists() {
+                    let pending = match Outbox::open(&path, existing.outbox_capacity).await {
+                        Ok(outbox) => outbox.len().await.unwrap_or(0),
+                        Err(_) => 0,
+                    };
+                    for suffix in ["", "-wal", "-shm"] {
+                        let mut file = path.clone().into_os_string();
+                        file.push(suffix);
+                        let _ = std::fs::remove_file(file);
+                    }
+                    if pending > 0 {
+                        eprintln!(
+                            "{pending} events of the previous enrollment ({}) were never delivered and are dropped",
+                            existing.agent_id
+                        );
+                    }
                 }
             }
             let config = enroll(EnrollOptions {

@@ -106,3 +106,93 @@ async fn an_agent_killed_with_sigkill_delivers_its_unsent_events_after_restart()
     );
     agent.kill();
 }
+
+/// A computer enrolled again (`enroll --force`, a new identity) starts a fresh outbox: the
+/// new identity's events are numbered from 1 and delivered, instead of continuing the old
+/// identity's numbers, which the controller would store but never acknowledge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolling_again_starts_a_fresh_outbox_whose_events_are_delivered() {
+    let ctrl = TestController::start().await;
+    let (config, dir) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    let config_path = dir.path().join("agent.toml");
+    config.save(&config_path).unwrap();
+    // Events of the first identity that never left the computer.
+    let outbox_path = config.state_file(files::OUTBOX);
+    let outbox = Outbox::open(&outbox_path, config.outbox_capacity)
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        outbox
+            .emit(
+                commune_agent::now(),
+                commune_protocol::messages::AgentEvent::WarningShown(
+                    commune_protocol::messages::WarningShown {
+                        session_id: "s".into(),
+                        minutes_left: 5,
+                    },
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    drop(outbox);
+
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config_path)
+        .args(["enroll", "--force", "--platform", "none", "--controller"])
+        .arg(ctrl.addr.to_string())
+        .arg("--state-dir")
+        .arg(&config.state_dir)
+        .env("COMMUNE_ENROLL_TOKEN", ctrl.token().await)
+        .output()
+        .expect("enroll again");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("5 events of the previous enrollment"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = commune_agent::config::AgentConfig::load(&config_path).unwrap();
+    assert_ne!(again.agent_id, config.agent_id, "a new identity");
+
+    let id = again.agent_id.clone();
+    let _agent = run_agent(
+        &config_path,
+        &["--simulate-sessions-per-minute", "1200"],
+        &dir.path().join("run.log"),
+    );
+    let store = ctrl.controller.store();
+    eventually(
+        30,
+        "the new identity's events arrive from seq 1",
+        || async {
+            let seqs = store.event_seqs(&id).await.unwrap();
+            seqs.len() >= 4 && seqs[0] == 1
+        },
+    )
+    .await;
+    let outbox_path = again.state_file(files::OUTBOX);
+    let peek = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&outbox_path)
+            .read_only(true)
+            .busy_timeout(std::time::Duration::from_secs(5)),
+    )
+    .await
+    .unwrap();
+    eventually(30, "and are acknowledged (the outbox drains)", || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events")
+            .fetch_one(&peek)
+            .await
+            .unwrap()
+            < 4
+    })
+    .await;
+}

@@ -170,6 +170,24 @@ fn decimal(lang: Lang, value: f64, decimals: usize) -> String {
     }
 }
 
+/// `at` in the time zone `zone` (IANA name), with a strftime format; RFC 3339 in UTC when
+/// the zone is unknown.
+pub(crate) fn local_time(at: UtcMillis, zone: &str, format: &str) -> String {
+    jiff::Timestamp::from_millisecond(at.0)
+        .ok()
+        .and_then(|t| jiff::tz::TimeZone::get(zone).ok().map(|z| t.to_zoned(z)))
+        .map(|z| z.strftime(format).to_string())
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// The site's time zone (its schedule's; Europe/Paris until it has one).
+pub(crate) async fn site_time_zone(c: &Controller, site: &str) -> String {
+    c.site_schedule(site)
+        .await
+        .map(|(model, _)| model.time_zone)
+        .unwrap_or_else(|_| "Europe/Paris".into())
+}
+
 fn ago(lang: Lang, now: UtcMillis, then: UtcMillis) -> String {
     let secs = (now.0 - then.0).max(0) / 1000;
     let (n, unit) = match secs {
@@ -382,6 +400,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn times_are_shown_in_the_site_time_zone() {
+        // 2026-11-23 08:25 UTC is 09:25 in Grenoble; an unknown zone shows UTC, marked Z.
+        let at = UtcMillis(1_795_422_300_000);
+        assert_eq!(local_time(at, "Europe/Paris", "%d/%m %H:%M"), "23/11 09:25");
+        assert!(local_time(at, "Nowhere/Nothing", "%d/%m %H:%M").ends_with('Z'));
+    }
+
+    #[test]
     fn french_numbers_and_durations() {
         assert_eq!(decimal(Lang::Fr, 23.45, 1), "23,4");
         assert_eq!(seat_label(Lang::Fr, Some("closed")), "fermé");
@@ -403,7 +429,7 @@ mod tests {
         assert_eq!(ago(Lang::En, UtcMillis(200_000), UtcMillis(0)), "3 min ago");
         assert_eq!(
             state_text(Lang::En, false, true, Some("supervised")),
-            ("Online — drop-in session".to_string(), "online")
+            ("Online — help desk".to_string(), "online")
         );
         assert_eq!(state_text(Lang::En, true, true, None).0, "Revoked");
     }

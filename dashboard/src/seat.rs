@@ -110,6 +110,8 @@ pub(crate) async fn seat_page(
         .recent_events(&id, "wipe_report", 10)
         .await
         .unwrap_or_default();
+    let zone = crate::site_time_zone(&c, &agent.site_id).await;
+    let when = |at: commune_protocol::UtcMillis| crate::local_time(at, &zone, "%d/%m %H:%M");
     let body = html! {
         p { a href="/" { (t("← Parc")) } }
         h1 { (t("Poste ")) (agent.hostname) }
@@ -121,7 +123,7 @@ pub(crate) async fn seat_page(
             table {
                 caption.skip { (t("Mesures de santé")) }
                 thead { tr { th scope="col" { (t("Heure")) } th scope="col" { (t("Processeur (%)")) } th scope="col" { (t("Mémoire (%)")) } } }
-                tbody { @for (t, cpu, mem) in &health { tr { td { (t.to_string()) } td { (format!("{cpu:.0}")) } td { (format!("{mem:.0}")) } } } }
+                tbody { @for (t, cpu, mem) in &health { tr { td { (when(*t)) } td { (format!("{cpu:.0}")) } td { (format!("{mem:.0}")) } } } }
             }
         }
         h2 { (t("Inventaire")) }
@@ -144,7 +146,7 @@ pub(crate) async fn seat_page(
             tbody {
                 @for s in &sessions {
                     tr {
-                        td { (s.started_at.to_string()) }
+                        td { (when(s.started_at)) }
                         td { @if s.slot_kind == "supervised" { (t("accompagnée")) } @else { (t("accès libre")) } }
                         td { (s.duration_secs.map(|d| (d / 60).to_string()).unwrap_or_default()) }
                         td { (end_reason(lang, s.end_reason.as_deref())) }
@@ -157,7 +159,7 @@ pub(crate) async fn seat_page(
             @for (at, body) in &wipes {
                 @let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
                 li {
-                    (at.to_string()) " : "
+                    (when(*at)) " : "
                     @if v["verified"] == true { (t("vérifié")) } @else { strong { (t("NON vérifié")) } }
                     (t(" en ")) (v["total_us"].as_u64().map(|us| format!("{:.0} ms", us as f64 / 1000.0)).unwrap_or_default())
                 }

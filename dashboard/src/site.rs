@@ -64,11 +64,7 @@ async fn guard(c: &Controller, staff: &Staff, site: &str, action: &str) -> Optio
 }
 
 fn local_time(at: commune_protocol::UtcMillis, zone: &str) -> String {
-    jiff::Timestamp::from_millisecond(at.0)
-        .ok()
-        .and_then(|t| jiff::tz::TimeZone::get(zone).ok().map(|z| t.to_zoned(z)))
-        .map(|z| z.strftime("%d/%m %H:%M").to_string())
-        .unwrap_or_else(|| at.to_string())
+    crate::local_time(at, zone, "%d/%m %H:%M")
 }
 
 const WEEKDAYS_FR: [(&str, &str); 7] = [
@@ -526,7 +522,7 @@ pub(crate) async fn create_tickets(
     let body = html! {
         p.noprint { a href={"/sites/" (site) "/tickets"} { (t("← Tickets")) } " · " button type="button" onclick="window.print()" { (t("Imprimer")) } }
         h1 { (t("Tickets — ")) (site) }
-        p { (codes.len()) (t(" tickets de ")) (form.minutes) (t(" minutes, valables jusqu'au ")) (until.to_string()) "." }
+        p { (codes.len()) (t(" tickets de ")) (form.minutes) (t(" minutes, valables jusqu'au ")) (crate::local_time(until, &crate::site_time_zone(&c, &site).await, "%d/%m/%Y %H:%M")) "." }
         ul.tickets {
             @for code in &codes {
                 li { span.code { (code) } br; (t("Accès libre — ")) (form.minutes) " min" }
