@@ -188,20 +188,46 @@ pub(crate) struct LoginForm {
     password: String,
 }
 
+/// The browser's address and whether it came over HTTPS. The dashboard listens on the
+/// loopback interface behind a reverse proxy on the same host (docs/guide-informatique.md):
+/// from a loopback peer, the last address of `X-Forwarded-For` (the one the proxy added)
+/// is the browser's, and `X-Forwarded-Proto: https` says the proxy speaks HTTPS. From any
+/// other peer, these headers are ignored (anyone could send them).
+pub(crate) fn client(peer: SocketAddr, headers: &HeaderMap) -> (std::net::IpAddr, bool) {
+    if !peer.ip().is_loopback() {
+        return (peer.ip(), false);
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .next_back();
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    (forwarded.unwrap_or(peer.ip()), https)
+}
+
 pub(crate) async fn login(
     State(c): State<Controller>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     lang: Lang,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match c.login(&form.login, &form.password, Some(peer.ip())).await {
+    let (ip, https) = client(peer, &headers);
+    match c.login(&form.login, &form.password, Some(ip)).await {
         Ok((_, session)) => (
             [(
                 header::SET_COOKIE,
                 format!(
-                    "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                    "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
                     session.token,
-                    commune_controller::staff::SESSION_TTL.as_secs()
+                    commune_controller::staff::SESSION_TTL.as_secs(),
+                    if https { "; Secure" } else { "" }
                 ),
             )],
             Redirect::to("/"),

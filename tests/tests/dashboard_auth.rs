@@ -466,3 +466,70 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
     })
     .await;
 }
+
+/// Behind a reverse proxy on the same host (the documented setup), the login limit counts
+/// per browser (`X-Forwarded-For`), not for the proxy's address: five wrong passwords from
+/// one browser do not lock out a colleague at another. The cookie is `Secure` behind HTTPS.
+/// From a peer that is not loopback these headers would be ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_local_proxy_the_login_limit_is_per_browser_and_the_cookie_secure() {
+    let ctrl = TestController::start().await;
+    let c = ctrl.controller.clone();
+    for login in ["marie", "karim"] {
+        c.create_staff(
+            login,
+            login,
+            Role::Mediator,
+            &[SITE.to_string()],
+            "un mot de passe long",
+        )
+        .await
+        .unwrap();
+    }
+    let addr = serve_dashboard(c.clone()).await;
+    tokio::task::spawn_blocking(move || {
+        let from = |ip: &'static str| [("X-Forwarded-For", ip), ("X-Forwarded-Proto", "https")];
+        for _ in 0..5 {
+            let r = http(
+                addr,
+                "POST",
+                "/connexion",
+                &from("203.0.113.7"),
+                &form(&[("login", "marie"), ("password", "mauvais")]),
+            );
+            assert_eq!(r.status, 401);
+        }
+        // That browser is now held off, even for another login...
+        let held = http(
+            addr,
+            "POST",
+            "/connexion",
+            &from("203.0.113.7"),
+            &form(&[("login", "karim"), ("password", "un mot de passe long")]),
+        );
+        assert_eq!(held.status, 429, "{}", held.body);
+        // ...but a colleague's browser, through the same proxy, logs in.
+        let ok = http(
+            addr,
+            "POST",
+            "/connexion",
+            &from("198.51.100.4"),
+            &form(&[("login", "karim"), ("password", "un mot de passe long")]),
+        );
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        let cookie = ok.set_cookie().unwrap();
+        assert!(cookie.contains("; secure"), "{cookie}");
+        // Without HTTPS in front, no Secure (the demo over plain HTTP must keep working).
+        let plain = http(
+            addr,
+            "POST",
+            "/connexion",
+            &[("X-Forwarded-For", "198.51.100.5")],
+            &form(&[("login", "karim"), ("password", "un mot de passe long")]),
+        );
+        assert_eq!(plain.status, 303);
+        assert!(!plain.set_cookie().unwrap().contains("secure"));
+    })
+    .await
+    .unwrap();
+}
