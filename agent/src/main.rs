@@ -241,21 +241,15 @@ async fn main() -> anyhow::Result<()> {
                 )));
             }
             if let (Some(manager), Some(addr)) = (&sessions, config.screens.address()?) {
-                let listener = commune_agent::screens::bind(addr)
-                    .await
-                    .map_err(anyhow::Error::msg)?;
-                tracing::info!(%addr, "visitor screens served");
                 let mut stop = stop_rx.clone();
-                let manager = manager.clone();
-                tasks.push(tokio::spawn(async move {
-                    let served = commune_agent::screens::serve(listener, manager, async move {
+                let (bound, task) =
+                    commune_agent::screens::start(addr, manager.clone(), async move {
                         let _ = stop.changed().await;
                     })
-                    .await;
-                    if let Err(error) = served {
-                        tracing::error!(%error, "the visitor screens stopped");
-                    }
-                }));
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                tracing::info!(addr = %bound, "visitor screens served");
+                tasks.push(task);
             }
             if let Some(rate) = simulate_sessions_per_minute {
                 tasks.push(match &sessions {

@@ -102,6 +102,9 @@ pub struct Greeter {
     pub reopens_at: Option<UtcMillis>,
     /// The site's time zone (IANA name), for showing times.
     pub time_zone: String,
+    /// Staff closed the seat (`lock`) with this message.
+    #[serde(default)]
+    pub staff_message: Option<String>,
 }
 
 /// The seat as `ctl status` prints it.
@@ -539,7 +542,10 @@ impl Manager {
             }),
             _ => None,
         };
-        let greeter = self.greeter();
+        let mut greeter = self.greeter();
+        if let State::Closed(message) = state {
+            greeter.staff_message = Some(message.clone());
+        }
         self.status.send_replace(Status {
             state: seat_state,
             session,

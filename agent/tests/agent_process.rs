@@ -25,6 +25,19 @@ fn run_agent(config: &std::path::Path, extra: &[&str], log: &std::path::Path) ->
         .expect("start commune-agent")
 }
 
+/// The outbox, read-only beside the running agent (WAL lets a reader in without taking the
+/// writer's lock).
+async fn peek(path: &std::path::Path) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(std::time::Duration::from_secs(5)),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_killed_with_sigkill_delivers_its_unsent_events_after_restart() {
     let ctrl = TestController::start().await;
@@ -51,15 +64,7 @@ async fn an_agent_killed_with_sigkill_delivers_its_unsent_events_after_restart()
     // Cut the network; visitors go on, their events pile up in the outbox.
     proxy.cut();
     let outbox_path = config.state_file(files::OUTBOX);
-    // Read-only, beside the running agent (WAL lets a reader in without taking the writer's lock).
-    let peek = sqlx::SqlitePool::connect_with(
-        sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&outbox_path)
-            .read_only(true)
-            .busy_timeout(std::time::Duration::from_secs(5)),
-    )
-    .await
-    .unwrap();
+    let peek = peek(&outbox_path).await;
     eventually(30, "events waiting in the outbox", || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events")
             .fetch_one(&peek)
@@ -179,14 +184,7 @@ async fn enrolling_again_starts_a_fresh_outbox_whose_events_are_delivered() {
     )
     .await;
     let outbox_path = again.state_file(files::OUTBOX);
-    let peek = sqlx::SqlitePool::connect_with(
-        sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&outbox_path)
-            .read_only(true)
-            .busy_timeout(std::time::Duration::from_secs(5)),
-    )
-    .await
-    .unwrap();
+    let peek = peek(&outbox_path).await;
     eventually(30, "and are acknowledged (the outbox drains)", || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events")
             .fetch_one(&peek)

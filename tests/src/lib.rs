@@ -325,14 +325,11 @@ impl TestAgent {
             &sessions,
             config.screens.address().expect("[screens] listen"),
         ) {
-            let listener = commune_agent::screens::bind(addr).await.expect("screens");
-            screens = Some(listener.local_addr().expect("screens address"));
-            let manager = manager.clone();
-            tokio::spawn(async move {
-                commune_agent::screens::serve(listener, manager, std::future::pending())
+            let (bound, _task) =
+                commune_agent::screens::start(addr, manager.clone(), std::future::pending())
                     .await
                     .expect("the visitor screens");
-            });
+            screens = Some(bound);
         }
         let (link, state) = Link::new(config.clone(), client, outbox.clone(), seat.clone());
         if let Some(manager) = &sessions {

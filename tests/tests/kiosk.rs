@@ -416,6 +416,28 @@ async fn visitor_screens_in_french_arabic_and_spanish_through_every_flow_with_no
     }
 }
 
+/// A seat without a controller: a session manager on `platform` with its state in `dir`,
+/// and its screens on a free loopback port; returned once the seat is ready.
+async fn local_seat(
+    platform: Arc<dyn commune_agent::platform::SessionPlatform>,
+    dir: &Path,
+) -> (ManagerHandle, std::net::SocketAddr) {
+    let outbox = commune_agent::outbox::Outbox::open(&dir.join("outbox.db"), 1000)
+        .await
+        .unwrap();
+    let (sessions, _task) =
+        commune_agent::manager::spawn(platform, outbox, dir, Default::default());
+    let (screens, _served) = commune_agent::screens::start(
+        "127.0.0.1:0".parse().unwrap(),
+        sessions.clone(),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    sessions.wait_for(|s| s.state == SeatState::Ready).await;
+    (sessions, screens)
+}
+
 /// The sandbox, plus what a process that escaped the session would do: write in the home
 /// right after the purge. The sandbox's own verification then finds the file.
 struct LeakyHome(commune_agent::platform::sandbox::Sandbox);
@@ -496,21 +518,7 @@ async fn a_seat_blocked_after_a_failed_wipe_says_so_in_french_and_arabic() {
     let texts = Texts::load().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let platform = LeakyHome(Sandbox::new(dir.path().join("sandbox")).unwrap());
-    let outbox = commune_agent::outbox::Outbox::open(&dir.path().join("outbox.db"), 1000)
-        .await
-        .unwrap();
-    let (sessions, _task) =
-        commune_agent::manager::spawn(Arc::new(platform), outbox, dir.path(), Default::default());
-    let listener = commune_agent::screens::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let screens = listener.local_addr().unwrap();
-    tokio::spawn(commune_agent::screens::serve(
-        listener,
-        sessions.clone(),
-        std::future::pending(),
-    ));
-    sessions.wait_for(|s| s.state == SeatState::Ready).await;
+    let (sessions, screens) = local_seat(Arc::new(platform), dir.path()).await;
     sessions.start_session(SlotKind::Free, None).await.unwrap();
     let report = sessions
         .end_session(commune_protocol::messages::EndReason::Visitor)
@@ -553,25 +561,8 @@ async fn the_kiosk_greeter_logs_in_once_a_session_runs() {
     use commune_agent::platform::sandbox::Sandbox;
 
     let dir = tempfile::tempdir().unwrap();
-    let outbox = commune_agent::outbox::Outbox::open(&dir.path().join("outbox.db"), 1000)
-        .await
-        .unwrap();
-    let (sessions, _task) = commune_agent::manager::spawn(
-        Arc::new(Sandbox::new(dir.path().join("sandbox")).unwrap()),
-        outbox,
-        dir.path(),
-        Default::default(),
-    );
-    let listener = commune_agent::screens::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let screens = listener.local_addr().unwrap();
-    tokio::spawn(commune_agent::screens::serve(
-        listener,
-        sessions.clone(),
-        std::future::pending(),
-    ));
-    sessions.wait_for(|s| s.state == SeatState::Ready).await;
+    let platform = Sandbox::new(dir.path().join("sandbox")).unwrap();
+    let (sessions, screens) = local_seat(Arc::new(platform), dir.path()).await;
 
     let greeter =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/kiosk/commune-greeter");
@@ -606,34 +597,30 @@ async fn the_kiosk_greeter_logs_in_once_a_session_runs() {
         .unwrap();
 }
 
-/// One raw HTTP/1.1 request with the given Host header.
-fn raw(
+/// The status of one request naming `host` (off the runtime: the client blocks).
+async fn status(
     addr: std::net::SocketAddr,
     host: &str,
-    request_line: &str,
+    method: &'static str,
+    path: &'static str,
     headers: &[(&str, &str)],
     body: &str,
 ) -> u16 {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    let mut req = format!("{request_line} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if request_line.starts_with("POST") {
-        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    reply
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    let host = host.to_string();
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let body = body.to_string();
+    tokio::task::spawn_blocking(move || {
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        commune_tests::web::http_as(addr, &host, method, path, &headers, &body).status
+    })
+    .await
+    .unwrap()
 }
 
 /// A page the visitor opens on the Internet cannot drive the screens: another host name
@@ -667,83 +654,45 @@ async fn the_screens_refuse_other_sites_and_pin_guessing() {
     })
     .await;
 
-    let blocking = |f: Box<dyn FnOnce() -> u16 + Send>| tokio::task::spawn_blocking(f);
-    let h = host.clone();
-    assert_eq!(
-        blocking(Box::new(move || raw(
-            addr,
-            "commune.evil.example",
-            "GET /",
-            &[],
-            ""
-        )))
-        .await
-        .unwrap(),
-        421
-    );
-    assert_eq!(
-        blocking(Box::new(move || raw(addr, &h, "GET /", &[], "")))
-            .await
-            .unwrap(),
-        200
-    );
+    let evil = "commune.evil.example";
+    assert_eq!(status(addr, evil, "GET", "/", &[], "").await, 421);
+    assert_eq!(status(addr, &host, "GET", "/", &[], "").await, 200);
 
     sessions.start_session(SlotKind::Free, None).await.unwrap();
-    let h = host.clone();
-    let status = blocking(Box::new(move || {
-        raw(
-            addr,
-            &h,
-            "POST /fr/fin",
-            &[
-                ("Origin", "https://commune.evil.example"),
-                ("Sec-Fetch-Site", "cross-site"),
-            ],
-            "",
-        )
-    }))
-    .await
-    .unwrap();
-    assert_eq!(status, 403);
+    let cross = [
+        ("Origin", "https://commune.evil.example"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ];
+    assert_eq!(
+        status(addr, &host, "POST", "/fr/fin", &cross, "").await,
+        403
+    );
     assert_eq!(
         sessions.status().state,
         SeatState::InSession,
         "the session goes on"
     );
-    let h = host.clone();
     let origin = format!("http://{host}");
-    let status = blocking(Box::new(move || {
-        raw(
-            addr,
-            &h,
-            "POST /fr/fin",
-            &[
-                ("Origin", origin.as_str()),
-                ("Sec-Fetch-Site", "same-origin"),
-            ],
-            "",
-        )
-    }))
-    .await
-    .unwrap();
-    assert_eq!(status, 303, "the screens' own form ends it");
+    let same = [
+        ("Origin", origin.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+    ];
+    assert_eq!(
+        status(addr, &host, "POST", "/fr/fin", &same, "").await,
+        303,
+        "the screens' own form ends it"
+    );
     sessions.wait_for(|s| s.state == SeatState::Ready).await;
 
     for _ in 0..commune_agent::screens::MAX_FAILURES {
-        let h = host.clone();
-        let status = blocking(Box::new(move || {
-            raw(addr, &h, "POST /fr/mediateur", &[], "pin=000000")
-        }))
-        .await
-        .unwrap();
-        assert_eq!(status, 422);
+        let wrong = status(addr, &host, "POST", "/fr/mediateur", &[], "pin=000000").await;
+        assert_eq!(wrong, 422);
     }
-    let h = host.clone();
-    let status = blocking(Box::new(move || {
-        raw(addr, &h, "POST /fr/mediateur", &[], &format!("pin={PIN}"))
-    }))
-    .await
-    .unwrap();
-    assert_eq!(status, 429, "too many wrong PINs this minute");
+    let right = format!("pin={PIN}");
+    assert_eq!(
+        status(addr, &host, "POST", "/fr/mediateur", &[], &right).await,
+        429,
+        "too many wrong PINs this minute"
+    );
     assert!(sessions.status().session.is_none());
 }

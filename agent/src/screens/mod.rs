@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -104,29 +104,33 @@ pub fn router(manager: ManagerHandle) -> Result<Router, String> {
         .with_state(screens))
 }
 
-/// Serves the screens on `listener` (loopback) until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+/// Serves the screens on `addr` (a loopback address) until `shutdown` resolves: binds and
+/// builds the pages first (an error here is the caller's), then serves in a task of its
+/// own. Returns the address bound (port 0 picks one) and that task.
+pub async fn start(
+    addr: SocketAddr,
     manager: ManagerHandle,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
-    let app = router(manager)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| e.to_string())
-}
-
-/// Binds the screens' address; only loopback addresses are accepted.
-pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
     if !addr.ip().is_loopback() {
         return Err(format!(
             "the visitor screens listen on the loopback interface only, not {addr}"
         ));
     }
-    tokio::net::TcpListener::bind(addr)
+    let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {addr} for the visitor screens: {e}"))
+        .map_err(|e| format!("cannot listen on {addr} for the visitor screens: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = router(manager)?;
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the visitor screens stopped");
+        }
+    });
+    Ok((bound, task))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -356,7 +360,7 @@ async fn access_post(
 ) -> Response {
     let ticket = form.ticket.filter(|t| !t.trim().is_empty());
     let typed = ticket.clone();
-    start(&s, lang, typed.as_deref(), |m| async move {
+    open_session(&s, lang, typed.as_deref(), |m| async move {
         m.start_session_with_ticket(SlotKind::Free, None, ticket)
             .await
     })
@@ -368,7 +372,7 @@ async fn mediator_post(
     Lang(lang): Lang,
     Form(form): Form<MediatorForm>,
 ) -> Response {
-    start(&s, lang, None, |m| async move {
+    open_session(&s, lang, None, |m| async move {
         m.start_session_with_pin(form.pin).await
     })
     .await
@@ -376,7 +380,12 @@ async fn mediator_post(
 
 /// Starts a session from a form, or shows why not on the same screen (with the ticket
 /// code `typed`, if any).
-async fn start<F, Fut>(s: &Screens, lang: &'static Language, typed: Option<&str>, f: F) -> Response
+async fn open_session<F, Fut>(
+    s: &Screens,
+    lang: &'static Language,
+    typed: Option<&str>,
+    f: F,
+) -> Response
 where
     F: FnOnce(ManagerHandle) -> Fut,
     Fut: std::future::Future<Output = Result<crate::manager::SessionInfo, ManagerError>>,
@@ -482,8 +491,7 @@ struct SeatJson {
     warning: Option<u32>,
 }
 
-async fn state_json(State(s): State<Shared>, headers: HeaderMap) -> Response {
-    let _ = headers;
+async fn state_json(State(s): State<Shared>) -> Response {
     let Status { state, session, .. } = s.manager.status();
     Json(SeatJson {
         state,

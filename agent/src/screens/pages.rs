@@ -130,14 +130,8 @@ fn unavailable(t: Tr<'_>, status: &Status) -> Option<Markup> {
                     ),
                 })
             });
-            // A seat closed by staff (not by the schedule) shows their message.
-            let staff = status
-                .reason
-                .as_ref()
-                .filter(|_| greeter.reopens_at.is_none())
-                .filter(|r| {
-                    !r.starts_with("reopens at") && r.as_str() != "closed until further notice"
-                });
+            // A seat closed by staff shows their message.
+            let staff = greeter.staff_message.as_ref();
             Some(html! {
                 section.notice.closed {
                     h1 { (t.t("closed-title")) }
