@@ -55,13 +55,14 @@ impl Outcome {
         }
         for c in &self.report.checks {
             out.push_str(&format!(
-                "  check {:<14} {}\n",
+                "  check {:<14} {:<14} {}\n",
                 c.name,
                 if c.passed {
                     "nothing left".to_owned()
                 } else {
                     format!("{} LEFT", c.found)
-                }
+                },
+                c.method
             ));
         }
         out.push_str(&format!(

@@ -89,6 +89,7 @@ fn end_session_leaves_no_process_file_ipc_key_print_job_or_account() {
 
     let outcome = commune_agent::selftest::run_on(&platform).expect("selftest");
     println!("{}", outcome.render());
+
     for channel in [
         "term-ignoring daemon",
         "respawner",

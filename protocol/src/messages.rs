@@ -384,6 +384,13 @@ pub struct WipeCheck {
     pub passed: bool,
     /// How many leftovers were found.
     pub found: u64,
+    /// What was read and how (the source of truth, never the purge's own list), for IT to
+    /// judge what "verified" means: e.g. `walk of 7 writable directories on 4 file systems`.
+    #[serde(default)]
+    pub method: String,
+    /// How many things the check examined (processes, mount tables, directories, queues…).
+    #[serde(default)]
+    pub examined: u64,
 }
 
 /// The proof that a session was wiped.

@@ -171,6 +171,8 @@ fn samples() -> Vec<(&'static str, Sample)> {
                             name: "processes".into(),
                             passed: true,
                             found: 0,
+                            method: "/proc by numeric uid, every PID namespace".into(),
+                            examined: 212,
                         }],
                         kernel: "6.1.0-27-amd64".into(),
                         swap: "no swap configured".into(),

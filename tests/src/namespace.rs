@@ -100,12 +100,20 @@ pub fn prepare_session_places() {
             p.display()
         ));
     }
+    // The lockdown the agent's Debian package applies (cron, at, journald, CUPS, polkit),
+    // on the overlay: the agent refuses sessions without it.
+    script.push_str(&format!("sh '{}'\n", lockdown_script().display()));
     sh(&script);
 }
 
+/// The agent package's lockdown script, `provisioning/lockdown/commune-lockdown`.
+pub fn lockdown_script() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/lockdown/commune-lockdown")
+}
+
 /// Inside the namespaces, after [`prepare_session_places`]: a CUPS scheduler on tmpfs
-/// folders with one printer, `printer`, writing to /dev/null. CUPS keeps its defaults
-/// (job history and files preserved), so a wipe must purge them itself.
+/// folders with one printer, `printer`, writing to /dev/null, configured by the lockdown
+/// (no job history, job files or page log).
 pub fn start_cups(printer: &str) {
     sh(r#"
         for d in /var/spool/cups /var/cache/cups /var/log/cups; do mkdir -p $d; mount -t tmpfs tmpfs $d; done

@@ -483,6 +483,8 @@ impl SessionPlatform for Sandbox {
             name: name.to_string(),
             passed: found == 0,
             found,
+            method: "sandbox: the session's directory and process group".into(),
+            examined: 1,
         };
         let paths_ok = self.check_paths(account).is_ok();
         let (groups, recorded) = {

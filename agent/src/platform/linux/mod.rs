@@ -19,8 +19,23 @@
 //!   `ipcs`; keyrings are cleared as the uid (they outlive its processes);
 //! - print jobs are cancelled with `cancel -a -x` on their queue (job files and history
 //!   purged, not only cancelled);
-//! - files the uid left in the world-writable places found at probe time are removed; the
-//!   cost grows with what those places hold, never with the size of the disk.
+//! - files the uid left in the world-writable places are removed; those places are
+//!   discovered on every mounted file system ([`discover`]), not listed by hand, and found
+//!   again when the mounts or the installed packages change; the cost of a wipe grows with
+//!   what those places hold, never with the size of the disk;
+//! - the rest of the machine ([`machine`]): FUSE connections aborted before anything
+//!   touches them, mounts nested in the home unmounted, every keyring of the uid invalidated
+//!   (the persistent one too), every pending print job whatever name it claims, the
+//!   schedulers' spools, per-user logs and records, the account files' backups;
+//! - the verification reads sources the purge did not choose (the kernel's per-uid key
+//!   accounting, every process and every mount namespace, every print queue and its spool,
+//!   the schedulers' spools, all the account files) and says for each check how it looked;
+//! - prevention first ([`lockdown`]): a computer where session accounts could schedule
+//!   jobs, keep journals or print history runs no session.
+
+pub mod discover;
+pub mod lockdown;
+pub mod machine;
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::CString;
@@ -68,6 +83,9 @@ pub struct LinuxConfig {
     pub extra_writable_places: Vec<PathBuf>,
     /// Refuse to run sessions when tmpfs lacks `noswap` and a swap device is active.
     pub require_swap_safety: bool,
+    /// Refuse to run sessions when session accounts are not locked down (cron, at, FUSE,
+    /// journals, print history, linger: see [`lockdown`]).
+    pub require_lockdown: bool,
 }
 
 impl Default for LinuxConfig {
@@ -85,6 +103,7 @@ impl Default for LinuxConfig {
             term_grace_ms: 300,
             extra_writable_places: Vec::new(),
             require_swap_safety: true,
+            require_lockdown: true,
         }
     }
 }
@@ -98,29 +117,17 @@ struct UidPool {
 
 const POOL_FILE: &str = "uid-pool.json";
 
-/// Candidate roots searched at probe time for world-writable directories.
-const WRITABLE_CANDIDATES: &[&str] = &[
-    "/tmp",
-    "/var/tmp",
-    "/dev/shm",
-    "/dev/mqueue",
-    "/run/lock",
-    "/var/lock",
-    "/var/crash",
-    "/var/mail",
-    "/var/spool/mail",
-    "/var/spool/cron",
-    "/var/lib/systemd/coredump",
-];
-
 /// Real accounts, tmpfs homes, cgroups; see the module documentation.
 pub struct LinuxDirect {
     config: LinuxConfig,
     capabilities: Capabilities,
     pool: Mutex<UidPool>,
     children: Mutex<HashMap<u32, Vec<Child>>>,
-    /// Print jobs found (and cancelled) by `purge`, checked again by `verify`.
-    print_jobs: Mutex<HashMap<u32, Vec<String>>>,
+    /// Where session accounts can write, as last discovered (found again when the mounts
+    /// or the packages change).
+    discovery: Mutex<discover::Discovery>,
+    /// The lockdown points as checked at start.
+    lockdown: Vec<lockdown::Point>,
     /// Device number of each home `purge` unmounted, so `verify` can look for it in every
     /// mount table and every process's cwd, root, files and maps afterwards.
     home_devices: Mutex<HashMap<u32, u64>>,
@@ -154,11 +161,13 @@ fn step(name: &str, start: Instant, count: u64, result: Result<(), String>) -> W
     }
 }
 
-fn check(name: &str, found: u64) -> WipeCheck {
+fn check(name: &str, found: u64, examined: u64, method: String) -> WipeCheck {
     WipeCheck {
         name: name.into(),
         passed: found == 0,
         found,
+        method,
+        examined,
     }
 }
 
@@ -197,7 +206,14 @@ impl LinuxDirect {
             .map_err(io_err(format!("creating {}", config.home_base.display())))?;
         fs::create_dir_all(&config.state_dir)
             .map_err(io_err(format!("creating {}", config.state_dir.display())))?;
-        let capabilities = probe(&config)?;
+        let lockdown = lockdown::check(&lockdown::Root(PathBuf::from("/")), &config.name_prefix);
+        if config.require_lockdown {
+            if let Some(sentence) = lockdown::refusal(&lockdown) {
+                return Err(PlatformError::Unsupported(sentence));
+            }
+        }
+        let discovery = discover::load_or_discover(&config.state_dir, &config.home_base);
+        let capabilities = probe(&config, &discovery)?;
         if config.require_swap_safety && !capabilities.tmpfs_noswap && swap_active() {
             return Err(PlatformError::Unsupported(format!(
                 "session files could reach the swap device: this kernel's tmpfs has no noswap \
@@ -211,7 +227,8 @@ impl LinuxDirect {
             capabilities,
             pool: Mutex::new(pool),
             children: Mutex::new(HashMap::new()),
-            print_jobs: Mutex::new(HashMap::new()),
+            discovery: Mutex::new(discovery),
+            lockdown,
             home_devices: Mutex::new(HashMap::new()),
         })
     }
@@ -219,6 +236,33 @@ impl LinuxDirect {
     /// The configuration in use.
     pub fn config(&self) -> &LinuxConfig {
         &self.config
+    }
+
+    /// The lockdown points as checked at start (all hold unless `require_lockdown` is off).
+    pub fn lockdown(&self) -> &[lockdown::Point] {
+        &self.lockdown
+    }
+
+    /// The directories session accounts can write to now: the discovery, made again first
+    /// when the mounts or the installed packages changed since.
+    pub fn writable_places(&self) -> (Vec<PathBuf>, usize) {
+        let mut discovery = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
+        if discovery.fingerprint != discover::fingerprint(&self.config.home_base) {
+            *discovery = discover::load_or_discover(&self.config.state_dir, &self.config.home_base);
+            tracing::info!(
+                places = discovery.places.len(),
+                "mounts or packages changed: writable places found again"
+            );
+        }
+        let places = keep_outermost(
+            discovery
+                .places
+                .iter()
+                .cloned()
+                .chain(self.config.extra_writable_places.iter().cloned())
+                .collect(),
+        );
+        (places, discovery.file_systems.len())
     }
 
     /// Uids waiting for a verified wipe (a failed wipe keeps its uid here).
@@ -367,7 +411,7 @@ fn cgroup_base(name: &str) -> Option<PathBuf> {
         if right.split_whitespace().next()? != "cgroup2" {
             return None;
         }
-        left.split_whitespace().nth(4).map(unescape_mount_path)
+        left.split_whitespace().nth(4).map(discover::unescape)
     })?;
     // Our own cgroup (systemd gives a service a delegated one with `Delegate=yes`).
     let own = fs::read_to_string("/proc/self/cgroup")
@@ -382,14 +426,10 @@ fn cgroup_base(name: &str) -> Option<PathBuf> {
     base.join("cgroup.procs").exists().then_some(base)
 }
 
-fn unescape_mount_path(s: &str) -> String {
-    s.replace("\\040", " ")
-        .replace("\\011", "\t")
-        .replace("\\012", "\n")
-        .replace("\\134", "\\")
-}
-
-fn probe(config: &LinuxConfig) -> Result<Capabilities, PlatformError> {
+fn probe(
+    config: &LinuxConfig,
+    discovery: &discover::Discovery,
+) -> Result<Capabilities, PlatformError> {
     let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
@@ -401,27 +441,14 @@ fn probe(config: &LinuxConfig) -> Result<Capabilities, PlatformError> {
     } else {
         "no swap device active; this kernel's tmpfs has no noswap option".to_owned()
     };
-    let mut places: Vec<PathBuf> = Vec::new();
-    for candidate in WRITABLE_CANDIDATES
-        .iter()
-        .map(PathBuf::from)
-        .chain(config.extra_writable_places.iter().cloned())
-    {
-        find_world_writable(&candidate, 0, &mut places);
-    }
-    // A place inside another place is cleaned with it (the walk does not cross mounts, so
-    // a separate mount such as /dev/mqueue stays a place of its own).
-    places.sort();
-    places.dedup();
-    let mut kept: Vec<PathBuf> = Vec::new();
-    for place in places {
-        let covered = kept
+    let kept = keep_outermost(
+        discovery
+            .places
             .iter()
-            .any(|k| place.starts_with(k) && same_device(k, &place));
-        if !covered {
-            kept.push(place);
-        }
-    }
+            .cloned()
+            .chain(config.extra_writable_places.iter().cloned())
+            .collect(),
+    );
     let printing = Command::new("lpstat")
         .arg("-r")
         .stdout(Stdio::piped())
@@ -439,31 +466,27 @@ fn probe(config: &LinuxConfig) -> Result<Capabilities, PlatformError> {
     })
 }
 
+/// A place inside another place of the same file system is cleaned with it (the walk does
+/// not cross mounts, so a separate mount such as /dev/mqueue stays a place of its own).
+fn keep_outermost(mut places: Vec<PathBuf>) -> Vec<PathBuf> {
+    places.sort();
+    places.dedup();
+    let mut kept: Vec<PathBuf> = Vec::new();
+    for place in places {
+        let covered = kept
+            .iter()
+            .any(|k| place.starts_with(k) && same_device(k, &place));
+        if !covered {
+            kept.push(place);
+        }
+    }
+    kept
+}
+
 fn same_device(a: &Path, b: &Path) -> bool {
     match (fs::symlink_metadata(a), fs::symlink_metadata(b)) {
         (Ok(a), Ok(b)) => a.dev() == b.dev(),
         _ => false,
-    }
-}
-
-fn find_world_writable(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
-    let Ok(meta) = fs::symlink_metadata(dir) else {
-        return;
-    };
-    if !meta.is_dir() {
-        return;
-    }
-    if meta.mode() & 0o002 != 0 {
-        out.push(dir.to_path_buf());
-        return;
-    }
-    if depth >= 3 {
-        return;
-    }
-    if let Ok(entries) = fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            find_world_writable(&entry.path(), depth + 1, out);
-        }
     }
 }
 
@@ -544,7 +567,7 @@ fn reap_zombies_of(uid: u32) -> u64 {
 /// Runs `action` in a forked child that has become `uid`/`gid` with no supplementary
 /// groups, and returns the child's exit status. Only async-signal-safe calls happen in the
 /// child (the agent is multi-threaded).
-fn as_uid(uid: u32, gid: u32, action: fn() -> i32) -> Result<i32, PlatformError> {
+fn as_uid(uid: u32, gid: u32, action: impl FnOnce() -> i32) -> Result<i32, PlatformError> {
     // SAFETY: the child only calls async-signal-safe functions (setgroups, setresgid,
     // setresuid, the action's raw system calls, _exit) before exiting.
     match unsafe { nix::unistd::fork() } {
@@ -584,46 +607,6 @@ fn kill_all_as_uid() -> i32 {
         libc::kill(-1, libc::SIGKILL);
     }
     0
-}
-
-const KEYCTL_CLEAR: libc::c_long = 7;
-const KEYCTL_READ: libc::c_long = 11;
-const KEY_SPEC_USER_KEYRING: libc::c_long = -4;
-const KEY_SPEC_USER_SESSION_KEYRING: libc::c_long = -5;
-
-fn clear_keyrings_as_uid() -> i32 {
-    let mut failed = 0;
-    for ring in [KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING] {
-        // SAFETY: keyctl(KEYCTL_CLEAR, ring) takes two integers.
-        let rc = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_CLEAR, ring) };
-        if rc != 0 {
-            failed += 1;
-        }
-    }
-    failed
-}
-
-/// Exit status: the number of keys readable in the uid's keyrings (capped at 100).
-fn count_keys_as_uid() -> i32 {
-    let mut total: i64 = 0;
-    for ring in [KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING] {
-        let mut buf = [0u8; 400];
-        // SAFETY: keyctl(KEYCTL_READ) writes at most `len` bytes into `buf`.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_keyctl,
-                KEYCTL_READ,
-                ring,
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        };
-        if n < 0 {
-            return 101;
-        }
-        total += n / 4;
-    }
-    total.min(100) as i32
 }
 
 /// A SysV IPC object of `/proc/sysvipc/*` owned or created by the uid.
@@ -675,17 +658,20 @@ fn remove_sysv(kind: &str, id: i32) -> bool {
 
 /// Files and directories owned by `uid` under `place`, without crossing into other mounts.
 /// Directories owned by the uid are returned whole (their content goes with them).
-fn owned_under(place: &Path, uid: u32) -> Vec<PathBuf> {
+/// Also returns how many entries were read.
+fn owned_under(place: &Path, uid: u32) -> (Vec<PathBuf>, u64) {
     let Ok(root) = fs::symlink_metadata(place) else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
     let mut found = Vec::new();
+    let mut examined = 0u64;
     let mut stack = vec![place.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
+            examined += 1;
             let path = entry.path();
             let Ok(meta) = fs::symlink_metadata(&path) else {
                 continue;
@@ -700,7 +686,17 @@ fn owned_under(place: &Path, uid: u32) -> Vec<PathBuf> {
             }
         }
     }
-    found
+    (found, examined)
+}
+
+/// Removes a file, or a directory with everything in it (never following a link).
+fn remove_path(path: &Path) -> std::io::Result<()> {
+    let is_dir = fs::symlink_metadata(path)?.is_dir();
+    if is_dir {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    }
 }
 
 /// Device number (`st_dev`) of a path as the kernel reports it in `/proc/*/maps` and
@@ -771,7 +767,7 @@ fn mountinfo_has_device(file: &Path, dev: &str, path: Option<&Path>) -> bool {
             || path.is_some_and(|p| {
                 fields
                     .get(4)
-                    .is_some_and(|m| Path::new(&unescape_mount_path(m)) == p)
+                    .is_some_and(|m| Path::new(&discover::unescape(m)) == p)
             })
     })
 }
@@ -786,7 +782,7 @@ fn mountinfo_copy(file: &Path, dev: &str, path: &Path) -> bool {
         fields.get(2) == Some(&dev)
             && fields
                 .get(4)
-                .is_some_and(|m| Path::new(&unescape_mount_path(m)) == path)
+                .is_some_and(|m| Path::new(&discover::unescape(m)) == path)
     })
 }
 
@@ -878,44 +874,6 @@ fn run(program: &str, args: &[&str]) -> Result<String, String> {
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
-}
-
-/// Job ids of the user's print jobs, queued or kept in the history. (`lpstat -u` combined
-/// with `-o` lists jobs twice, so all jobs are listed and filtered on the user column.)
-fn print_jobs_of(name: &str) -> Result<Vec<String>, String> {
-    let out = run("lpstat", &["-W", "all", "-o"])?;
-    let mut jobs: Vec<String> = out
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let job = f.next()?;
-            (f.next()? == name).then(|| job.to_owned())
-        })
-        .collect();
-    jobs.sort();
-    jobs.dedup();
-    Ok(jobs)
-}
-
-/// Spool files of a job id (`printer-12` → `d00012-*`, `c00012`).
-fn spool_files_of(job: &str) -> u64 {
-    let Some(n) = job.rsplit('-').next().and_then(|n| n.parse::<u32>().ok()) else {
-        return 0;
-    };
-    let data = format!("d{n:05}-");
-    let control = format!("c{n:05}");
-    fs::read_dir("/var/spool/cups")
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter(|e| {
-                    let name = e.file_name();
-                    let name = name.to_string_lossy();
-                    name.starts_with(&data) || name == control
-                })
-                .count() as u64
-        })
-        .unwrap_or(0)
 }
 
 fn delete_account(account: &Account) -> WipeStep {
@@ -1087,6 +1045,12 @@ impl SessionPlatform for LinuxDirect {
         let uid = account.uid;
         let mut steps = Vec::new();
 
+        // A FUSE daemon of the session that stalls would hang whoever touches its mount
+        // (the kill below, the unmount): its connections are aborted first.
+        let start = Instant::now();
+        let (aborted, result) = machine::abort_fuse(uid);
+        steps.push(step("fuse_abort", start, aborted, result));
+
         let start = Instant::now();
         let initial = processes_of(uid).into_iter().filter(|p| !p.zombie).count() as u64;
         let grace = if courtesy {
@@ -1204,47 +1168,33 @@ impl SessionPlatform for LinuxDirect {
         let uid = account.uid;
         let mut steps = Vec::new();
 
-        // Print jobs go first: CUPS knows them by the account name, which must still exist.
+        // Print jobs: every job of every queue, whatever user name it claims (`lp -U`).
         if self.capabilities.printing {
             let start = Instant::now();
-            let (count, result) = match print_jobs_of(&account.name) {
-                Ok(jobs) if jobs.is_empty() => (0, Ok(())),
-                Ok(jobs) => {
-                    let n = jobs.len() as u64;
-                    // Of CUPS 2.4's ways, only `cancel -a -x [queue]` purges both the held
-                    // document and the job history (`cancel -x JOB`, `cancel -a`, `lprm -`
-                    // and `-u` leave one or the other). It empties the whole queue, which on
-                    // a public computer holds only the one session's jobs.
-                    let mut queues: Vec<&str> = jobs
-                        .iter()
-                        .filter_map(|j| j.rsplit_once('-').map(|(q, _)| q))
-                        .collect();
-                    queues.sort_unstable();
-                    queues.dedup();
-                    let mut result = Ok(());
-                    for queue in queues {
-                        if let Err(e) = run("cancel", &["-a", "-x", queue]) {
-                            result = Err(e);
-                        }
-                    }
-                    self.print_jobs
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(uid, jobs);
-                    (n, result)
-                }
-                Err(e) => (0, Err(e)),
-            };
+            let (count, result) = machine::purge_all_print_jobs();
             steps.push(step("print", start, count, result));
         }
 
         // Deleting the account (userdel, several milliseconds) needs only that no process
-        // of it is left, which `terminate` ensured, and that CUPS no longer needs the name:
-        // it runs beside the unmount and the rest, and is joined (and reported) last.
+        // of it is left, which `terminate` ensured: it runs beside the unmount and the
+        // rest, and is joined (and reported) last.
         let account_step = {
             let account = account.clone();
             std::thread::spawn(move || delete_account(&account))
         };
+
+        // FUSE connections of the uid are aborted (again: a daemon may have been started
+        // between terminate and here by nobody, but cheaply) and every mount nested in the
+        // home or made by the uid's FUSE is unmounted, deepest first, never lazily.
+        let start = Instant::now();
+        let (aborted, abort_result) = machine::abort_fuse(uid);
+        let (unmounted, unmount_result) = machine::unmount_session_mounts(uid, &account.home);
+        steps.push(step(
+            "nested_mounts",
+            start,
+            aborted + unmounted,
+            abort_result.and(unmount_result),
+        ));
 
         let start = Instant::now();
         let home_dev = fs::symlink_metadata(&account.home).ok().map(|m| m.dev());
@@ -1296,47 +1246,61 @@ impl SessionPlatform for LinuxDirect {
             },
         ));
 
+        // Keys: the persistent keyring (root may reach it), then the user and user-session
+        // keyrings as the uid; all invalidated, so the kernel drops every key they held.
         let start = Instant::now();
-        let result = match as_uid(uid, account.gid, clear_keyrings_as_uid) {
-            Ok(0) => Ok(()),
-            Ok(n) => Err(format!("{n} keyring(s) could not be cleared")),
-            Err(e) => Err(e.to_string()),
+        let persistent = as_uid(0, 0, move || {
+            machine::invalidate_persistent_keyring_as_root(uid)
+        });
+        let user = as_uid(uid, account.gid, machine::invalidate_user_keyrings_as_uid);
+        let result = match (persistent, user) {
+            (Ok(0), Ok(0)) => Ok(()),
+            (Ok(p), Ok(u)) => Err(format!("{} keyring(s) could not be cleared", p + u)),
+            (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
         };
-        steps.push(step("keys", start, 2, result));
+        steps.push(step("keys", start, 3, result));
+
+        // Scheduled work (cron, at, linger) and records kept per user (journals, core
+        // dumps, AccountsService).
+        let start = Instant::now();
+        let (scheduled, _) = machine::scheduled_work(uid, &account.name);
+        let (records, _) = machine::per_user_records(uid, &account.name);
+        let mut failed = 0u64;
+        for path in scheduled.iter().chain(records.iter()) {
+            if remove_path(path).is_err() {
+                failed += 1;
+            }
+        }
+        steps.push(step(
+            "scheduled_and_records",
+            start,
+            (scheduled.len() + records.len()) as u64,
+            if failed == 0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{failed} scheduled job(s) or record(s) could not be removed"
+                ))
+            },
+        ));
 
         let start = Instant::now();
         let mut removed = 0u64;
         let mut failed = 0u64;
-        let mut places = self.capabilities.writable_places.clone();
-        places.push(PathBuf::from(format!("/run/user/{uid}")));
-        for place in &places {
-            if place.ends_with(uid.to_string()) && place.starts_with("/run/user") {
-                if place.exists() {
-                    match fs::remove_dir_all(place) {
-                        Ok(()) => removed += 1,
-                        Err(_) => failed += 1,
-                    }
-                }
-                continue;
+        let (places, _) = self.writable_places();
+        let run_user = PathBuf::from(format!("/run/user/{uid}"));
+        if run_user.exists() {
+            match fs::remove_dir_all(&run_user) {
+                Ok(()) => removed += 1,
+                Err(_) => failed += 1,
             }
-            for path in owned_under(place, uid) {
-                let is_dir = fs::symlink_metadata(&path)
-                    .map(|m| m.is_dir())
-                    .unwrap_or(false);
-                let r = if is_dir {
-                    fs::remove_dir_all(&path)
-                } else {
-                    fs::remove_file(&path)
-                };
-                match r {
+        }
+        for place in &places {
+            for path in owned_under(place, uid).0 {
+                match remove_path(&path) {
                     Ok(()) => removed += 1,
                     Err(_) => failed += 1,
                 }
-            }
-        }
-        for linger in [format!("/var/lib/systemd/linger/{}", account.name)] {
-            if fs::remove_file(&linger).is_ok() {
-                removed += 1;
             }
         }
         steps.push(step(
@@ -1359,6 +1323,11 @@ impl SessionPlatform for LinuxDirect {
             ok: false,
             detail: Some("the account removal thread panicked".into()),
         }));
+        // userdel and useradd copied the account files to their backups before changing
+        // them: the deleted account's line is there.
+        let start = Instant::now();
+        let (scrubbed, result) = machine::scrub_account_backups(&account.name, uid);
+        steps.push(step("account_backups", start, scrubbed, result));
         steps
     }
 
@@ -1369,15 +1338,19 @@ impl SessionPlatform for LinuxDirect {
         // A zombie has released everything (memory, files, cwd, mounts) but its pid and
         // exit status; one whose parent is not the agent (the agent was killed and the
         // init reaps late) is left to that parent and not counted as a survivor.
+        let all = processes();
         checks.push(check(
             "processes",
-            processes_of(uid).iter().filter(|p| !p.zombie).count() as u64,
+            all.iter()
+                .filter(|p| p.uids.contains(&uid) && !p.zombie)
+                .count() as u64,
+            all.len() as u64,
+            "/proc of this PID namespace and every one below it, by numeric real, \
+             effective, saved and file-system uid"
+                .into(),
         ));
 
         let mut mounts = 0u64;
-        if mountinfo_has_device(Path::new("/proc/self/mountinfo"), "", Some(&account.home)) {
-            mounts += 1;
-        }
         let base_dev = fs::symlink_metadata(&self.config.home_base)
             .ok()
             .map(|m| m.dev());
@@ -1410,47 +1383,119 @@ impl SessionPlatform for LinuxDirect {
                 })
                 .count() as u64;
         }
-        checks.push(check("mounts", mounts));
+        // FUSE mounts of the uid and mounts at or under the home, in every mount namespace.
+        let (anywhere, namespaces) = machine::session_mounts_anywhere(uid, &account.home);
+        if still_mounted.is_none() {
+            mounts += anywhere;
+        }
+        checks.push(check(
+            "mounts",
+            mounts,
+            namespaces,
+            format!(
+                "mount tables of {namespaces} mount namespace(s): the home's device and \
+                 place, FUSE mounts made for uid {uid}, mounts under the home"
+            ),
+        ));
 
-        checks.push(check("ipc", sysv_ipc_of(uid).len() as u64));
+        checks.push(check(
+            "ipc",
+            sysv_ipc_of(uid).len() as u64,
+            3,
+            "/proc/sysvipc shm, msg and sem by numeric owner and creator uid (POSIX queues \
+             and shared memory are files: see files)"
+                .into(),
+        ));
 
-        let keys = match as_uid(uid, account.gid, count_keys_as_uid) {
-            Ok(n) => n as u64,
-            Err(_) => 1,
-        };
-        checks.push(check("keys", keys));
+        let (left, keys, bytes) = machine::keys_left(uid, Duration::from_secs(2));
+        checks.push(check(
+            "keys",
+            left,
+            keys,
+            format!(
+                "/proc/key-users, the kernel's count of every key uid {uid} owns in any \
+                 keyring (persistent included): {keys} key(s), {bytes} byte(s); only the empty \
+                 user keyrings the kernel re-creates on demand are allowed"
+            ),
+        ));
 
         if self.capabilities.printing {
-            let cancelled = self
-                .print_jobs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&uid)
-                .unwrap_or_default();
-            // Jobs still listed for the name (queued or in the history), and spool files
-            // of the jobs the purge cancelled.
-            let found = print_jobs_of(&account.name)
-                .map(|j| j.len() as u64)
-                .unwrap_or(1)
-                + cancelled.iter().map(|j| spool_files_of(j)).sum::<u64>();
-            checks.push(check("print_jobs", found));
+            let (found, method) = match machine::all_print_jobs() {
+                Ok(jobs) => (
+                    jobs.len() as u64 + machine::spooled_job_files(),
+                    format!(
+                        "every job of every queue, any user name (lpstat -W all -o), and job \
+                         files in {}",
+                        machine::cups_spool().display()
+                    ),
+                ),
+                Err(e) => (1, format!("the print scheduler did not answer: {e}")),
+            };
+            checks.push(check("print_jobs", found, 1, method));
         }
 
+        let (scheduled, examined) = machine::scheduled_work(uid, &account.name);
+        checks.push(check(
+            "scheduled",
+            scheduled.len() as u64,
+            examined,
+            format!(
+                "spools of cron and at ({}) by owner uid and account name, and systemd's \
+                 linger flags",
+                machine::SCHEDULER_SPOOLS.join(", ")
+            ),
+        ));
+
+        let (records, examined) = machine::per_user_records(uid, &account.name);
+        checks.push(check(
+            "records",
+            records.len() as u64,
+            examined,
+            "per-user journals, core dumps and AccountsService records of the uid".into(),
+        ));
+
+        let (places, file_systems) = self.writable_places();
         let mut files = 0u64;
+        let mut entries = 0u64;
         if account.home.exists() {
             files += 1;
         }
-        for place in &self.capabilities.writable_places {
-            files += owned_under(place, uid).len() as u64;
+        for place in &places {
+            let (found, seen) = owned_under(place, uid);
+            files += found.len() as u64;
+            entries += seen;
         }
         if Path::new(&format!("/run/user/{uid}")).exists() {
             files += 1;
         }
-        checks.push(check("files", files));
+        checks.push(check(
+            "files",
+            files,
+            entries,
+            format!(
+                "every entry owned by uid {uid} in the {} director(ies) any account can \
+                 write to, discovered on {file_systems} mounted file system(s) from their \
+                 permission bits; {entries} entries read",
+                places.len()
+            ),
+        ));
 
-        checks.push(check("account", account_entries(account)));
+        let (lines, examined) = machine::account_lines(&account.name, uid);
+        checks.push(check(
+            "account",
+            lines,
+            examined,
+            "passwd, group, shadow, gshadow, subuid, subgid and their backups, by name, uid \
+             and gid"
+                .into(),
+        ));
         if let Some(cgroup) = self.session_cgroup(uid) {
-            checks.push(check("cgroup", u64::from(cgroup.exists())));
+            checks.push(check(
+                "cgroup",
+                u64::from(cgroup.exists()),
+                1,
+                format!("{}", cgroup.display()),
+            ));
         }
         checks
     }
