@@ -94,6 +94,18 @@ fn allow_file(root: &Root, name: &'static str, program: &str, allow: &str, prefi
             detail: format!("{program} is not installed"),
         };
     }
+    let readable = fs::metadata(root.at(allow))
+        .map(|m| m.mode() & 0o004 != 0)
+        .unwrap_or(true);
+    if !readable {
+        return Point {
+            name,
+            holds: false,
+            detail: format!(
+                "{allow} is not readable by all: {program} runs as another user and ignores it"
+            ),
+        };
+    }
     match fs::read_to_string(root.at(allow)) {
         Ok(text) => {
             let named: Vec<&str> = text
