@@ -284,6 +284,10 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
 
     let mut children = Vec::new();
     for (site, dir, config_path, screens) in &fleet {
+        if screens.is_some() {
+            // The agent writes a new greeter's secret at start; the old one must not be read.
+            let _ = std::fs::remove_file(dir.join(GREETER_SECRET));
+        }
         let log = std::fs::File::create(dir.join("agent.log"))?;
         let simulate = args.visitors_per_minute > 0.0 && screens.is_none();
         let mut command = tokio::process::Command::new(&agent_bin);
@@ -326,9 +330,20 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
         children.len(),
         agents_dir.display()
     );
-    for (site, _, _, screens) in &fleet {
+    for (site, dir, _, screens) in &fleet {
         if let Some(screens) = screens {
-            println!("  Visitor screens of {site}-pc01: http://{screens}/");
+            // Opened as the greeter opens them (the secret makes a cookie): only there do
+            // tickets and PINs open a session.
+            match greeter_secret(&dir.join(GREETER_SECRET)).await {
+                Some(secret) => println!(
+                    "  Visitor screens of {site}-pc01: http://{screens}/borne?cle={secret}"
+                ),
+                None => println!(
+                    "  Visitor screens of {site}-pc01: http://{screens}/ (the agent wrote no \
+                     greeter's secret: see {}; forms will be refused)",
+                    dir.join("agent.log").display()
+                ),
+            }
         }
     }
     println!("  Tickets:     {}", tickets_dir.display());
@@ -353,6 +368,23 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
     let _ = stop_tx.send(true);
     server.await??;
     Ok(())
+}
+
+/// Where a sandbox agent with screens writes the greeter's secret (in its state folder).
+const GREETER_SECRET: &str = "screens-secret";
+
+/// The greeter's secret an agent wrote at its start, once it is there (20 s at most).
+async fn greeter_secret(path: &Path) -> Option<String> {
+    for _ in 0..200 {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let secret = text.trim();
+            if secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Some(secret.to_string());
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
 }
 
 #[allow(clippy::too_many_arguments)]

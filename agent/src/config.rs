@@ -48,11 +48,41 @@ pub struct AgentConfig {
 pub struct ScreensConfig {
     /// Where the visitor's screens are served (a loopback address); empty: not served.
     pub listen: String,
+    /// The greeter's secret, made afresh at every start: only requests that carry it may
+    /// open a session (ticket, mediator PIN), so that the visitor's own programs cannot.
+    /// With the sandbox platform and this default, `<state_dir>/screens-secret` instead.
+    pub greeter_secret: PathBuf,
+    /// The group that may read the secret besides root: the user LightDM runs the greeter
+    /// as. Empty, or a group this computer lacks: root only.
+    pub greeter_group: String,
 }
 
 impl ScreensConfig {
     /// The address the kiosk browser opens by default.
     pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:7380";
+
+    /// Where the greeter's secret goes by default (`/run` is emptied at every boot).
+    pub const DEFAULT_GREETER_SECRET: &'static str = "/run/commune-greeter/secret";
+
+    /// The greeter's secret actually used, and the group that may read it (see
+    /// [`ScreensConfig::greeter_secret`]): with the sandbox platform and the default path,
+    /// `<state_dir>/screens-secret`, readable by its owner only, so that the demo's many
+    /// agents on one machine each have their own.
+    pub fn greeter_secret_in(
+        &self,
+        platform: PlatformKind,
+        state_dir: &Path,
+    ) -> (PathBuf, Option<String>) {
+        let group =
+            (!self.greeter_group.trim().is_empty()).then(|| self.greeter_group.trim().to_string());
+        if platform == PlatformKind::Sandbox
+            && self.greeter_secret == Path::new(Self::DEFAULT_GREETER_SECRET)
+        {
+            (state_dir.join("screens-secret"), None)
+        } else {
+            (self.greeter_secret.clone(), group)
+        }
+    }
 
     /// The address to serve on, if any.
     pub fn address(&self) -> Result<Option<std::net::SocketAddr>, AgentError> {
@@ -73,6 +103,8 @@ impl Default for ScreensConfig {
     fn default() -> Self {
         ScreensConfig {
             listen: Self::DEFAULT_LISTEN.into(),
+            greeter_secret: PathBuf::from(Self::DEFAULT_GREETER_SECRET),
+            greeter_group: "lightdm".into(),
         }
     }
 }
@@ -170,14 +202,9 @@ impl AgentConfig {
     /// Default location of the configuration file.
     pub const DEFAULT_PATH: &'static str = "/etc/commune/agent.toml";
 
-    /// Reads a configuration file.
+    /// Reads the configuration of an enrolled computer (what `run` needs).
     pub fn load(path: &Path) -> Result<Self, AgentError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AgentError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let config: AgentConfig = toml::from_str(&text)
-            .map_err(|e| AgentError::Config(format!("{}: {e}", path.display())))?;
+        let config = Self::read(path)?;
         if config.agent_id.is_empty() {
             return Err(AgentError::Config(format!(
                 "{} has no agent_id: enroll this computer first with `commune-agent enroll`",
@@ -185,6 +212,27 @@ impl AgentConfig {
             )));
         }
         Ok(config)
+    }
+
+    /// Reads a configuration file, enrolled or not (the enrollment fields may be absent:
+    /// `selftest` checks a computer before its enrollment too).
+    pub fn read(path: &Path) -> Result<Self, AgentError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AgentError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            // One line: the line number and toml's message, without its drawing of the spot.
+            let line = e
+                .span()
+                .and_then(|span| text.get(..span.start))
+                .map(|before| before.matches('\n').count() + 1);
+            let message = e.message().trim().replace('\n', " ");
+            AgentError::Config(match line {
+                Some(line) => format!("{} line {line}: {message}", path.display()),
+                None => format!("{}: {message}", path.display()),
+            })
+        })
     }
 
     /// Writes the configuration file.

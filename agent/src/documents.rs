@@ -333,16 +333,7 @@ impl Scanner {
         }
 
         let mut walk = Walk::default();
-        for folder in DOCUMENT_FOLDERS {
-            let dir = self.home.join(folder);
-            match std::fs::symlink_metadata(&dir) {
-                Ok(meta) if meta.is_dir() => self.scan(dir, PathBuf::from(folder), &mut walk),
-                // Not a folder (or a link): holds no documents.
-                Ok(_) => {}
-                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                Err(_) => walk.incomplete = true,
-            }
-        }
+        self.scan_folders(&mut walk);
 
         let gone: Vec<PathBuf> = self.watched.difference(&walk.dirs).cloned().collect();
         for dir in gone {
@@ -368,10 +359,123 @@ impl Scanner {
         self.degraded = walk.incomplete;
     }
 
+    /// Lists the documents of the document folders, by file descriptor: each folder is
+    /// opened from its parent's descriptor with `O_NOFOLLOW | O_DIRECTORY` (the home's own
+    /// path is the agent's), so a folder the visitor swapped for a link (to `/etc`, to
+    /// `/root`) is never entered, at any depth and whenever the swap happens: it is the
+    /// open itself that refuses the link, not an earlier look at the path. Folders on
+    /// another device than the home's are not entered either. The agent runs as root:
+    /// without this, the list on the visitor's screen could show another place's names.
+    #[cfg(target_os = "linux")]
+    fn scan_folders(&mut self, walk: &mut Walk) {
+        use nix::fcntl::OFlag;
+        use nix::sys::stat::{fstat, Mode};
+
+        let home = match nix::fcntl::open(
+            &self.home,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(home) => home,
+            Err(_) => {
+                walk.incomplete = true;
+                return;
+            }
+        };
+        let Ok(device) = fstat(&home).map(|stat| stat.st_dev) else {
+            walk.incomplete = true;
+            return;
+        };
+        for folder in DOCUMENT_FOLDERS {
+            match by_fd::open_dir(&home, OsStr::new(folder), device) {
+                by_fd::Opened::Dir(fd) => {
+                    let dir = self.home.join(folder);
+                    self.scan(fd, dir, PathBuf::from(folder), device, walk);
+                }
+                // Missing, a link, a file, another device: holds no documents.
+                by_fd::Opened::Not => {}
+                by_fd::Opened::Failed => walk.incomplete = true,
+            }
+        }
+    }
+
+    /// Lists the documents under the folder open as `fd`, at `dir` (`relative` to the
+    /// home), watching each folder before reading it.
+    #[cfg(target_os = "linux")]
+    fn scan(
+        &mut self,
+        fd: std::os::fd::OwnedFd,
+        dir: PathBuf,
+        relative: PathBuf,
+        device: u64,
+        walk: &mut Walk,
+    ) {
+        // A loop rather than recursion: the visitor decides how deep folders nest.
+        let mut stack = vec![(fd, dir, relative)];
+        while let Some((fd, dir, relative)) = stack.pop() {
+            // inotify watches by path (and follows links): the watch goes on first, then
+            // the path must still name the folder we hold, else the watch may be elsewhere.
+            if !self.watched.contains(&dir) {
+                match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                    Ok(()) => {
+                        self.watched.insert(dir.clone());
+                    }
+                    // Removed meanwhile; its parent's event brings another scan.
+                    Err(error) if is_not_found(&error) => continue,
+                    Err(_) => walk.incomplete = true,
+                }
+            }
+            if !by_fd::same_folder(&fd, &dir) {
+                // Moved or swapped since it was opened: its parent's event brings another
+                // scan; a watch that may be on something else goes.
+                if self.watched.remove(&dir) {
+                    let _ = self.watcher.unwatch(&dir);
+                }
+                continue;
+            }
+            walk.dirs.insert(dir.clone());
+            let Some(entries) = by_fd::entries(&fd) else {
+                walk.incomplete = true;
+                continue;
+            };
+            for (name, kind) in entries {
+                if is_hidden(&name) {
+                    continue;
+                }
+                match by_fd::classify(&fd, &name, kind, device) {
+                    by_fd::Entry::Dir(child) => {
+                        stack.push((child, dir.join(&name), relative.join(&name)));
+                    }
+                    by_fd::Entry::File if !is_partial_download(&name) => {
+                        walk.documents.push(relative.join(&name));
+                    }
+                    by_fd::Entry::File | by_fd::Entry::Other => {}
+                    by_fd::Entry::Failed => walk.incomplete = true,
+                }
+            }
+        }
+    }
+
+    /// Lists the documents of the document folders (outside Linux: by path, links not
+    /// followed where the listing says what an entry is).
+    #[cfg(not(target_os = "linux"))]
+    fn scan_folders(&mut self, walk: &mut Walk) {
+        for folder in DOCUMENT_FOLDERS {
+            let dir = self.home.join(folder);
+            match std::fs::symlink_metadata(&dir) {
+                Ok(meta) if meta.is_dir() => self.scan(dir, PathBuf::from(folder), walk),
+                // Not a folder (or a link): holds no documents.
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(_) => walk.incomplete = true,
+            }
+        }
+    }
+
     /// Lists the documents under `dir` (whose path relative to the home is `relative`),
     /// watching each directory before reading it.
+    #[cfg(not(target_os = "linux"))]
     fn scan(&mut self, dir: PathBuf, relative: PathBuf, walk: &mut Walk) {
-        // A loop rather than recursion: the visitor decides how deep folders nest.
         let mut stack = vec![(dir, relative)];
         while let Some((dir, relative)) = stack.pop() {
             if !self.watched.contains(&dir) {
@@ -379,7 +483,6 @@ impl Scanner {
                     Ok(()) => {
                         self.watched.insert(dir.clone());
                     }
-                    // Removed meanwhile; its parent's event brings another scan.
                     Err(error) if is_not_found(&error) => continue,
                     Err(_) => walk.incomplete = true,
                 }
@@ -402,7 +505,6 @@ impl Scanner {
                 if is_hidden(&name) {
                     continue;
                 }
-                // Does not follow links, so a link to `/` cannot make the scan wander.
                 let Ok(kind) = entry.file_type() else {
                     walk.incomplete = true;
                     continue;
@@ -413,6 +515,117 @@ impl Scanner {
                     walk.documents.push(relative.join(&name));
                 }
             }
+        }
+    }
+}
+
+/// Folders walked by file descriptor (see [`Scanner::scan_folders`]).
+#[cfg(target_os = "linux")]
+mod by_fd {
+    use std::ffi::{OsStr, OsString};
+    use std::os::fd::{AsFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt as _;
+    use std::os::unix::fs::MetadataExt as _;
+    use std::path::Path;
+
+    use nix::dir::{Dir, Type};
+    use nix::errno::Errno;
+    use nix::fcntl::{AtFlags, OFlag};
+    use nix::sys::stat::{fstat, fstatat, Mode, SFlag};
+
+    /// What opening a name as a folder gave.
+    pub(super) enum Opened {
+        /// A folder of the home's device.
+        Dir(OwnedFd),
+        /// Missing, a link, not a folder, or on another device: not entered.
+        Not,
+        /// Could not tell (permissions, resources).
+        Failed,
+    }
+
+    /// Opens `name` in `parent` as a folder, never through a link (`O_NOFOLLOW`: a link
+    /// fails with `ELOOP`), and only on `device`.
+    pub(super) fn open_dir(parent: &impl AsFd, name: &OsStr, device: u64) -> Opened {
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        match nix::fcntl::openat(parent, name, flags, Mode::empty()) {
+            Ok(fd) => match fstat(&fd) {
+                Ok(stat) if stat.st_dev == device => Opened::Dir(fd),
+                Ok(_) => Opened::Not,
+                Err(_) => Opened::Failed,
+            },
+            Err(Errno::ENOENT | Errno::ELOOP | Errno::ENOTDIR) => Opened::Not,
+            Err(_) => Opened::Failed,
+        }
+    }
+
+    /// Whether `path` (not followed at its end) is still the folder open as `fd`.
+    pub(super) fn same_folder(fd: &OwnedFd, path: &Path) -> bool {
+        match (fstat(fd), std::fs::symlink_metadata(path)) {
+            (Ok(held), Ok(named)) => {
+                named.is_dir() && held.st_dev == named.dev() && held.st_ino == named.ino()
+            }
+            _ => false,
+        }
+    }
+
+    /// The names in the folder open as `fd` (without `.` and `..`), with what the listing
+    /// says they are.
+    pub(super) fn entries(fd: &OwnedFd) -> Option<Vec<(OsString, Option<Type>)>> {
+        // The listing reads through its own descriptor; `fd` stays for opening children.
+        let dir = Dir::from_fd(fd.try_clone().ok()?).ok()?;
+        let mut entries = Vec::new();
+        for entry in dir {
+            let entry = entry.ok()?;
+            let name = OsStr::from_bytes(entry.file_name().to_bytes());
+            if name == "." || name == ".." {
+                continue;
+            }
+            entries.push((name.to_os_string(), entry.file_type()));
+        }
+        Some(entries)
+    }
+
+    /// One entry of a folder.
+    pub(super) enum Entry {
+        /// A folder of the home's device, open.
+        Dir(OwnedFd),
+        /// A regular file.
+        File,
+        /// A link, a device, a pipe, a socket, a folder elsewhere, or gone.
+        Other,
+        /// Could not tell.
+        Failed,
+    }
+
+    /// What `name` in the folder `parent` is. Whatever could be a folder (a folder, a link,
+    /// an entry of unknown type) is opened with [`open_dir`]: the open refuses a link even
+    /// if the entry was swapped after the listing.
+    pub(super) fn classify(
+        parent: &OwnedFd,
+        name: &OsStr,
+        kind: Option<Type>,
+        device: u64,
+    ) -> Entry {
+        match kind {
+            Some(Type::File) => Entry::File,
+            Some(Type::Directory | Type::Symlink) | None => match open_dir(parent, name, device) {
+                Opened::Dir(fd) => Entry::Dir(fd),
+                Opened::Failed => Entry::Failed,
+                Opened::Not if kind.is_none() => {
+                    match fstatat(parent, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                        Ok(stat)
+                            if SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT
+                                == SFlag::S_IFREG =>
+                        {
+                            Entry::File
+                        }
+                        Ok(_) | Err(Errno::ENOENT) => Entry::Other,
+                        Err(_) => Entry::Failed,
+                    }
+                }
+                Opened::Not => Entry::Other,
+            },
+            Some(_) => Entry::Other,
         }
     }
 }
@@ -684,6 +897,108 @@ mod tests {
             &watch,
             &["Numérisations/scan-2.png", "Numérisations/scan.png"],
         );
+    }
+
+    /// The agent lists the documents as root: a folder the visitor replaced with a link to
+    /// a place outside the home (`/etc`, `/root`) must not show that place's files, whether
+    /// the link is a document folder itself or a sub-folder, before or during the session.
+    #[test]
+    fn folders_swapped_for_links_to_elsewhere_are_not_followed() {
+        use std::os::unix::fs::symlink;
+
+        let elsewhere = tempfile::tempdir().unwrap();
+        write(elsewhere.path(), "shadow");
+        write(elsewhere.path(), "ssh/id_ed25519");
+        let home = tempfile::tempdir().unwrap();
+        // Téléchargements is a link from the start; Numérisations holds a linked sub-folder.
+        symlink(elsewhere.path(), home.path().join("Téléchargements")).unwrap();
+        write(home.path(), "Numérisations/scan.pdf");
+        symlink(elsewhere.path(), home.path().join("Numérisations/lien")).unwrap();
+        symlink(
+            elsewhere.path().join("ssh"),
+            home.path().join("Numérisations/lien-ssh"),
+        )
+        .unwrap();
+        let watch = DocumentWatch::start(home.path()).unwrap();
+        assert_eq!(watch.documents(), [PathBuf::from("Numérisations/scan.pdf")]);
+
+        // During the session: a real folder swapped for a link, then a fresh file to make
+        // sure the scan after the swap has happened.
+        fs::remove_dir_all(home.path().join("Numérisations")).unwrap();
+        symlink(elsewhere.path(), home.path().join("Numérisations")).unwrap();
+        fs::remove_file(home.path().join("Téléchargements")).unwrap();
+        write(home.path(), "Téléchargements/sous/vrai.pdf");
+        wait_for(&watch, &["Téléchargements/sous/vrai.pdf"]);
+        fs::remove_file(home.path().join("Téléchargements/sous/vrai.pdf")).unwrap();
+        fs::remove_dir(home.path().join("Téléchargements/sous")).unwrap();
+        symlink(
+            elsewhere.path().join("ssh"),
+            home.path().join("Téléchargements/sous"),
+        )
+        .unwrap();
+        write(home.path(), "Téléchargements/dernier.pdf");
+        wait_for(&watch, &["Téléchargements/dernier.pdf"]);
+        for document in watch.documents() {
+            let name = document.to_string_lossy();
+            assert!(
+                !name.contains("shadow") && !name.contains("id_ed25519"),
+                "{name} is outside the home"
+            );
+        }
+    }
+
+    /// The open itself refuses a link (`O_NOFOLLOW`), at the top and below: what stays
+    /// true even when the visitor swaps a folder between the listing and the open.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_scan_opens_no_folder_through_a_link() {
+        use std::os::unix::fs::symlink;
+
+        let elsewhere = tempfile::tempdir().unwrap();
+        write(elsewhere.path(), "shadow");
+        let home = home();
+        symlink(elsewhere.path(), home.path().join("lien")).unwrap();
+        write(home.path(), "Numérisations/scan.pdf");
+        let opened = |dir: &Path| {
+            nix::fcntl::open(
+                dir,
+                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY,
+                nix::sys::stat::Mode::empty(),
+            )
+            .unwrap()
+        };
+        let root = opened(home.path());
+        let device = nix::sys::stat::fstat(&root).unwrap().st_dev;
+        let name = |n: &str| OsStr::new(n).to_os_string();
+        assert!(matches!(
+            by_fd::open_dir(&root, &name("lien"), device),
+            by_fd::Opened::Not
+        ));
+        assert!(matches!(
+            by_fd::open_dir(&root, &name("Numérisations"), device),
+            by_fd::Opened::Dir(_)
+        ));
+        // Whatever the listing said the entry was: a folder, a link, or unknown.
+        for kind in [
+            Some(nix::dir::Type::Directory),
+            Some(nix::dir::Type::Symlink),
+            None,
+        ] {
+            assert!(matches!(
+                by_fd::classify(&root, &name("lien"), kind, device),
+                by_fd::Entry::Other
+            ));
+        }
+        let scans = opened(&home.path().join("Numérisations"));
+        assert!(matches!(
+            by_fd::classify(&scans, &name("scan.pdf"), None, device),
+            by_fd::Entry::File
+        ));
+        // Another device than the home's is not entered either.
+        assert!(matches!(
+            by_fd::open_dir(&root, &name("Numérisations"), device.wrapping_add(1)),
+            by_fd::Opened::Not
+        ));
     }
 
     #[test]

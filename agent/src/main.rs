@@ -78,8 +78,13 @@ enum Command {
         op: CtlOp,
     },
     /// Commissioning check: a synthetic session writes canaries through every channel, is
-    /// wiped and verified; exits non-zero on any leftover. Needs root.
-    Selftest,
+    /// wiped and verified; exits non-zero on any leftover. Needs root. Checks the settings of
+    /// the configuration file (`--config`), enrolled or not; refuses if it is unusable.
+    Selftest {
+        /// Print the configuration file and the settings that would be checked, and stop.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -132,6 +137,33 @@ async fn stop_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The platform's name as the configuration file spells it.
+fn platform_name(platform: PlatformKind) -> &'static str {
+    match platform {
+        PlatformKind::LinuxDirect => "linux-direct",
+        PlatformKind::Sandbox => "sandbox",
+        PlatformKind::None => "none",
+    }
+}
+
+/// One sentence: the configuration file that cannot be used, and why.
+fn unusable_config(path: &std::path::Path, error: &commune_agent::AgentError) -> String {
+    use commune_agent::AgentError;
+    let shown = path.display().to_string();
+    let why = match error {
+        AgentError::Io { source, .. } => source.to_string(),
+        AgentError::Config(message) => message
+            .strip_prefix(&shown)
+            .map(|rest| rest.trim_start_matches(':').trim().to_string())
+            .unwrap_or_else(|| message.clone()),
+        other => other.to_string(),
+    };
+    format!(
+        "the self-test checks the configuration that will run, and {shown} cannot be used \
+         ({why}); fix it, or write one with `commune-agent default-config`"
+    )
 }
 
 #[tokio::main]
@@ -242,13 +274,16 @@ async fn main() -> anyhow::Result<()> {
             }
             if let (Some(manager), Some(addr)) = (&sessions, config.screens.address()?) {
                 let mut stop = stop_rx.clone();
+                let options = commune_agent::screens::Options::for_config(&config)
+                    .map_err(anyhow::Error::msg)?;
+                let secret = options.secret.path().to_path_buf();
                 let (bound, task) =
-                    commune_agent::screens::start(addr, manager.clone(), async move {
+                    commune_agent::screens::start(addr, manager.clone(), options, async move {
                         let _ = stop.changed().await;
                     })
                     .await
                     .map_err(anyhow::Error::msg)?;
-                tracing::info!(addr = %bound, "visitor screens served");
+                tracing::info!(addr = %bound, greeter_secret = %secret.display(), "visitor screens served");
                 tasks.push(task);
             }
             if let Some(rate) = simulate_sessions_per_minute {
@@ -332,16 +367,40 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(2);
             }
         }
-        Command::Selftest => {
-            let mut linux = AgentConfig::load(&cli.config)
-                .map(|c| {
-                    let mut l = c.sessions.linux.clone();
-                    l.state_dir = c.state_dir.clone();
-                    l
-                })
-                .unwrap_or_default();
-            if linux.state_dir.as_os_str().is_empty() {
-                linux.state_dir = AgentConfig::default().state_dir;
+        Command::Selftest { dry_run } => {
+            // The configuration that will run, enrolled or not: never the defaults in its
+            // place, which may differ from it (another uid range, another home base).
+            let config = AgentConfig::read(&cli.config)
+                .map_err(|e| anyhow::anyhow!(unusable_config(&cli.config, &e)))?;
+            if config.sessions.platform != PlatformKind::LinuxDirect {
+                anyhow::bail!(
+                    "{} runs the {} platform: the self-test checks visitors' sessions on the \
+                     linux-direct platform only",
+                    cli.config.display(),
+                    platform_name(config.sessions.platform)
+                );
+            }
+            let mut linux = config.sessions.linux.clone();
+            linux.state_dir = config.state_dir.clone();
+            println!(
+                "selftest of {}{}: linux-direct sessions, uids {}–{}, homes under {}, state in {}",
+                cli.config.display(),
+                if config.agent_id.is_empty() {
+                    " (not enrolled yet)"
+                } else {
+                    ""
+                },
+                linux.uid_first,
+                linux.uid_last,
+                linux.home_base.display(),
+                linux.state_dir.display()
+            );
+            if dry_run {
+                print!(
+                    "[sessions.linux]\n{}",
+                    toml::to_string_pretty(&config.sessions.linux)?
+                );
+                return Ok(());
             }
             let outcome = commune_agent::selftest::run(linux)?;
             println!("{}", outcome.render());

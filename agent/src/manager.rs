@@ -649,14 +649,18 @@ impl Manager {
                 pin,
                 reply,
             } => {
-                let pin_ok = match pin {
-                    Some(pin) => self.pin_matches(pin).await,
-                    None => true,
-                };
-                let result = if pin_ok {
-                    self.start(kind, permanence_id, ticket).await
-                } else {
-                    Err(Refusal::MediatorPin.into())
+                let result = match pin {
+                    // The PIN is checked only when the seat would start this session now:
+                    // otherwise the seat's refusal, whatever the PIN, so that no answer
+                    // tells a right PIN from a wrong one unless a session starts.
+                    Some(pin) => match self.admissible(kind) {
+                        Err(refusal) => Err(refusal.into()),
+                        Ok(()) if self.pin_matches(pin).await => {
+                            self.start(kind, permanence_id, ticket).await
+                        }
+                        Ok(()) => Err(Refusal::MediatorPin.into()),
+                    },
+                    None => self.start(kind, permanence_id, ticket).await,
                 };
                 let _ = reply.send(result);
             }
@@ -704,6 +708,15 @@ impl Manager {
                 let _ = reply.send(docs);
             }
         }
+    }
+
+    /// Whether the seat would start a session of `kind` now (its state, then its slot),
+    /// without touching the platform.
+    fn admissible(&self, kind: SlotKind) -> Result<(), Refusal> {
+        let mut trial = self.machine.clone();
+        trial.start(self.now(), new_session_id(), kind, None)?;
+        self.book.admit((self.wall)(), kind, &self.rules)?;
+        Ok(())
     }
 
     /// Whether `pin` matches one of the site's mediator PIN hashes (Argon2, checked on a

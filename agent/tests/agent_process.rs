@@ -194,3 +194,96 @@ async fn enrolling_again_starts_a_fresh_outbox_whose_events_are_delivered() {
     })
     .await;
 }
+
+/// `commune-agent selftest` with `--config`, as the person commissioning the computer runs
+/// it (always `--dry-run` here: the tests must not make accounts on this machine).
+fn selftest(config: &std::path::Path) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(["selftest", "--dry-run"])
+        .env_remove("COMMUNE_AGENT_CONFIG")
+        // The refusal as a person sees it, without the error's backtrace.
+        .env("RUST_LIB_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run commune-agent selftest")
+}
+
+/// Before enrollment, the configuration file has no agent id; the self-test still checks
+/// its settings (another uid range, another home base), not the defaults.
+#[test]
+fn selftest_checks_the_configuration_of_a_computer_not_enrolled_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    let state = dir.path().join("state");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir = {:?}\n\n[sessions]\nplatform = \"linux-direct\"\n\n\
+             [sessions.linux]\nuid_first = 62000\nuid_last = 62009\n\
+             home_base = \"/home/commune-essai\"\n",
+            state.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = selftest(&config);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.contains(&config.display().to_string()) && first.contains("not enrolled yet"),
+        "{stdout}"
+    );
+    assert!(first.contains("uids 62000–62009"), "{stdout}");
+    assert!(
+        first.contains("homes under /home/commune-essai"),
+        "{stdout}"
+    );
+    assert!(
+        first.contains(&format!("state in {}", state.display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("uid_first = 62000"), "{stdout}");
+}
+
+/// A configuration file that is missing, unreadable or invalid, or that runs no
+/// linux-direct sessions, is refused in one sentence that names it: never replaced by the
+/// defaults.
+#[test]
+fn selftest_refuses_an_unusable_configuration_in_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("agent.toml");
+    std::fs::write(
+        &bad,
+        "[sessions]\nplatform = \"linux-direct\"\n\n[sessions.linux]\nuid_first = \"soixante\"\n",
+    )
+    .unwrap();
+    let sandbox = dir.path().join("sandbox.toml");
+    std::fs::write(&sandbox, "[sessions]\nplatform = \"sandbox\"\n").unwrap();
+    let missing = dir.path().join("absent.toml");
+    for (config, why) in [
+        (&bad, "line 5"),
+        (&missing, "No such file"),
+        (&sandbox, "sandbox platform"),
+    ] {
+        let out = selftest(config);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{}: {stderr}", config.display());
+        assert!(
+            out.stdout.is_empty(),
+            "nothing checked: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "one sentence: {stderr}");
+        assert!(
+            lines[0].contains(&config.display().to_string()) && lines[0].contains(why),
+            "{stderr}"
+        );
+    }
+}

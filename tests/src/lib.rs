@@ -257,6 +257,7 @@ pub fn agent_base() -> AgentConfig {
         // Tests that want the visitor's screens ask for them on port 0.
         screens: commune_agent::config::ScreensConfig {
             listen: String::new(),
+            ..Default::default()
         },
         ..AgentConfig::default()
     }
@@ -298,6 +299,9 @@ pub struct TestAgent {
     pub sessions: Option<commune_agent::manager::ManagerHandle>,
     /// Where its visitor screens are served, when its configuration asks for them.
     pub screens: Option<SocketAddr>,
+    /// The file holding the greeter's secret of those screens (read it as the greeter
+    /// does, with `commune_agent::screens::secret::GreeterSecret::read`).
+    pub screens_secret: Option<std::path::PathBuf>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -321,14 +325,22 @@ impl TestAgent {
             None => Seat::default(),
         };
         let mut screens = None;
+        let mut screens_secret = None;
         if let (Some(manager), Some(addr)) = (
             &sessions,
             config.screens.address().expect("[screens] listen"),
         ) {
-            let (bound, _task) =
-                commune_agent::screens::start(addr, manager.clone(), std::future::pending())
-                    .await
-                    .expect("the visitor screens");
+            let options =
+                commune_agent::screens::Options::for_config(&config).expect("the greeter's secret");
+            screens_secret = Some(options.secret.path().to_path_buf());
+            let (bound, _task) = commune_agent::screens::start(
+                addr,
+                manager.clone(),
+                options,
+                std::future::pending(),
+            )
+            .await
+            .expect("the visitor screens");
             screens = Some(bound);
         }
         let (link, state) = Link::new(config.clone(), client, outbox.clone(), seat.clone());
@@ -351,6 +363,7 @@ impl TestAgent {
             seat,
             sessions,
             screens,
+            screens_secret,
             stop: Some(stop),
             task: Some(task),
         }

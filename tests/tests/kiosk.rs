@@ -20,6 +20,7 @@ use std::time::Duration;
 use commune_agent::config::PlatformKind;
 use commune_agent::manager::ManagerHandle;
 use commune_agent::screens::i18n::{self, Texts};
+use commune_agent::screens::secret::{GreeterSecret, HEADER as GREETER};
 use commune_protocol::messages::{SeatState, SlotKind};
 use commune_protocol::slots::{Closure, SiteSchedule};
 use commune_protocol::tickets::{normalize, ticket_hash};
@@ -198,6 +199,35 @@ fn supervised_flow(texts: &Texts, shots: &Path, lang: &str) -> Vec<Value> {
     steps(s)
 }
 
+/// The greeter's first steps, as `commune-greeter` takes them: it reads the agent's secret
+/// and writes the start page its browser opens, which leads to `/borne` (the cookie that
+/// lets the greeter's forms open a session), then to the welcome screen.
+fn greeter_start(screens: std::net::SocketAddr, secret_file: &Path, folder: &Path) -> Vec<Value> {
+    let greeter =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/kiosk/commune-greeter");
+    let out = std::process::Command::new("python3")
+        .arg(&greeter)
+        .arg("--url")
+        .arg(format!("http://{screens}/"))
+        .arg("--secret-file")
+        .arg(secret_file)
+        .arg("--start-page")
+        .arg(folder)
+        .output()
+        .expect("python3 (apt-get install python3)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(page.starts_with("file://"), "{page}");
+    vec![
+        json!({"goto": page}),
+        json!({"expectJs": "location.protocol === 'http:' && location.pathname === '/' && document.readyState === 'complete'"}),
+    ]
+}
+
 fn home_of(sessions: &ManagerHandle) -> PathBuf {
     sessions.status().session.expect("a session").home
 }
@@ -260,7 +290,9 @@ async fn visitor_screens_in_french_arabic_and_spanish_through_every_flow_with_no
     .await;
 
     let languages = ["fr", "ar", "es"];
-    let mut all = Vec::new();
+    let start = tempfile::tempdir().unwrap();
+    let secret_file = agent.screens_secret.clone().expect("the greeter's secret");
+    let mut all = greeter_start(screens, &secret_file, start.path());
     for (i, lang) in languages.iter().enumerate() {
         let used = (i > 0).then(|| codes[i - 1].as_str());
         all.extend(ticket_flow(&texts, &shots, lang, &codes[i], used));
@@ -427,9 +459,14 @@ async fn local_seat(
         .unwrap();
     let (sessions, _task) =
         commune_agent::manager::spawn(platform, outbox, dir, Default::default());
+    let options = commune_agent::screens::Options {
+        state_dir: dir.to_path_buf(),
+        secret: GreeterSecret::create(&dir.join("screens-secret"), None).unwrap(),
+    };
     let (screens, _served) = commune_agent::screens::start(
         "127.0.0.1:0".parse().unwrap(),
         sessions.clone(),
+        options,
         std::future::pending(),
     )
     .await
@@ -624,9 +661,10 @@ async fn status(
 }
 
 /// A page the visitor opens on the Internet cannot drive the screens: another host name
-/// (DNS rebinding) is refused, a form posted from another origin does not end the session;
-/// and the mediator PIN cannot be guessed: after five wrong ones in a minute even the right
-/// one waits.
+/// (DNS rebinding) is refused, a form posted from another origin does not end the session
+/// (the screens' own form does, without the greeter's secret: it is the visitor's notice);
+/// a PIN without the greeter's secret is refused; and the mediator PIN cannot be guessed:
+/// after five wrong ones in a minute even the right one waits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_screens_refuse_other_sites_and_pin_guessing() {
     let ctrl = TestController::start().await;
@@ -684,13 +722,21 @@ async fn the_screens_refuse_other_sites_and_pin_guessing() {
     );
     sessions.wait_for(|s| s.state == SeatState::Ready).await;
 
-    for _ in 0..commune_agent::screens::MAX_FAILURES {
-        let wrong = status(addr, &host, "POST", "/fr/mediateur", &[], "pin=000000").await;
-        assert_eq!(wrong, 422);
-    }
     let right = format!("pin={PIN}");
     assert_eq!(
         status(addr, &host, "POST", "/fr/mediateur", &[], &right).await,
+        403,
+        "the session's programs hold no greeter's secret"
+    );
+    assert!(sessions.status().session.is_none());
+    let secret = GreeterSecret::read(agent.screens_secret.as_ref().unwrap()).unwrap();
+    let greeter = [(GREETER, secret.as_str())];
+    for _ in 0..commune_agent::screens::MAX_FAILURES {
+        let wrong = status(addr, &host, "POST", "/fr/mediateur", &greeter, "pin=000000").await;
+        assert_eq!(wrong, 422);
+    }
+    assert_eq!(
+        status(addr, &host, "POST", "/fr/mediateur", &greeter, &right).await,
         429,
         "too many wrong PINs this minute"
     );

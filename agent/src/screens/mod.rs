@@ -10,19 +10,39 @@
 //!
 //! Requests must name the loopback host (a page on the Internet cannot reach this server
 //! by DNS rebinding) and forms must come from these pages (`Origin`), so that a site the
-//! visitor opens cannot end their session. Wrong mediator PINs and unknown ticket codes
-//! are limited to [`MAX_FAILURES`] a minute.
+//! visitor opens cannot end their session.
+//!
+//! The visitor's own programs run on this computer and can reach this server too. So:
+//!
+//! - **Opening a session is the greeter's alone.** Every form that could start one (the
+//!   ticket, the mediator's PIN, and any other `POST` but one) must carry the greeter's
+//!   secret ([`secret`]: a cookie the greeter's browser got from [`secret::BOOTSTRAP_PATH`],
+//!   or the header [`secret::HEADER`]); without it the answer is 403, before anything is
+//!   counted or checked. The one exception is "end my session now" (`POST /{lang}/fin`):
+//!   the notice that offers it runs *inside* the session, as the visitor, and can hold no
+//!   secret; ending one's own session harms nobody but the visitor, and a page on the
+//!   Internet still cannot post it (`Origin`). Reading the pages needs no secret: they show
+//!   nothing the session does not already know.
+//! - **Guesses are counted before they are checked** ([`attempts`]): a mediator PIN or a
+//!   ticket code takes one of [`MAX_FAILURES`] places a minute before it reaches the
+//!   session manager, kept on disk across restarts; a success gives its place back. Many
+//!   requests at once are refused unchecked once the places are taken.
+//! - **A PIN is checked only when the seat would start a session.** On a busy, wiping,
+//!   closed or blocked seat the answer is the seat's refusal whatever the PIN (and the
+//!   attempt still counts), so no answer tells a right PIN from a wrong one unless a
+//!   session starts.
 
+pub mod attempts;
 pub mod i18n;
 mod pages;
+pub mod secret;
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -33,11 +53,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::manager::{ManagerError, ManagerHandle, Status};
 use crate::session::Refusal;
+pub use attempts::MAX_FAILURES;
+use attempts::{Attempts, Reservation};
 use i18n::{Language, Texts, Tr};
-
-/// Wrong PINs and unknown ticket codes allowed per minute before the screens ask to wait.
-pub const MAX_FAILURES: usize = 5;
-const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+use secret::GreeterSecret;
 /// How long the welcome screen says the previous session was erased.
 const ERASED_NOTICE: Duration = Duration::from_secs(180);
 
@@ -52,20 +71,48 @@ struct Screens {
     session_language: Mutex<Option<(String, &'static Language)>>,
     /// When the last session ended, as the screens saw it.
     last_end: Mutex<Option<Instant>>,
-    failures: Mutex<VecDeque<Instant>>,
+    /// Mediator PINs and ticket codes, counted before they are checked.
+    attempts: Arc<Attempts>,
+    /// What the greeter's requests carry.
+    secret: GreeterSecret,
 }
 
 type Shared = Arc<Screens>;
 
+/// What the screens need besides the session manager.
+#[derive(Debug)]
+pub struct Options {
+    /// The agent's state directory: the limit on guesses is kept there across restarts.
+    pub state_dir: PathBuf,
+    /// The greeter's secret of this run (see the module's documentation).
+    pub secret: GreeterSecret,
+}
+
+impl Options {
+    /// The options of an agent's configuration: a new greeter's secret, written where the
+    /// configuration says ([`crate::config::ScreensConfig::greeter_secret_in`]).
+    pub fn for_config(config: &crate::AgentConfig) -> Result<Options, String> {
+        let (path, group) = config
+            .screens
+            .greeter_secret_in(config.sessions.platform, &config.state_dir);
+        Ok(Options {
+            state_dir: config.state_dir.clone(),
+            secret: GreeterSecret::create(&path, group.as_deref())?,
+        })
+    }
+}
+
 /// The screens' router.
-pub fn router(manager: ManagerHandle) -> Result<Router, String> {
+pub fn router(manager: ManagerHandle, options: Options) -> Result<Router, String> {
     let texts = Texts::load()?;
+    let attempts = Arc::new(Attempts::load(&options.state_dir, Arc::new(crate::now)));
     let screens = Arc::new(Screens {
         manager,
         texts,
         session_language: Mutex::new(None),
         last_end: Mutex::new(None),
-        failures: Mutex::new(VecDeque::new()),
+        attempts,
+        secret: options.secret,
     });
     // Remember when a session ends, for the welcome screen's "previous session erased".
     let watcher = screens.clone();
@@ -91,6 +138,7 @@ pub fn router(manager: ManagerHandle) -> Result<Router, String> {
             get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
         )
         .route("/etat.json", get(state_json))
+        .route(secret::BOOTSTRAP_PATH, get(greeter_bootstrap))
         .route("/session", get(session_any))
         .route("/{lang}/", get(welcome))
         .route("/{lang}/charte", get(charter))
@@ -100,7 +148,7 @@ pub fn router(manager: ManagerHandle) -> Result<Router, String> {
         .route("/{lang}/fin", get(end).post(end_post))
         .route("/{lang}/efface", get(erased))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(guard))
+        .layer(axum::middleware::from_fn_with_state(screens.clone(), guard))
         .with_state(screens))
 }
 
@@ -110,6 +158,7 @@ pub fn router(manager: ManagerHandle) -> Result<Router, String> {
 pub async fn start(
     addr: SocketAddr,
     manager: ManagerHandle,
+    options: Options,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
     if !addr.ip().is_loopback() {
@@ -121,7 +170,7 @@ pub async fn start(
         .await
         .map_err(|e| format!("cannot listen on {addr} for the visitor screens: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = router(manager)?;
+    let app = router(manager, options)?;
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
@@ -148,9 +197,9 @@ fn asset(body: &'static str, kind: &'static str) -> Response {
         .into_response()
 }
 
-/// Loopback host only; forms from these pages only; no caching, no framing, no outside
-/// scripts.
-async fn guard(request: Request, next: Next) -> Response {
+/// Loopback host only; forms from these pages only, and from the greeter (but "end my
+/// session now"); no caching, no framing, no outside scripts.
+async fn guard(State(s): State<Shared>, request: Request, next: Next) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
@@ -187,6 +236,11 @@ async fn guard(request: Request, next: Next) -> Response {
         if !same || !matches!(site, "same-origin" | "none") {
             return (StatusCode::FORBIDDEN, "forms of these screens only").into_response();
         }
+        // The notice inside the session may end it; everything else is the greeter's.
+        if !is_end_of_session(request.uri().path()) && !s.carries_greeter_secret(request.headers())
+        {
+            return greeter_only();
+        }
     }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -218,21 +272,31 @@ impl Screens {
         }
     }
 
-    /// Records a failure that could be guessing; true when too many came this minute.
-    fn too_many(&self) -> bool {
-        let mut failures = lock(&self.failures);
-        let now = Instant::now();
-        while failures
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW)
-        {
-            failures.pop_front();
-        }
-        failures.len() >= MAX_FAILURES
+    /// Whether the request carries the greeter's secret (its cookie, or the header).
+    fn carries_greeter_secret(&self, headers: &axum::http::HeaderMap) -> bool {
+        let by_header = headers
+            .get_all(secret::HEADER)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| self.secret.matches(v));
+        let by_cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .any(|(name, value)| name == secret::COOKIE && self.secret.matches(value));
+        by_header || by_cookie
     }
 
-    fn failed(&self) {
-        lock(&self.failures).push_back(Instant::now());
+    /// Takes a place for checking a guess (off the runtime: it is written to disk first);
+    /// `None` when too many came this minute.
+    async fn reserve(&self) -> Option<Reservation> {
+        let attempts = self.attempts.clone();
+        tokio::task::spawn_blocking(move || attempts.reserve())
+            .await
+            .ok()
+            .flatten()
     }
 
     fn session_language(&self, session_id: &str) -> Option<&'static Language> {
@@ -268,6 +332,47 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
             .map(Lang)
             .ok_or_else(|| not_found_page().into_response())
     }
+}
+
+/// `POST /{lang}/fin`: "end my session now", the one form the session may post itself.
+fn is_end_of_session(path: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    matches!(
+        (segments.next(), segments.next(), segments.next()),
+        (Some(lang), Some("fin"), None) if i18n::language(lang).is_some()
+    )
+}
+
+/// The answer to a form that does not come from the greeter.
+fn greeter_only() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "Seul l'écran d'accueil de cet ordinateur peut ouvrir une session.\n\
+         Only this computer's welcome screen can open a session.\n",
+    )
+        .into_response()
+}
+
+/// `GET /borne?cle=…`: the greeter's browser gets its cookie, then the welcome screen.
+#[derive(Debug, Deserialize)]
+struct Bootstrap {
+    #[serde(default)]
+    cle: String,
+}
+
+async fn greeter_bootstrap(State(s): State<Shared>, Query(query): Query<Bootstrap>) -> Response {
+    if !s.secret.matches(&query.cle) {
+        return greeter_only();
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/".to_string()),
+            (header::SET_COOKIE, s.secret.cookie()),
+        ],
+    )
+        .into_response()
 }
 
 fn not_found_page() -> (StatusCode, axum::response::Html<String>) {
@@ -360,7 +465,13 @@ async fn access_post(
 ) -> Response {
     let ticket = form.ticket.filter(|t| !t.trim().is_empty());
     let typed = ticket.clone();
-    open_session(&s, lang, typed.as_deref(), |m| async move {
+    // The bare "open my session" guesses nothing.
+    let guess = if ticket.is_some() {
+        Guess::Ticket
+    } else {
+        Guess::Nothing
+    };
+    open_session(&s, lang, typed.as_deref(), guess, |m| async move {
         m.start_session_with_ticket(SlotKind::Free, None, ticket)
             .await
     })
@@ -372,43 +483,69 @@ async fn mediator_post(
     Lang(lang): Lang,
     Form(form): Form<MediatorForm>,
 ) -> Response {
-    open_session(&s, lang, None, |m| async move {
+    open_session(&s, lang, None, Guess::Pin, |m| async move {
         m.start_session_with_pin(form.pin).await
     })
     .await
 }
 
+/// What a form could be guessing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guess {
+    /// A mediator's PIN: every refusal counts (a busy seat's too, which the manager gives
+    /// whatever the PIN).
+    Pin,
+    /// A ticket code: an unknown code counts; a refusal that says nothing of the code (a
+    /// mistyped one, a busy seat) gives its place back.
+    Ticket,
+    /// Nothing (the bare "open my session"): not counted.
+    Nothing,
+}
+
 /// Starts a session from a form, or shows why not on the same screen (with the ticket
-/// code `typed`, if any).
+/// code `typed`, if any). A guess takes its place in the limit before it is checked.
 async fn open_session<F, Fut>(
     s: &Screens,
     lang: &'static Language,
     typed: Option<&str>,
+    guess: Guess,
     f: F,
 ) -> Response
 where
     F: FnOnce(ManagerHandle) -> Fut,
     Fut: std::future::Future<Output = Result<crate::manager::SessionInfo, ManagerError>>,
 {
-    if s.too_many() {
-        let status = s.manager.status();
-        let page = pages::access(s.tr(lang), &status, Some("error-too-many"), typed);
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            axum::response::Html(page.into_string()),
-        )
-            .into_response();
+    let reservation = match guess {
+        Guess::Nothing => None,
+        Guess::Pin | Guess::Ticket => match s.reserve().await {
+            Some(reservation) => Some(reservation),
+            None => {
+                let status = s.manager.status();
+                let page = pages::access(s.tr(lang), &status, Some("error-too-many"), typed);
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    axum::response::Html(page.into_string()),
+                )
+                    .into_response();
+            }
+        },
+    };
+    let result = f(s.manager.clone()).await;
+    let keep = match (&result, guess) {
+        (Ok(_), _) => false,
+        (Err(_), Guess::Pin) => true,
+        (Err(error), _) => refusal_message(error).1,
+    };
+    if let (Some(reservation), false) = (reservation, keep) {
+        let _ = tokio::task::spawn_blocking(move || reservation.give_back()).await;
     }
-    match f(s.manager.clone()).await {
+    match result {
         Ok(info) => {
             s.remember_language(info.session_id, lang);
             Redirect::to(&format!("/{}/session", lang.code)).into_response()
         }
         Err(error) => {
-            let (message, guessing) = refusal_message(&error);
-            if guessing {
-                s.failed();
-            }
+            let (message, _) = refusal_message(&error);
             if matches!(error, ManagerError::Platform(_) | ManagerError::Stopped) {
                 tracing::error!(%error, "the screens could not start a session");
             }
