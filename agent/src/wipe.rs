@@ -7,7 +7,7 @@
 //! start a session.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use commune_protocol::messages::{EndReason, SlotKind, WipeReport};
 use commune_protocol::UtcMillis;
@@ -177,6 +177,142 @@ pub fn wipe(
     }
 }
 
+/// How one operating system reaches a session's processes: the narrow part of ending a
+/// session that differs between platforms (`LinuxDirect` by uid and cgroup, the sandbox by
+/// process group). The sequence itself (courtesy, grace, kill until none is left, what is
+/// reported) is [`end_processes`], the same for every platform.
+pub trait SessionProcesses {
+    /// Reaps what this process may reap of the session, then lists the ids of its live
+    /// (not zombie) processes; `None` when they exist but cannot be listed here.
+    fn alive(&mut self) -> Option<Vec<i32>>;
+    /// Asks every process of the session to leave (SIGTERM).
+    fn ask_to_leave(&mut self) -> Result<(), String>;
+    /// Kills every process of the session it can reach, once (SIGKILL, cgroup.kill…).
+    fn kill_all(&mut self) -> Result<(), String>;
+}
+
+/// What [`end_processes`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    /// Distinct processes seen alive, and so signalled, over the whole ending.
+    pub signalled: u64,
+    /// Rounds of killing.
+    pub kill_rounds: u64,
+    /// Processes still alive at the end (0 when it worked).
+    pub left: u64,
+    /// The first signalling error, if any.
+    pub error: Option<String>,
+    /// Time spent in the courtesy grace.
+    pub term_us: u64,
+    /// Time spent killing.
+    pub kill_us: u64,
+}
+
+/// How long [`end_processes`] gives, and how often it looks.
+#[derive(Debug, Clone, Copy)]
+pub struct EndTimings {
+    /// After the courtesy SIGTERM (zero: no courtesy).
+    pub grace: Duration,
+    /// Killing goes on at most this long (a session may fork while it is killed).
+    pub kill_timeout: Duration,
+    /// Pause between looks.
+    pub poll: Duration,
+}
+
+/// Ends every process of a session: a courtesy SIGTERM and a grace when asked, then
+/// SIGKILL rounds until none is left or the time is up. Blocking.
+pub fn end_processes(procs: &mut dyn SessionProcesses, timings: EndTimings) -> Ending {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut unlisted = false;
+    let mut look =
+        |procs: &mut dyn SessionProcesses, seen: &mut std::collections::BTreeSet<i32>| -> u64 {
+            match procs.alive() {
+                Some(pids) => {
+                    let n = pids.len() as u64;
+                    seen.extend(pids);
+                    n
+                }
+                None => {
+                    unlisted = true;
+                    1
+                }
+            }
+        };
+    let mut error = None;
+    let start = Instant::now();
+    if !timings.grace.is_zero() && look(procs, &mut seen) > 0 {
+        if let Err(e) = procs.ask_to_leave() {
+            error.get_or_insert(e);
+        }
+        while start.elapsed() < timings.grace && look(procs, &mut seen) > 0 {
+            std::thread::sleep(timings.poll);
+        }
+    }
+    let term_us = micros_since(start);
+    let start = Instant::now();
+    let mut rounds = 0;
+    let mut left = look(procs, &mut seen);
+    while left > 0 && (rounds == 0 || start.elapsed() < timings.kill_timeout) {
+        rounds += 1;
+        if let Err(e) = procs.kill_all() {
+            error.get_or_insert(e);
+        }
+        if !timings.poll.is_zero() {
+            std::thread::sleep(timings.poll);
+        }
+        left = look(procs, &mut seen);
+    }
+    let signalled = seen.len() as u64;
+    Ending {
+        signalled: if unlisted {
+            signalled.max(1)
+        } else {
+            signalled
+        },
+        kill_rounds: rounds,
+        left,
+        error,
+        term_us,
+        kill_us: micros_since(start),
+    }
+}
+
+fn micros_since(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// A step of a wipe's report, timed from `start`.
+pub fn step(
+    name: &str,
+    start: Instant,
+    count: u64,
+    result: Result<(), String>,
+) -> commune_protocol::messages::WipeStep {
+    commune_protocol::messages::WipeStep {
+        name: name.into(),
+        duration_us: micros_since(start),
+        count,
+        ok: result.is_ok(),
+        detail: result.err(),
+    }
+}
+
+/// A check of a wipe's report: passed when nothing was found; says how it looked.
+pub fn check(
+    name: &str,
+    found: u64,
+    examined: u64,
+    method: impl Into<String>,
+) -> commune_protocol::messages::WipeCheck {
+    commune_protocol::messages::WipeCheck {
+        name: name.into(),
+        passed: found == 0,
+        found,
+        method: method.into(),
+        examined,
+    }
+}
+
 /// Rounds of terminate, purge and verify before a wipe is declared failed.
 pub const MAX_ROUNDS: u32 = 3;
 
@@ -248,6 +384,90 @@ mod tests {
         journal.clear().unwrap();
         assert_eq!(journal.read().unwrap(), None);
         journal.clear().unwrap();
+    }
+
+    /// Processes as numbers: each kill takes away `per_kill`; a TERM takes away the polite ones.
+    struct Fake {
+        alive: Vec<i32>,
+        polite: usize,
+        per_kill: usize,
+        kills: u64,
+        terms: u64,
+    }
+
+    impl SessionProcesses for Fake {
+        fn alive(&mut self) -> Option<Vec<i32>> {
+            Some(self.alive.clone())
+        }
+        fn ask_to_leave(&mut self) -> Result<(), String> {
+            self.terms += 1;
+            let keep = self.alive.len().saturating_sub(self.polite);
+            self.alive.truncate(keep);
+            Ok(())
+        }
+        fn kill_all(&mut self) -> Result<(), String> {
+            self.kills += 1;
+            let keep = self.alive.len().saturating_sub(self.per_kill);
+            self.alive.truncate(keep);
+            Ok(())
+        }
+    }
+
+    const QUICK: EndTimings = EndTimings {
+        grace: Duration::from_millis(50),
+        kill_timeout: Duration::from_secs(5),
+        poll: Duration::ZERO,
+    };
+
+    #[test]
+    fn killing_goes_on_until_no_process_is_left() {
+        let mut fake = Fake {
+            alive: (1..=10).collect(),
+            polite: 0,
+            per_kill: 3,
+            kills: 0,
+            terms: 0,
+        };
+        let ending = end_processes(&mut fake, QUICK);
+        assert_eq!(ending.left, 0);
+        assert_eq!(ending.kill_rounds, 4, "10 processes, 3 per round");
+        assert_eq!(ending.signalled, 10);
+        assert_eq!(fake.terms, 1);
+    }
+
+    #[test]
+    fn a_session_that_leaves_on_sigterm_is_not_killed() {
+        let mut fake = Fake {
+            alive: vec![7, 8],
+            polite: 2,
+            per_kill: 1,
+            kills: 0,
+            terms: 0,
+        };
+        let ending = end_processes(&mut fake, QUICK);
+        assert_eq!((ending.left, ending.kill_rounds, fake.kills), (0, 0, 0));
+    }
+
+    #[test]
+    fn without_courtesy_nothing_is_asked_and_survivors_are_reported() {
+        let mut fake = Fake {
+            alive: vec![1, 2],
+            polite: 2,
+            per_kill: 0,
+            kills: 0,
+            terms: 0,
+        };
+        let ending = end_processes(
+            &mut fake,
+            EndTimings {
+                grace: Duration::ZERO,
+                kill_timeout: Duration::from_millis(30),
+                poll: Duration::from_millis(1),
+            },
+        );
+        assert_eq!(fake.terms, 0);
+        assert_eq!(ending.left, 2, "survivors are reported, not hidden");
+        assert!(ending.kill_rounds >= 1);
     }
 
     #[test]

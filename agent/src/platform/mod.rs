@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(target_os = "linux")]
 pub mod linux;
+#[cfg(target_os = "linux")]
+pub mod procfs;
 pub mod sandbox;
 
 /// The account a session runs as.

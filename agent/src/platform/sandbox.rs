@@ -479,12 +479,13 @@ impl SessionPlatform for Sandbox {
     }
 
     fn verify(&self, account: &Account) -> Vec<WipeCheck> {
-        let check = |name: &str, found: u64| WipeCheck {
-            name: name.to_string(),
-            passed: found == 0,
-            found,
-            method: "sandbox: the session's directory and process group".into(),
-            examined: 1,
+        let check = |name: &str, found: u64| {
+            crate::wipe::check(
+                name,
+                found,
+                1,
+                "sandbox: the session's folders and process group (no account, no isolation)",
+            )
         };
         let paths_ok = self.check_paths(account).is_ok();
         let (groups, recorded) = {
@@ -594,15 +595,13 @@ mod group {
         /// Processes still alive at the end.
         pub(super) left: u64,
         /// The first error of `kill`, if any.
-        pub(super) error: Option<std::io::Error>,
+        pub(super) error: Option<String>,
     }
 
     #[cfg(unix)]
     mod unix {
-        use std::collections::BTreeSet;
         use std::io;
         use std::process::Child;
-        use std::time::Instant;
 
         use super::super::{KILL_TIMEOUT, POLL_INTERVAL, TERM_GRACE};
         use super::Ending;
@@ -675,80 +674,64 @@ mod group {
             reap(pgid);
         }
 
-        /// SIGTERM, a grace period, then SIGKILL until no process of the group is left.
-        pub(in super::super) fn end(pgid: i32, mut leader: Option<&mut Child>) -> Ending {
-            let mut signalled = BTreeSet::new();
-            let mut listed = true;
-            let mut note = |signalled: &mut BTreeSet<i32>| match members(pgid) {
-                Some(found) => signalled.extend(found),
-                None => listed = false,
-            };
-            reap_all(pgid, &mut leader);
-            if live_count(pgid) == 0 {
-                return Ending {
-                    signalled: 0,
-                    left: 0,
-                    error: None,
-                };
-            }
-            note(&mut signalled);
-            let mut error = signal(pgid, libc::SIGTERM).err();
-            let start = Instant::now();
-            while live_count(pgid) > 0 && start.elapsed() < TERM_GRACE {
-                std::thread::sleep(POLL_INTERVAL);
-                reap_all(pgid, &mut leader);
-            }
-            let start = Instant::now();
-            while live_count(pgid) > 0 && start.elapsed() < KILL_TIMEOUT {
-                note(&mut signalled);
-                if let Err(e) = signal(pgid, libc::SIGKILL) {
-                    error.get_or_insert(e);
+        /// A session's processes as the sandbox reaches them: its process group (and the
+        /// leader it started, reaped through std so its exit is seen).
+        struct Group<'a> {
+            pgid: i32,
+            leader: Option<&'a mut Child>,
+        }
+
+        impl crate::wipe::SessionProcesses for Group<'_> {
+            fn alive(&mut self) -> Option<Vec<i32>> {
+                reap_all(self.pgid, &mut self.leader);
+                if live_count(self.pgid) == 0 {
+                    return Some(Vec::new());
                 }
-                std::thread::sleep(POLL_INTERVAL);
-                reap_all(pgid, &mut leader);
+                members(self.pgid)
             }
-            let count = signalled.len() as u64;
+
+            fn ask_to_leave(&mut self) -> Result<(), String> {
+                signal(self.pgid, libc::SIGTERM).map_err(|e| e.to_string())
+            }
+
+            fn kill_all(&mut self) -> Result<(), String> {
+                signal(self.pgid, libc::SIGKILL).map_err(|e| e.to_string())
+            }
+        }
+
+        /// SIGTERM, a grace period, then SIGKILL until no process of the group is left: the
+        /// same sequence as every platform ([`crate::wipe::end_processes`]).
+        pub(in super::super) fn end(pgid: i32, leader: Option<&mut Child>) -> Ending {
+            let mut group = Group { pgid, leader };
+            let ending = crate::wipe::end_processes(
+                &mut group,
+                crate::wipe::EndTimings {
+                    grace: TERM_GRACE,
+                    kill_timeout: KILL_TIMEOUT,
+                    poll: POLL_INTERVAL,
+                },
+            );
             Ending {
-                signalled: if listed { count } else { count.max(1) },
+                signalled: ending.signalled,
                 left: live_count(pgid),
-                error,
+                error: ending.error,
             }
         }
 
         /// Live (not zombie) processes of the group, from `/proc`.
         #[cfg(target_os = "linux")]
-        fn members(pgid: i32) -> Option<BTreeSet<i32>> {
-            let entries = std::fs::read_dir("/proc").ok()?;
-            let mut found = BTreeSet::new();
-            for entry in entries.flatten() {
-                let Some(pid) = entry
-                    .file_name()
-                    .to_str()
-                    .and_then(|n| n.parse::<i32>().ok())
-                else {
-                    continue;
-                };
-                // Gone between listing and reading: not a member any more.
-                let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-                    continue;
-                };
-                // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
-                let Some((_, rest)) = stat.rsplit_once(')') else {
-                    continue;
-                };
-                let mut fields = rest.split_whitespace();
-                let state = fields.next();
-                let group = fields.nth(1).and_then(|g| g.parse::<i32>().ok());
-                if group == Some(pgid) && !matches!(state, Some("Z" | "X")) {
-                    found.insert(pid);
-                }
-            }
-            Some(found)
+        fn members(pgid: i32) -> Option<Vec<i32>> {
+            Some(
+                crate::platform::procfs::live_members_of_group(pgid)
+                    .into_iter()
+                    .map(|p| p.pid)
+                    .collect(),
+            )
         }
 
         /// Members cannot be listed portably off Linux; callers count the group as one.
         #[cfg(not(target_os = "linux"))]
-        fn members(_pgid: i32) -> Option<BTreeSet<i32>> {
+        fn members(_pgid: i32) -> Option<Vec<i32>> {
             None
         }
     }

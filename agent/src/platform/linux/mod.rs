@@ -147,29 +147,7 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> PlatformErr
     move |e| PlatformError::system(what, e)
 }
 
-fn elapsed_us(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
-}
-
-fn step(name: &str, start: Instant, count: u64, result: Result<(), String>) -> WipeStep {
-    WipeStep {
-        name: name.into(),
-        duration_us: elapsed_us(start),
-        count,
-        ok: result.is_ok(),
-        detail: result.err(),
-    }
-}
-
-fn check(name: &str, found: u64, examined: u64, method: String) -> WipeCheck {
-    WipeCheck {
-        name: name.into(),
-        passed: found == 0,
-        found,
-        method,
-        examined,
-    }
-}
+use crate::wipe::{check, step};
 
 impl LinuxDirect {
     /// Probes the computer and loads the uid pool. Needs root.
@@ -490,62 +468,55 @@ fn same_device(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// One process as `/proc` shows it.
-#[derive(Debug, Clone)]
-struct ProcInfo {
-    pid: i32,
-    ppid: i32,
-    zombie: bool,
-    uids: [u32; 4],
-    comm: String,
+use super::procfs::{processes, ProcInfo};
+
+fn processes_of(uid: u32) -> Vec<ProcInfo> {
+    super::procfs::processes_of_uid(uid)
 }
 
-fn processes() -> Vec<ProcInfo> {
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(status) = fs::read_to_string(entry.path().join("status")) else {
-            continue;
-        };
-        let mut info = ProcInfo {
-            pid,
-            ppid: 0,
-            zombie: false,
-            uids: [u32::MAX; 4],
-            comm: String::new(),
-        };
-        for line in status.lines() {
-            if let Some(v) = line.strip_prefix("Name:") {
-                info.comm = v.trim().to_owned();
-            } else if let Some(v) = line.strip_prefix("State:") {
-                info.zombie = v.trim_start().starts_with('Z') || v.trim_start().starts_with('X');
-            } else if let Some(v) = line.strip_prefix("PPid:") {
-                info.ppid = v.trim().parse().unwrap_or(0);
-            } else if let Some(v) = line.strip_prefix("Uid:") {
-                for (slot, field) in info.uids.iter_mut().zip(v.split_whitespace()) {
-                    *slot = field.parse().unwrap_or(u32::MAX);
+/// A session's processes as `LinuxDirect` reaches them: by uid, and through its cgroup.
+struct UidProcesses {
+    uid: u32,
+    gid: u32,
+    cgroup: Option<PathBuf>,
+}
+
+impl crate::wipe::SessionProcesses for UidProcesses {
+    fn alive(&mut self) -> Option<Vec<i32>> {
+        reap_zombies_of(self.uid);
+        Some(
+            processes_of(self.uid)
+                .into_iter()
+                .filter(|p| !p.zombie)
+                .map(|p| p.pid)
+                .collect(),
+        )
+    }
+
+    fn ask_to_leave(&mut self) -> Result<(), String> {
+        for p in processes_of(self.uid) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p.pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        Ok(())
+    }
+
+    fn kill_all(&mut self) -> Result<(), String> {
+        let mut result = Ok(());
+        // cgroup.kill empties a group of hundreds in one write; then the uid's own kill(-1)
+        // reaches whatever left the cgroup (nothing can, but the check is cheap).
+        if let Some(cgroup) = &self.cgroup {
+            if cgroup.exists() {
+                if let Err(e) = fs::write(cgroup.join("cgroup.kill"), "1") {
+                    result = Err(format!("cgroup.kill: {e}"));
                 }
             }
         }
-        out.push(info);
+        as_uid(self.uid, self.gid, kill_all_as_uid).map_err(|e| e.to_string())?;
+        result
     }
-    out
-}
-
-fn processes_of(uid: u32) -> Vec<ProcInfo> {
-    processes()
-        .into_iter()
-        .filter(|p| p.uids.contains(&uid))
-        .collect()
 }
 
 /// Reaps the uid's zombies that were re-parented to the agent (it is a subreaper).
@@ -1051,74 +1022,47 @@ impl SessionPlatform for LinuxDirect {
         let (aborted, result) = machine::abort_fuse(uid);
         steps.push(step("fuse_abort", start, aborted, result));
 
-        let start = Instant::now();
-        let initial = processes_of(uid).into_iter().filter(|p| !p.zombie).count() as u64;
-        let grace = if courtesy {
-            for p in processes_of(uid) {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(p.pid),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
-            Duration::from_millis(self.config.term_grace_ms)
-        } else {
-            Duration::ZERO
+        // The shared sequence (courtesy, grace, kill until none is left); here the session
+        // is found by uid in every PID namespace and killed through its cgroup, then by a
+        // child that becomes the uid and calls kill(-1) (which reaches processes inside
+        // user namespaces the visitor made).
+        let mut procs = UidProcesses {
+            uid,
+            gid: account.gid,
+            cgroup: self.session_cgroup(uid).filter(|c| c.exists()),
         };
-        let deadline = Instant::now() + grace;
-        // With a cgroup, its `cgroup.procs` says cheaply whether anyone is left; without,
-        // a scan of /proc does.
-        let procs_file = self.session_cgroup(uid).map(|c| c.join("cgroup.procs"));
-        let anyone_left = || match &procs_file {
-            Some(f) if f.exists() => fs::read_to_string(f)
-                .map(|t| !t.trim().is_empty())
-                .unwrap_or(false),
-            _ => processes_of(uid).iter().any(|p| !p.zombie),
+        let ending = crate::wipe::end_processes(
+            &mut procs,
+            crate::wipe::EndTimings {
+                grace: if courtesy {
+                    Duration::from_millis(self.config.term_grace_ms)
+                } else {
+                    Duration::ZERO
+                },
+                kill_timeout: Duration::from_secs(5),
+                poll: Duration::from_micros(500),
+            },
+        );
+        steps.push(WipeStep {
+            name: "term".into(),
+            duration_us: ending.term_us,
+            count: ending.signalled,
+            ok: true,
+            detail: None,
+        });
+        let result = match (&ending.error, ending.left) {
+            (_, 0) => Ok(()),
+            (Some(e), left) => Err(format!("{left} process(es) of the session survived ({e})")),
+            (None, left) => Err(format!("{left} process(es) of the session survived")),
         };
-        while Instant::now() < deadline && anyone_left() {
-            std::thread::sleep(Duration::from_micros(500));
-        }
-        steps.push(step("term", start, initial, Ok(())));
-
+        steps.push(WipeStep {
+            name: "kill".into(),
+            duration_us: ending.kill_us,
+            count: ending.kill_rounds,
+            ok: result.is_ok(),
+            detail: result.err(),
+        });
         let start = Instant::now();
-        let mut killed = 0u64;
-        let mut result = Ok(());
-        if let Some(cgroup) = self.session_cgroup(uid) {
-            if cgroup.exists() {
-                killed += fs::read_to_string(cgroup.join("cgroup.procs"))
-                    .map(|s| s.lines().count() as u64)
-                    .unwrap_or(0);
-                if let Err(e) = fs::write(cgroup.join("cgroup.kill"), "1") {
-                    result = Err(format!("cgroup.kill: {e}"));
-                }
-            }
-        }
-        steps.push(step("cgroup_kill", start, killed, result));
-
-        let start = Instant::now();
-        let mut rounds = 0u64;
-        let mut result = Ok(());
-        loop {
-            reap_zombies_of(uid);
-            let alive: Vec<ProcInfo> = processes_of(uid)
-                .into_iter()
-                .filter(|p| !p.zombie)
-                .collect();
-            if alive.is_empty() {
-                break;
-            }
-            if rounds >= 200 {
-                result = Err(format!(
-                    "{} process(es) of the session survived 200 kill rounds",
-                    alive.len()
-                ));
-                break;
-            }
-            rounds += 1;
-            if let Err(e) = as_uid(uid, account.gid, kill_all_as_uid) {
-                result = Err(e.to_string());
-                break;
-            }
-        }
         // Zombies the kill just made, and the children the agent started itself.
         for _ in 0..100 {
             reap_zombies_of(uid);
@@ -1137,7 +1081,7 @@ impl SessionPlatform for LinuxDirect {
                 let _ = child.try_wait();
             }
         }
-        steps.push(step("kill", start, rounds, result));
+        steps.push(step("reap", start, 0, Ok(())));
 
         let start = Instant::now();
         let mut result = Ok(());
@@ -1346,8 +1290,7 @@ impl SessionPlatform for LinuxDirect {
                 .count() as u64,
             all.len() as u64,
             "/proc of this PID namespace and every one below it, by numeric real, \
-             effective, saved and file-system uid"
-                .into(),
+             effective, saved and file-system uid",
         ));
 
         let mut mounts = 0u64;
@@ -1403,8 +1346,7 @@ impl SessionPlatform for LinuxDirect {
             sysv_ipc_of(uid).len() as u64,
             3,
             "/proc/sysvipc shm, msg and sem by numeric owner and creator uid (POSIX queues \
-             and shared memory are files: see files)"
-                .into(),
+             and shared memory are files: see files)",
         ));
 
         let (left, keys, bytes) = machine::keys_left(uid, Duration::from_secs(2));
@@ -1451,7 +1393,7 @@ impl SessionPlatform for LinuxDirect {
             "records",
             records.len() as u64,
             examined,
-            "per-user journals, core dumps and AccountsService records of the uid".into(),
+            "per-user journals, core dumps and AccountsService records of the uid",
         ));
 
         let (places, file_systems) = self.writable_places();
@@ -1486,8 +1428,7 @@ impl SessionPlatform for LinuxDirect {
             lines,
             examined,
             "passwd, group, shadow, gshadow, subuid, subgid and their backups, by name, uid \
-             and gid"
-                .into(),
+             and gid",
         ));
         if let Some(cgroup) = self.session_cgroup(uid) {
             checks.push(check(
