@@ -5,8 +5,12 @@
 //! Runs as root inside private namespaces (it re-executes itself under `unshare`), with a
 //! real account on an overlay of /etc, like the root tests.
 //!
+//! The **seat turnaround** is the end of one session to the next session ready for the same
+//! profile: the wipe (verification included), then the next account and its tmpfs home
+//! filled from the skeleton.
+//!
 //! `cargo bench -p commune-agent --bench wipe [-- --short]`; the last line prints both
-//! times and their ratio.
+//! times, their ratio and the turnaround.
 
 #[cfg(target_os = "linux")]
 fn main() {
@@ -87,23 +91,31 @@ mod linux {
         );
         let mut wipes = Vec::new();
         let mut unmounts = Vec::new();
+        let mut turnarounds = Vec::new();
         for round in 0..footprint.rounds {
             let bare = bare_unmount(&footprint);
-            let wipe = session_wipe(&platform, &footprint, round);
+            let (wipe, ready) = session_wipe(&platform, &footprint, round);
             println!(
-                "round {round}: wipe {:.1} ms, bare unmount {:.1} ms",
+                "round {round}: wipe {:.1} ms, bare unmount {:.1} ms, next session ready {:.1} ms",
                 ms(wipe),
-                ms(bare)
+                ms(bare),
+                ms(ready)
             );
             wipes.push(wipe);
             unmounts.push(bare);
+            turnarounds.push(wipe + ready);
         }
-        let (w, u) = (median(&mut wipes), median(&mut unmounts));
+        let (w, u, t) = (
+            median(&mut wipes),
+            median(&mut unmounts),
+            median(&mut turnarounds),
+        );
         println!(
-            "wipe (end-session to verified) median {:.1} ms; bare tmpfs unmount of the same tree {:.1} ms; ratio {:.2}x",
+            "wipe (end-session to verified) median {:.1} ms; bare tmpfs unmount of the same tree {:.1} ms; ratio {:.2}x; seat turnaround (end to next session ready) {:.1} ms (target < 1000 ms)",
             ms(w),
             ms(u),
-            w.as_secs_f64() / u.as_secs_f64().max(1e-9)
+            w.as_secs_f64() / u.as_secs_f64().max(1e-9),
+            ms(t)
         );
     }
 
@@ -166,7 +178,8 @@ mod linux {
         start.elapsed()
     }
 
-    fn session_wipe(platform: &LinuxDirect, f: &Footprint, round: usize) -> Duration {
+    /// The wipe's time, and the next session's preparation time (account, home, skeleton).
+    fn session_wipe(platform: &LinuxDirect, f: &Footprint, round: usize) -> (Duration, Duration) {
         let spec = SessionSpec {
             session_id: format!("bench-{round}"),
             kind: SlotKind::Free,
@@ -196,6 +209,21 @@ mod linux {
         let start = Instant::now();
         let report = commune_agent::wipe::wipe(platform, &account, &spec.session_id, true);
         let elapsed = start.elapsed();
+        // The next visitor's session, ready: a new account and its home from the skeleton.
+        let next_spec = SessionSpec {
+            session_id: format!("bench-{round}-next"),
+            kind: SlotKind::Free,
+        };
+        let start = Instant::now();
+        let next = platform.plan_account(&next_spec).unwrap();
+        platform.create_account(&next).unwrap();
+        let ready = start.elapsed();
+        let cleanup = commune_agent::wipe::wipe(platform, &next, &next_spec.session_id, false);
+        assert!(
+            cleanup.verified,
+            "{}",
+            commune_agent::wipe::failure_summary(&cleanup)
+        );
         assert!(
             report.verified,
             "the benchmark's wipe did not verify: {}",
@@ -218,6 +246,6 @@ mod linux {
                 (report.total_us - steps) as f64 / 1000.0
             );
         }
-        elapsed
+        (elapsed, ready)
     }
 }

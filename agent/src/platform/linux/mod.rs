@@ -483,6 +483,17 @@ struct UidProcesses {
 
 impl crate::wipe::SessionProcesses for UidProcesses {
     fn alive(&mut self) -> Option<Vec<i32>> {
+        // While the session's cgroup still lists someone, that list answers cheaply (a
+        // process cannot leave its cgroup without write access to another). Only the scan
+        // of /proc by uid may say that nobody is left.
+        if let Some(cgroup) = &self.cgroup {
+            if let Ok(text) = fs::read_to_string(cgroup.join("cgroup.procs")) {
+                let pids: Vec<i32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+                if !pids.is_empty() {
+                    return Some(pids);
+                }
+            }
+        }
         reap_zombies_of(self.uid);
         Some(
             processes_of(self.uid)
@@ -1192,17 +1203,24 @@ impl SessionPlatform for LinuxDirect {
 
         // Keys: the persistent keyring (root may reach it), then the user and user-session
         // keyrings as the uid; all invalidated, so the kernel drops every key they held.
+        // A uid that owns no key at all (the kernel's count) has nothing to invalidate:
+        // reaching its keyrings would only create them.
         let start = Instant::now();
-        let persistent = as_uid(0, 0, move || {
-            machine::invalidate_persistent_keyring_as_root(uid)
-        });
-        let user = as_uid(uid, account.gid, machine::invalidate_user_keyrings_as_uid);
-        let result = match (persistent, user) {
-            (Ok(0), Ok(0)) => Ok(()),
-            (Ok(p), Ok(u)) => Err(format!("{} keyring(s) could not be cleared", p + u)),
-            (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        let (keys, _) = machine::key_usage(uid);
+        let result = if keys == 0 {
+            Ok(())
+        } else {
+            let persistent = as_uid(0, 0, move || {
+                machine::invalidate_persistent_keyring_as_root(uid)
+            });
+            let user = as_uid(uid, account.gid, machine::invalidate_user_keyrings_as_uid);
+            match (persistent, user) {
+                (Ok(0), Ok(0)) => Ok(()),
+                (Ok(p), Ok(u)) => Err(format!("{} keyring(s) could not be cleared", p + u)),
+                (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+            }
         };
-        steps.push(step("keys", start, 3, result));
+        steps.push(step("keys", start, keys, result));
 
         // Scheduled work (cron, at, linger) and records kept per user (journals, core
         // dumps, AccountsService).
