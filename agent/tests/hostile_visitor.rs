@@ -408,3 +408,78 @@ fn one_uid_platform_config(uid: u32, state: &Path) -> LinuxConfig {
         ..LinuxConfig::default()
     }
 }
+
+#[test]
+fn a_session_process_holding_the_screens_port_is_evicted_and_a_root_one_is_not() {
+    if !inside_namespace(
+        "a_session_process_holding_the_screens_port_is_evicted_and_a_root_one_is_not",
+    ) {
+        return;
+    }
+    use commune_agent::platform::linux::machine::{evict_session_listeners, tcp_listeners};
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let serve = |uid: Option<u32>, port: u16| {
+        let script = format!(
+            "import socket,time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('127.0.0.1',{port})); s.listen()\ntime.sleep(1000)"
+        );
+        let mut cmd = match uid {
+            Some(uid) => {
+                let mut c = Command::new("setpriv");
+                c.args([
+                    "--reuid",
+                    &uid.to_string(),
+                    "--regid",
+                    &uid.to_string(),
+                    "--clear-groups",
+                    "/usr/bin/python3",
+                    "-c",
+                    &script,
+                ]);
+                c
+            }
+            None => {
+                let mut c = Command::new("/usr/bin/python3");
+                c.args(["-c", &script]);
+                c
+            }
+        };
+        let child = commune_tests::ChildGuard(cmd.spawn().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tcp_listeners(port).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "the listener on {port} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    };
+    // A visitor's process (uid of the session range) took the port while the agent was down.
+    let port = free_port();
+    let mut visitor = serve(Some(61520), port);
+    assert_eq!(tcp_listeners(port)[0].0, 61520);
+    assert!(evict_session_listeners(port, 61000..=61999) >= 1);
+    assert!(tcp_listeners(port).is_empty());
+    assert!(
+        visitor.0.try_wait().unwrap().is_some(),
+        "the visitor's process was killed"
+    );
+    std::net::TcpListener::bind(("127.0.0.1", port)).expect("the agent can bind the port now");
+
+    // A root service on the port is IT's business: left alone, and binding fails loudly.
+    let port = free_port();
+    let mut service = serve(None, port);
+    assert_eq!(evict_session_listeners(port, 61000..=61999), 0);
+    assert!(
+        service.0.try_wait().unwrap().is_none(),
+        "a root process is not killed"
+    );
+    assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_err());
+    service.kill();
+}

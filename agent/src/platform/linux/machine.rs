@@ -460,6 +460,83 @@ pub fn per_user_records(uid: u32, name: &str) -> (Vec<PathBuf>, u64) {
     (found, examined)
 }
 
+// ---- a port a session holds
+
+/// TCP sockets listening on `port` (any local address, IPv4 and IPv6) in this network
+/// namespace: `(owner uid, socket inode)`, from `/proc/net/tcp{,6}`.
+pub fn tcp_listeners(port: u16) -> Vec<(u32, u64)> {
+    let mut found = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+            let (Some(local), Some(state), Some(uid), Some(inode)) =
+                (f.get(1), f.get(3), f.get(7), f.get(9))
+            else {
+                continue;
+            };
+            let listening = *state == "0A";
+            let on_port = local
+                .rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                == Some(port);
+            if let (true, true, Ok(uid), Ok(inode)) = (listening, on_port, uid.parse(), inode.parse()) {
+                found.push((uid, inode));
+            }
+        }
+    }
+    found
+}
+
+/// Makes `port` free of session accounts: a visitor's process that took the visitor
+/// screens' port while the agent restarted (to show its own pages and catch a mediator's
+/// PIN) is killed, with every process holding that socket. Returns how many processes were
+/// killed; a holder outside `session_uids` is left alone (binding then fails with its own
+/// error, for IT).
+pub fn evict_session_listeners(port: u16, session_uids: std::ops::RangeInclusive<u32>) -> u64 {
+    let sockets: Vec<String> = tcp_listeners(port)
+        .into_iter()
+        .filter(|(uid, _)| session_uids.contains(uid))
+        .map(|(_, inode)| format!("socket:[{inode}]"))
+        .collect();
+    if sockets.is_empty() {
+        return 0;
+    }
+    let mut killed = 0;
+    for p in super::super::procfs::processes() {
+        let Ok(fds) = fs::read_dir(format!("/proc/{}/fd", p.pid)) else {
+            continue;
+        };
+        let holds = fds.flatten().any(|fd| {
+            fs::read_link(fd.path())
+                .map(|l| sockets.iter().any(|s| l.as_os_str() == s.as_str()))
+                .unwrap_or(false)
+        });
+        if holds
+            && nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p.pid),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .is_ok()
+        {
+            killed += 1;
+        }
+    }
+    // The socket closes once its last holder is gone.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline
+        && tcp_listeners(port)
+            .iter()
+            .any(|(uid, _)| session_uids.contains(uid))
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    killed
+}
+
 // ---- account files
 
 /// The account files, their backups (written by `useradd`/`userdel` before each change,
