@@ -67,6 +67,7 @@ pub fn check(root: &Root, name_prefix: &str) -> Vec<Point> {
         fuse(root),
         journal(root),
         cups(root),
+        cups_pdf(root),
         linger(root),
     ]
 }
@@ -282,6 +283,35 @@ fn cups(root: &Root) -> Point {
     }
 }
 
+fn cups_pdf(root: &Root) -> Point {
+    let Ok(text) = fs::read_to_string(root.at("/etc/cups/cups-pdf.conf")) else {
+        return Point {
+            name: "cups-pdf",
+            holds: true,
+            detail: "cups-pdf is not installed".into(),
+        };
+    };
+    let umask = text
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("AnonUMask"))
+        .map(|v| v.trim().to_owned())
+        .next_back();
+    if umask.as_deref() == Some("0077") || umask.as_deref() == Some("077") {
+        Point {
+            name: "cups-pdf",
+            holds: true,
+            detail: "anonymous PDF output is readable by its owner only".into(),
+        }
+    } else {
+        Point {
+            name: "cups-pdf",
+            holds: false,
+            detail: "cups-pdf leaves anonymous print output readable by everyone in its spool: set AnonUMask 0077 in /etc/cups/cups-pdf.conf".into(),
+        }
+    }
+}
+
 /// The polkit rule the package installs against lingering.
 pub const LINGER_RULE: &str = "/etc/polkit-1/rules.d/50-commune-agent.rules";
 
@@ -365,6 +395,12 @@ mod tests {
         )
         .unwrap();
         fs::write(dir.path().join("etc/at.deny"), "daemon\n").unwrap();
+        fs::write(
+            dir.path().join("etc/cups/cups-pdf.conf"),
+            "Out ${HOME}/PDF\nAnonUMask 0000\n",
+        )
+        .unwrap();
+        assert!(!point(&check(&Root(dir.path().into()), "cmn-"), "cups-pdf").holds);
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/lockdown/commune-lockdown");
         let status = std::process::Command::new("sh")
