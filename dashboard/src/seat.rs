@@ -162,6 +162,26 @@ pub(crate) async fn seat_page(
                     (when(*at)) " : "
                     @if v["verified"] == true { (t("vérifié")) } @else { strong { (t("NON vérifié")) } }
                     (t(" en ")) (v["total_us"].as_u64().map(|us| format!("{:.0} ms", us as f64 / 1000.0)).unwrap_or_default())
+                    @if let Some(checks) = v["checks"].as_array() {
+                        details {
+                            summary { (t("Ce que chaque contrôle a vérifié, et comment")) }
+                            table {
+                                caption.skip { (t("Contrôles de l'effacement")) }
+                                thead { tr {
+                                    th scope="col" { (t("Contrôle")) }
+                                    th scope="col" { (t("Restes trouvés")) }
+                                    th scope="col" { (t("Éléments lus")) }
+                                    th scope="col" { (t("Méthode")) }
+                                } }
+                                tbody { @for c in checks { tr {
+                                    td { (c["name"].as_str().unwrap_or_default()) }
+                                    td { @if c["passed"] == true { "0" } @else { strong { (c["found"].as_u64().unwrap_or_default()) } } }
+                                    td { (c["examined"].as_u64().unwrap_or_default()) }
+                                    td { (c["method"].as_str().unwrap_or_default()) }
+                                } } }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -89,6 +89,10 @@ async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibilit
             {"goto": format!("/postes/{seat}")},
             {"expectText": "Effacements récents"},
             {"reloadUntilText": "vérifié", "timeoutSecs": 20},
+            // What each check of the wipe read, and how: what lets IT trust "verified".
+            {"click": "li details summary"},
+            {"expectText": "Méthode"},
+            {"expectText": "process group"},
             {"axe": true},
             {"screenshot": shot("poste.png")},
             // The permanences page: open a supervised slot on the seat from its form, then
