@@ -29,7 +29,8 @@ pub(crate) struct DemoArgs {
     /// Simulated visitors per computer and per minute (0: none).
     #[arg(long, default_value_t = 0.5)]
     visitors_per_minute: f64,
-    /// The `commune-agent` binary (default: next to this one).
+    /// The `commune-agent` binary, built with its `demo` feature (default: next to this
+    /// one).
     #[arg(long, env = "COMMUNE_AGENT_BIN")]
     agent_bin: Option<PathBuf>,
     /// How much faster than real time the agents' day runs (60: a day in 24 minutes).
@@ -173,11 +174,33 @@ fn agent_bin(args: &DemoArgs) -> anyhow::Result<PathBuf> {
     let bin = me.with_file_name("commune-agent");
     if !bin.exists() {
         bail!(
-            "{} not found: build both programs with `cargo build --release` (or pass --agent-bin)",
+            "{} not found: build both programs with `cargo build --release -p commune -p \
+             commune-agent --features demo` (scripts/demo does), or pass --agent-bin",
             bin.display()
         );
     }
     Ok(bin)
+}
+
+/// Simulated visitors and the accelerated clock are in an agent built with the `demo`
+/// feature only (never in the package for public computers); such an agent says so in its
+/// `--version`. Refuses, before anything starts, an agent without them.
+fn check_demo_build(bin: &Path) -> anyhow::Result<()> {
+    let out = std::process::Command::new(bin)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("running {} --version", bin.display()))?;
+    let version = String::from_utf8_lossy(&out.stdout);
+    if !version.contains("demo build") {
+        bail!(
+            "{} ({}) was built without the demo feature, so it has no simulated visitors \
+             and no accelerated clock: build it with `cargo build --release -p commune-agent \
+             --features demo` (scripts/demo does)",
+            bin.display(),
+            version.trim()
+        );
+    }
+    Ok(())
 }
 
 pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow::Result<()> {
@@ -190,6 +213,7 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
     config.health_interval_secs = 10;
     std::fs::create_dir_all(&config.data_dir)?;
     let agent_bin = agent_bin(&args)?;
+    check_demo_build(&agent_bin)?;
 
     if FleetCa::load(&config.pki_dir()).is_err() {
         crate::ca_init(

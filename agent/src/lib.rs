@@ -3,6 +3,10 @@
 //! It enrolls with the controller once (its key never leaves the computer), then keeps one
 //! QUIC connection with mutual TLS to the controller, reconnecting with jittered exponential
 //! backoff, and reports health and inventory. It contains no controller or dashboard code.
+//!
+//! The cargo feature `demo` adds the demo's pieces: simulated visitors (`simulate`) and
+//! the accelerated clock (`COMMUNE_DEMO_CLOCK`). The package for public computers is built
+//! without it, and then refuses both in one sentence ([`demo_option`]).
 #![deny(unreachable_pub)]
 
 pub mod config;
@@ -20,6 +24,7 @@ pub mod seat;
 #[cfg(target_os = "linux")]
 pub mod selftest;
 pub mod session;
+#[cfg(feature = "demo")]
 pub mod simulate;
 pub mod slots;
 pub mod tickets;
@@ -32,6 +37,10 @@ pub use config::AgentConfig;
 
 /// The agent's version, sent in `Hello` and health.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Whether this agent was built with the demo's pieces (cargo feature `demo`: simulated
+/// visitors, the accelerated clock). The package for public computers never is.
+pub const DEMO: bool = cfg!(feature = "demo");
 
 /// Errors of the agent, worded for the person at the computer or IT.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +91,28 @@ pub enum AgentError {
     /// Key or CSR generation failed.
     #[error("key generation failed: {0}")]
     Key(String),
+    /// A demo option given to an agent built without the demo feature.
+    #[error(
+        "{0} is for the demo, and this agent was built without the demo feature (the \
+         package for public computers never has it: no simulated visitors, no accelerated \
+         clock); for the demo, build it with `cargo build -p commune-agent --features demo`, \
+         as scripts/demo does"
+    )]
+    DemoOnly(String),
+}
+
+/// Accepts the demo option `what` (a flag or an environment variable) only in an agent
+/// built with the demo feature ([`DEMO`]); otherwise the refusal, in one sentence.
+pub fn demo_option(what: &str) -> Result<(), AgentError> {
+    demo_option_in(what, DEMO)
+}
+
+fn demo_option_in(what: &str, built_with_demo: bool) -> Result<(), AgentError> {
+    if built_with_demo {
+        Ok(())
+    } else {
+        Err(AgentError::DemoOnly(what.to_owned()))
+    }
 }
 
 /// The current instant on the wall clock (for reports only; decisions use the monotonic clock).
@@ -128,8 +159,38 @@ pub fn start_sessions(
             ))
         }
     };
+    let (handle, _task) = spawn_manager(platform, config, outbox)?;
+    Ok(Some(handle))
+}
+
+/// The session manager on the real clock.
+#[cfg(not(feature = "demo"))]
+fn spawn_manager(
+    platform: std::sync::Arc<dyn platform::SessionPlatform>,
+    config: &AgentConfig,
+    outbox: &outbox::Outbox,
+) -> Result<(manager::ManagerHandle, tokio::task::JoinHandle<()>), AgentError> {
+    if std::env::var_os(DEMO_CLOCK).is_some() {
+        demo_option(DEMO_CLOCK)?;
+    }
+    Ok(manager::spawn(
+        platform,
+        outbox.clone(),
+        &config.state_dir,
+        config.sessions.rules.clone(),
+    ))
+}
+
+/// The session manager, on the demo's accelerated day when `COMMUNE_DEMO_CLOCK` says so
+/// (the sandbox platform only: a public computer's clock is never anything but real).
+#[cfg(feature = "demo")]
+fn spawn_manager(
+    platform: std::sync::Arc<dyn platform::SessionPlatform>,
+    config: &AgentConfig,
+    outbox: &outbox::Outbox,
+) -> Result<(manager::ManagerHandle, tokio::task::JoinHandle<()>), AgentError> {
     let clock = demo_clock()?;
-    if clock.is_some() && config.sessions.platform != PlatformKind::Sandbox {
+    if clock.is_some() && config.sessions.platform != config::PlatformKind::Sandbox {
         return Err(AgentError::Config(
             "COMMUNE_DEMO_CLOCK is for the demo's sandbox platform only".into(),
         ));
@@ -138,22 +199,24 @@ pub fn start_sessions(
         Some((origin, speed)) => (manager::accelerated_clock(origin, speed), speed),
         None => (std::sync::Arc::new(now) as manager::WallClock, 1.0),
     };
-    let (handle, _task) = manager::spawn_scaled(
+    Ok(manager::spawn_scaled(
         platform,
         std::sync::Arc::new(outbox.clone()),
         &config.state_dir,
         config.sessions.rules.clone(),
         wall,
         speed,
-    );
-    Ok(Some(handle))
+    ))
 }
 
+/// The environment variable of the demo's accelerated day, `ORIGIN_MS:SPEED`.
+pub const DEMO_CLOCK: &str = "COMMUNE_DEMO_CLOCK";
+
 /// `COMMUNE_DEMO_CLOCK=ORIGIN_MS:SPEED`, set by `commune demo --speed`: the demo's
-/// accelerated day (see [`manager::accelerated_clock`]). Only the sandbox platform
-/// accepts it: a public computer's clock is never anything but real.
+/// accelerated day (see [`manager::accelerated_clock`]).
+#[cfg(feature = "demo")]
 fn demo_clock() -> Result<Option<(UtcMillis, f64)>, AgentError> {
-    let Ok(value) = std::env::var("COMMUNE_DEMO_CLOCK") else {
+    let Ok(value) = std::env::var(DEMO_CLOCK) else {
         return Ok(None);
     };
     let parsed = value.split_once(':').and_then(|(origin, speed)| {
@@ -193,5 +256,25 @@ pub fn notify_ready() {
     });
     if let Err(error) = sent {
         tracing::warn!(%error, "could not tell systemd the agent is ready");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agent_built_without_the_demo_feature_refuses_demo_options_in_one_sentence() {
+        let refused = demo_option_in("--simulate-sessions-per-minute", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.starts_with("--simulate-sessions-per-minute is for the demo, and this agent was built without the demo feature"),
+            "{refused}"
+        );
+        assert!(refused.contains("--features demo"), "{refused}");
+        assert!(demo_option_in(DEMO_CLOCK, true).is_ok());
+        // This build says what it is.
+        assert_eq!(demo_option(DEMO_CLOCK).is_ok(), cfg!(feature = "demo"));
     }
 }

@@ -12,10 +12,21 @@ use commune_agent::outbox::Outbox;
 use commune_agent::seat::Seat;
 use commune_protocol::messages::SlotKind;
 
+/// What `--version` says: an agent built with the demo feature says so (the demo checks
+/// it; the package for public computers says only its version).
+const SHOWN_VERSION: &str = if commune_agent::DEMO {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (demo build: never install it on a public computer)"
+    )
+} else {
+    env!("CARGO_PKG_VERSION")
+};
+
 #[derive(Parser)]
 #[command(
     name = "commune-agent",
-    version,
+    version = SHOWN_VERSION,
     about = "Commune agent for public computers"
 )]
 struct Cli {
@@ -63,8 +74,9 @@ enum Command {
     /// Run the agent.
     Run {
         /// Simulate visitors (demo and load tests): this many sessions a minute on average,
-        /// recorded as events through the real outbox and link.
-        #[arg(long)]
+        /// recorded as events through the real outbox and link. Only in an agent built with
+        /// the demo feature.
+        #[arg(long, hide = !commune_agent::DEMO)]
         simulate_sessions_per_minute: Option<f64>,
     },
     /// Print the default configuration.
@@ -250,6 +262,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Run {
             simulate_sessions_per_minute,
         } => {
+            // Before anything else: an agent without the demo's pieces says so at once.
+            if simulate_sessions_per_minute.is_some() {
+                commune_agent::demo_option("--simulate-sessions-per-minute")?;
+            }
+            if std::env::var_os(commune_agent::DEMO_CLOCK).is_some() {
+                commune_agent::demo_option(commune_agent::DEMO_CLOCK)?;
+            }
             let config = AgentConfig::load(&cli.config)?;
             let client = commune_agent::tls::client_config(&config)
                 .context("cannot load this computer's certificate")?;
@@ -273,6 +292,23 @@ async fn main() -> anyhow::Result<()> {
                 )));
             }
             if let (Some(manager), Some(addr)) = (&sessions, config.screens.address()?) {
+                // A visitor's process may have taken the screens' port while the agent was
+                // down, to show pages of its own: once the unfinished wipe is done (it kills
+                // the sessions' processes), whatever session account still holds it goes.
+                #[cfg(target_os = "linux")]
+                if config.sessions.platform == PlatformKind::LinuxDirect {
+                    manager.wait_for(|s| !s.recovering).await;
+                    let uids = config.sessions.linux.uid_first..=config.sessions.linux.uid_last;
+                    let port = addr.port();
+                    let killed = tokio::task::spawn_blocking(move || {
+                        commune_agent::platform::linux::machine::evict_session_listeners(port, uids)
+                    })
+                    .await
+                    .unwrap_or(0);
+                    if killed > 0 {
+                        tracing::warn!(killed, port, "a session account held the visitor screens' port; its processes were killed");
+                    }
+                }
                 let mut stop = stop_rx.clone();
                 let options = commune_agent::screens::Options::for_config(&config)
                     .map_err(anyhow::Error::msg)?;
@@ -286,6 +322,7 @@ async fn main() -> anyhow::Result<()> {
                 tracing::info!(addr = %bound, greeter_secret = %secret.display(), "visitor screens served");
                 tasks.push(task);
             }
+            #[cfg(feature = "demo")]
             if let Some(rate) = simulate_sessions_per_minute {
                 tasks.push(match &sessions {
                     Some(manager) => tokio::spawn(commune_agent::simulate::sessions(

@@ -2,8 +2,11 @@
 //!
 //! One task owns the machine, the platform and the journal; everyone else (the link for
 //! staff commands, the local control socket, the visitor's screens) talks to it through a
-//! [`ManagerHandle`]. Time is `tokio::time::Instant` measured from the manager's start: the
-//! monotonic clock, paused in tests.
+//! [`ManagerHandle`]. The manager decides nothing about sessions: it reads the clocks,
+//! asks the machine, and carries out what it answers (the account created, the session
+//! started, the visitor warned, the wipe, the events queued, the caches kept on disk).
+//! Time is `tokio::time::Instant` measured from the manager's start: the monotonic clock,
+//! paused in tests.
 //!
 //! Before it serves anything, the manager finishes what a crash left: the journal's
 //! unfinished session and every account of the platform's range, wiped and verified.
@@ -26,29 +29,12 @@ use tokio::time::Instant;
 use crate::documents::DocumentWatch;
 use crate::outbox::Outbox;
 use crate::platform::{Account, SessionPlatform, SessionSpec};
-use crate::session::{Effect, Refusal, SessionMachine, State};
+use crate::session::{Admitted, Ask, Decision, Effect, Now, Refusal, SessionMachine};
 use crate::slots::SlotBook;
 use crate::tickets::TicketBook;
 use crate::wipe::{failure_summary, Journal, JournalEntry, Phase, SessionEnd};
 
-/// Session rules the manager applies until schedules say otherwise.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SessionRules {
-    /// Length of a free-access session.
-    pub free_session_minutes: u32,
-    /// Length of a supervised session (0: the mediator ends it).
-    pub supervised_session_minutes: u32,
-}
-
-impl Default for SessionRules {
-    fn default() -> Self {
-        SessionRules {
-            free_session_minutes: 45,
-            supervised_session_minutes: 0,
-        }
-    }
-}
+pub use crate::session::{Greeter, SessionRules};
 
 /// A session as the control socket and the screens see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,26 +71,6 @@ impl SessionInfo {
             None => self.seconds_left,
         }
     }
-}
-
-/// What the greeter offers while no session runs, from the cached schedule.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Greeter {
-    /// Free access asks for a ticket now.
-    pub ticket_required: bool,
-    /// A free-access session started now lasts this long at most (minutes).
-    pub session_minutes: Option<u32>,
-    /// A session started now must end by then (the slot's end).
-    pub slot_ends_at: Option<UtcMillis>,
-    /// The permanence of the supervised slot running now.
-    pub permanence: Option<String>,
-    /// When a closed seat opens again.
-    pub reopens_at: Option<UtcMillis>,
-    /// The site's time zone (IANA name), for showing times.
-    pub time_zone: String,
-    /// Staff closed the seat (`lock`) with this message.
-    #[serde(default)]
-    pub staff_message: Option<String>,
 }
 
 /// The seat as `ctl status` prints it.
@@ -355,21 +321,18 @@ pub type WallClock = Arc<dyn Fn() -> UtcMillis + Send + Sync>;
 
 struct Manager {
     online: Arc<std::sync::atomic::AtomicBool>,
-    tickets: TicketBook,
     platform: Arc<dyn SessionPlatform>,
     wall: WallClock,
-    book: SlotBook,
     state_dir: PathBuf,
-    /// The running session's own end (its length), on the monotonic clock.
-    own_deadline: Option<Duration>,
     outbox: Arc<dyn EventSink>,
     journal: Journal,
     report_file: PathBuf,
-    rules: SessionRules,
+    /// Every decision; with the rules, the cached schedule and the tickets.
     machine: SessionMachine,
     current: Option<Current>,
     origin: Instant,
-    /// How much faster the wall clock runs than the monotonic one (1 but in the demo).
+    /// How much faster the wall clock runs than the monotonic one (the demo's day).
+    #[cfg(feature = "demo")]
     speed: f64,
     recovered: bool,
     status: watch::Sender<Status>,
@@ -403,13 +366,16 @@ pub fn spawn_with_clock(
     rules: SessionRules,
     wall: WallClock,
 ) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
-    spawn_scaled(platform, outbox, state_dir, rules, wall, 1.0)
+    let (manager, handle, requests) = build(platform, outbox, state_dir, rules, wall);
+    (handle, tokio::spawn(manager.run(requests)))
 }
 
 /// The demo's accelerated day: a wall clock that runs `speed` times faster than real time
 /// from `origin` (the same instant for every agent of the demo), and session lengths and
 /// slot ends that shrink by the same factor, so that a day of opening hours, permanences
-/// and closures passes in minutes. Never used on a public computer.
+/// and closures passes in minutes. Only in an agent built with the `demo` feature, which
+/// the package for public computers never is.
+#[cfg(feature = "demo")]
 pub fn accelerated_clock(origin: UtcMillis, speed: f64) -> WallClock {
     let real_origin = crate::now();
     Arc::new(move || {
@@ -419,7 +385,8 @@ pub fn accelerated_clock(origin: UtcMillis, speed: f64) -> WallClock {
 }
 
 /// [`spawn_with_clock`] where wall-clock durations pass `speed` times faster than
-/// monotonic ones (see [`accelerated_clock`]); `speed` 1 is real time.
+/// monotonic ones (see [`accelerated_clock`]); `speed` 1 is real time. Demo only.
+#[cfg(feature = "demo")]
 pub fn spawn_scaled(
     platform: Arc<dyn SessionPlatform>,
     outbox: Arc<dyn EventSink>,
@@ -428,6 +395,18 @@ pub fn spawn_scaled(
     wall: WallClock,
     speed: f64,
 ) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
+    let (mut manager, handle, requests) = build(platform, outbox, state_dir, rules, wall);
+    manager.speed = speed;
+    (handle, tokio::spawn(manager.run(requests)))
+}
+
+fn build(
+    platform: Arc<dyn SessionPlatform>,
+    outbox: Arc<dyn EventSink>,
+    state_dir: &Path,
+    rules: SessionRules,
+    wall: WallClock,
+) -> (Manager, ManagerHandle, mpsc::Receiver<Request>) {
     let report_file = state_dir.join(LAST_REPORT_FILE);
     let last = std::fs::read(&report_file)
         .ok()
@@ -446,41 +425,32 @@ pub fn spawn_scaled(
     let online = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let manager = Manager {
         online: online.clone(),
-        tickets: TicketBook::load(state_dir),
         platform,
         wall,
-        book: SlotBook::load(state_dir),
         state_dir: state_dir.to_path_buf(),
-        own_deadline: None,
         outbox,
         journal: Journal::new(state_dir),
         report_file,
-        rules,
-        machine: SessionMachine::new(State::Wiping {
-            session_id: String::new(),
-            lock: None,
-        }),
+        machine: SessionMachine::recovering(
+            rules,
+            SlotBook::load(state_dir),
+            TicketBook::load(state_dir),
+        ),
         current: None,
         origin: Instant::now(),
-        speed: if speed.is_finite() && speed >= 1.0 {
-            speed
-        } else {
-            1.0
-        },
+        #[cfg(feature = "demo")]
+        speed: 1.0,
         recovered: false,
         status,
         last_report,
     };
-    let task = tokio::spawn(manager.run(rx));
-    (
-        ManagerHandle {
-            requests: tx,
-            online: online.clone(),
-            status: status_rx,
-            last_report: last_rx,
-        },
-        task,
-    )
+    let handle = ManagerHandle {
+        requests: tx,
+        online,
+        status: status_rx,
+        last_report: last_rx,
+    };
+    (manager, handle, rx)
 }
 
 fn new_session_id() -> String {
@@ -490,103 +460,47 @@ fn new_session_id() -> String {
 }
 
 impl Manager {
-    fn now(&self) -> Duration {
+    /// Since the manager started, on the monotonic clock.
+    fn monotonic(&self) -> Duration {
         Instant::now().saturating_duration_since(self.origin)
     }
 
-    /// A wall-clock duration on the monotonic clock (shorter in the demo's fast day).
-    fn real(&self, d: Duration) -> Duration {
-        if self.speed == 1.0 {
-            d
-        } else {
-            d.div_f64(self.speed)
-        }
+    /// Now on both clocks, as the machine decides with it.
+    #[cfg(not(feature = "demo"))]
+    fn now(&self) -> Now {
+        Now::new(self.monotonic(), (self.wall)())
+    }
+
+    /// Now on both clocks, as the machine decides with it (the demo's day runs faster).
+    #[cfg(feature = "demo")]
+    fn now(&self) -> Now {
+        Now::new(self.monotonic(), (self.wall)()).accelerated(self.speed)
     }
 
     fn publish(&self) {
-        let state = self.machine.state();
-        let mut seat_state = state.seat_state();
-        let mut reason = match state {
-            State::Closed(r) | State::Blocked(r) => Some(r.clone()),
-            _ => None,
-        };
-        if matches!(state, State::Ready) {
-            // Idle: the slot decides what the greeter offers.
-            let at = (self.wall)();
-            match self.book.kind_at(at) {
-                Some(SlotKind::Closed) => {
-                    seat_state = commune_protocol::messages::SeatState::Closed;
-                    reason = Some(match self.book.reopens(at) {
-                        Some(t) => format!("reopens at {t}"),
-                        None => "closed until further notice".into(),
-                    });
-                }
-                Some(SlotKind::Supervised) => {
-                    seat_state = commune_protocol::messages::SeatState::Supervised;
-                }
-                _ => {}
-            }
-        }
-        let session = match (state, &self.current) {
-            (State::InSession(running), Some(current)) => Some(SessionInfo {
+        let shown = self.machine.shown((self.wall)());
+        let now = self.monotonic();
+        let session = match (self.machine.running(), &self.current) {
+            (Some(running), Some(current)) => Some(SessionInfo {
                 session_id: running.session_id.clone(),
                 kind: running.kind,
                 account: current.account.name.clone(),
                 uid: current.account.uid,
                 home: current.account.home.clone(),
-                seconds_left: running
-                    .deadline
-                    .map(|d| d.saturating_sub(self.now()).as_secs()),
+                seconds_left: running.deadline.map(|d| d.saturating_sub(now).as_secs()),
                 warning: running.warned.iter().min().copied(),
                 deadline: running.deadline.map(|d| self.origin + d),
             }),
             _ => None,
         };
-        let mut greeter = self.greeter();
-        if let State::Closed(message) = state {
-            greeter.staff_message = Some(message.clone());
-        }
         self.status.send_replace(Status {
-            state: seat_state,
+            state: shown.state,
             session,
-            reason,
+            reason: shown.reason,
             platform: self.platform.name().into(),
             recovering: !self.recovered,
-            greeter,
+            greeter: shown.greeter,
         });
-    }
-
-    /// What the greeter offers now, from the cached schedule and the rules.
-    fn greeter(&self) -> Greeter {
-        let at = (self.wall)();
-        let later = |d: Duration| {
-            UtcMillis(at.0.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
-        };
-        let mut greeter = Greeter {
-            time_zone: self
-                .book
-                .schedule()
-                .map(|s| s.time_zone.clone())
-                .unwrap_or_default(),
-            ..Greeter::default()
-        };
-        match self.book.admit(at, SlotKind::Free, &self.rules) {
-            Ok(admission) => {
-                greeter.ticket_required = admission.ticket_required;
-                greeter.session_minutes = admission
-                    .own
-                    .map(|d| u32::try_from(d.as_secs() / 60).unwrap_or(u32::MAX));
-                greeter.slot_ends_at = admission.slot_end.map(later);
-            }
-            Err(Refusal::SupervisedOnly(name)) => {
-                greeter.permanence = Some(name);
-                if let Ok(admission) = self.book.admit(at, SlotKind::Supervised, &self.rules) {
-                    greeter.slot_ends_at = admission.slot_end.map(later);
-                }
-            }
-            Err(_) => greeter.reopens_at = self.book.reopens(at),
-        }
-        greeter
     }
 
     async fn emit(&self, at: UtcMillis, event: AgentEvent) {
@@ -610,13 +524,7 @@ impl Manager {
                 }
             };
             // The idle seat's slot changes (opening, closing, a permanence): republish.
-            let wall_now = (self.wall)();
-            let slot_change = self.book.next_change(wall_now).map(|t| {
-                self.real(Duration::from_millis(
-                    u64::try_from(t.0 - wall_now.0).unwrap_or(0),
-                ))
-                .min(Duration::from_secs(60))
-            });
+            let slot_change = self.machine.next_display_change(self.now());
             let slot_tick = async {
                 match slot_change {
                     Some(d) => tokio::time::sleep(d).await,
@@ -629,7 +537,7 @@ impl Manager {
                     self.handle(request).await;
                 }
                 () = tick => {
-                    let effects = self.machine.tick(self.now());
+                    let effects = self.machine.tick(self.monotonic());
                     for effect in effects {
                         self.perform(effect, None).await;
                     }
@@ -649,22 +557,15 @@ impl Manager {
                 pin,
                 reply,
             } => {
-                let result = match pin {
-                    // The PIN is checked only when the seat would start this session now:
-                    // otherwise the seat's refusal, whatever the PIN, so that no answer
-                    // tells a right PIN from a wrong one unless a session starts.
-                    Some(pin) => match self.admissible(kind) {
-                        Err(refusal) => Err(refusal.into()),
-                        Ok(()) if self.pin_matches(pin).await => {
-                            self.start(kind, permanence_id, ticket).await
-                        }
-                        Ok(()) => Err(Refusal::MediatorPin.into()),
-                    },
-                    None => self.start(kind, permanence_id, ticket).await,
+                let ask = Ask {
+                    kind,
+                    permanence_id,
+                    ticket,
+                    with_pin: pin.is_some(),
                 };
-                let _ = reply.send(result);
+                let _ = reply.send(self.start(ask, pin).await);
             }
-            Request::End { reason, reply } => match self.machine.end(self.now(), reason) {
+            Request::End { reason, reply } => match self.machine.end(self.monotonic(), reason) {
                 Ok(effect) => {
                     self.perform(effect, Some(reply)).await;
                 }
@@ -680,19 +581,18 @@ impl Manager {
                 let _ = reply.send(());
             }
             Request::Schedule { schedule, reply } => {
-                let newer = self.book.offer(*schedule);
+                let newer = self.machine.schedule_offered(self.now(), *schedule);
                 if newer {
-                    if let Err(error) = self.book.save(&self.state_dir) {
+                    if let Err(error) = self.machine.book().save(&self.state_dir) {
                         tracing::error!(%error, "could not cache the schedule; it is enforced from memory");
                     }
-                    self.reschedule_running();
                 }
                 let _ = reply.send(newer);
             }
             Request::Tickets { set, reply } => {
-                let newer = self.tickets.offer(set);
+                let newer = self.machine.tickets_offered(set);
                 if newer {
-                    if let Err(error) = self.tickets.save(&self.state_dir) {
+                    if let Err(error) = self.machine.tickets().save(&self.state_dir) {
                         tracing::error!(%error, "could not keep the tickets on disk");
                     }
                 }
@@ -710,23 +610,9 @@ impl Manager {
         }
     }
 
-    /// Whether the seat would start a session of `kind` now (its state, then its slot),
-    /// without touching the platform.
-    fn admissible(&self, kind: SlotKind) -> Result<(), Refusal> {
-        let mut trial = self.machine.clone();
-        trial.start(self.now(), new_session_id(), kind, None)?;
-        self.book.admit((self.wall)(), kind, &self.rules)?;
-        Ok(())
-    }
-
-    /// Whether `pin` matches one of the site's mediator PIN hashes (Argon2, checked on a
+    /// Whether `pin` matches one of the site's mediator PIN `hashes` (Argon2, checked on a
     /// blocking thread: it is slow on purpose).
-    async fn pin_matches(&self, pin: String) -> bool {
-        let hashes = self
-            .book
-            .schedule()
-            .map(|s| s.mediator_pins.clone())
-            .unwrap_or_default();
+    async fn pin_matches(hashes: Vec<String>, pin: String) -> bool {
         tokio::task::spawn_blocking(move || {
             use argon2::password_hash::{PasswordHash, PasswordVerifier};
             hashes.iter().any(|h| {
@@ -741,50 +627,25 @@ impl Manager {
         .unwrap_or(false)
     }
 
-    /// A new schedule: the running session's end becomes the earlier of its own length and
-    /// its slot's end (a slot extended, closed early, or a permanence opened on the seat).
-    fn reschedule_running(&mut self) {
-        let Some(running) = self.machine.running() else {
-            return;
+    /// Asks the machine; checks the PIN if (and only if) it says so; then makes the session.
+    async fn start(&mut self, ask: Ask, pin: Option<String>) -> Result<SessionInfo, ManagerError> {
+        let admitted = match self.machine.decide(self.now(), &ask)? {
+            Decision::Start(admitted) => admitted,
+            Decision::CheckPin(check) => {
+                let matched =
+                    Self::pin_matches(check.hashes.clone(), pin.unwrap_or_default()).await;
+                check.answer(matched)?
+            }
         };
-        let now = self.now();
-        let slot = self
-            .book
-            .slot_limit_for_running((self.wall)(), running.kind)
-            .map(|(d, r)| (now + self.real(d), r));
-        let own = self.own_deadline.map(|d| (d, EndReason::TimeUp));
-        self.machine.set_deadline(crate::slots::earliest(own, slot));
+        self.create(admitted).await
     }
 
-    async fn start(
-        &mut self,
-        kind: SlotKind,
-        permanence_id: Option<String>,
-        ticket: Option<String>,
-    ) -> Result<SessionInfo, ManagerError> {
-        // Refuse early (without touching the platform) when the seat is not ready, or when
-        // its slot does not allow this session.
-        let probe_id = new_session_id();
-        let mut trial = self.machine.clone();
-        trial.start(self.now(), probe_id.clone(), kind, None)?;
-        let mut admission = self.book.admit((self.wall)(), kind, &self.rules)?;
-        let kind = admission.kind;
-        // Free access: a ticket where the slot asks for one (or whenever one is given: it
-        // sets the session's length).
-        let ticket = match (kind, ticket) {
-            (SlotKind::Free, Some(typed)) => Some(self.tickets.check(&typed, (self.wall)())?),
-            (SlotKind::Free, None) if admission.ticket_required => {
-                return Err(Refusal::TicketRequired.into())
-            }
-            _ => None,
-        };
-        if let Some(t) = &ticket {
-            admission.own = Some(Duration::from_secs(u64::from(t.minutes) * 60));
-        }
-        let permanence_id = permanence_id.or_else(|| admission.permanence_id.clone());
-
+    /// Creates the admitted session's account (journal first), starts it, and queues its
+    /// events.
+    async fn create(&mut self, admitted: Admitted) -> Result<SessionInfo, ManagerError> {
+        let kind = admitted.kind;
         let spec = SessionSpec {
-            session_id: probe_id,
+            session_id: new_session_id(),
             kind,
         };
         let platform = self.platform.clone();
@@ -820,10 +681,7 @@ impl Manager {
             tracing::error!(%error, "session creation failed; wiping what was made");
             entry.phase = Phase::Wiping;
             let _ = self.journal.write(&entry);
-            self.machine = SessionMachine::new(State::Wiping {
-                session_id: spec.session_id.clone(),
-                lock: None,
-            });
+            self.machine.creation_failed(spec.session_id.clone());
             self.publish();
             self.finish_wipe(&account, &spec.session_id, false).await;
             return Err(error);
@@ -832,13 +690,9 @@ impl Manager {
         if let Err(e) = self.journal.write(&entry) {
             tracing::error!(error = %e, "could not update the wipe journal");
         }
-        // The end is fixed now on the monotonic clock: from here on, neither a wall-clock
-        // change nor a lost network moves it (only a new schedule from the controller).
-        let now = self.now();
-        self.own_deadline = admission.own.map(|d| now + self.real(d));
-        let limit = admission.limit().map(|(d, r)| (now + self.real(d), r));
+        // The end is fixed now (the machine says when), on the monotonic clock.
         self.machine
-            .start_until(now, spec.session_id.clone(), kind, limit)?;
+            .start(self.now(), spec.session_id.clone(), &admitted)?;
         let documents = match DocumentWatch::start(&account.home) {
             Ok(w) => Some(w),
             Err(error) => {
@@ -851,14 +705,14 @@ impl Manager {
             AgentEvent::SessionStarted(SessionStarted {
                 session_id: spec.session_id.clone(),
                 slot_kind: kind,
-                permanence_id,
-                with_ticket: ticket.is_some(),
+                permanence_id: admitted.permanence_id.clone(),
+                with_ticket: admitted.ticket.is_some(),
             }),
         )
         .await;
-        if let Some(t) = &ticket {
-            self.tickets.mark_used(&t.hash);
-            if let Err(error) = self.tickets.save(&self.state_dir) {
+        if let Some(t) = &admitted.ticket {
+            // The machine counts it used from the start: kept on disk at once.
+            if let Err(error) = self.machine.tickets().save(&self.state_dir) {
                 tracing::error!(%error, "could not record the ticket's use on disk");
             }
             let offline = !self.online.load(std::sync::atomic::Ordering::Relaxed);
@@ -1101,10 +955,7 @@ impl Manager {
             }
             Err(e) => blocked = Some(format!("cannot list leftover accounts: {e}")),
         }
-        self.machine = SessionMachine::new(match blocked {
-            Some(why) => State::Blocked(why),
-            None => State::Ready,
-        });
+        self.machine.recovered(blocked);
     }
 }
 

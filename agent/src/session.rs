@@ -1,9 +1,18 @@
-//! The seat's session lifecycle as a pure state machine: no clock reads, no I/O.
+//! The seat's sessions as a pure state machine: no clock reads, no I/O.
 //!
-//! Time comes in as `now`, a [`Duration`] on the agent's monotonic clock (time since the
-//! agent started), so a wall-clock change can neither shorten nor stretch a session, and
-//! tests drive it exactly. The [`crate::manager`] performs what the machine asks
-//! ([`Effect`]) on a [`crate::platform::SessionPlatform`] and feeds the results back.
+//! Every decision about a visitor's session is taken here, from what the machine holds
+//! (the seat's state, its cached schedule, its tickets and its rules) and what it is told
+//! (the instant, what someone asks for): whether a session may start and why not, whether a
+//! ticket is needed and accepted, when a mediator's PIN is worth checking, when the session
+//! ends and why, when the visitor is warned, what a new schedule does to a running session,
+//! and what the greeter offers. The [`crate::manager`] gathers the inputs, performs what
+//! the machine decides ([`Decision`], [`Effect`]) on a
+//! [`crate::platform::SessionPlatform`], and feeds the results back.
+//!
+//! Time comes in as [`Now`]: a [`Duration`] on the agent's monotonic clock (time since the
+//! agent started), which fixes a running session's end, so that a wall-clock change can
+//! neither shorten nor stretch a session; and the wall clock (UTC), which only says which
+//! slot of the schedule applies. Tests drive both exactly.
 //!
 //! ```text
 //!            unlock                 start                  end / time up
@@ -17,10 +26,229 @@
 
 use std::time::Duration;
 
-use commune_protocol::messages::{EndReason, SeatState, SlotKind};
+use commune_protocol::messages::{EndReason, SeatState, SlotKind, TicketHash, TicketSet};
+use commune_protocol::schedule::Schedule;
+use commune_protocol::UtcMillis;
+use serde::{Deserialize, Serialize};
+
+use crate::slots::{earliest, SlotBook};
+use crate::tickets::TicketBook;
 
 /// Minutes before the end at which the visitor is warned.
 pub const WARNING_MINUTES: [u32; 2] = [5, 1];
+
+/// How often at least the idle seat looks at its schedule again, so that what it shows
+/// follows a wall clock set anew (NTP, staff) as well as the slots' own changes.
+pub const DISPLAY_RECHECK: Duration = Duration::from_secs(60);
+
+/// Session rules the seat applies until schedules say otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionRules {
+    /// Length of a free-access session.
+    pub free_session_minutes: u32,
+    /// Length of a supervised session (0: the mediator ends it).
+    pub supervised_session_minutes: u32,
+}
+
+impl Default for SessionRules {
+    fn default() -> Self {
+        SessionRules {
+            free_session_minutes: 45,
+            supervised_session_minutes: 0,
+        }
+    }
+}
+
+/// The instant a decision is taken at, on both clocks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Now {
+    /// Since the agent started, on the monotonic clock: a running session's end is a point
+    /// on it.
+    pub monotonic: Duration,
+    /// The wall clock (UTC): which slot of the schedule applies.
+    pub wall: UtcMillis,
+    /// How many times faster wall-clock time passes than monotonic time (the demo's
+    /// accelerated day; 1 everywhere else).
+    #[cfg(feature = "demo")]
+    speed: f64,
+}
+
+impl Now {
+    /// The instant `monotonic` on the monotonic clock, `wall` on the wall clock.
+    pub fn new(monotonic: Duration, wall: UtcMillis) -> Now {
+        Now {
+            monotonic,
+            wall,
+            #[cfg(feature = "demo")]
+            speed: 1.0,
+        }
+    }
+
+    /// The demo's accelerated day: wall-clock lengths (a session's, the time to a slot's
+    /// end) pass `speed` times faster on the monotonic clock. A speed below 1 or not finite
+    /// is real time.
+    #[cfg(feature = "demo")]
+    pub fn accelerated(self, speed: f64) -> Now {
+        Now {
+            speed: if speed.is_finite() && speed >= 1.0 {
+                speed
+            } else {
+                1.0
+            },
+            ..self
+        }
+    }
+
+    /// A wall-clock length on the monotonic clock (shorter only in the demo's fast day).
+    pub fn on_monotonic(&self, wall: Duration) -> Duration {
+        #[cfg(feature = "demo")]
+        if self.speed != 1.0 {
+            return wall.div_f64(self.speed);
+        }
+        wall
+    }
+
+    /// The monotonic instant `wall` of wall-clock time from now.
+    fn after(&self, wall: Duration) -> Duration {
+        self.monotonic + self.on_monotonic(wall)
+    }
+}
+
+fn minutes(m: u32) -> Duration {
+    Duration::from_secs(u64::from(m) * 60)
+}
+
+/// What someone asks the seat for: a visitor at the greeter, a mediator, staff, the LightDM
+/// hook.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ask {
+    /// Free access or supervised.
+    pub kind: SlotKind,
+    /// The permanence staff started it for (otherwise the slot's).
+    pub permanence_id: Option<String>,
+    /// The ticket code as the visitor typed it.
+    pub ticket: Option<String>,
+    /// A mediator's PIN was typed at the computer. The machine never sees the PIN: it says
+    /// whether it is worth checking ([`Decision::CheckPin`]).
+    pub with_pin: bool,
+}
+
+impl Ask {
+    /// A session of `kind`, with nothing else.
+    pub fn new(kind: SlotKind) -> Ask {
+        Ask {
+            kind,
+            permanence_id: None,
+            ticket: None,
+            with_pin: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Ask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A ticket code opens a session: never in a log.
+        f.debug_struct("Ask")
+            .field("kind", &self.kind)
+            .field("permanence_id", &self.permanence_id)
+            .field("ticket", &self.ticket.as_ref().map(|_| "<redacted>"))
+            .field("with_pin", &self.with_pin)
+            .finish()
+    }
+}
+
+/// A session the seat agreed to start, with the limits it starts with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Admitted {
+    /// The kind it runs as (a mediator's session during free access is supervised).
+    pub kind: SlotKind,
+    /// Its permanence, if any.
+    pub permanence_id: Option<String>,
+    /// The ticket it starts with (free access), used once it starts.
+    pub ticket: Option<TicketHash>,
+    /// Its own length in wall-clock time: the ticket's, else the slot's, else the rules'.
+    pub own: Option<Duration>,
+    /// Wall-clock time from the decision to the end of its slot (`None`: not within the
+    /// cached schedule).
+    pub slot_end: Option<Duration>,
+}
+
+/// What the seat decided about an [`Ask`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Create the session's account, then [`SessionMachine::start`] it.
+    Start(Admitted),
+    /// The seat would start this session: check the mediator's PIN, then
+    /// [`PinCheck::answer`].
+    CheckPin(PinCheck),
+}
+
+/// A mediator's PIN to check before the session it opens starts. Asked for only when the
+/// seat would start that session: every other answer comes before any PIN is looked at,
+/// so that no answer tells a right PIN from a wrong one unless a session starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PinCheck {
+    /// The site's mediator PIN hashes (Argon2 PHC strings) from the cached schedule.
+    pub hashes: Vec<String>,
+    admitted: Admitted,
+}
+
+impl PinCheck {
+    /// Whether the PIN matched one of [`PinCheck::hashes`]: the session to start, or the
+    /// refusal.
+    pub fn answer(self, matched: bool) -> Result<Admitted, Refusal> {
+        if matched {
+            Ok(self.admitted)
+        } else {
+            Err(Refusal::MediatorPin)
+        }
+    }
+}
+
+/// What the greeter offers while no session runs, from the cached schedule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Greeter {
+    /// Free access asks for a ticket now.
+    pub ticket_required: bool,
+    /// A free-access session started now lasts this long at most (minutes).
+    pub session_minutes: Option<u32>,
+    /// A session started now must end by then (the slot's end).
+    pub slot_ends_at: Option<UtcMillis>,
+    /// The permanence of the supervised slot running now.
+    pub permanence: Option<String>,
+    /// When a closed seat opens again.
+    pub reopens_at: Option<UtcMillis>,
+    /// The site's time zone (IANA name), for showing times.
+    pub time_zone: String,
+    /// Staff closed the seat (`lock`) with this message.
+    #[serde(default)]
+    pub staff_message: Option<String>,
+}
+
+impl Greeter {
+    /// Whether a session started at `now` would end with its slot rather than after its
+    /// own length: the greeter then says "until 12:00" instead of "45 minutes".
+    pub fn ends_with_slot(&self, now: UtcMillis) -> bool {
+        match (self.session_minutes, self.slot_ends_at) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(m), Some(end)) => end.0 - now.0 < i64::from(m) * 60_000,
+        }
+    }
+}
+
+/// What the seat shows: the state heartbeats and screens report, why, and what the greeter
+/// offers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    /// The state (an idle seat in a closed slot is closed, in a supervised slot supervised).
+    pub state: SeatState,
+    /// Why the seat is closed or blocked.
+    pub reason: Option<String>,
+    /// What a visitor may start now.
+    pub greeter: Greeter,
+}
 
 /// A running session as the machine knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +265,9 @@ pub struct Running {
     /// Why it ends at the deadline: its own length (`TimeUp`) or its slot's end
     /// (`SlotEnded`).
     pub deadline_reason: EndReason,
+    /// Its own end (its length from its start), on the monotonic clock: a new schedule
+    /// moves the deadline, never past this.
+    pub own_deadline: Option<Duration>,
     /// Warnings already given, in minutes left.
     pub warned: Vec<u32>,
 }
@@ -138,24 +369,45 @@ pub enum Refusal {
     NoSession,
 }
 
-/// The seat's session state machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The seat's session state machine, with what it decides from: the rules, the cached
+/// schedule and the site's tickets.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionMachine {
     state: State,
+    rules: SessionRules,
+    book: SlotBook,
+    tickets: TicketBook,
 }
 
 impl Default for SessionMachine {
     fn default() -> Self {
-        SessionMachine {
-            state: State::Ready,
-        }
+        SessionMachine::new(State::Ready)
     }
 }
 
 impl SessionMachine {
-    /// A machine in the given state (recovery starts `Wiping` or `Blocked`).
+    /// A machine in the given state, with the default rules and no schedule or tickets.
     pub fn new(state: State) -> Self {
-        SessionMachine { state }
+        SessionMachine {
+            state,
+            rules: SessionRules::default(),
+            book: SlotBook::default(),
+            tickets: TicketBook::default(),
+        }
+    }
+
+    /// The machine of an agent that just started, with the rules and what it had cached:
+    /// wiping whatever a crash left until [`SessionMachine::recovered`].
+    pub fn recovering(rules: SessionRules, book: SlotBook, tickets: TicketBook) -> Self {
+        SessionMachine {
+            state: State::Wiping {
+                session_id: String::new(),
+                lock: None,
+            },
+            rules,
+            book,
+            tickets,
+        }
     }
 
     /// The current state.
@@ -163,51 +415,111 @@ impl SessionMachine {
         &self.state
     }
 
-    /// Starts a session if the seat is ready. `length` limits it (free access); the
-    /// session then ends at `now + length` whatever happens to the network or wall clock.
-    pub fn start(
-        &mut self,
-        now: Duration,
-        session_id: String,
-        kind: SlotKind,
-        length: Option<Duration>,
-    ) -> Result<(), Refusal> {
-        self.start_until(
-            now,
-            session_id,
-            kind,
-            length.map(|l| (now + l, EndReason::TimeUp)),
-        )
+    /// The cached schedule (to keep on disk).
+    pub fn book(&self) -> &SlotBook {
+        &self.book
     }
 
-    /// Starts a session that must end at `limit` (a monotonic instant and why).
-    pub fn start_until(
-        &mut self,
-        now: Duration,
-        session_id: String,
-        kind: SlotKind,
-        limit: Option<(Duration, EndReason)>,
-    ) -> Result<(), Refusal> {
+    /// The site's tickets and the uses on this seat (to keep on disk).
+    pub fn tickets(&self) -> &TicketBook {
+        &self.tickets
+    }
+
+    /// Why the seat's own state refuses a new session, if it does.
+    fn refusal(&self) -> Option<Refusal> {
         match &self.state {
-            State::Ready => {
-                self.state = State::InSession(Running {
-                    session_id,
-                    kind,
-                    started: now,
-                    deadline: limit.map(|l| l.0),
-                    deadline_reason: limit.map(|l| l.1).unwrap_or(EndReason::TimeUp),
-                    warned: Vec::new(),
-                });
-                Ok(())
-            }
-            State::InSession(_) => Err(Refusal::Busy),
-            State::Wiping { .. } => Err(Refusal::Wiping),
-            State::Closed(why) => Err(Refusal::Closed(why.clone())),
-            State::Blocked(why) => Err(Refusal::Blocked(why.clone())),
+            State::Ready => None,
+            State::InSession(_) => Some(Refusal::Busy),
+            State::Wiping { .. } => Some(Refusal::Wiping),
+            State::Closed(why) => Some(Refusal::Closed(why.clone())),
+            State::Blocked(why) => Some(Refusal::Blocked(why.clone())),
         }
     }
 
-    /// Ends the running session now.
+    /// Whether the seat starts what `ask` asks for at `now`, and with which limits. In this
+    /// order: the seat's state (busy, wiping, closed by staff, blocked), then its slot
+    /// (closed hours, a supervised slot for a visitor alone), then the ticket (required
+    /// where the slot says so; checked whenever one is typed for free access, and then its
+    /// minutes are the session's length), and only then the mediator's PIN.
+    pub fn decide(&self, now: Now, ask: &Ask) -> Result<Decision, Refusal> {
+        if let Some(refusal) = self.refusal() {
+            return Err(refusal);
+        }
+        let admission = self.book.admit(now.wall, ask.kind, &self.rules)?;
+        let ticket = match (admission.kind, &ask.ticket) {
+            (SlotKind::Free, Some(typed)) => Some(self.tickets.check(typed, now.wall)?),
+            (SlotKind::Free, None) if admission.ticket_required => {
+                return Err(Refusal::TicketRequired)
+            }
+            _ => None,
+        };
+        let admitted = Admitted {
+            kind: admission.kind,
+            permanence_id: ask.permanence_id.clone().or(admission.permanence_id),
+            own: ticket
+                .as_ref()
+                .map(|t| minutes(t.minutes))
+                .or(admission.own),
+            slot_end: admission.slot_end,
+            ticket,
+        };
+        Ok(if ask.with_pin {
+            Decision::CheckPin(PinCheck {
+                hashes: self
+                    .book
+                    .schedule()
+                    .map(|s| s.mediator_pins.clone())
+                    .unwrap_or_default(),
+                admitted,
+            })
+        } else {
+            Decision::Start(admitted)
+        })
+    }
+
+    /// Starts an admitted session once its account exists. Its end is fixed now on the
+    /// monotonic clock, the earlier of its own length and its slot's end: from here on,
+    /// neither a wall-clock change nor a lost network moves it (only a new schedule). Its
+    /// ticket is used from now on.
+    pub fn start(
+        &mut self,
+        now: Now,
+        session_id: String,
+        admitted: &Admitted,
+    ) -> Result<(), Refusal> {
+        if let Some(refusal) = self.refusal() {
+            return Err(refusal);
+        }
+        let limit = earliest(
+            admitted.own.map(|d| (d, EndReason::TimeUp)),
+            admitted.slot_end.map(|d| (d, EndReason::SlotEnded)),
+        )
+        .map(|(d, reason)| (now.after(d), reason));
+        if let Some(ticket) = &admitted.ticket {
+            self.tickets.mark_used(&ticket.hash);
+        }
+        self.state = State::InSession(Running {
+            session_id,
+            kind: admitted.kind,
+            started: now.monotonic,
+            deadline: limit.map(|l| l.0),
+            deadline_reason: limit.map(|l| l.1).unwrap_or(EndReason::TimeUp),
+            own_deadline: admitted.own.map(|d| now.after(d)),
+            warned: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Creating the session's account or starting it failed: whatever was made is wiped
+    /// like a session, so that nothing half-made remains.
+    pub fn creation_failed(&mut self, session_id: String) {
+        self.state = State::Wiping {
+            session_id,
+            lock: None,
+        };
+    }
+
+    /// Ends the running session now (`now` on the monotonic clock).
     pub fn end(&mut self, now: Duration, reason: EndReason) -> Result<Effect, Refusal> {
         let State::InSession(running) = &self.state else {
             return Err(Refusal::NoSession);
@@ -224,8 +536,9 @@ impl SessionMachine {
         Ok(effect)
     }
 
-    /// Time passed: warnings due, and the end when the deadline is reached. Warnings never
-    /// end a session themselves; a late tick gives only the warnings not yet overtaken.
+    /// Time passed (`now` on the monotonic clock): warnings due, and the end when the
+    /// deadline is reached. Warnings never end a session themselves; a late tick gives only
+    /// the warnings not yet overtaken.
     pub fn tick(&mut self, now: Duration) -> Vec<Effect> {
         let State::InSession(running) = &mut self.state else {
             return Vec::new();
@@ -261,10 +574,36 @@ impl SessionMachine {
         effects
     }
 
-    /// Moves the running session's end (a schedule changed: a slot extended, closed early,
-    /// a permanence added). Warnings already given for a later end are given again for the
-    /// new one.
-    pub fn set_deadline(&mut self, limit: Option<(Duration, EndReason)>) {
+    /// Keeps `schedule` if it is newer than the cached one, and returns whether it was. A
+    /// running session's end then becomes the earlier of its own end and what its slot now
+    /// allows: a slot extended moves it later (never past its own end), one closed early or
+    /// a permanence opened now on its seat moves it earlier, with
+    /// [`crate::slots::GRACE_WHEN_SLOT_CHANGES`] when its slot no longer fits it.
+    pub fn schedule_offered(&mut self, now: Now, schedule: Schedule) -> bool {
+        if !self.book.offer(schedule) {
+            return false;
+        }
+        let State::InSession(running) = &self.state else {
+            return true;
+        };
+        let slot = self
+            .book
+            .slot_limit_for_running(now.wall, running.kind)
+            .map(|(d, reason)| (now.after(d), reason));
+        let own = running.own_deadline.map(|d| (d, EndReason::TimeUp));
+        self.set_deadline(earliest(own, slot));
+        true
+    }
+
+    /// Keeps the controller's ticket set if it is newer than the one held; returns whether
+    /// it was.
+    pub fn tickets_offered(&mut self, set: TicketSet) -> bool {
+        self.tickets.offer(set)
+    }
+
+    /// Moves the running session's end. Warnings already given for a later end are given
+    /// again for the new one.
+    fn set_deadline(&mut self, limit: Option<(Duration, EndReason)>) {
         let State::InSession(running) = &mut self.state else {
             return;
         };
@@ -284,7 +623,8 @@ impl SessionMachine {
         }
     }
 
-    /// When the machine next needs a tick (a warning or the end), if ever.
+    /// When the machine next needs a tick (a warning or the end), on the monotonic clock,
+    /// if ever.
     pub fn next_deadline(&self) -> Option<Duration> {
         let State::InSession(running) = &self.state else {
             return None;
@@ -300,6 +640,81 @@ impl SessionMachine {
             .min()
     }
 
+    /// What the seat shows at `wall`: an idle seat follows its slot (closed hours say when
+    /// they end; a supervised slot waits for the mediator), and the greeter offers what a
+    /// session started now would get.
+    pub fn shown(&self, wall: UtcMillis) -> Shown {
+        let mut state = self.state.seat_state();
+        let mut reason = match &self.state {
+            State::Closed(r) | State::Blocked(r) => Some(r.clone()),
+            _ => None,
+        };
+        if matches!(self.state, State::Ready) {
+            match self.book.kind_at(wall) {
+                Some(SlotKind::Closed) => {
+                    state = SeatState::Closed;
+                    reason = Some(self.book.closed_until(wall));
+                }
+                Some(SlotKind::Supervised) => state = SeatState::Supervised,
+                _ => {}
+            }
+        }
+        let mut greeter = self.greeter(wall);
+        if let State::Closed(message) = &self.state {
+            greeter.staff_message = Some(message.clone());
+        }
+        Shown {
+            state,
+            reason,
+            greeter,
+        }
+    }
+
+    /// What the greeter offers at `wall`: free access (with or without a ticket, for its
+    /// length or until its slot ends), a permanence (until its end), or when the seat
+    /// reopens.
+    fn greeter(&self, wall: UtcMillis) -> Greeter {
+        let later = |d: Duration| {
+            UtcMillis(
+                wall.0
+                    .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            )
+        };
+        let mut greeter = Greeter {
+            time_zone: self
+                .book
+                .schedule()
+                .map(|s| s.time_zone.clone())
+                .unwrap_or_default(),
+            ..Greeter::default()
+        };
+        match self.book.admit(wall, SlotKind::Free, &self.rules) {
+            Ok(admission) => {
+                greeter.ticket_required = admission.ticket_required;
+                greeter.session_minutes = admission
+                    .own
+                    .map(|d| u32::try_from(d.as_secs() / 60).unwrap_or(u32::MAX));
+                greeter.slot_ends_at = admission.slot_end.map(later);
+            }
+            Err(Refusal::SupervisedOnly(name)) => {
+                greeter.permanence = Some(name);
+                if let Ok(admission) = self.book.admit(wall, SlotKind::Supervised, &self.rules) {
+                    greeter.slot_ends_at = admission.slot_end.map(later);
+                }
+            }
+            Err(_) => greeter.reopens_at = self.book.reopens(wall),
+        }
+        greeter
+    }
+
+    /// How long until what the idle seat shows may change (its slot changes), on the
+    /// monotonic clock; at most [`DISPLAY_RECHECK`].
+    pub fn next_display_change(&self, now: Now) -> Option<Duration> {
+        let at = self.book.next_change(now.wall)?;
+        let wall = Duration::from_millis(u64::try_from(at.0 - now.wall.0).unwrap_or(0));
+        Some(now.on_monotonic(wall).min(DISPLAY_RECHECK))
+    }
+
     /// The wipe finished: ready again (or closed, if a lock came meanwhile) when it
     /// verified; blocked otherwise.
     pub fn wipe_finished(&mut self, verified: bool, failure: &str) {
@@ -313,6 +728,15 @@ impl SessionMachine {
             State::Closed(message)
         } else {
             State::Ready
+        };
+    }
+
+    /// Every wipe a crash left is finished: ready, or blocked with why when one did not
+    /// verify.
+    pub fn recovered(&mut self, blocked: Option<String>) {
+        self.state = match blocked {
+            Some(why) => State::Blocked(why),
+            None => State::Ready,
         };
     }
 
@@ -353,13 +777,116 @@ impl SessionMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use commune_protocol::schedule::{PermanenceRef, Slot};
+    use commune_protocol::tickets::ticket_hash;
 
     const MIN: Duration = Duration::from_secs(60);
+    const MIN_MS: i64 = 60_000;
+    /// 2026-11-24 10:00 UTC, a Tuesday.
+    const BASE: i64 = 1_795_514_400_000;
 
+    /// `m` minutes after the agent started, which was at 10:00 on the wall clock.
+    fn at(m: u64) -> Now {
+        at_time(MIN * m as u32)
+    }
+
+    fn at_time(monotonic: Duration) -> Now {
+        Now::new(
+            monotonic,
+            UtcMillis(BASE + i64::try_from(monotonic.as_millis()).unwrap()),
+        )
+    }
+
+    fn slot(start_min: i64, end_min: i64, kind: SlotKind) -> Slot {
+        Slot {
+            start: UtcMillis(BASE + start_min * MIN_MS),
+            end: UtcMillis(BASE + end_min * MIN_MS),
+            kind,
+            permanence: (kind == SlotKind::Supervised).then(|| PermanenceRef {
+                id: "perm-ecrivain".into(),
+                name: "Écrivain public".into(),
+                programme: "ecrivain_public".into(),
+            }),
+            session_minutes: (kind == SlotKind::Free).then_some(45),
+            ticket_required: false,
+        }
+    }
+
+    fn schedule(version: u64, slots: Vec<Slot>) -> Schedule {
+        Schedule {
+            version,
+            generated_at: UtcMillis(BASE),
+            time_zone: "Europe/Paris".into(),
+            slots,
+            mediator_pins: vec!["$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()],
+        }
+    }
+
+    /// A ready seat with these slots.
+    fn seat(slots: Vec<Slot>) -> SessionMachine {
+        let mut m = SessionMachine::default();
+        assert!(m.schedule_offered(at(0), schedule(1, slots)));
+        m
+    }
+
+    const CODE: &str = "K7MN-3XPA";
+
+    /// The site's one ticket, `CODE`, for `minutes`.
+    fn tickets(minutes: u32) -> TicketSet {
+        TicketSet {
+            generated_at: UtcMillis(BASE),
+            tickets: vec![TicketHash {
+                hash: ticket_hash("K7MN3XPA"),
+                minutes,
+                valid_until: UtcMillis(BASE + 24 * 60 * MIN_MS),
+                used: false,
+            }],
+        }
+    }
+
+    fn free() -> Ask {
+        Ask::new(SlotKind::Free)
+    }
+
+    fn with_ticket(code: &str) -> Ask {
+        Ask {
+            ticket: Some(code.into()),
+            ..free()
+        }
+    }
+
+    fn with_pin() -> Ask {
+        Ask {
+            with_pin: true,
+            ..Ask::new(SlotKind::Supervised)
+        }
+    }
+
+    fn admitted(m: &SessionMachine, now: Now, ask: &Ask) -> Admitted {
+        match m.decide(now, ask) {
+            Ok(Decision::Start(admitted)) => admitted,
+            other => panic!("expected a start, got {other:?}"),
+        }
+    }
+
+    /// Decides and starts `ask` at `now`; the running session.
+    fn start(m: &mut SessionMachine, now: Now, ask: &Ask) -> Running {
+        let admitted = admitted(m, now, ask);
+        m.start(now, "s1".into(), &admitted).unwrap();
+        m.running().unwrap().clone()
+    }
+
+    /// A free-access session of `length` started at the agent's start, no schedule.
     fn started(length: Option<Duration>) -> SessionMachine {
         let mut m = SessionMachine::default();
-        m.start(Duration::ZERO, "s1".into(), SlotKind::Free, length)
-            .unwrap();
+        let admitted = Admitted {
+            kind: SlotKind::Free,
+            permanence_id: None,
+            ticket: None,
+            own: length,
+            slot_end: None,
+        };
+        m.start(at(0), "s1".into(), &admitted).unwrap();
         m
     }
 
@@ -371,6 +898,10 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    fn end_of(running: &Running) -> (Option<Duration>, EndReason) {
+        (running.deadline, running.deadline_reason)
     }
 
     #[test]
@@ -427,13 +958,14 @@ mod tests {
     fn a_session_ending_within_five_minutes_of_the_origin_is_warned_at_once() {
         // The agent started a minute ago; the slot ends three minutes from now.
         let mut m = SessionMachine::new(State::Ready);
-        m.start_until(
-            MIN,
-            "s".into(),
-            SlotKind::Supervised,
-            Some((4 * MIN, EndReason::SlotEnded)),
-        )
-        .unwrap();
+        let admitted = Admitted {
+            kind: SlotKind::Supervised,
+            permanence_id: None,
+            ticket: None,
+            own: None,
+            slot_end: Some(3 * MIN),
+        };
+        m.start(at(1), "s".into(), &admitted).unwrap();
         assert_eq!(
             m.next_deadline(),
             Some(Duration::ZERO),
@@ -455,22 +987,21 @@ mod tests {
     #[test]
     fn refusals_say_why() {
         let mut m = started(None);
-        assert_eq!(
-            m.start(MIN, "s2".into(), SlotKind::Free, None),
-            Err(Refusal::Busy)
-        );
+        assert_eq!(m.decide(at(1), &free()), Err(Refusal::Busy));
         m.end(MIN, EndReason::Visitor).unwrap();
-        assert_eq!(
-            m.start(MIN, "s2".into(), SlotKind::Free, None),
-            Err(Refusal::Wiping)
-        );
+        assert_eq!(m.decide(at(1), &free()), Err(Refusal::Wiping));
         assert_eq!(m.end(MIN, EndReason::Visitor), Err(Refusal::NoSession));
         m.wipe_finished(false, "home held by pid 12");
         assert_eq!(m.state().seat_state(), SeatState::Blocked);
-        let refused = m.start(MIN, "s3".into(), SlotKind::Free, None).unwrap_err();
+        let refused = m.decide(at(1), &free()).unwrap_err();
         assert!(refused.to_string().contains("home held by pid 12"));
         m.unblock();
-        assert!(m.start(MIN, "s3".into(), SlotKind::Free, None).is_ok());
+        assert!(matches!(m.decide(at(1), &free()), Ok(Decision::Start(_))));
+        m.lock("fermé pour travaux".into()).unwrap();
+        assert_eq!(
+            m.decide(at(1), &free()),
+            Err(Refusal::Closed("fermé pour travaux".into()))
+        );
     }
 
     #[test]
@@ -482,5 +1013,433 @@ mod tests {
         assert_eq!(m.state(), &State::Closed("fermé".into()));
         m.unlock();
         assert_eq!(m.state(), &State::Ready);
+    }
+
+    #[test]
+    fn no_session_starts_before_the_wipes_a_crash_left_are_finished() {
+        let mut m = SessionMachine::recovering(
+            SessionRules::default(),
+            SlotBook::default(),
+            TicketBook::default(),
+        );
+        assert_eq!(m.decide(at(0), &free()), Err(Refusal::Wiping));
+        m.recovered(None);
+        assert!(matches!(m.decide(at(0), &free()), Ok(Decision::Start(_))));
+        m.recovered(Some("uid 60001: /tmp/x left".into()));
+        assert!(matches!(
+            m.decide(at(0), &free()),
+            Err(Refusal::Blocked(why)) if why.contains("/tmp/x")
+        ));
+    }
+
+    #[test]
+    fn a_session_whose_account_could_not_be_made_is_wiped_before_the_next() {
+        let mut m = SessionMachine::default();
+        m.creation_failed("s1".into());
+        assert_eq!(m.decide(at(0), &free()), Err(Refusal::Wiping));
+        m.wipe_finished(true, "");
+        assert!(matches!(m.decide(at(0), &free()), Ok(Decision::Start(_))));
+    }
+
+    #[test]
+    fn a_free_access_session_ends_at_the_slot_end_when_that_comes_first() {
+        // Free access until 10:30, then a permanence on this seat.
+        let mut m = seat(vec![
+            slot(-60, 30, SlotKind::Free),
+            slot(30, 210, SlotKind::Supervised),
+        ]);
+        let running = start(&mut m, at(10), &free());
+        assert_eq!(
+            end_of(&running),
+            (Some(30 * MIN), EndReason::SlotEnded),
+            "20 minutes, not 45"
+        );
+        assert_eq!(running.own_deadline, Some(55 * MIN));
+    }
+
+    #[test]
+    fn a_free_access_session_lasts_its_own_length_when_its_slot_ends_later() {
+        let mut m = seat(vec![
+            slot(-60, 120, SlotKind::Free),
+            slot(120, 210, SlotKind::Supervised),
+        ]);
+        let running = start(&mut m, at(10), &free());
+        assert_eq!(end_of(&running), (Some(55 * MIN), EndReason::TimeUp));
+        // Without any schedule: the rules' length.
+        let mut m = SessionMachine::default();
+        let running = start(&mut m, at(10), &free());
+        assert_eq!(end_of(&running), (Some(55 * MIN), EndReason::TimeUp));
+    }
+
+    #[test]
+    fn a_session_ends_a_fixed_time_after_it_starts_not_after_it_was_asked_for() {
+        // Asked for at minute 10, its account ready at minute 11: 45 minutes from 11; the
+        // slot's end stays the time left when asked.
+        let mut m = seat(vec![
+            slot(-60, 120, SlotKind::Free),
+            slot(120, 210, SlotKind::Supervised),
+        ]);
+        let admitted = admitted(&m, at(10), &free());
+        assert_eq!(admitted.own, Some(45 * MIN));
+        assert_eq!(admitted.slot_end, Some(110 * MIN));
+        m.start(at(11), "s1".into(), &admitted).unwrap();
+        assert_eq!(m.running().unwrap().deadline, Some(56 * MIN));
+    }
+
+    #[test]
+    fn a_ticket_is_required_only_when_the_slot_says_so() {
+        let mut asks_tickets = slot(-60, 120, SlotKind::Free);
+        asks_tickets.ticket_required = true;
+        let mut m = seat(vec![asks_tickets, slot(120, 180, SlotKind::Free)]);
+        assert!(m.tickets_offered(tickets(30)));
+        assert_eq!(m.decide(at(10), &free()), Err(Refusal::TicketRequired));
+        assert!(m.shown(at(10).wall).greeter.ticket_required);
+        // A mediator's session needs none.
+        assert!(matches!(
+            m.decide(at(10), &Ask::new(SlotKind::Supervised)),
+            Ok(Decision::Start(_))
+        ));
+        // In the next slot free access is open to all.
+        assert!(matches!(
+            m.decide(at(130), &free()),
+            Ok(Decision::Start(Admitted { ticket: None, .. }))
+        ));
+        assert!(!m.shown(at(130).wall).greeter.ticket_required);
+        // The ticket opens the session.
+        assert!(matches!(
+            m.decide(at(10), &with_ticket(CODE)),
+            Ok(Decision::Start(Admitted {
+                ticket: Some(_),
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn a_ticket_sets_the_session_length_and_opens_only_one_session() {
+        let mut m = seat(vec![slot(-60, 600, SlotKind::Free)]);
+        m.tickets_offered(tickets(30));
+        let running = start(&mut m, at(10), &with_ticket("k7mn 3xpa"));
+        assert_eq!(
+            end_of(&running),
+            (Some(40 * MIN), EndReason::TimeUp),
+            "the ticket's 30 minutes, not the slot's 45"
+        );
+        m.end(20 * MIN, EndReason::Visitor).unwrap();
+        m.wipe_finished(true, "");
+        assert_eq!(
+            m.decide(at(25), &with_ticket(CODE)),
+            Err(Refusal::TicketUsed),
+            "used on this seat, even before the controller hears of it"
+        );
+        // A ticket typed where none is needed is still checked.
+        assert_eq!(
+            m.decide(at(25), &with_ticket("K7MN-3XP")),
+            Err(Refusal::TicketInvalid)
+        );
+    }
+
+    #[test]
+    fn a_refused_ticket_is_not_used_up() {
+        let mut m = seat(vec![slot(-60, 600, SlotKind::Free)]);
+        m.tickets_offered(tickets(30));
+        let admitted = admitted(&m, at(10), &with_ticket(CODE));
+        m.lock("fermé".into()).unwrap();
+        assert!(m.start(at(10), "s1".into(), &admitted).is_err());
+        m.unlock();
+        assert!(matches!(
+            m.decide(at(11), &with_ticket(CODE)),
+            Ok(Decision::Start(_))
+        ));
+    }
+
+    #[test]
+    fn a_right_pin_on_a_busy_seat_is_refused_like_a_wrong_one_without_being_checked() {
+        let permanence = || {
+            seat(vec![
+                slot(-60, 120, SlotKind::Supervised),
+                slot(120, 180, SlotKind::Closed),
+                slot(180, 300, SlotKind::Supervised),
+            ])
+        };
+        // Busy: the answer a session start would get, and no PIN check asked for (the
+        // machine never even sees the PIN, so a right one and a wrong one cannot differ).
+        let mut busy = permanence();
+        start(&mut busy, at(0), &Ask::new(SlotKind::Supervised));
+        assert_eq!(busy.decide(at(1), &with_pin()), Err(Refusal::Busy));
+        let mut wiping = busy.clone();
+        wiping.end(MIN, EndReason::Visitor).unwrap();
+        assert_eq!(wiping.decide(at(1), &with_pin()), Err(Refusal::Wiping));
+        let mut blocked = wiping.clone();
+        blocked.wipe_finished(false, "home held");
+        assert_eq!(
+            blocked.decide(at(1), &with_pin()),
+            Err(Refusal::Blocked("home held".into()))
+        );
+        let mut locked = permanence();
+        locked.lock("fermé".into()).unwrap();
+        assert_eq!(
+            locked.decide(at(1), &with_pin()),
+            Err(Refusal::Closed("fermé".into()))
+        );
+        // Closed hours.
+        assert!(matches!(
+            permanence().decide(at(130), &with_pin()),
+            Err(Refusal::Closed(_))
+        ));
+    }
+
+    #[test]
+    fn a_pin_is_checked_only_when_the_seat_would_start_the_session() {
+        let m = seat(vec![
+            slot(-60, 120, SlotKind::Supervised),
+            slot(120, 300, SlotKind::Free),
+        ]);
+        let Ok(Decision::CheckPin(check)) = m.decide(at(10), &with_pin()) else {
+            panic!("a ready seat in a permanence checks the PIN");
+        };
+        assert_eq!(check.hashes, schedule(1, vec![]).mediator_pins);
+        assert_eq!(check.clone().answer(false), Err(Refusal::MediatorPin));
+        let admitted = check.answer(true).unwrap();
+        assert_eq!(admitted.kind, SlotKind::Supervised);
+        assert_eq!(admitted.permanence_id.as_deref(), Some("perm-ecrivain"));
+        assert_eq!(admitted.slot_end, Some(110 * MIN));
+        // Without the PIN (staff, the dashboard) the session starts at once.
+        assert!(matches!(
+            m.decide(at(10), &Ask::new(SlotKind::Supervised)),
+            Ok(Decision::Start(_))
+        ));
+    }
+
+    #[test]
+    fn during_a_permanence_a_visitor_alone_is_told_the_mediator_opens_sessions() {
+        let m = seat(vec![
+            slot(-60, 120, SlotKind::Supervised),
+            slot(120, 300, SlotKind::Free),
+        ]);
+        assert_eq!(
+            m.decide(at(10), &free()),
+            Err(Refusal::SupervisedOnly("Écrivain public".into()))
+        );
+        let mut m = m;
+        let running = start(&mut m, at(10), &Ask::new(SlotKind::Supervised));
+        assert_eq!(end_of(&running), (Some(120 * MIN), EndReason::SlotEnded));
+        assert_eq!(
+            running.own_deadline, None,
+            "the mediator's session has no length"
+        );
+    }
+
+    #[test]
+    fn a_schedule_that_closes_the_seat_mid_session_moves_the_end_not_past_the_original() {
+        let open = || {
+            let mut m = seat(vec![slot(-60, 600, SlotKind::Free)]);
+            start(&mut m, at(0), &free());
+            m
+        };
+        let closed_from = |minute: i64| {
+            schedule(
+                2,
+                vec![
+                    slot(-60, minute, SlotKind::Free),
+                    slot(minute, 600, SlotKind::Closed),
+                ],
+            )
+        };
+        // Closed from minute 10: five minutes of grace to save documents.
+        let mut m = open();
+        assert!(m.schedule_offered(at(10), closed_from(10)));
+        assert_eq!(
+            end_of(m.running().unwrap()),
+            (Some(15 * MIN), EndReason::SlotEnded)
+        );
+        // Closed from minute 42: the grace would end after the session's own end, which
+        // stays.
+        let mut m = open();
+        assert!(m.schedule_offered(at(42), closed_from(42)));
+        assert_eq!(
+            end_of(m.running().unwrap()),
+            (Some(45 * MIN), EndReason::TimeUp)
+        );
+        // An older schedule changes nothing.
+        let mut m = open();
+        assert!(!m.schedule_offered(at(10), schedule(1, vec![slot(-60, 10, SlotKind::Free)])));
+        assert_eq!(
+            end_of(m.running().unwrap()),
+            (Some(45 * MIN), EndReason::TimeUp)
+        );
+    }
+
+    #[test]
+    fn a_slot_extended_under_a_session_gives_it_its_whole_length_and_warns_again() {
+        let mut m = seat(vec![
+            slot(-60, 20, SlotKind::Free),
+            slot(20, 200, SlotKind::Supervised),
+        ]);
+        start(&mut m, at(0), &free());
+        assert_eq!(
+            end_of(m.running().unwrap()),
+            (Some(20 * MIN), EndReason::SlotEnded)
+        );
+        assert_eq!(warnings(&m.tick(15 * MIN)), vec![5]);
+        // The permanence is moved to 11:00: the session gets its 45 minutes, no more.
+        assert!(m.schedule_offered(
+            at(16),
+            schedule(
+                2,
+                vec![
+                    slot(-60, 60, SlotKind::Free),
+                    slot(60, 200, SlotKind::Supervised),
+                ]
+            )
+        ));
+        assert_eq!(
+            end_of(m.running().unwrap()),
+            (Some(45 * MIN), EndReason::TimeUp)
+        );
+        assert_eq!(m.next_deadline(), Some(40 * MIN), "T−5 is given again");
+        assert_eq!(warnings(&m.tick(40 * MIN)), vec![5]);
+    }
+
+    #[test]
+    fn a_permanence_opened_now_under_a_free_visitor_gives_five_minutes() {
+        let mut m = seat(vec![slot(-60, 600, SlotKind::Free)]);
+        start(&mut m, at(0), &free());
+        assert!(m.schedule_offered(
+            at(10),
+            schedule(
+                2,
+                vec![
+                    slot(-60, 10, SlotKind::Free),
+                    slot(10, 120, SlotKind::Supervised),
+                ]
+            )
+        ));
+        assert_eq!(
+            end_of(m.running().unwrap()),
+            (Some(15 * MIN), EndReason::SlotEnded)
+        );
+    }
+
+    #[test]
+    fn the_greeter_offers_free_access_for_its_length_or_until_the_slot_ends() {
+        let mut asks_tickets = slot(-60, 120, SlotKind::Free);
+        asks_tickets.session_minutes = Some(30);
+        asks_tickets.ticket_required = true;
+        let m = seat(vec![asks_tickets, slot(120, 300, SlotKind::Supervised)]);
+        let shown = m.shown(at(10).wall);
+        assert_eq!(shown.state, SeatState::Ready);
+        assert_eq!(shown.reason, None);
+        let greeter = shown.greeter;
+        assert!(greeter.ticket_required);
+        assert_eq!(greeter.session_minutes, Some(30));
+        assert_eq!(greeter.slot_ends_at, Some(UtcMillis(BASE + 120 * MIN_MS)));
+        assert_eq!(greeter.time_zone, "Europe/Paris");
+        assert!(!greeter.ends_with_slot(at(10).wall), "30 minutes");
+        assert!(
+            greeter.ends_with_slot(at(91).wall),
+            "until 12:00, 29 minutes away"
+        );
+        assert!(
+            !greeter.ends_with_slot(at(90).wall),
+            "exactly 30: the length"
+        );
+        // No schedule: the rules' length, nothing else.
+        let greeter = SessionMachine::default().shown(at(0).wall).greeter;
+        assert_eq!(greeter.session_minutes, Some(45));
+        assert_eq!(greeter.slot_ends_at, None);
+        assert!(!greeter.ends_with_slot(at(0).wall));
+    }
+
+    #[test]
+    fn during_a_permanence_the_greeter_names_it_and_waits_for_the_mediator() {
+        let m = seat(vec![
+            slot(-60, 120, SlotKind::Supervised),
+            slot(120, 300, SlotKind::Free),
+        ]);
+        let shown = m.shown(at(10).wall);
+        assert_eq!(shown.state, SeatState::Supervised);
+        assert_eq!(shown.greeter.permanence.as_deref(), Some("Écrivain public"));
+        assert_eq!(
+            shown.greeter.slot_ends_at,
+            Some(UtcMillis(BASE + 120 * MIN_MS))
+        );
+        assert!(!shown.greeter.ticket_required);
+    }
+
+    #[test]
+    fn a_closed_seat_says_when_it_reopens() {
+        let m = seat(vec![
+            slot(-60, 0, SlotKind::Free),
+            slot(0, 120, SlotKind::Closed),
+            slot(120, 300, SlotKind::Free),
+        ]);
+        let shown = m.shown(at(10).wall);
+        let reopens = UtcMillis(BASE + 120 * MIN_MS);
+        assert_eq!(shown.state, SeatState::Closed);
+        assert_eq!(shown.greeter.reopens_at, Some(reopens));
+        assert_eq!(shown.reason, Some(format!("reopens at {reopens}")));
+        assert_eq!(shown.greeter.session_minutes, None);
+        assert!(matches!(
+            m.decide(at(10), &free()),
+            Err(Refusal::Closed(why)) if why.contains(&reopens.to_string())
+        ));
+        // Closed with no opening in the cached schedule.
+        let m = seat(vec![slot(0, 120, SlotKind::Closed)]);
+        let shown = m.shown(at(10).wall);
+        assert_eq!(shown.reason.as_deref(), Some("closed until further notice"));
+        assert_eq!(shown.greeter.reopens_at, None);
+    }
+
+    #[test]
+    fn a_seat_closed_by_staff_shows_their_message_and_a_busy_seat_its_session() {
+        let mut m = seat(vec![slot(-60, 120, SlotKind::Supervised)]);
+        m.lock("Fermé pour l'atelier".into()).unwrap();
+        let shown = m.shown(at(10).wall);
+        assert_eq!(shown.state, SeatState::Closed);
+        assert_eq!(shown.reason.as_deref(), Some("Fermé pour l'atelier"));
+        assert_eq!(
+            shown.greeter.staff_message.as_deref(),
+            Some("Fermé pour l'atelier")
+        );
+        m.unlock();
+        start(&mut m, at(10), &Ask::new(SlotKind::Supervised));
+        assert_eq!(m.shown(at(11).wall).state, SeatState::InSession);
+    }
+
+    #[test]
+    fn the_idle_seat_looks_again_when_its_slot_changes_and_at_least_every_minute() {
+        let m = seat(vec![
+            slot(-60, 10, SlotKind::Free),
+            slot(10, 120, SlotKind::Supervised),
+        ]);
+        assert_eq!(
+            m.next_display_change(at_time(10 * MIN - Duration::from_secs(20))),
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(m.next_display_change(at(0)), Some(DISPLAY_RECHECK));
+        assert_eq!(m.next_display_change(at(200)), None, "past the cache");
+        assert_eq!(SessionMachine::default().next_display_change(at(0)), None);
+    }
+
+    #[cfg(feature = "demo")]
+    #[test]
+    fn the_demo_day_shrinks_session_lengths_and_slot_ends_alike() {
+        let mut m = seat(vec![
+            slot(-60, 30, SlotKind::Free),
+            slot(30, 210, SlotKind::Supervised),
+        ]);
+        let now = at(0).accelerated(60.0);
+        let running = start(&mut m, now, &free());
+        assert_eq!(
+            end_of(&running),
+            (Some(30 * Duration::from_secs(1)), EndReason::SlotEnded)
+        );
+        assert_eq!(running.own_deadline, Some(45 * Duration::from_secs(1)));
+        assert_eq!(SessionMachine::default().next_display_change(now), None);
+        assert_eq!(
+            m.next_display_change(at(0).accelerated(0.5)),
+            Some(DISPLAY_RECHECK)
+        );
     }
 }

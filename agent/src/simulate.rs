@@ -1,6 +1,10 @@
 //! Simulated visitors, for the demo and for load and fault tests: sessions start and end at
 //! a given rate and are recorded through the same outbox, link and controller path as real
-//! ones. Nothing runs on the computer; only the events are produced.
+//! ones. On a session platform ([`sessions`]) they are real sessions through the manager,
+//! wiped at their end; without one ([`visitors`]) only the events are produced.
+//!
+//! Only in an agent built with the `demo` feature: the package for public computers has no
+//! simulated visitors (`run --simulate-sessions-per-minute` is refused there).
 
 use std::time::Duration;
 

@@ -27,8 +27,7 @@ use commune_protocol::messages::{EndReason, SlotKind};
 use commune_protocol::schedule::{Schedule, Slot};
 use commune_protocol::UtcMillis;
 
-use crate::manager::SessionRules;
-use crate::session::Refusal;
+use crate::session::{Refusal, SessionRules};
 
 /// How long a running session is given when its slot changes under it (staff open a
 /// supervised slot now on a seat in use, or close the slot a session belongs to).
@@ -161,6 +160,15 @@ impl SlotBook {
             .map(|s| s.start.max(at))
     }
 
+    /// Why a seat closed at `at` by its schedule is closed: when it reopens, if the cache
+    /// knows.
+    pub fn closed_until(&self, at: UtcMillis) -> String {
+        match self.reopens(at) {
+            Some(t) => format!("reopens at {t}"),
+            None => "closed until further notice".into(),
+        }
+    }
+
     /// The kind of the seat at `at` when idle (`None`: no schedule covers it, free access).
     pub fn kind_at(&self, at: UtcMillis) -> Option<SlotKind> {
         self.slot_at(at).map(|s| s.kind)
@@ -202,10 +210,7 @@ impl SlotBook {
         };
         let slot_end = |kind| self.run_end(at, kind).map(|end| millis(end.0 - at.0));
         match (slot.kind, requested) {
-            (SlotKind::Closed, _) => Err(Refusal::Closed(match self.reopens(at) {
-                Some(t) => format!("reopens at {t}"),
-                None => "closed until further notice".into(),
-            })),
+            (SlotKind::Closed, _) => Err(Refusal::Closed(self.closed_until(at))),
             (SlotKind::Supervised, SlotKind::Free) => Err(Refusal::SupervisedOnly(
                 slot.permanence
                     .as_ref()

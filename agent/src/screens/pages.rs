@@ -323,16 +323,10 @@ pub(super) fn access(
         );
     }
     let length = match (greeter.session_minutes, greeter.slot_ends_at) {
-        (_, Some(end))
-            if greeter
-                .session_minutes
-                .is_none_or(|m| end.0 - crate::now().0 < i64::from(m) * 60_000) =>
-        {
-            Some(t.with(
-                "start-until",
-                &[("time", text(hhmm(end, &greeter.time_zone)))],
-            ))
-        }
+        (_, Some(end)) if greeter.ends_with_slot(crate::now()) => Some(t.with(
+            "start-until",
+            &[("time", text(hhmm(end, &greeter.time_zone)))],
+        )),
         (Some(minutes), _) => {
             Some(t.with("start-length", &[("minutes", FluentValue::from(minutes))]))
         }

@@ -483,7 +483,9 @@ pub fn tcp_listeners(port: u16) -> Vec<(u32, u64)> {
                 .rsplit_once(':')
                 .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
                 == Some(port);
-            if let (true, true, Ok(uid), Ok(inode)) = (listening, on_port, uid.parse(), inode.parse()) {
+            if let (true, true, Ok(uid), Ok(inode)) =
+                (listening, on_port, uid.parse(), inode.parse())
+            {
                 found.push((uid, inode));
             }
         }
