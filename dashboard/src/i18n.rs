@@ -426,7 +426,6 @@ const TEXTS: &[(&str, &str)] = &[
     ("Contrôle", "Check"),
     ("Restes trouvés", "Leftovers found"),
     ("Éléments lus", "Items read"),
-    ("Méthode", "Method"),
     ("vérifié", "verified"),
     ("NON vérifié", "NOT verified"),
     (" en ", " in "),
