@@ -192,7 +192,7 @@ pub trait SessionProcesses {
 }
 
 /// What [`end_processes`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ending {
     /// Distinct processes seen alive, and so signalled, over the whole ending.
     pub signalled: u64,
@@ -316,26 +316,17 @@ pub fn check(
 /// Rounds of terminate, purge and verify before a wipe is declared failed.
 pub const MAX_ROUNDS: u32 = 3;
 
+/// One sentence on why a wipe did not verify, for the blocked screen, the alert and logs.
+/// Names steps and checks, never a visitor's file.
+pub fn failure_summary(report: &WipeReport) -> String {
+    summarise(&report.steps, &report.checks)
+}
+
 fn summarise(
     steps: &[commune_protocol::messages::WipeStep],
     checks: &[commune_protocol::messages::WipeCheck],
 ) -> String {
-    failure_summary(&WipeReport {
-        session_id: String::new(),
-        verified: false,
-        total_us: 0,
-        steps: steps.to_vec(),
-        checks: checks.to_vec(),
-        kernel: String::new(),
-        swap: String::new(),
-    })
-}
-
-/// One sentence on why a wipe did not verify, for the blocked screen, the alert and logs.
-/// Names steps and checks, never a visitor's file.
-pub fn failure_summary(report: &WipeReport) -> String {
-    let mut parts: Vec<String> = report
-        .steps
+    let mut parts: Vec<String> = steps
         .iter()
         .filter(|s| !s.ok)
         .map(|s| match &s.detail {
@@ -344,8 +335,7 @@ pub fn failure_summary(report: &WipeReport) -> String {
         })
         .collect();
     parts.extend(
-        report
-            .checks
+        checks
             .iter()
             .filter(|c| !c.passed)
             .map(|c| format!("check {}: {} left", c.name, c.found)),

@@ -22,11 +22,12 @@ use commune_tests::namespace;
 const PRINTER: &str = "commune-test";
 
 fn inside_namespace(name: &str) -> bool {
-    if namespace::inside() {
+    if namespace::test_inside(name) {
         namespace::prepare_session_places();
         // The schedulers' spools and the printer driver's spool on tmpfs, with their
         // packages' owners and modes, so nothing reaches this machine's disk.
-        sh(r#"
+        namespace::sh(
+            r#"
             mkdir -p /var/spool/cron /var/spool/cups-pdf
             mount -t tmpfs -o mode=0755 tmpfs /var/spool/cron
             mkdir -p /var/spool/cron/crontabs /var/spool/cron/atjobs /var/spool/cron/atspool
@@ -38,37 +39,18 @@ fn inside_namespace(name: &str) -> bool {
             mkdir -m 1777 /var/spool/cups-pdf/ANONYMOUS
             # /dev/fuse as a stock Debian with udev has it (0666), in this namespace only.
             mknod -m 0666 /run/fuse c 10 229 && mount --bind /run/fuse /dev/fuse
-        "#);
+        "#,
+        );
         namespace::start_cups(PRINTER);
         return true;
     }
-    let args = ["--exact", name, "--nocapture", "--test-threads=1"].map(String::from);
-    assert!(
-        namespace::rerun_inside(&args).success(),
-        "{name} failed inside its namespace"
-    );
     false
-}
-
-fn sh(script: &str) {
-    let status = Command::new("sh").args(["-ec", script]).status().unwrap();
-    assert!(status.success(), "setup failed: {script}");
 }
 
 /// A platform whose range holds one uid: every session gets the same uid.
 fn one_uid_platform(uid: u32, state: &Path) -> LinuxDirect {
-    LinuxDirect::new(LinuxConfig {
-        uid_first: uid,
-        uid_last: uid,
-        home_base: PathBuf::from("/home/commune"),
-        home_size_mib: 512,
-        skeleton: Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/skel"),
-        state_dir: state.to_path_buf(),
-        cgroup_name: format!("commune-hostile-{uid}"),
-        term_grace_ms: 200,
-        ..LinuxConfig::default()
-    })
-    .expect("platform (root, lockdown applied)")
+    LinuxDirect::new(one_uid_platform_config(uid, state))
+        .expect("platform (root, lockdown applied)")
 }
 
 /// Runs `script` as the account with `setpriv` (not the agent's code), returns its output.
@@ -292,7 +274,7 @@ fn leftovers_of_ordinary_programs_are_wiped_and_the_uids_next_holder_finds_nothi
         "{:?}",
         platform.capabilities().writable_places
     );
-    sh(&format!("cupsdisable {PRINTER}"));
+    namespace::sh(&format!("cupsdisable {PRINTER}"));
     let (planted, report) = run_visitor_a(&platform, uid, &[VISITOR_A, FIREFOX, LIBREOFFICE]);
     for channel in [
         "driver-spool",
@@ -348,7 +330,7 @@ fn with_the_lockdown_broken_scheduled_jobs_are_still_removed_before_the_uid_is_r
         return;
     }
     // The agent refuses a computer without the lockdown, with what to change.
-    sh("rm -f /etc/at.allow /etc/cron.allow");
+    namespace::sh("rm -f /etc/at.allow /etc/cron.allow");
     let state = tempfile::tempdir().unwrap();
     let uid = 61510;
     let refused = LinuxDirect::new(LinuxConfig {

@@ -18,35 +18,29 @@ use commune_agent::screens::secret::{GreeterSecret, HEADER};
 use commune_agent::screens::{Options, MAX_FAILURES};
 use commune_protocol::messages::{SeatState, SlotKind};
 use commune_protocol::schedule::Schedule;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const PIN: &str = "482913";
 const WRONG: &str = "pin=000000";
 
-/// One request on a fresh connection: status and body.
+/// One POST on a fresh connection (the harness's HTTP client, off the runtime): status and
+/// body.
 async fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read");
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_string())
+    let path = path.to_owned();
+    let body = body.to_owned();
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let reply = commune_tests::web::http(addr, "POST", &path, &headers, &body);
+        (reply.status, reply.body)
+    })
+    .await
+    .expect("the request's thread")
 }
 
 /// The French text of the message `id`, as the pages show it (HTML-escaped).

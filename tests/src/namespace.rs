@@ -41,7 +41,23 @@ pub fn rerun_inside(args: &[String]) -> ExitStatus {
         .expect("unshare (util-linux) must be installed")
 }
 
-fn sh(script: &str) {
+/// For a test that needs the namespaces: true when this process already runs inside them
+/// (the caller then sets the namespace up and runs its body); otherwise re-runs the test
+/// `name` of this binary inside, asserts that it passed there, and returns false.
+pub fn test_inside(name: &str) -> bool {
+    if inside() {
+        return true;
+    }
+    let args = ["--exact", name, "--nocapture", "--test-threads=1"].map(String::from);
+    assert!(
+        rerun_inside(&args).success(),
+        "{name} failed inside its namespace"
+    );
+    false
+}
+
+/// Runs a shell script (`sh -e`); panics when it fails.
+pub fn sh(script: &str) {
     let status = Command::new("sh")
         .args(["-ec", script])
         .status()

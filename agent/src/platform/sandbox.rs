@@ -588,23 +588,13 @@ mod group {
     #[cfg(unix)]
     pub(super) use unix::*;
 
-    /// What ending a group did.
-    pub(super) struct Ending {
-        /// Processes signalled (or 1 for a group whose members cannot be listed).
-        pub(super) signalled: u64,
-        /// Processes still alive at the end.
-        pub(super) left: u64,
-        /// The first error of `kill`, if any.
-        pub(super) error: Option<String>,
-    }
-
     #[cfg(unix)]
     mod unix {
         use std::io;
         use std::process::Child;
 
         use super::super::{KILL_TIMEOUT, POLL_INTERVAL, TERM_GRACE};
-        use super::Ending;
+        use crate::wipe::Ending;
 
         pub(in super::super) const KILL: libc::c_int = libc::SIGKILL;
 
@@ -702,20 +692,14 @@ mod group {
         /// SIGTERM, a grace period, then SIGKILL until no process of the group is left: the
         /// same sequence as every platform ([`crate::wipe::end_processes`]).
         pub(in super::super) fn end(pgid: i32, leader: Option<&mut Child>) -> Ending {
-            let mut group = Group { pgid, leader };
-            let ending = crate::wipe::end_processes(
-                &mut group,
+            crate::wipe::end_processes(
+                &mut Group { pgid, leader },
                 crate::wipe::EndTimings {
                     grace: TERM_GRACE,
                     kill_timeout: KILL_TIMEOUT,
                     poll: POLL_INTERVAL,
                 },
-            );
-            Ending {
-                signalled: ending.signalled,
-                left: live_count(pgid),
-                error: ending.error,
-            }
+            )
         }
 
         /// Live (not zombie) processes of the group, from `/proc`.
@@ -742,7 +726,7 @@ mod group {
     /// Off Unix the sandbox starts no process, so there is never a group to end.
     #[cfg(not(unix))]
     mod other {
-        use super::Ending;
+        use crate::wipe::Ending;
 
         pub(in super::super) fn may_signal(_pgid: i32) -> bool {
             false
@@ -756,11 +740,7 @@ mod group {
             _pgid: i32,
             _leader: Option<&mut std::process::Child>,
         ) -> Ending {
-            Ending {
-                signalled: 0,
-                left: 0,
-                error: None,
-            }
+            Ending::default()
         }
     }
 }

@@ -13,7 +13,7 @@
 //! traverse: a writable directory inside one is out of the account's reach.
 
 use std::fs;
-use std::os::unix::fs::{FileTypeExt as _, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -251,12 +251,6 @@ pub fn load_or_discover(state_dir: &Path, skip_under: &Path) -> Discovery {
 
 /// File name of the kept discovery in the state directory.
 pub const CACHE_FILE: &str = "writable-places.json";
-
-/// Whether a path is a socket, FIFO or device (never removed by content, only by owner).
-pub fn is_special(meta: &fs::Metadata) -> bool {
-    let t = meta.file_type();
-    t.is_socket() || t.is_fifo() || t.is_block_device() || t.is_char_device()
-}
 
 #[cfg(test)]
 mod tests {

@@ -290,7 +290,9 @@ pub fn keys_left(uid: u32, wait: Duration) -> (u64, u64, u64) {
 
 // ---- print jobs
 
-fn lpstat_jobs() -> Result<Vec<String>, String> {
+/// Every print job on this computer's queues (pending, held, or kept in a history),
+/// whatever user name it carries.
+pub fn all_print_jobs() -> Result<Vec<String>, String> {
     let out = Command::new("lpstat")
         .args(["-W", "all", "-o"])
         .stdin(Stdio::null())
@@ -307,16 +309,10 @@ fn lpstat_jobs() -> Result<Vec<String>, String> {
     Ok(jobs)
 }
 
-/// Every print job on this computer's queues (pending, held, or kept in a history),
-/// whatever user name it carries.
-pub fn all_print_jobs() -> Result<Vec<String>, String> {
-    lpstat_jobs()
-}
-
 /// Cancels and purges every job of every queue (documents and history): a public
 /// computer prints only for the visitor in front of it.
 pub fn purge_all_print_jobs() -> (u64, Result<(), String>) {
-    match lpstat_jobs() {
+    match all_print_jobs() {
         Ok(jobs) if jobs.is_empty() => (0, Ok(())),
         Ok(jobs) => {
             let out = Command::new("cancel")
@@ -377,7 +373,34 @@ pub const SCHEDULER_SPOOLS: &[&str] = &["/var/spool/cron", "/var/spool/at", "/va
 pub fn scheduled_work(uid: u32, name: &str) -> (Vec<PathBuf>, u64) {
     let mut found = Vec::new();
     let mut examined = 0u64;
-    let mut stack: Vec<PathBuf> = SCHEDULER_SPOOLS.iter().map(PathBuf::from).collect();
+    for spool in SCHEDULER_SPOOLS {
+        let (more, seen) = entries_under(Path::new(spool), |file, meta| {
+            meta.uid() == uid || file == name
+        });
+        found.extend(more);
+        examined += seen;
+    }
+    let linger = Path::new("/var/lib/systemd/linger").join(name);
+    examined += 1;
+    if fs::symlink_metadata(&linger).is_ok() {
+        found.push(linger);
+    }
+    (found, examined)
+}
+
+/// Entries under `place` that `matches` (by name and metadata, links not followed), without
+/// crossing into other mounts. A matching directory is returned whole (its content goes
+/// with it) and not entered. Also returns how many entries were read.
+pub fn entries_under(
+    place: &Path,
+    matches: impl Fn(&std::ffi::OsStr, &fs::Metadata) -> bool,
+) -> (Vec<PathBuf>, u64) {
+    let Ok(root) = fs::symlink_metadata(place) else {
+        return (Vec::new(), 0);
+    };
+    let mut found = Vec::new();
+    let mut examined = 0u64;
+    let mut stack = vec![place.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = fs::read_dir(&dir) else {
             continue;
@@ -388,17 +411,15 @@ pub fn scheduled_work(uid: u32, name: &str) -> (Vec<PathBuf>, u64) {
             let Ok(meta) = fs::symlink_metadata(&path) else {
                 continue;
             };
-            if meta.uid() == uid || entry.file_name() == name {
+            if meta.dev() != root.dev() {
+                continue;
+            }
+            if matches(&entry.file_name(), &meta) {
                 found.push(path);
             } else if meta.is_dir() {
                 stack.push(path);
             }
         }
-    }
-    let linger = Path::new("/var/lib/systemd/linger").join(name);
-    examined += 1;
-    if fs::symlink_metadata(&linger).is_ok() {
-        found.push(linger);
     }
     (found, examined)
 }

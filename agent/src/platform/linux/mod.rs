@@ -128,9 +128,6 @@ pub struct LinuxDirect {
     discovery: Mutex<discover::Discovery>,
     /// The lockdown points as checked at start.
     lockdown: Vec<lockdown::Point>,
-    /// Device number of each home `purge` unmounted, so `verify` can look for it in every
-    /// mount table and every process's cwd, root, files and maps afterwards.
-    home_devices: Mutex<HashMap<u32, u64>>,
 }
 
 impl std::fmt::Debug for LinuxDirect {
@@ -207,7 +204,6 @@ impl LinuxDirect {
             children: Mutex::new(HashMap::new()),
             discovery: Mutex::new(discovery),
             lockdown,
-            home_devices: Mutex::new(HashMap::new()),
         })
     }
 
@@ -223,24 +219,21 @@ impl LinuxDirect {
 
     /// The directories session accounts can write to now: the discovery, made again first
     /// when the mounts or the installed packages changed since.
-    pub fn writable_places(&self) -> (Vec<PathBuf>, usize) {
+    /// `refresh`: compare the computer with the discovery's fingerprint first (the purge
+    /// does; the verification that follows it reads the same places).
+    pub fn writable_places(&self, refresh: bool) -> (Vec<PathBuf>, usize) {
         let mut discovery = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
-        if discovery.fingerprint != discover::fingerprint(&self.config.home_base) {
+        if refresh && discovery.fingerprint != discover::fingerprint(&self.config.home_base) {
             *discovery = discover::load_or_discover(&self.config.state_dir, &self.config.home_base);
             tracing::info!(
                 places = discovery.places.len(),
                 "mounts or packages changed: writable places found again"
             );
         }
-        let places = keep_outermost(
-            discovery
-                .places
-                .iter()
-                .cloned()
-                .chain(self.config.extra_writable_places.iter().cloned())
-                .collect(),
-        );
-        (places, discovery.file_systems.len())
+        (
+            outermost_places(&discovery, &self.config.extra_writable_places),
+            discovery.file_systems.len(),
+        )
     }
 
     /// Uids waiting for a verified wipe (a failed wipe keeps its uid here).
@@ -419,14 +412,7 @@ fn probe(
     } else {
         "no swap device active; this kernel's tmpfs has no noswap option".to_owned()
     };
-    let kept = keep_outermost(
-        discovery
-            .places
-            .iter()
-            .cloned()
-            .chain(config.extra_writable_places.iter().cloned())
-            .collect(),
-    );
+    let kept = outermost_places(discovery, &config.extra_writable_places);
     let printing = Command::new("lpstat")
         .arg("-r")
         .stdout(Stdio::piped())
@@ -442,6 +428,11 @@ fn probe(
         writable_places: kept,
         printing,
     })
+}
+
+/// The discovered places and the configured ones, none inside another.
+fn outermost_places(discovery: &discover::Discovery, extra: &[PathBuf]) -> Vec<PathBuf> {
+    keep_outermost(discovery.places.iter().chain(extra).cloned().collect())
 }
 
 /// A place inside another place of the same file system is cleaned with it (the walk does
@@ -642,33 +633,7 @@ fn remove_sysv(kind: &str, id: i32) -> bool {
 /// Directories owned by the uid are returned whole (their content goes with them).
 /// Also returns how many entries were read.
 fn owned_under(place: &Path, uid: u32) -> (Vec<PathBuf>, u64) {
-    let Ok(root) = fs::symlink_metadata(place) else {
-        return (Vec::new(), 0);
-    };
-    let mut found = Vec::new();
-    let mut examined = 0u64;
-    let mut stack = vec![place.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            examined += 1;
-            let path = entry.path();
-            let Ok(meta) = fs::symlink_metadata(&path) else {
-                continue;
-            };
-            if meta.dev() != root.dev() {
-                continue;
-            }
-            if meta.uid() == uid {
-                found.push(path);
-            } else if meta.is_dir() {
-                stack.push(path);
-            }
-        }
-    }
-    (found, examined)
+    machine::entries_under(place, |_, meta| meta.uid() == uid)
 }
 
 /// Removes a file, or a directory with everything in it (never following a link).
@@ -751,20 +716,6 @@ fn mountinfo_has_device(file: &Path, dev: &str, path: Option<&Path>) -> bool {
                     .get(4)
                     .is_some_and(|m| Path::new(&discover::unescape(m)) == p)
             })
-    })
-}
-
-/// Whether a mountinfo file lists a mount of `dev` at `path`.
-fn mountinfo_copy(file: &Path, dev: &str, path: &Path) -> bool {
-    let Ok(text) = fs::read_to_string(file) else {
-        return false;
-    };
-    text.lines().any(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        fields.get(2) == Some(&dev)
-            && fields
-                .get(4)
-                .is_some_and(|m| Path::new(&discover::unescape(m)) == path)
     })
 }
 
@@ -1159,10 +1110,6 @@ impl SessionPlatform for LinuxDirect {
         let mounted = home_dev.is_some() && home_dev != base_dev;
         let result = if mounted {
             let dev = home_dev.unwrap_or_default();
-            self.home_devices
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(uid, dev);
             let holders = holders_of_device(dev);
             if !holders.is_empty() {
                 Err(describe(&holders))
@@ -1252,7 +1199,7 @@ impl SessionPlatform for LinuxDirect {
         let start = Instant::now();
         let mut removed = 0u64;
         let mut failed = 0u64;
-        let (places, _) = self.writable_places();
+        let (places, _) = self.writable_places(true);
         let run_user = PathBuf::from(format!("/run/user/{uid}"));
         if run_user.exists() {
             match fs::remove_dir_all(&run_user) {
@@ -1314,7 +1261,6 @@ impl SessionPlatform for LinuxDirect {
              effective, saved and file-system uid",
         ));
 
-        let mut mounts = 0u64;
         let base_dev = fs::symlink_metadata(&self.config.home_base)
             .ok()
             .map(|m| m.dev());
@@ -1322,36 +1268,16 @@ impl SessionPlatform for LinuxDirect {
             .ok()
             .map(|m| m.dev())
             .filter(|dev| Some(*dev) != base_dev);
-        let unmounted = self
-            .home_devices
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&uid);
-        if let Some(dev) = still_mounted {
-            // Still mounted here (the unmount failed): count it and whoever holds it.
-            mounts += 1 + holders_of_device(dev).len() as u64;
-        } else if let Some(dev) = unmounted {
-            // Unmounted here; a copy of the mount may live on in another mount namespace
-            // (a service started during the session with private mounts), keeping the data
-            // alive. Such a copy keeps its device number and its mount point; matching
-            // both avoids confusing it with a new tmpfs that reused the freed number.
-            let dev_text = dev_string(dev);
-            mounts += processes()
-                .iter()
-                .filter(|p| {
-                    mountinfo_copy(
-                        Path::new(&format!("/proc/{}/mountinfo", p.pid)),
-                        &dev_text,
-                        &account.home,
-                    )
-                })
-                .count() as u64;
-        }
-        // FUSE mounts of the uid and mounts at or under the home, in every mount namespace.
+        // Still mounted here (the unmount failed): count it and whoever holds it.
+        // Otherwise, in every mount namespace: a copy of the home (a service started during
+        // the session with private mounts keeps one, and the data with it), mounts under the
+        // home, FUSE mounts of the uid. Homes have random names, so a mount at this place is
+        // this session's and never a new one that reused the freed device number.
         let (anywhere, namespaces) = machine::session_mounts_anywhere(uid, &account.home);
-        if still_mounted.is_none() {
-            mounts += anywhere;
-        }
+        let mounts = match still_mounted {
+            Some(dev) => 1 + holders_of_device(dev).len() as u64,
+            None => anywhere,
+        };
         checks.push(check(
             "mounts",
             mounts,
@@ -1417,7 +1343,7 @@ impl SessionPlatform for LinuxDirect {
             "per-user journals, core dumps and AccountsService records of the uid",
         ));
 
-        let (places, file_systems) = self.writable_places();
+        let (places, file_systems) = self.writable_places(false);
         let mut files = 0u64;
         let mut entries = 0u64;
         if account.home.exists() {
