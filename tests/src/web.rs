@@ -123,12 +123,22 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// Logs `login` in with `password`; returns the session cookie.
+/// Logs `login` in with `password` through the login form; returns the session cookie.
 pub async fn login(addr: SocketAddr, login: &str, password: &str) -> String {
-    let body = form(&[("login", login), ("password", password)]);
-    tokio::task::spawn_blocking(move || http(addr, "POST", "/connexion", &[], &body))
+    let (login, password) = (login.to_owned(), password.to_owned());
+    tokio::task::spawn_blocking(move || login_blocking(addr, &login, &password))
         .await
         .expect("login request")
-        .cookie()
-        .expect("a session cookie")
+}
+
+/// [`login`], blocking (call it off the runtime).
+pub fn login_blocking(addr: SocketAddr, login: &str, password: &str) -> String {
+    let body = form(&[("login", login), ("password", password)]);
+    let reply = http(addr, "POST", "/connexion", &[], &body);
+    reply.cookie().unwrap_or_else(|| {
+        panic!(
+            "no session cookie for {login}: {} {}",
+            reply.status, reply.body
+        )
+    })
 }

@@ -1,0 +1,1 @@
+//! Staff acting outside their role: mediators, disabled accounts, revoked and expired API tokens.

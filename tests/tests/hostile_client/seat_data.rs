@@ -1,0 +1,1 @@
+//! A compromised seat: far-future timestamps, huge strings and lists, health floods.
