@@ -60,7 +60,28 @@ pub struct ControllerConfig {
     pub command_ttl_secs: u64,
     /// Retention periods (DESIGN.md's table).
     pub retention: crate::store::RetentionConfig,
+    /// Limits on staff logins, the dashboard's unauthenticated door.
+    pub login: LoginLimits,
+    /// Limits of the dashboard's HTTP server.
+    pub web: WebLimits,
+    /// What one seat may send (a seat whose key was stolen stays within these).
+    pub seat: SeatLimits,
 }
+
+/// Limits on staff logins. Names carry their unit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginLimits {}
+
+/// Limits of the dashboard's HTTP server. Names carry their unit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebLimits {}
+
+/// What one seat may send. Names carry their unit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeatLimits {}
 
 impl Default for ControllerConfig {
     fn default() -> Self {
@@ -85,6 +106,9 @@ impl Default for ControllerConfig {
             ingest_batch_max_events: 5_000,
             command_ttl_secs: 3600,
             retention: crate::store::RetentionConfig::default(),
+            login: LoginLimits::default(),
+            web: WebLimits::default(),
+            seat: SeatLimits::default(),
         }
     }
 }
