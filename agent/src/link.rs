@@ -413,6 +413,8 @@ impl Link {
         // The seat's state goes to the controller as soon as it changes (live dashboards).
         let mut seat_changes = self.seat.changes();
         let mut last_state = self.seat.state();
+        // A big ticket set comes in parts and is applied whole.
+        let mut ticket_parts = commune_protocol::tickets::TicketSetParts::default();
         // Both intervals fire at once: inventory on connect, then the first health snapshot.
         loop {
             let seat_changed = async {
@@ -476,10 +478,12 @@ impl Link {
                             write(&mut send, &AgentMessage::Heartbeat(beat)).await?;
                         }
                     }
-                    Some(ControllerMessage::Tickets(set)) => {
-                        let n = set.tickets.len();
-                        if self.seat.tickets(set).await {
-                            debug!(tickets = n, "ticket set updated");
+                    Some(ControllerMessage::Tickets(part)) => {
+                        if let Some(set) = ticket_parts.add(part) {
+                            let n = set.tickets.len();
+                            if self.seat.tickets(set).await {
+                                debug!(tickets = n, "ticket set updated");
+                            }
                         }
                     }
                     Some(ControllerMessage::Welcome(_)) | Some(ControllerMessage::Enrolled(_)) => {

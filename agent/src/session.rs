@@ -841,6 +841,8 @@ mod tests {
                 valid_until: UtcMillis(BASE + 24 * 60 * MIN_MS),
                 used: false,
             }],
+            part: 0,
+            parts: 0,
         }
     }
 

@@ -101,6 +101,8 @@ mod tests {
                 valid_until: UtcMillis(1000),
                 used,
             }],
+            part: 0,
+            parts: 0,
         }
     }
 

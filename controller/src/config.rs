@@ -32,7 +32,16 @@ pub struct ControllerConfig {
     pub max_connections: usize,
     /// TLS handshakes in progress at once; more wait their turn.
     pub max_concurrent_handshakes: usize,
-    /// A handshake not finished in this time is dropped.
+    /// Above this many handshakes in progress, a new connection must first prove its
+    /// address (a QUIC Retry round trip), so spoofed Initial packets hold nothing.
+    pub handshakes_before_retry: usize,
+    /// Handshakes in progress from one address at most (a whole MDH behind one NAT
+    /// reconnecting at once stays well below).
+    pub max_handshakes_per_address: usize,
+    /// Connections without a certificate (enrollments) served at once; more are refused.
+    pub max_concurrent_enrollments: usize,
+    /// A handshake not finished in this time is dropped; a connection waits at most this
+    /// long for a handshake permit, too.
     pub handshake_timeout_secs: u64,
     /// A connection that does not send its first frame in this time is closed.
     pub first_frame_timeout_secs: u64,
@@ -68,20 +77,131 @@ pub struct ControllerConfig {
     pub seat: SeatLimits,
 }
 
-/// Limits on staff logins. Names carry their unit.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// Limits on staff logins, so that an unauthenticated request costs a bounded amount of
+/// work and memory whatever it sends. Names carry their unit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
-pub struct LoginLimits {}
+pub struct LoginLimits {
+    /// Longest password checked; a longer one is refused as wrong without hashing it.
+    /// (A login longer than the 64 bytes an account may have is refused the same way.)
+    pub max_password_bytes: usize,
+    /// Failed logins allowed per login and address pair within `window_secs`.
+    pub failures_per_pair: u32,
+    /// Failed logins allowed per address (an IPv6 address counts by its /64) within
+    /// `window_secs`, whatever the logins tried.
+    pub failures_per_address: u32,
+    /// How long failures count against a pair or an address.
+    pub window_secs: u64,
+    /// Failed logins per minute over every address beyond which a login and address pair
+    /// with a failure in its window is refused until the window has passed (the backstop
+    /// against guessing from many addresses).
+    pub global_failures_per_minute: u32,
+    /// Pairs and addresses remembered, at most this many of each; past that the oldest
+    /// are forgotten first.
+    pub max_tracked_entries: usize,
+    /// Password checks running at once (one core and 19 MiB of memory each).
+    pub verify_threads: usize,
+    /// Logins waiting for a password check at most; past that a login is refused at once
+    /// with "busy, try again in a moment".
+    pub verify_queue_max: usize,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits {
+            max_password_bytes: 1024,
+            failures_per_pair: 5,
+            failures_per_address: 30,
+            window_secs: 15 * 60,
+            global_failures_per_minute: 120,
+            max_tracked_entries: 10_000,
+            verify_threads: 2,
+            verify_queue_max: 32,
+        }
+    }
+}
 
 /// Limits of the dashboard's HTTP server. Names carry their unit.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
-pub struct WebLimits {}
+pub struct WebLimits {
+    /// A request not answered in this time gets `408 Request Timeout` (the live event
+    /// stream is not cut: only the wait for its first byte counts).
+    pub request_timeout_secs: u64,
+    /// A connection that does not send a whole request head in this time (and a kept-alive
+    /// connection idle for this long) is closed.
+    pub header_read_timeout_secs: u64,
+    /// Requests handled at once; more wait their turn (within `request_timeout_secs`).
+    pub max_concurrent_requests: usize,
+    /// Connections open at once; more wait in the system's backlog.
+    pub max_connections: usize,
+    /// Largest request body (forms); larger ones get `413 Payload Too Large`.
+    pub max_form_bytes: usize,
+}
 
-/// What one seat may send. Names carry their unit.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+impl Default for WebLimits {
+    fn default() -> Self {
+        WebLimits {
+            request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            max_concurrent_requests: 128,
+            max_connections: 1024,
+            max_form_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// What one seat may send, so that a seat whose key was stolen costs the controller a
+/// bounded amount of work and storage and never slows the other seats. An honest seat stays
+/// far below every limit; past the event rate its events are slowed down, never dropped.
+/// Names carry their unit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
-pub struct SeatLimits {}
+pub struct SeatLimits {
+    /// How far ahead of the controller's clock a seat's clock may be. A later timestamp is
+    /// stored as the receive time plus this. Health snapshots and inventories (sent as
+    /// soon as they are taken) are also kept no earlier than the receive time minus this;
+    /// events keep an earlier time, since a seat sends them late after a network cut.
+    pub clock_skew_secs: u64,
+    /// A health snapshot arriving sooner than `health_interval_secs` minus this share of
+    /// it after the seat's previous one is dropped and counted.
+    pub health_slack_percent: u8,
+    /// An inventory arriving sooner than this after the seat's previous one is dropped and
+    /// counted (agents send one when they connect, then hourly).
+    pub inventory_min_interval_secs: u64,
+    /// Events one seat may have stored per minute, sustained. Past that, the seat's
+    /// acknowledgements are delayed (it sends nothing more until then): nothing is dropped.
+    /// An event whose stored form is larger than 1 KiB counts once per started KiB.
+    pub events_per_minute: u32,
+    /// Events one seat may have stored at once above `events_per_minute`: room for several
+    /// days of a busy seat's backlog after a network cut, sent at full speed.
+    pub events_burst: u32,
+    /// Longest identifier, name or version a seat sends (host name, session, command and
+    /// permanence ids, asset tag, OS, mount point…); longer ones are cut on a character
+    /// boundary and counted.
+    pub name_max_bytes: usize,
+    /// Longest sentence a seat sends (alert message, command result, wipe step detail and
+    /// check method); longer ones are cut on a character boundary and counted.
+    pub text_max_bytes: usize,
+    /// Most entries kept of one list a seat sends (disks, sensors, MAC addresses, wipe
+    /// steps and checks); the rest is dropped and counted.
+    pub list_max_items: usize,
+}
+
+impl Default for SeatLimits {
+    fn default() -> Self {
+        SeatLimits {
+            clock_skew_secs: 600,
+            health_slack_percent: 25,
+            inventory_min_interval_secs: 60,
+            events_per_minute: 300,
+            events_burst: 20_000,
+            name_max_bytes: 256,
+            text_max_bytes: 1024,
+            list_max_items: 64,
+        }
+    }
+}
 
 impl Default for ControllerConfig {
     fn default() -> Self {
@@ -92,7 +212,10 @@ impl Default for ControllerConfig {
             dashboard_listen: "127.0.0.1:8080".parse().expect("static address"),
             max_connections: 50_000,
             max_concurrent_handshakes: 256,
-            handshake_timeout_secs: 10,
+            handshakes_before_retry: 32,
+            max_handshakes_per_address: 64,
+            max_concurrent_enrollments: 8,
+            handshake_timeout_secs: 5,
             first_frame_timeout_secs: 10,
             idle_timeout_secs: 60,
             health_interval_secs: 60,

@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod config;
+pub mod csv;
 pub mod error;
 mod ingest;
 pub mod lieux;
@@ -14,6 +15,7 @@ pub mod link;
 pub mod metrics;
 pub mod reports;
 mod schedules;
+mod seat_link;
 pub mod server;
 pub mod staff;
 pub mod store;
@@ -71,7 +73,39 @@ pub struct LiveAgent {
     pub agent_id: String,
     conn_id: u64,
     conn: quinn::Connection,
-    tx: mpsc::Sender<ControllerMessage>,
+    tx: seat_link::SeatTx,
+}
+
+/// The longest text staff may type into a command (a reason, a message shown to the
+/// visitor), in characters.
+pub const MAX_COMMAND_TEXT_CHARS: usize = 500;
+/// The longest permanence id a command may carry, in characters.
+pub const MAX_PERMANENCE_ID_CHARS: usize = 64;
+
+/// Refuses a command whose staff-typed texts are over their caps, so that every command
+/// fits in a frame (and on the visitor's screen).
+fn check_command(action: &CommandAction) -> Result<(), ControllerError> {
+    let too_long = |what: &str, text: &str, max: usize| {
+        (text.chars().count() > max).then(|| {
+            ControllerError::Config(format!(
+                "{what} is {} characters long; {max} at most",
+                text.chars().count()
+            ))
+        })
+    };
+    let refusal = match action {
+        CommandAction::EndSession { reason } => {
+            too_long("the reason", reason, MAX_COMMAND_TEXT_CHARS)
+        }
+        CommandAction::Lock { message } => too_long("the message", message, MAX_COMMAND_TEXT_CHARS),
+        CommandAction::Message { text } => too_long("the message", text, MAX_COMMAND_TEXT_CHARS),
+        CommandAction::OpenSupervisedSlot {
+            permanence_id: Some(id),
+            ..
+        } => too_long("the permanence id", id, MAX_PERMANENCE_ID_CHARS),
+        _ => None,
+    };
+    refusal.map_or(Ok(()), Err)
 }
 
 /// Background tasks of a running server, stopped with it.
@@ -300,6 +334,7 @@ impl Controller {
         action: CommandAction,
         issued_by: &str,
     ) -> Result<CommandRecord, ControllerError> {
+        check_command(&action)?;
         let at = now();
         let ttl = i64::try_from(self.inner.config.command_ttl_secs).unwrap_or(i64::MAX / 1000);
         let record = self
@@ -313,15 +348,24 @@ impl Controller {
         Ok(record)
     }
 
-    /// Sends a stored command to its agent if connected to this controller.
+    /// Queues a stored command to its agent if connected to this controller, never waiting
+    /// on the seat. Marked delivered only once its frame is queued on the connection.
     async fn deliver(&self, record: &CommandRecord) -> bool {
-        let tx = self.lock_live().get(&record.agent_id).map(|l| l.tx.clone());
-        let Some(tx) = tx else { return false };
-        if tx
-            .send(ControllerMessage::Command(record.to_message()))
-            .await
-            .is_err()
-        {
+        let Some(tx) = self.live_sender(&record.agent_id) else {
+            return false;
+        };
+        let queued = tx.push(&ControllerMessage::Command(record.to_message()));
+        self.delivered(record, queued).await
+    }
+
+    /// Records the outcome of queueing `record`.
+    async fn delivered(
+        &self,
+        record: &CommandRecord,
+        queued: Result<(), seat_link::PushError>,
+    ) -> bool {
+        if let Err(e) = queued {
+            self.push_failed(&record.agent_id, &e);
             return false;
         }
         if let Err(e) = self.inner.store.mark_delivered(&record.id, now()).await {
@@ -330,12 +374,45 @@ impl Controller {
         true
     }
 
-    /// Sends every pending command of a (re)connected agent.
-    async fn deliver_pending(&self, agent_id: &str) {
+    /// Counts and logs a frame that did not reach a seat's queue.
+    pub(crate) fn push_failed(&self, agent_id: &str, e: &seat_link::PushError) {
+        let reason = match e {
+            seat_link::PushError::Encode(_) => "encode",
+            seat_link::PushError::Full => "full",
+            seat_link::PushError::Gone => "gone",
+        };
+        self.inner.metrics.push_failed(reason);
+        match e {
+            seat_link::PushError::Gone => {}
+            _ => warn!(agent = %agent_id, error = %e, "frame not queued to the seat"),
+        }
+    }
+
+    /// Sends every pending command of an agent that just connected, from its own task:
+    /// waits for room in its queue (there may be more pending commands than it holds).
+    async fn deliver_pending(&self, agent_id: &str, tx: &seat_link::SeatTx) {
         match self.inner.store.pending_commands(agent_id, now()).await {
             Ok(commands) => {
                 for c in commands {
-                    self.deliver(&c).await;
+                    let queued = tx.send(ControllerMessage::Command(c.to_message())).await;
+                    if !self.delivered(&c, queued).await {
+                        return;
+                    }
+                }
+            }
+            Err(e) => warn!(agent = %agent_id, error = %e, "pending commands not loaded"),
+        }
+    }
+
+    /// Queues the pending commands of a connected agent without waiting on it (shared
+    /// tasks); whatever does not fit waits for its next connection.
+    async fn push_pending(&self, agent_id: &str) {
+        match self.inner.store.pending_commands(agent_id, now()).await {
+            Ok(commands) => {
+                for c in commands {
+                    if !self.deliver(&c).await {
+                        return;
+                    }
                 }
             }
             Err(e) => warn!(agent = %agent_id, error = %e, "pending commands not loaded"),
@@ -363,7 +440,7 @@ impl Controller {
                 }
                 // Commands announced while not listening are delivered at reconnection.
                 for id in c.connected_ids() {
-                    c.deliver_pending(&id).await;
+                    c.push_pending(&id).await;
                 }
                 while let Ok(n) = listener.recv().await {
                     if let Ok(Some(record)) = c.inner.store.command(n.payload()).await {
@@ -381,8 +458,8 @@ impl Controller {
         self.inner.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The channel to a connected agent's connection, if it is connected here.
-    pub(crate) fn live_sender(&self, agent_id: &str) -> Option<mpsc::Sender<ControllerMessage>> {
+    /// The queue to a connected agent's connection, if it is connected here.
+    pub(crate) fn live_sender(&self, agent_id: &str) -> Option<seat_link::SeatTx> {
         self.lock_live().get(agent_id).map(|l| l.tx.clone())
     }
 
@@ -390,12 +467,7 @@ impl Controller {
         self.lock_live().values().cloned().collect()
     }
 
-    fn register(
-        &self,
-        agent_id: &str,
-        conn: quinn::Connection,
-        tx: mpsc::Sender<ControllerMessage>,
-    ) -> u64 {
+    fn register(&self, agent_id: &str, conn: quinn::Connection, tx: seat_link::SeatTx) -> u64 {
         let conn_id = self.inner.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let previous = self.lock_live().insert(
             agent_id.to_string(),
@@ -559,38 +631,54 @@ impl Controller {
         }
     }
 
+    /// The periodic work, each on its own task so that a slow purge never delays a
+    /// revocation: none of them awaits a seat's I/O (pushes only queue).
     fn spawn_background(&self) -> Background {
-        let c = self.clone();
-        let periodic = tokio::spawn(async move {
-            let config = c.config().clone();
-            let mut revocations =
-                tokio::time::interval(Duration::from_secs(config.revocation_poll_secs.max(1)));
-            let mut last_seen =
-                tokio::time::interval(Duration::from_secs(config.last_seen_flush_secs.max(1)));
-            let mut purge = tokio::time::interval(Duration::from_secs(
-                config.retention.purge_interval_secs.max(60),
-            ));
-            // Schedule versions as last pushed: a change made by another process (the
-            // `commune slot` command on SQLite, another controller) is pushed here too.
-            let mut schedules =
-                tokio::time::interval(Duration::from_secs(config.revocation_poll_secs.clamp(1, 5)));
+        let config = self.config().clone();
+        let every = |secs: u64| {
+            let mut interval = tokio::time::interval(Duration::from_secs(secs));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        };
+        let mut tasks = Vec::new();
+        // Schedule versions as last pushed: a change made by another process (the
+        // `commune slot` command on SQLite, another controller) is pushed here too.
+        let (c, mut tick) = (self.clone(), every(config.revocation_poll_secs.clamp(1, 5)));
+        tasks.push(tokio::spawn(async move {
             let mut versions = None;
             loop {
-                tokio::select! {
-                    _ = schedules.tick() => c.push_changed_schedules(&mut versions).await,
-                    _ = revocations.tick() => c.refresh_revocations().await,
-                    _ = last_seen.tick() => c.flush_last_seen().await,
-                    _ = purge.tick() => match c.store().purge(&config.retention, now()).await {
-                        Ok(report) => info!(?report, "retention purge done"),
-                        Err(e) => warn!(error = %e, "retention purge failed"),
-                    },
+                tick.tick().await;
+                c.push_changed_schedules(&mut versions).await;
+            }
+        }));
+        let (c, mut tick) = (self.clone(), every(config.revocation_poll_secs.max(1)));
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tick.tick().await;
+                c.refresh_revocations().await;
+            }
+        }));
+        let (c, mut tick) = (self.clone(), every(config.last_seen_flush_secs.max(1)));
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tick.tick().await;
+                c.flush_last_seen().await;
+            }
+        }));
+        let (c, mut tick) = (
+            self.clone(),
+            every(config.retention.purge_interval_secs.max(60)),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tick.tick().await;
+                match c.store().purge(&c.config().retention, now()).await {
+                    Ok(report) => info!(?report, "retention purge done"),
+                    Err(e) => warn!(error = %e, "retention purge failed"),
                 }
             }
-        });
-        Background {
-            tasks: std::iter::once(periodic)
-                .chain(self.spawn_command_listener())
-                .collect(),
-        }
+        }));
+        tasks.extend(self.spawn_command_listener());
+        Background { tasks }
     }
 }

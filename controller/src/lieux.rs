@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::csv::CsvWriter;
 use crate::{Controller, ControllerError};
 
 /// The columns, in the schema's order, with its exact headers.
@@ -41,6 +42,10 @@ pub const COLUMNS: [&str; 32] = [
     "fiche_acces_libre",
     "prise_rdv",
 ];
+
+/// Columns written as numbers when they are (`+33…` telephones, negative coordinates):
+/// the writer would otherwise neutralise their leading sign.
+const NUMBER_COLUMNS: [&str; 3] = ["latitude", "longitude", "telephone"];
 
 /// What the export needs to know of a site beyond its schedule.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -103,14 +108,6 @@ impl SiteDetails {
     }
 }
 
-fn field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
-}
-
 impl Controller {
     /// Stores a site's public description.
     pub async fn set_site_details(
@@ -139,8 +136,10 @@ impl Controller {
         &self,
         sites: &[String],
     ) -> Result<(String, Vec<(String, Vec<String>)>), ControllerError> {
-        let mut out = COLUMNS.join(",");
-        out.push('\n');
+        // The schema's file: `,`, quotes where needed, formulas neutralised like every
+        // export's (one writer).
+        let mut csv = CsvWriter::open_data();
+        csv.header(&COLUMNS);
         let mut left_out = Vec::new();
         let today = jiff::Zoned::now().date().to_string();
         for site in self.store().sites().await? {
@@ -189,9 +188,15 @@ impl Controller {
                 String::new(),
             ];
             debug_assert_eq!(row.len(), COLUMNS.len());
-            out.push_str(&row.iter().map(|v| field(v)).collect::<Vec<_>>().join(","));
-            out.push('\n');
+            for (column, value) in COLUMNS.iter().zip(&row) {
+                if NUMBER_COLUMNS.contains(column) {
+                    csv.number(value);
+                } else {
+                    csv.text(value);
+                }
+            }
+            csv.end_row();
         }
-        Ok((out, left_out))
+        Ok((csv.finish(), left_out))
     }
 }

@@ -27,6 +27,17 @@ pub struct ResultLabel {
     pub result: String,
 }
 
+/// What a seat sent past one of its limits, and in which message.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SeatLimitLabel {
+    /// `text_truncated`, `control_removed`, `list_truncated`, `timestamp_clamped`,
+    /// `duration_clamped`, `number_sanitized`, `health_rate`, `inventory_rate`,
+    /// `events_delayed`.
+    pub limit: String,
+    /// `health`, `inventory` or an event kind (`session_ended`, `wipe_report`…).
+    pub message: String,
+}
+
 /// The controller's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -51,6 +62,12 @@ pub struct Metrics {
     pub sessions_ended: Family<ReasonLabel, Counter>,
     /// Wipes reported, by result.
     pub wipes: Family<ResultLabel, Counter>,
+    /// Seat data cut, clamped, dropped or slowed down by the per-seat limits.
+    pub seat_limited: Family<SeatLimitLabel, Counter>,
+    /// Staff logins refused, by reason (`wrong`, `too_many`, `busy`, `too_long`).
+    pub logins_refused: Family<ReasonLabel, Counter>,
+    /// Frames not queued to a seat, by reason (`full`: the seat was disconnected).
+    pub pushes_failed: Family<ReasonLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -66,6 +83,24 @@ impl Default for Metrics {
         let seats = Family::<StateLabel, Gauge>::default();
         let sessions_ended = Family::<ReasonLabel, Counter>::default();
         let wipes = Family::<ResultLabel, Counter>::default();
+        let seat_limited = Family::<SeatLimitLabel, Counter>::default();
+        registry.register(
+            "seat_limited",
+            "Seat data cut, clamped, dropped or slowed down by the per-seat limits, by limit and message",
+            seat_limited.clone(),
+        );
+        let logins_refused = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "logins_refused",
+            "Staff logins refused, by reason (wrong, too_many, busy, too_long)",
+            logins_refused.clone(),
+        );
+        let pushes_failed = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "pushes_failed",
+            "Frames not queued to a seat, by reason (full: the seat was disconnected)",
+            pushes_failed.clone(),
+        );
         registry.register("seats", "Enrolled seats by state", seats.clone());
         registry.register(
             "sessions_ended",
@@ -116,6 +151,9 @@ impl Default for Metrics {
             seats,
             sessions_ended,
             wipes,
+            seat_limited,
+            logins_refused,
+            pushes_failed,
         }
     }
 }
@@ -137,6 +175,36 @@ impl Metrics {
                 reason: reason.to_string(),
             })
             .inc();
+    }
+
+    /// Counts a frame not queued to a seat.
+    pub fn push_failed(&self, reason: &str) {
+        self.pushes_failed
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts a refused staff login (`reason` is one of a closed set).
+    pub fn login_refused(&self, reason: &'static str) {
+        self.logins_refused
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts `n` things a seat sent past a limit (`limit` and `message` are closed sets).
+    pub fn seat_limited(&self, limit: &'static str, message: &'static str, n: u64) {
+        if n > 0 {
+            self.seat_limited
+                .get_or_create(&SeatLimitLabel {
+                    limit: limit.to_string(),
+                    message: message.to_string(),
+                })
+                .inc_by(n);
+        }
     }
 
     /// The text exposition format.

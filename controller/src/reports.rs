@@ -8,6 +8,7 @@ use commune_protocol::messages::SlotKind;
 use commune_protocol::slots::compile_between;
 use commune_protocol::UtcMillis;
 
+use crate::csv::CsvWriter;
 use crate::{Controller, ControllerError};
 
 /// How each figure is computed (French: it goes in the exports staff hand over).
@@ -107,50 +108,76 @@ impl SiteReport {
     }
 
     /// The per-permanence report as CSV (`;`-separated, decimal comma: opens as is in
-    /// French spreadsheets), with the method of each column at the end.
+    /// French spreadsheets), with the method of each column at the end. Written by the one
+    /// [`CsvWriter`]: the permanence id comes from the seats.
     pub fn lines_csv(&self, site: &str, from: UtcMillis, to: UtcMillis) -> String {
-        let mut out =
-            String::from("site;debut;fin;permanence;sessions;dont_accompagnees;heures_utilisees\n");
+        let mut csv = CsvWriter::spreadsheet();
+        csv.header(&[
+            "site",
+            "debut",
+            "fin",
+            "permanence",
+            "sessions",
+            "dont_accompagnees",
+            "heures_utilisees",
+        ]);
         for l in &self.lines {
-            out.push_str(&format!(
-                "{site};{from};{to};{};{};{};{}\n",
-                l.key,
-                l.sessions,
-                l.supervised,
-                fr(l.hours_used)
-            ));
+            csv.text(site)
+                .text(&from.to_string())
+                .text(&to.to_string())
+                .text(&l.key)
+                .number(l.sessions)
+                .number(l.supervised)
+                .number(fr(l.hours_used))
+                .end_row();
         }
-        push_methods(&mut out);
-        out
+        push_methods(&mut csv);
+        csv.finish()
     }
 
-    /// The per-computer report (FEDER durability evidence) as CSV.
+    /// The per-computer report (FEDER durability evidence) as CSV. Host names and asset
+    /// tags come from the seats: the [`CsvWriter`] keeps them from forging rows or formulas.
     pub fn seats_csv(&self, site: &str, from: UtcMillis, to: UtcMillis) -> String {
-        let mut out = String::from(
-            "site;debut;fin;poste;nom;inventaire;sessions;heures_disponibles;heures_utilisees;occupation;echecs_effacement;vu_le;disponibilite\n",
-        );
+        let mut csv = CsvWriter::spreadsheet();
+        csv.header(&[
+            "site",
+            "debut",
+            "fin",
+            "poste",
+            "nom",
+            "inventaire",
+            "sessions",
+            "heures_disponibles",
+            "heures_utilisees",
+            "occupation",
+            "echecs_effacement",
+            "vu_le",
+            "disponibilite",
+        ]);
         for s in &self.seats {
-            let occupation = if s.hours_available > 0.0 {
-                fr(s.hours_used / s.hours_available)
+            csv.text(site)
+                .text(&from.to_string())
+                .text(&to.to_string())
+                .text(&s.agent_id)
+                .text(&s.hostname)
+                .text(s.asset_tag.as_deref().unwrap_or_default())
+                .number(s.sessions)
+                .number(fr(s.hours_available))
+                .number(fr(s.hours_used));
+            if s.hours_available > 0.0 {
+                csv.number(fr(s.hours_used / s.hours_available));
             } else {
-                String::new()
+                csv.empty();
+            }
+            csv.number(s.wipe_failures);
+            match s.last_seen {
+                Some(t) => csv.text(&t.to_string()),
+                None => csv.empty(),
             };
-            out.push_str(&format!(
-                "{site};{from};{to};{};{};{};{};{};{};{};{};{};{}\n",
-                s.agent_id,
-                s.hostname,
-                s.asset_tag.clone().unwrap_or_default(),
-                s.sessions,
-                fr(s.hours_available),
-                fr(s.hours_used),
-                occupation,
-                s.wipe_failures,
-                s.last_seen.map(|t| t.to_string()).unwrap_or_default(),
-                fr(s.availability)
-            ));
+            csv.number(fr(s.availability)).end_row();
         }
-        push_methods(&mut out);
-        out
+        push_methods(&mut csv);
+        csv.finish()
     }
 }
 
@@ -158,10 +185,10 @@ fn fr(v: f64) -> String {
     format!("{v:.2}").replace('.', ",")
 }
 
-fn push_methods(out: &mut String) {
-    out.push_str("\n# méthode\n");
+fn push_methods(csv: &mut CsvWriter) {
+    csv.end_row().text("# méthode").end_row();
     for (figure, method) in METHODS {
-        out.push_str(&format!("# {figure};{method}\n"));
+        csv.text(&format!("# {figure}")).text(method).end_row();
     }
 }
 

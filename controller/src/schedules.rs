@@ -161,7 +161,9 @@ impl Controller {
         match self.seat_schedule(site_id, agent_id).await {
             Ok(Some(schedule)) => {
                 if let Some(tx) = self.live_sender(agent_id) {
-                    let _ = tx.send(ControllerMessage::Schedule(schedule)).await;
+                    if let Err(e) = tx.push(&ControllerMessage::Schedule(schedule)) {
+                        self.push_failed(agent_id, &e);
+                    }
                 }
             }
             Ok(None) => {}

@@ -1,9 +1,11 @@
 //! The QUIC server: accepts connections within bounds, enrolls new computers, and serves
 //! enrolled agents on their one bidirectional stream.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use commune_protocol::messages::{
@@ -14,10 +16,11 @@ use commune_protocol::version::{capability, VersionRange};
 use commune_protocol::{encode_frame, FrameError};
 use rand::Rng;
 use rustls::pki_types::CertificateDer;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
 use crate::link::{FrameReader, ReadError};
+use crate::seat_link::SeatTx;
 use crate::store::TokenRefusal;
 use crate::{now, Controller, LiveAgent};
 
@@ -29,7 +32,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), crate::ControllerError> {
     let config = controller.config().clone();
-    let handshakes = Arc::new(Semaphore::new(config.max_concurrent_handshakes.max(1)));
+    let gate = Arc::new(HandshakeGate::new(&config));
     // With SQLite this is the only controller: whatever the store says was connected is
     // not any more. Controllers sharing PostgreSQL leave each other's agents alone.
     if controller.store().kind() == crate::store::BackendKind::Sqlite {
@@ -51,9 +54,25 @@ pub async fn run(
                     incoming.refuse();
                     continue;
                 }
+                // Under load, an address must answer a Retry before it costs anything: a
+                // spoofed source never does.
+                if gate.in_progress() >= config.handshakes_before_retry
+                    && !incoming.remote_address_validated()
+                    && incoming.may_retry()
+                {
+                    controller.metrics().handshake_rejected("retry_sent");
+                    let _ = incoming.retry();
+                    continue;
+                }
+                let Some(ticket) = gate.enter(incoming.remote_address().ip()) else {
+                    controller.metrics().handshake_rejected("per_address");
+                    debug!(remote = %incoming.remote_address(), "connection refused: too many handshakes from this address");
+                    incoming.refuse();
+                    continue;
+                };
                 let c = controller.clone();
-                let h = handshakes.clone();
-                tokio::spawn(async move { handle_incoming(incoming, c, h).await });
+                let g = gate.clone();
+                tokio::spawn(async move { handle_incoming(incoming, c, g, ticket).await });
             }
         }
     }
@@ -62,7 +81,7 @@ pub async fn run(
     let live: Vec<LiveAgent> = controller.live_agents();
     for agent in &live {
         let delay = rand::rng().random_range(0..=config.shutdown_spread_ms.max(1));
-        let _ = agent.tx.try_send(ControllerMessage::Goodbye(Goodbye {
+        let _ = agent.tx.push(&ControllerMessage::Goodbye(Goodbye {
             reconnect_after_ms: delay,
             reason: "controller restarting".into(),
         }));
@@ -109,10 +128,74 @@ fn reject_reason(err: &quinn::ConnectionError) -> &'static str {
     }
 }
 
+/// Handshakes in progress: in all (with permits) and per source address.
+struct HandshakeGate {
+    permits: Arc<Semaphore>,
+    per_address: Mutex<HashMap<IpAddr, usize>>,
+    in_progress: AtomicUsize,
+    max_per_address: usize,
+    enrollments: Arc<Semaphore>,
+}
+
+/// One handshake counted by the gate until dropped.
+struct GateTicket {
+    gate: Arc<HandshakeGate>,
+    ip: IpAddr,
+}
+
+impl Drop for GateTicket {
+    fn drop(&mut self) {
+        self.gate.in_progress.fetch_sub(1, Ordering::Relaxed);
+        let mut map = self
+            .gate
+            .per_address
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl HandshakeGate {
+    fn new(config: &crate::ControllerConfig) -> Self {
+        HandshakeGate {
+            permits: Arc::new(Semaphore::new(config.max_concurrent_handshakes.max(1))),
+            per_address: Mutex::new(HashMap::new()),
+            in_progress: AtomicUsize::new(0),
+            max_per_address: config.max_handshakes_per_address.max(1),
+            enrollments: Arc::new(Semaphore::new(config.max_concurrent_enrollments.max(1))),
+        }
+    }
+
+    fn in_progress(&self) -> usize {
+        self.in_progress.load(Ordering::Relaxed)
+    }
+
+    /// Counts a handshake from `ip`, unless that address has too many in progress.
+    fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<GateTicket> {
+        let mut map = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_default();
+        if *n >= self.max_per_address {
+            return None;
+        }
+        *n += 1;
+        self.in_progress.fetch_add(1, Ordering::Relaxed);
+        Some(GateTicket {
+            gate: self.clone(),
+            ip,
+        })
+    }
+}
+
 async fn handle_incoming(
     incoming: quinn::Incoming,
     controller: Controller,
-    handshakes: Arc<Semaphore>,
+    gate: Arc<HandshakeGate>,
+    ticket: GateTicket,
 ) {
     controller
         .inner
@@ -121,7 +204,7 @@ async fn handle_incoming(
     let _open = OpenGuard(controller.clone());
     let remote = incoming.remote_address();
     let timeout = Duration::from_secs(controller.config().handshake_timeout_secs);
-    let permit = match tokio::time::timeout(timeout, handshakes.acquire_owned()).await {
+    let permit = match tokio::time::timeout(timeout, gate.permits.clone().acquire_owned()).await {
         Ok(Ok(p)) => p,
         _ => {
             controller.metrics().handshake_rejected("busy");
@@ -152,6 +235,7 @@ async fn handle_incoming(
         }
     };
     drop(permit);
+    drop(ticket);
 
     let chain = conn
         .peer_identity()
@@ -161,7 +245,27 @@ async fn handle_incoming(
             let cert = cert.clone();
             serve_agent(conn, cert, controller).await
         }
-        None => serve_enrollment(conn, controller).await,
+        // Connections without a certificate have a small budget of their own, so that
+        // anonymous clients never crowd out the fleet; one waits its turn a little (IT
+        // enrolling a room of computers at once), then is told to come back.
+        None => match tokio::time::timeout(
+            Duration::from_secs(controller.config().first_frame_timeout_secs),
+            gate.enrollments.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(_permit)) => serve_enrollment(conn, controller).await,
+            _ => {
+                controller.metrics().handshake_rejected("enrollments_busy");
+                refuse(
+                    &conn,
+                    None,
+                    RefusalCode::Busy,
+                    "too many enrollments at once; retry in a minute".into(),
+                )
+                .await;
+            }
+        },
     }
 }
 
@@ -310,7 +414,7 @@ async fn serve_enrollment(conn: quinn::Connection, controller: Controller) {
     };
     match enroll(&controller, &request).await {
         Ok(enrolled) => {
-            info!(agent = %enrolled.agent_id, site = %enrolled.site_id, hostname = %request.hostname, "computer enrolled");
+            info!(agent = %enrolled.agent_id, site = %enrolled.site_id, hostname = %truncate_chars(&request.hostname, MAX_HOSTNAME_CHARS), "computer enrolled");
             controller.metrics().enrollments.inc();
             if let Ok(frame) = encode_frame(&ControllerMessage::Enrolled(enrolled)) {
                 if send.write_all(&frame).await.is_ok() && send.finish().is_ok() {
@@ -328,6 +432,18 @@ async fn serve_enrollment(conn: quinn::Connection, controller: Controller) {
     }
 }
 
+/// The longest host name kept from an enrolling computer, in characters (DNS allows 253).
+const MAX_HOSTNAME_CHARS: usize = 253;
+/// The longest agent version kept, in characters.
+const MAX_VERSION_CHARS: usize = 64;
+
+/// `text` cut to `max` characters.
+fn truncate_chars(text: &str, max: usize) -> &str {
+    text.char_indices()
+        .nth(max)
+        .map_or(text, |(at, _)| &text[..at])
+}
+
 async fn enroll(
     controller: &Controller,
     request: &EnrollRequest,
@@ -341,21 +457,17 @@ async fn enroll(
     ))?;
     let hash = commune_provisioning::token_hash(&secret);
     let agent_id = commune_provisioning::new_agent_id();
+    // What an enrolling computer says about itself is kept short before anything is stored.
+    let hostname = truncate_chars(&request.hostname, MAX_HOSTNAME_CHARS);
+    let agent_version = truncate_chars(&request.agent_version, MAX_VERSION_CHARS);
     let at = now();
     let ca = controller.ca();
     let result = controller
         .store()
-        .enroll(
-            &hash,
-            at,
-            &agent_id,
-            &request.hostname,
-            &request.agent_version,
-            |_site| {
-                ca.sign_agent_csr(&request.csr_pem, &agent_id, at)
-                    .map(|s| ((s.certificate_pem, s.not_after), s.serial_hex, s.not_after))
-            },
-        )
+        .enroll(&hash, at, &agent_id, hostname, agent_version, |_site| {
+            ca.sign_agent_csr(&request.csr_pem, &agent_id, at)
+                .map(|s| ((s.certificate_pem, s.not_after), s.serial_hex, s.not_after))
+        })
         .await;
     match result {
         Ok(Ok(((certificate_pem, not_after), site_id))) => Ok(Enrolled {
@@ -476,10 +588,11 @@ async fn serve_agent(
             .await;
         }
     };
-    if hello.agent_version != record.agent_version {
+    let agent_version = truncate_chars(&hello.agent_version, MAX_VERSION_CHARS);
+    if agent_version != record.agent_version {
         let _ = controller
             .store()
-            .set_agent_version(&agent_id, &hello.agent_version)
+            .set_agent_version(&agent_id, agent_version)
             .await;
     }
     let acked_seq = controller.store().acked_seq(&agent_id).await.unwrap_or(0);
@@ -504,19 +617,14 @@ async fn serve_agent(
         return;
     }
 
-    let (tx, mut rx) = mpsc::channel::<ControllerMessage>(64);
+    let (tx, mut rx) = SeatTx::new(conn.clone());
     let conn_id = controller.register(&agent_id, conn.clone(), tx.clone());
-    info!(agent = %agent_id, site = %record.site_id, remote = %conn.remote_address(), version = %hello.agent_version, "agent connected");
+    info!(agent = %agent_id, site = %record.site_id, remote = %conn.remote_address(), version = %agent_version, "agent connected");
 
     let writer = tokio::spawn(async move {
-        while let Some(msg) = rx.recv().await {
-            match encode_frame(&msg) {
-                Ok(frame) => {
-                    if send.write_all(&frame).await.is_err() {
-                        break;
-                    }
-                }
-                Err(e) => warn!(error = %e, "cannot encode a message for an agent"),
+        while let Some(frame) = rx.recv().await {
+            if send.write_all(&frame).await.is_err() {
+                break;
             }
         }
         send
@@ -524,7 +632,7 @@ async fn serve_agent(
     // After the writer runs: pending commands may outnumber the channel's capacity.
     controller.push_seat(&record.site_id, &agent_id).await;
     controller.push_tickets_to(&record.site_id, &agent_id).await;
-    controller.deliver_pending(&agent_id).await;
+    controller.deliver_pending(&agent_id, &tx).await;
 
     loop {
         let msg = match reader.next::<AgentMessage>().await {
@@ -548,29 +656,14 @@ async fn serve_agent(
         };
         controller.touch(&agent_id);
         match msg {
-            AgentMessage::Health(h) => {
-                match controller.store().insert_health(&agent_id, &h, now()).await {
-                    Ok(()) => {
-                        controller.metrics().health_snapshots.inc();
-                    }
-                    Err(e) => warn!(agent = %agent_id, error = %e, "health not stored"),
-                }
-            }
+            // Seat data goes through the ingestor, within the seat's bounds (capped, metered;
+            // see `ingest::bounds`).
+            AgentMessage::Health(h) => crate::ingest::health(&controller, &agent_id, h).await,
             AgentMessage::Inventory(inv) => {
-                if let Err(e) = controller
-                    .store()
-                    .upsert_inventory(&agent_id, &inv, now())
-                    .await
-                {
-                    warn!(agent = %agent_id, error = %e, "inventory not stored");
-                }
+                crate::ingest::inventory(&controller, &agent_id, inv).await
             }
             AgentMessage::Events(batch) => {
                 let n = batch.events.len() as u64;
-                let spent_tickets = batch
-                    .events
-                    .iter()
-                    .any(|e| matches!(e.event, AgentEvent::TicketUsed(_)));
                 let outcomes: Vec<(bool, String)> = batch
                     .events
                     .iter()
@@ -585,8 +678,13 @@ async fn serve_agent(
                         _ => None,
                     })
                     .collect();
-                match controller.ingest(&agent_id, batch.events).await {
-                    Ok(up_to_seq) => {
+                // Past the seat's rate, this waits: the seat is slowed down, nothing lost.
+                match crate::ingest::events(&controller, &agent_id, batch.events).await {
+                    Ok(crate::ingest::EventsStored {
+                        up_to_seq,
+                        spent_tickets,
+                        ..
+                    }) => {
                         controller.metrics().events_received.inc_by(n);
                         for (is_wipe, label) in outcomes {
                             if is_wipe {
@@ -605,7 +703,8 @@ async fn serve_agent(
                         }
                         let _ = tx.send(ControllerMessage::Ack(Ack { up_to_seq })).await;
                         if spent_tickets {
-                            // Spent fleet-wide as soon as the controller heard of it.
+                            // Spent fleet-wide as soon as the controller heard of it (only
+                            // a first use changes the site's set).
                             controller.push_tickets(&record.site_id).await;
                         }
                     }

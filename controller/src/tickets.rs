@@ -3,11 +3,12 @@
 //! to every other seat of the site at once.
 
 use commune_protocol::messages::{ControllerMessage, TicketSet};
-use commune_protocol::tickets::{format_code, normalize, ticket_hash, CODE_LEN};
+use commune_protocol::tickets::{format_code, normalize, ticket_hash, CODE_LEN, TICKETS_PER_PART};
 use commune_protocol::UtcMillis;
 use rand::Rng as _;
 use tracing::{info, warn};
 
+use crate::seat_link::{Frame, SeatTx};
 use crate::{now, Controller, ControllerError};
 
 impl Controller {
@@ -57,40 +58,72 @@ impl Controller {
         Ok(codes)
     }
 
-    async fn ticket_set(&self, site_id: &str) -> Option<TicketSet> {
+    /// The site's ticket set, encoded in parts that each fit in a frame (computed and
+    /// encoded once, shared by every seat of the site).
+    async fn ticket_frames(&self, site_id: &str) -> Option<Vec<Frame>> {
         let at = now();
-        match self.store().site_tickets(site_id, at).await {
-            Ok(tickets) => Some(TicketSet {
-                generated_at: at,
-                tickets,
-            }),
+        let tickets = match self.store().site_tickets(site_id, at).await {
+            Ok(tickets) => tickets,
             Err(error) => {
                 warn!(site = %site_id, %error, "ticket set not computed");
-                None
+                return None;
+            }
+        };
+        let set = TicketSet {
+            generated_at: at,
+            tickets,
+            part: 0,
+            parts: 0,
+        };
+        let mut frames = Vec::new();
+        for part in set.into_parts(TICKETS_PER_PART) {
+            match SeatTx::encode(&ControllerMessage::Tickets(part)) {
+                Ok(frame) => frames.push(frame),
+                Err(error) => {
+                    // Cannot happen with the part size checked in the protocol's tests;
+                    // counted rather than half-sent.
+                    self.metrics().push_failed("encode");
+                    warn!(site = %site_id, %error, "ticket set not encoded");
+                    return None;
+                }
+            }
+        }
+        Some(frames)
+    }
+
+    /// Queues the frames to one seat, never waiting on it.
+    fn push_frames(&self, agent_id: &str, frames: &[Frame]) {
+        let Some(tx) = self.live_sender(agent_id) else {
+            return;
+        };
+        for frame in frames {
+            if let Err(e) = tx.push_frame(frame.clone()) {
+                self.push_failed(agent_id, &e);
+                return;
             }
         }
     }
 
     /// Sends one connected seat its site's tickets.
     pub(crate) async fn push_tickets_to(&self, site_id: &str, agent_id: &str) {
-        if let (Some(set), Some(tx)) = (self.ticket_set(site_id).await, self.live_sender(agent_id))
-        {
-            let _ = tx.send(ControllerMessage::Tickets(set)).await;
+        if let Some(frames) = self.ticket_frames(site_id).await {
+            self.push_frames(agent_id, &frames);
         }
     }
 
     /// Sends every connected seat of a site its tickets (after a batch or a use).
     pub async fn push_tickets(&self, site_id: &str) {
-        let Some(set) = self.ticket_set(site_id).await else {
-            return;
-        };
         let Ok(seats) = self.store().site_seats(site_id).await else {
             return;
         };
+        if !seats.iter().any(|s| self.live_sender(s).is_some()) {
+            return;
+        }
+        let Some(frames) = self.ticket_frames(site_id).await else {
+            return;
+        };
         for seat in seats {
-            if let Some(tx) = self.live_sender(&seat) {
-                let _ = tx.send(ControllerMessage::Tickets(set.clone())).await;
-            }
+            self.push_frames(&seat, &frames);
         }
     }
 }

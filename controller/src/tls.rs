@@ -172,6 +172,12 @@ pub fn server_config(
     transport.stream_receive_window(window.into());
     transport.receive_window(window.into());
     server.transport_config(Arc::new(transport));
+    // Connection attempts waiting for the accept loop, and what they may buffer: bounded
+    // well below quinn's defaults (65,536 attempts, 100 MiB), as no honest fleet needs more.
+    server
+        .max_incoming(config.max_concurrent_handshakes.saturating_mul(4).max(64))
+        .incoming_buffer_size(64 * 1024)
+        .incoming_buffer_size_total(16 * 1024 * 1024);
     Ok(server)
 }
 

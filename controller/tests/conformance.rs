@@ -566,15 +566,74 @@ async fn staff_accounts_sessions_tokens_and_the_audit_log(store: Store) {
     store.delete_staff_session("h1").await.unwrap();
     assert_eq!(store.staff_session("h1", NOW).await.unwrap(), None);
 
+    let in_90_days = NOW.plus_secs(90 * 86_400);
     store
-        .create_api_token("t1", "inventaire", "marie", NOW)
+        .create_api_token("t1", "inventaire", "marie", NOW, in_90_days)
         .await
         .unwrap();
     assert_eq!(
-        store.api_token("t1").await.unwrap(),
+        store.api_token("t1", NOW).await.unwrap(),
         Some(("inventaire".into(), "marie".into()))
     );
-    assert_eq!(store.api_token("t2").await.unwrap(), None);
+    assert_eq!(store.api_token("t2", NOW).await.unwrap(), None);
+    assert_eq!(
+        store.api_token("t1", in_90_days).await.unwrap(),
+        None,
+        "an API token expires"
+    );
+
+    // Disabling an account refuses its sessions and tokens and deletes its sessions;
+    // enabling it again brings the tokens back, not the sessions.
+    store
+        .create_staff_session("h2", "marie", "csrf2", NOW, NOW.plus_secs(3600))
+        .await
+        .unwrap();
+    assert!(store.set_staff_disabled("marie", Some(NOW)).await.unwrap());
+    assert!(!store.set_staff_disabled("nobody", Some(NOW)).await.unwrap());
+    assert_eq!(store.api_token("t1", NOW).await.unwrap(), None);
+    assert!(store.set_staff_disabled("marie", None).await.unwrap());
+    assert_eq!(store.staff_session("h2", NOW).await.unwrap(), None);
+    assert!(store.api_token("t1", NOW).await.unwrap().is_some());
+
+    // A new password ends every session but the one kept; ending sessions ends the rest.
+    for h in ["h3", "h4", "h5"] {
+        store
+            .create_staff_session(h, "marie", "c", NOW, NOW.plus_secs(3600))
+            .await
+            .unwrap();
+    }
+    assert!(store
+        .set_staff_password("marie", "$argon2id$other", Some("h3"))
+        .await
+        .unwrap());
+    assert_eq!(store.live_staff_sessions("marie", NOW).await.unwrap(), 1);
+    assert!(store.staff_session("h3", NOW).await.unwrap().is_some());
+    assert_eq!(store.end_staff_sessions("marie", NOW).await.unwrap(), 1);
+    assert_eq!(store.staff_session("h3", NOW).await.unwrap(), None);
+
+    // Tokens are revoked by name.
+    assert_eq!(
+        store
+            .revoke_api_tokens("marie", "inventaire", NOW)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.api_token("t1", NOW).await.unwrap(), None);
+    let tokens = store.api_tokens_of("marie").await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].revoked_at, Some(NOW));
+    assert_eq!(tokens[0].expires_at, Some(in_90_days));
+
+    // Who opened a supervised slot.
+    store
+        .record_slot_opener(SITE, "adhoc-1", "marie", NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.slot_openers(SITE).await.unwrap(),
+        vec![("adhoc-1".to_string(), "marie".to_string())]
+    );
 
     let old = AuditEntry {
         at: NOW.plus_secs(-400 * 86_400),
@@ -617,6 +676,165 @@ async fn permanence_counters_are_kept_two_years(store: Store) {
     );
 }
 
+fn session(seq: u64, at: UtcMillis, id: &str, duration_secs: Option<u64>) -> EventEnvelope {
+    ev(
+        seq,
+        at,
+        match duration_secs {
+            None => AgentEvent::SessionStarted(SessionStarted {
+                session_id: id.into(),
+                slot_kind: SlotKind::Free,
+                permanence_id: None,
+                with_ticket: false,
+            }),
+            Some(duration_secs) => AgentEvent::SessionEnded(SessionEnded {
+                session_id: id.into(),
+                reason: EndReason::TimeUp,
+                duration_secs,
+                documents_erased: 0,
+            }),
+        },
+    )
+}
+
+async fn rows_from_a_clock_far_ahead_go_by_their_receive_time(store: Store) {
+    with_agent(&store, "ag-1").await;
+    // Stored as given (the ingestor clamps seat times; rows written before it did not).
+    let ahead = NOW.plus_secs(100 * 365 * 86_400);
+    store
+        .ingest_events(
+            "ag-1",
+            &[
+                alert(1).with_at(ahead),
+                session(2, ahead, "s-ahead", None),
+                session(3, ahead, "s-ahead", Some(600)),
+            ],
+            NOW,
+        )
+        .await
+        .unwrap();
+    store
+        .insert_health("ag-1", &health(ahead), NOW)
+        .await
+        .unwrap();
+    let quiet = store
+        .purge(&RetentionConfig::default(), NOW.plus_secs(86_400))
+        .await
+        .unwrap();
+    assert_eq!(
+        quiet.events_deleted + quiet.health_deleted + quiet.sessions_aggregated,
+        0
+    );
+    // A year and a day after they were received, they go like any other row.
+    let report = store
+        .purge(&RetentionConfig::default(), NOW.plus_secs(400 * 86_400))
+        .await
+        .unwrap();
+    assert_eq!(report.events_deleted, 3);
+    assert_eq!(report.health_deleted, 1);
+    assert_eq!(report.sessions_aggregated, 1);
+    assert!(store.event_seqs("ag-1").await.unwrap().is_empty());
+    assert_eq!(store.health_count("ag-1").await.unwrap(), 0);
+}
+
+async fn huge_session_lengths_neither_break_the_purge_nor_inflate_sums(store: Store) {
+    with_agent(&store, "ag-1").await;
+    let year_ago = NOW.plus_secs(-400 * 86_400);
+    // Two sessions of the same day claiming u64::MAX seconds: their sum overflowed the
+    // purge's (on PostgreSQL the hourly purge then failed every time, for all data).
+    let mut events = Vec::new();
+    for (i, id) in ["s-1", "s-2"].iter().enumerate() {
+        let seq = 2 * i as u64;
+        let at = year_ago.plus_secs(60 * i as i64);
+        events.push(session(seq + 1, at, id, None));
+        events.push(session(seq + 2, at.plus_secs(30), id, Some(u64::MAX)));
+    }
+    // An end without its start: it began its believable length ago, not before the epoch.
+    events.push(session(5, year_ago, "s-3", Some(u64::MAX)));
+    store.ingest_events("ag-1", &events, NOW).await.unwrap();
+    let sessions = store
+        .sessions(year_ago.plus_secs(-2 * 86_400), NOW)
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 3);
+    assert!(sessions
+        .iter()
+        .all(|s| s.duration_secs == Some(86_400) && s.started_at >= year_ago.plus_secs(-86_400)));
+    store.purge(&RetentionConfig::default(), NOW).await.unwrap();
+    // Another huge one the same day, folded onto the day's existing aggregate.
+    store
+        .ingest_events(
+            "ag-1",
+            &[
+                session(6, year_ago.plus_secs(600), "s-4", None),
+                session(7, year_ago.plus_secs(700), "s-4", Some(u64::MAX)),
+            ],
+            NOW,
+        )
+        .await
+        .unwrap();
+    let report = store.purge(&RetentionConfig::default(), NOW).await.unwrap();
+    assert_eq!(report.sessions_aggregated, 1);
+    let days = store.seat_days("ag-1").await.unwrap();
+    let sessions: i64 = days.iter().map(|d| d.sessions).sum();
+    let seconds: i64 = days.iter().map(|d| d.session_seconds).sum();
+    assert_eq!(sessions, 4);
+    assert_eq!(seconds, 4 * 86_400);
+}
+
+async fn a_seat_spends_only_its_own_sites_tickets(store: Store) {
+    with_agent(&store, "ag-1").await;
+    store.add_site("other", "Other MDH", NOW).await.unwrap();
+    store
+        .create_tickets(SITE, &["ours".into()], 45, NOW.plus_secs(3600), NOW)
+        .await
+        .unwrap();
+    store
+        .create_tickets("other", &["theirs".into()], 45, NOW.plus_secs(3600), NOW)
+        .await
+        .unwrap();
+    let used = |seq, hash: &str| {
+        ev(
+            seq,
+            NOW,
+            AgentEvent::TicketUsed(TicketUsed {
+                ticket_hash: hash.into(),
+                session_id: format!("s-{seq}"),
+                offline: false,
+            }),
+        )
+    };
+    store
+        .ingest_events("ag-1", &[used(1, "theirs"), used(2, "ours")], NOW)
+        .await
+        .unwrap();
+    let theirs = store.ticket("theirs").await.unwrap().unwrap();
+    assert_eq!((theirs.used_at, theirs.used_by), (None, None));
+    assert!(!theirs.double_use);
+    let ours = store.ticket("ours").await.unwrap().unwrap();
+    assert_eq!(ours.used_at, Some(NOW));
+    assert_eq!(ours.used_by.as_deref(), Some("ag-1"));
+    // Used again by another session: flagged; the same event again changes nothing more.
+    store
+        .ingest_events("ag-1", &[used(3, "ours"), used(3, "ours")], NOW)
+        .await
+        .unwrap();
+    let ours = store.ticket("ours").await.unwrap().unwrap();
+    assert!(ours.double_use);
+    assert_eq!(ours.used_at, Some(NOW));
+}
+
+trait WithAt {
+    fn with_at(self, at: UtcMillis) -> Self;
+}
+
+impl WithAt for EventEnvelope {
+    fn with_at(mut self, at: UtcMillis) -> Self {
+        self.at = at;
+        self
+    }
+}
+
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod sqlite {
@@ -651,4 +869,7 @@ conformance!(
     last_seen_only_moves_forward_and_the_overview_shows_latest_health,
     staff_accounts_sessions_tokens_and_the_audit_log,
     permanence_counters_are_kept_two_years,
+    rows_from_a_clock_far_ahead_go_by_their_receive_time,
+    huge_session_lengths_neither_break_the_purge_nor_inflate_sums,
+    a_seat_spends_only_its_own_sites_tickets,
 );

@@ -28,11 +28,10 @@ pub struct Seat {
 
 /// `GET /api/v1/seats`: the seats of the sites the token's account acts on.
 pub(crate) async fn seats(State(c): State<Controller>, Api(who): Api) -> Response {
-    match c.fleet().await {
+    match c.staff_api(&who).fleet().await {
         Ok(fleet) => Json(
             fleet
                 .into_iter()
-                .filter(|a| who.may_act_on(&a.overview.agent.site_id))
                 .map(|a| {
                     let o = a.overview;
                     let state = if o.agent.revoked_at.is_some() {
@@ -68,7 +67,7 @@ pub(crate) async fn openapi() -> Json<serde_json::Value> {
         "info": {
             "title": "Commune API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "For IT's scripts. Tokens: `commune user token --login L --name N`."
+            "description": "For IT's scripts. Tokens: `commune user token --login L --name N [--expires 90d]`; they expire (90 days by default) and are refused once revoked (`commune user revoke-token`) or once their account is disabled."
         },
         "components": {
             "securitySchemes": { "token": { "type": "http", "scheme": "bearer" } },
@@ -107,7 +106,7 @@ pub(crate) async fn openapi() -> Json<serde_json::Value> {
                             } } }
                         },
                         "401": {
-                            "description": "no or bad token",
+                            "description": "no token, or one that is unknown, expired, revoked or whose account is disabled",
                             "content": { "application/json": { "schema": {
                                 "$ref": "#/components/schemas/Error"
                             } } }

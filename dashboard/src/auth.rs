@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use commune_controller::staff::{LoginError, StaffIdentity};
+use commune_controller::staff::{LoginError, StaffIdentity, LOGIN_MAX_BYTES};
 use commune_controller::Controller;
 use maud::html;
 
@@ -19,7 +19,15 @@ use serde::Deserialize;
 /// The session cookie's name.
 pub const COOKIE: &str = "commune_session";
 
+/// The login form's CSRF cookie (before any session: a double-submit token the login page
+/// sets and its form posts back, so another site cannot log a browser in).
+pub const LOGIN_CSRF_COOKIE: &str = "commune_login_csrf";
+
 fn cookie(headers: &HeaderMap) -> Option<String> {
+    cookie_named(headers, COOKIE)
+}
+
+fn cookie_named(headers: &HeaderMap, cookie: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -27,8 +35,17 @@ fn cookie(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE && !value.is_empty()).then(|| value.to_owned())
+            (name == cookie && !value.is_empty()).then(|| value.to_owned())
         })
+}
+
+/// Whether two tokens are equal, in time independent of where they differ.
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A logged-in person; pages that need one redirect to the login page otherwise.
@@ -68,13 +85,7 @@ impl Staff {
     /// Checks a posted form's CSRF token against the session's (constant time); the
     /// refusal to send when it does not match.
     pub fn csrf_refusal(&self, posted: Option<&str>) -> Option<Response> {
-        let ok = posted.is_some_and(|p| {
-            p.len() == self.csrf.len()
-                && p.bytes()
-                    .zip(self.csrf.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        });
+        let ok = posted.is_some_and(|p| same_token(p, &self.csrf));
         if ok {
             None
         } else {
@@ -134,8 +145,48 @@ where
     }
 }
 
-pub(crate) async fn login_page(lang: Lang) -> Response {
-    login_form(lang, None, StatusCode::OK)
+/// `GET /connexion`: the form, with the login CSRF token (the browser's cookie if it has a
+/// well-formed one, so that two tabs both work; a new one otherwise).
+pub(crate) async fn login_page(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    lang: Lang,
+) -> Response {
+    let (_, https) = client(peer, &headers);
+    let token = cookie_named(&headers, LOGIN_CSRF_COOKIE).filter(|t| well_formed_token(t));
+    let (token, fresh) = match token {
+        Some(t) => (t, false),
+        None => (new_token(), true),
+    };
+    let mut response = login_form(lang, None, StatusCode::OK, &token);
+    if fresh {
+        let value = format!(
+            "{LOGIN_CSRF_COOKIE}={token}; Path=/connexion; HttpOnly; SameSite=Strict; Max-Age={}{}",
+            LOGIN_CSRF_MAX_AGE_SECS,
+            if https { "; Secure" } else { "" }
+        );
+        if let Ok(value) = value.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// How long a login page's CSRF token lasts.
+const LOGIN_CSRF_MAX_AGE_SECS: u64 = 3600;
+
+/// 32 random bytes in hex.
+fn new_token() -> String {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; 32];
+    // The system's generator does not fail on Linux; a failure would give a token the
+    // form cannot match, so the login would be refused, not weakened.
+    let _ = ring::rand::SystemRandom::new().fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn well_formed_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A login failure in the person's language (the controller words it in French).
@@ -148,10 +199,15 @@ fn login_error(lang: Lang, e: &LoginError) -> String {
             t(lang, "trop d'essais : réessayez dans "),
             t(lang, " minute(s)")
         ),
+        (Lang::En, LoginError::Busy) => t(
+            lang,
+            "le service est très sollicité : réessayez dans un instant",
+        )
+        .into(),
     }
 }
 
-fn login_form(lang: Lang, error: Option<&str>, status: StatusCode) -> Response {
+fn login_form(lang: Lang, error: Option<&str>, status: StatusCode, csrf: &str) -> Response {
     let t = |fr: &'static str| t(lang, fr);
     (
         status,
@@ -164,15 +220,16 @@ fn login_form(lang: Lang, error: Option<&str>, status: StatusCode) -> Response {
                     p.error role="alert" { (e) }
                 }
                 form method="post" action="/connexion" {
+                    input type="hidden" name="csrf" value=(csrf);
                     p {
                         label for="login" { (t("Identifiant")) }
                         br;
-                        input #login name="login" type="text" autocomplete="username" required;
+                        input #login name="login" type="text" autocomplete="username" maxlength=(LOGIN_MAX_BYTES) required;
                     }
                     p {
                         label for="password" { (t("Mot de passe")) }
                         br;
-                        input #password name="password" type="password" autocomplete="current-password" required;
+                        input #password name="password" type="password" autocomplete="current-password" maxlength="1024" required;
                     }
                     p { button type="submit" { (t("Se connecter")) } }
                 }
@@ -182,10 +239,41 @@ fn login_form(lang: Lang, error: Option<&str>, status: StatusCode) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
-pub(crate) struct LoginForm {
+/// The fields of a posted login form (the first of each).
+#[derive(Default)]
+struct LoginForm {
     login: String,
     password: String,
+    csrf: String,
+}
+
+impl LoginForm {
+    fn parse(body: &[u8]) -> LoginForm {
+        let mut form = LoginForm::default();
+        let (mut login, mut password, mut csrf) = (None, None, None);
+        for (key, value) in form_urlencoded::parse(body) {
+            let slot = match key.as_ref() {
+                "login" => &mut login,
+                "password" => &mut password,
+                "csrf" => &mut csrf,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(value.into_owned());
+            }
+        }
+        form.login = login.unwrap_or_default();
+        form.password = password.unwrap_or_default();
+        form.csrf = csrf.unwrap_or_default();
+        form
+    }
+}
+
+/// The largest login form read: a login, a password of `max_password_bytes` and the
+/// token, each byte percent-encoded at worst, and room for the names. Larger bodies are
+/// refused unread.
+fn login_form_max_bytes(c: &Controller) -> usize {
+    3 * (LOGIN_MAX_BYTES + c.config().login.max_password_bytes + 64) + 256
 }
 
 /// The browser's address and whether it came over HTTPS. The dashboard listens on the
@@ -211,14 +299,45 @@ pub(crate) fn client(peer: SocketAddr, headers: &HeaderMap) -> (std::net::IpAddr
     (forwarded.unwrap_or(peer.ip()), https)
 }
 
+/// `POST /connexion`: the login form's token must match its cookie; the body is read up to
+/// [`login_form_max_bytes`]; then the controller decides.
 pub(crate) async fn login(
     State(c): State<Controller>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     lang: Lang,
-    Form(form): Form<LoginForm>,
+    body: axum::body::Body,
 ) -> Response {
     let (ip, https) = client(peer, &headers);
+    let max = login_form_max_bytes(&c);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let body = match declared {
+        Some(n) if n > max => None,
+        _ => axum::body::to_bytes(body, max).await.ok(),
+    };
+    let Some(body) = body else {
+        c.login_form_too_large(Some(ip)).await;
+        return refusal_page(
+            lang,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Formulaire refusé",
+            "Ce formulaire de connexion est trop long pour en être un.",
+        );
+    };
+    let form = LoginForm::parse(&body);
+    let cookie = cookie_named(&headers, LOGIN_CSRF_COOKIE);
+    let Some(token) = cookie.filter(|c| well_formed_token(c) && same_token(c, &form.csrf)) else {
+        return refusal_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            "Connexion refusée",
+            "Le formulaire de connexion n'a pas de jeton de sécurité valide (CSRF) : il a \
+             expiré ou ne vient pas de ce site. Rechargez la page de connexion et recommencez.",
+        );
+    };
     match c.login(&form.login, &form.password, Some(ip)).await {
         Ok((_, session)) => (
             [(
@@ -233,13 +352,64 @@ pub(crate) async fn login(
             Redirect::to("/"),
         )
             .into_response(),
-        Err(e @ LoginError::TooManyAttempts(_)) => login_form(
+        Err(e @ LoginError::TooManyAttempts(minutes)) => {
+            let mut page = login_form(
+                lang,
+                Some(&login_error(lang, &e)),
+                StatusCode::TOO_MANY_REQUESTS,
+                &token,
+            );
+            retry_after(&mut page, minutes.saturating_mul(60));
+            page
+        }
+        Err(e @ LoginError::Busy) => {
+            let mut page = login_form(
+                lang,
+                Some(&login_error(lang, &e)),
+                StatusCode::SERVICE_UNAVAILABLE,
+                &token,
+            );
+            retry_after(&mut page, BUSY_RETRY_AFTER_SECS);
+            page
+        }
+        Err(e) => login_form(
             lang,
             Some(&login_error(lang, &e)),
-            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::UNAUTHORIZED,
+            &token,
         ),
-        Err(e) => login_form(lang, Some(&login_error(lang, &e)), StatusCode::UNAUTHORIZED),
     }
+}
+
+/// What a login refused as busy is told to wait, in seconds.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
+
+fn retry_after(response: &mut Response, secs: u64) {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, secs.max(1).into());
+}
+
+/// A page that says why a form was refused, with the way back to the login page.
+fn refusal_page(
+    lang: Lang,
+    status: StatusCode,
+    title: &'static str,
+    why: &'static str,
+) -> Response {
+    (
+        status,
+        crate::page(
+            lang,
+            t(lang, title),
+            html! {
+                h1 { (t(lang, title)) }
+                p { (t(lang, why)) }
+                p { a href="/connexion" { (t(lang, "Page de connexion")) } }
+            },
+        ),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,12 @@
 //! IT's page: every computer with its agent version, certificate expiry and state;
-//! enrollment tokens for a site; revocation. For `it` and `admin` accounts; actions are
-//! CSRF-checked and audited.
+//! enrollment tokens for a site; revocation. The controller's staff API lets `it` and
+//! `admin` accounts in and audits every action; forms carry the CSRF token.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use commune_controller::staff::Role;
+use commune_controller::staff::StaffError;
 use commune_controller::Controller;
 use maud::html;
 use serde::Deserialize;
@@ -14,30 +14,14 @@ use serde::Deserialize;
 use crate::auth::Staff;
 use crate::i18n::t;
 use crate::page;
-
-fn for_it_only(staff: &Staff) -> Option<Response> {
-    let lang = staff.lang;
-    let t = |fr: &'static str| t(lang, fr);
-    (!matches!(staff.identity.role, Role::It | Role::Admin)).then(|| {
-        (
-            StatusCode::FORBIDDEN,
-            page(
-                lang,
-                t("Accès réservé"),
-                html! { h1 { (t("Accès réservé")) } p { (t("Cette page est réservée au service informatique.")) } },
-            ),
-        )
-            .into_response()
-    })
-}
+use crate::refusal::staff_error;
 
 /// `GET /appareils`.
 pub(crate) async fn devices(State(c): State<Controller>, staff: Staff) -> Response {
-    if let Some(r) = for_it_only(&staff) {
-        return r;
-    }
-    let fleet = c.fleet().await.unwrap_or_default();
-    let sites = c.store().sites().await.unwrap_or_default();
+    let (fleet, sites) = match c.staff_api(&staff.identity).devices().await {
+        Ok(d) => d,
+        Err(e) => return staff_error(staff.lang, "Appareils", &e),
+    };
     let now = commune_controller::now();
     let lang = staff.lang;
     let t = |fr: &'static str| t(lang, fr);
@@ -110,21 +94,15 @@ pub(crate) async fn create_token(
     if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
         return r;
     }
-    if let Some(r) = for_it_only(&staff) {
-        return r;
-    }
     let lang = staff.lang;
     let t = |fr: &'static str| t(lang, fr);
     let ttl = i64::from(form.hours.clamp(1, 168)) * 3600;
-    match c.create_enrollment_token(&form.site, ttl).await {
+    match c
+        .staff_api(&staff.identity)
+        .create_enrollment_token(&form.site, ttl)
+        .await
+    {
         Ok(token) => {
-            c.record(
-                &staff.identity.login,
-                "token.create",
-                Some(&form.site),
-                &format!("valid {} h", ttl / 3600),
-            )
-            .await;
             let body = html! {
                 p { a href="/appareils" { (t("← Appareils")) } }
                 h1 { (t("Jeton d'enrôlement")) }
@@ -134,15 +112,7 @@ pub(crate) async fn create_token(
             };
             page(lang, t("Jeton d'enrôlement"), body).into_response()
         }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            page(
-                lang,
-                t("Jeton non créé"),
-                html! { h1 { (t("Jeton non créé")) } p role="alert" { (e.to_string()) } },
-            ),
-        )
-            .into_response(),
+        Err(e) => staff_error(lang, "Jeton non créé", &e),
     }
 }
 
@@ -161,18 +131,11 @@ pub(crate) async fn revoke(
     if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
         return r;
     }
-    if let Some(r) = for_it_only(&staff) {
-        return r;
-    }
     let lang = staff.lang;
     let t = |fr: &'static str| t(lang, fr);
-    match c.revoke_agent(&id).await {
-        Ok(true) => {
-            c.record(&staff.identity.login, "agent.revoke", None, &id)
-                .await;
-            Redirect::to("/appareils").into_response()
-        }
-        Ok(false) => (
+    match c.staff_api(&staff.identity).revoke_agent(&id).await {
+        Ok(()) => Redirect::to("/appareils").into_response(),
+        Err(StaffError::NotFound(_)) => (
             StatusCode::NOT_FOUND,
             page(
                 lang,
@@ -181,14 +144,6 @@ pub(crate) async fn revoke(
             ),
         )
             .into_response(),
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            page(
-                lang,
-                t("Échec"),
-                html! { h1 { (t("Échec")) } p { (e.to_string()) } },
-            ),
-        )
-            .into_response(),
+        Err(e) => staff_error(lang, "Échec", &e),
     }
 }

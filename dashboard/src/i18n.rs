@@ -137,6 +137,23 @@ const TEXTS: &[(&str, &str)] = &[
     ("identifiant ou mot de passe incorrect", "wrong login or password"),
     ("trop d'essais : réessayez dans ", "too many attempts: try again in "),
     (" minute(s)", " minute(s)"),
+    (
+        "le service est très sollicité : réessayez dans un instant",
+        "the service is very busy: try again in a moment",
+    ),
+    ("Formulaire refusé", "Form refused"),
+    (
+        "Ce formulaire de connexion est trop long pour en être un.",
+        "This login form is too long to be one.",
+    ),
+    ("Connexion refusée", "Login refused"),
+    (
+        "Le formulaire de connexion n'a pas de jeton de sécurité valide (CSRF) : il a \
+         expiré ou ne vient pas de ce site. Rechargez la page de connexion et recommencez.",
+        "The login form has no valid security token (CSRF): it expired or does not come \
+         from this site. Reload the login page and try again.",
+    ),
+    ("Page de connexion", "Login page"),
     ("Action refusée", "Action refused"),
     (
         "Le formulaire n'a pas de jeton de sécurité valide (CSRF). Rechargez la page et recommencez.",
@@ -429,6 +446,83 @@ const TEXTS: &[(&str, &str)] = &[
     ("vérifié", "verified"),
     ("NON vérifié", "NOT verified"),
     (" en ", " in "),
+    // Roles and refusals (the controller's staff API decides; these word its refusals).
+    ("Votre rôle ne permet pas cette action.", "Your role does not allow this action."),
+    (
+        "Vous ne prolongez ou ne fermez que les créneaux que vous avez ouverts.",
+        "You only extend or close the slots you opened.",
+    ),
+    (
+        "Ce poste n'est pas dans une de vos permanences en ce moment.",
+        "This computer is not in one of your help desks right now.",
+    ),
+    (
+        "Ce visiteur est en accès libre : c'est l'équipe de la MDH qui termine sa session.",
+        "This visitor is on free access: the MDH's staff end their session.",
+    ),
+    (
+        "Vous ne pouvez pas désactiver votre propre compte : demandez à un autre administrateur.",
+        "You cannot disable your own account: ask another administrator.",
+    ),
+    ("Le mot de passe actuel n'est pas le bon.", "The current password is wrong."),
+    (
+        "Ouvert par une autre personne : elle seule, ou l'équipe de la MDH, le prolonge ou le ferme.",
+        "Opened by someone else: only they, or the MDH's staff, extend or close it.",
+    ),
+    (
+        "Vous ouvrez et terminez les sessions des postes de vos permanences seulement, pendant la permanence ; pas celles des visiteurs en accès libre.",
+        "You open and end sessions only on the computers of your help desks, during the help desk; not free-access visitors' sessions.",
+    ),
+    // Accounts.
+    ("Mon compte", "My account"),
+    ("Comptes du personnel", "Staff accounts"),
+    ("administration", "administration"),
+    ("service informatique", "IT department"),
+    ("personnel de la MDH", "MDH staff"),
+    ("médiateur ou médiatrice", "mediator"),
+    ("rôle inconnu", "unknown role"),
+    ("tous les sites", "every site"),
+    ("Nom affiché", "Name shown"),
+    ("Rôle", "Role"),
+    ("Changer mon mot de passe", "Change my password"),
+    (
+        "Vos autres sessions (autres navigateurs, autres ordinateurs) seront terminées.",
+        "Your other sessions (other browsers, other computers) will end.",
+    ),
+    ("Mot de passe actuel", "Current password"),
+    ("Nouveau mot de passe (12 caractères au moins)", "New password (at least 12 characters)"),
+    ("Nouveau mot de passe, encore", "New password, again"),
+    ("Changer le mot de passe", "Change the password"),
+    ("Les deux nouveaux mots de passe ne sont pas les mêmes.", "The two new passwords differ."),
+    (
+        "Mot de passe changé. Vos autres sessions sont terminées.",
+        "Password changed. Your other sessions have ended.",
+    ),
+    ("Un mot de passe a de 12 à 256 caractères.", "A password has 12 to 256 characters."),
+    ("Mot de passe inchangé", "Password unchanged"),
+    ("révoqué le ", "revoked on "),
+    ("valable jusqu'au ", "valid until "),
+    ("expiré le ", "expired on "),
+    ("expiré", "expired"),
+    ("désactivé", "disabled"),
+    (" session(s) ouverte(s)", " session(s) open"),
+    ("Réactiver le compte", "Enable the account"),
+    ("Désactiver le compte", "Disable the account"),
+    (
+        "(ses sessions et ses jetons d'API cessent tout de suite)",
+        "(its sessions and API tokens stop at once)",
+    ),
+    ("Terminer ses sessions", "End their sessions"),
+    ("Jetons d'API", "API tokens"),
+    ("Nom", "Name"),
+    ("Créé le", "Created on"),
+    ("Révoquer le jeton ", "Revoke the token "),
+    (
+        "Créer un compte, un jeton d'API : commandes « commune user create » et « commune user token » sur le serveur. Chaque action ici va au journal d'audit.",
+        "To create an account or an API token: the “commune user create” and “commune user token” commands on the server. Every action here goes to the audit log.",
+    ),
+    ("Compte inchangé", "Account unchanged"),
+    ("Jeton non révoqué", "Token not revoked"),
 ];
 
 #[cfg(test)]

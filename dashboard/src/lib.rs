@@ -5,15 +5,17 @@
 #![deny(unreachable_pub)]
 
 use std::future::Future;
-use std::net::SocketAddr;
 
+mod accounts;
 pub mod api;
 pub mod auth;
 mod devices;
 pub mod i18n;
 mod live;
+mod refusal;
 mod reports;
 mod seat;
+mod server;
 mod site;
 
 use axum::extract::State;
@@ -21,6 +23,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use commune_controller::staff::Right;
 use commune_controller::{AgentView, Controller};
 use commune_protocol::UtcMillis;
 use i18n::{t, Lang};
@@ -28,7 +31,8 @@ use maud::{html, Markup, DOCTYPE};
 
 /// The dashboard's routes.
 pub fn router(controller: Controller) -> Router {
-    Router::new()
+    let limits = controller.config().web.clone();
+    let routes = Router::new()
         .route("/", get(fleet_page))
         .route("/connexion", get(auth::login_page).post(auth::login))
         .route("/deconnexion", post(auth::logout))
@@ -64,25 +68,38 @@ pub fn router(controller: Controller) -> Router {
             get(site::tickets_page).post(site::create_tickets),
         )
         .route("/evenements", get(live::events))
+        .route("/compte", get(accounts::my_account))
+        .route("/compte/mot-de-passe", post(accounts::change_my_password))
+        .route("/comptes", get(accounts::accounts_page))
+        .route("/comptes/{login}/desactiver", post(accounts::disable))
+        .route("/comptes/{login}/activer", post(accounts::enable))
+        .route("/comptes/{login}/deconnecter", post(accounts::end_sessions))
+        .route(
+            "/comptes/{login}/mot-de-passe",
+            post(accounts::set_password),
+        )
+        .route(
+            "/comptes/{login}/jetons/revoquer",
+            post(accounts::revoke_token),
+        )
         .route("/api/v1/seats", get(api::seats))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(controller)
+        .with_state(controller);
+    // Timeouts, the concurrency and body limits, and the security headers (server.rs).
+    server::protect(routes, &limits)
 }
 
-/// Serves the dashboard on `listener` until `shutdown` resolves.
+/// Serves the dashboard on `listener` until `shutdown` resolves, within the limits of the
+/// configuration's `[web]` section (connections, header and request timeouts: server.rs).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     controller: Controller,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(controller).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = controller.config().web.clone();
+    server::serve(listener, router(controller), &limits, shutdown).await
 }
 
 async fn metrics(State(c): State<Controller>) -> Response {
@@ -178,14 +195,6 @@ pub(crate) fn local_time(at: UtcMillis, zone: &str, format: &str) -> String {
         .and_then(|t| jiff::tz::TimeZone::get(zone).ok().map(|z| t.to_zoned(z)))
         .map(|z| z.strftime(format).to_string())
         .unwrap_or_else(|| at.to_string())
-}
-
-/// The site's time zone (its schedule's; Europe/Paris until it has one).
-pub(crate) async fn site_time_zone(c: &Controller, site: &str) -> String {
-    c.site_schedule(site)
-        .await
-        .map(|(model, _)| model.time_zone)
-        .unwrap_or_else(|_| "Europe/Paris".into())
 }
 
 fn ago(lang: Lang, now: UtcMillis, then: UtcMillis) -> String {
@@ -286,11 +295,10 @@ fn state_cell(
 
 async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff) -> Response {
     let t = |fr: &'static str| t(lang, fr);
-    let fleet = match c.fleet().await {
-        Ok(f) => f
-            .into_iter()
-            .filter(|a| staff.identity.may_act_on(&a.overview.agent.site_id))
-            .collect::<Vec<_>>(),
+    let who = &staff.identity;
+    let api = c.staff_api(who);
+    let fleet = match api.fleet().await {
+        Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "fleet page unavailable");
             return (
@@ -303,24 +311,12 @@ async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff)
     let now = commune_controller::now();
     let online = fleet.iter().filter(|a| a.connected).count();
     let live = c.live_seat_states();
-    let alerts: Vec<_> = c
-        .fleet_alerts()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|a| staff.identity.may_act_on(&a.site_id))
-        .collect();
-    let sites: Vec<_> = c
-        .store()
-        .sites()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|s| staff.identity.may_act_on(&s.id))
-        .collect();
+    let alerts = api.alerts().await.unwrap_or_default();
+    let sites = api.sites().await.unwrap_or_default();
     let body = html! {
         form.logout method="post" action="/deconnexion" {
-            (staff.identity.display_name) " "
+            (who.display_name) " "
+            a href="/compte" { (t("Mon compte")) } " "
             input type="hidden" name="csrf" value=(staff.csrf);
             button type="submit" { (t("Se déconnecter")) }
         }
@@ -338,8 +334,11 @@ async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff)
                 }
             }
         }
-        @if matches!(staff.identity.role, commune_controller::staff::Role::It | commune_controller::staff::Role::Admin) {
+        @if who.may(Right::ManageDevices) {
             p { a href="/appareils" { (t("Appareils : enrôlement, versions, révocation")) } }
+        }
+        @if who.may(Right::ManageAccounts) {
+            p { a href="/comptes" { (t("Comptes du personnel")) } }
         }
         @if !sites.is_empty() {
             nav aria-label=(t("Sites")) {
@@ -348,10 +347,14 @@ async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff)
                         li {
                             (site.name) (if lang == Lang::Fr { " : " } else { ": " })
                             a href={"/sites/" (site.id) "/permanences"} { (t("Permanences")) }
-                            " · "
-                            a href={"/sites/" (site.id) "/tickets"} { (t("Tickets")) }
-                            " · "
-                            a href={"/sites/" (site.id) "/rapports"} { (t("Rapports")) }
+                            @if who.may_at(Right::CreateTickets, &site.id) {
+                                " · "
+                                a href={"/sites/" (site.id) "/tickets"} { (t("Tickets")) }
+                            }
+                            @if who.may_at(Right::SeeReports, &site.id) {
+                                " · "
+                                a href={"/sites/" (site.id) "/rapports"} { (t("Rapports")) }
+                            }
                         }
                     }
                 }

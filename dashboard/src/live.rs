@@ -1,6 +1,11 @@
 //! Live seat states for the fleet page, by server-sent events: on every connection,
 //! disconnection or state change the controller reports, the person's seats and their state
 //! text (the same pair the page renders, in the person's language) go down the stream.
+//!
+//! The stream lives as long as the page, so it checks the person again on every change and
+//! every [`RECHECK`]: it ends when their session ends (logout, expiry, an admin ending it,
+//! a password change elsewhere), when their account is disabled, or when their role or
+//! sites change. The browser's `EventSource` then reconnects and is sent to the login page.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -15,17 +20,20 @@ use commune_controller::Controller;
 use crate::auth::Staff;
 use crate::i18n::Lang;
 
+/// How often a quiet stream checks that its session still holds.
+pub(crate) const RECHECK: Duration = Duration::from_secs(3);
+
 async fn snapshot(
     c: &Controller,
     who: &StaffIdentity,
     lang: Lang,
 ) -> HashMap<String, (String, &'static str)> {
     let live = c.live_seat_states();
-    c.fleet()
+    c.staff_api(who)
+        .fleet()
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|a| who.may_act_on(&a.overview.agent.site_id))
         .map(|a| {
             (
                 a.overview.agent.id.clone(),
@@ -41,10 +49,21 @@ pub(crate) async fn events(State(c): State<Controller>, lang: Lang, staff: Staff
         (c, changes, staff.identity, true),
         move |(c, mut changes, who, first)| async move {
             if !first {
-                changes.changed().await.ok()?;
-                // Several changes in a burst (a session starting) make one event.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                changes.borrow_and_update();
+                loop {
+                    tokio::select! {
+                        changed = changes.changed() => {
+                            changed.ok()?;
+                            // Several changes in a burst (a session starting) make one event.
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            changes.borrow_and_update();
+                            break;
+                        }
+                        _ = tokio::time::sleep(RECHECK) => {
+                            c.staff_api(&who).recheck().await.ok()?;
+                        }
+                    }
+                }
+                c.staff_api(&who).recheck().await.ok()?;
             }
             let states = snapshot(&c, &who, lang).await;
             let event = Event::default().json_data(states).unwrap_or_default();

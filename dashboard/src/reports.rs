@@ -79,26 +79,19 @@ impl Period {
     }
 }
 
+/// The report of `site` over the period asked; `export` names the file when it is
+/// downloaded (the staff API audits exports).
 async fn load(
     c: &Controller,
     staff: &Staff,
     site: &str,
     period: &Period,
+    export: Option<&str>,
 ) -> Result<(SiteReport, UtcMillis, UtcMillis, String, String), Response> {
     let lang = staff.lang;
     let t = |fr: &'static str| t(lang, fr);
-    if !staff.identity.may_act_on(site) {
-        return Err((
-            StatusCode::FORBIDDEN,
-            page(lang, t("Accès refusé"), html! { h1 { (t("Accès refusé")) } p { (t("Vous ne voyez que les rapports de vos sites.")) } }),
-        )
-            .into_response());
-    }
-    let zone = c
-        .site_schedule(site)
-        .await
-        .map(|(m, _)| m.time_zone)
-        .unwrap_or_else(|_| "Europe/Paris".into());
+    let api = c.staff_api(&staff.identity);
+    let zone = api.time_zone(site).await;
     let (from, to, du, au) = period.bounds(lang, &zone).map_err(|e| {
         (
             StatusCode::BAD_REQUEST,
@@ -110,17 +103,12 @@ async fn load(
         )
             .into_response()
     })?;
-    let report = c.site_report(site, from, to).await.map_err(|e| {
-        (
-            StatusCode::BAD_REQUEST,
-            page(
-                lang,
-                t("Rapport indisponible"),
-                html! { h1 { (t("Rapport indisponible")) } p { (e.to_string()) } },
-            ),
-        )
-            .into_response()
-    })?;
+    let report = match export {
+        Some(file) => api.export_report(site, from, to, file).await,
+        None => api.report(site, from, to).await,
+    };
+    let report =
+        report.map_err(|e| crate::refusal::staff_error(lang, "Rapport indisponible", &e))?;
     Ok((report, from, to, du, au))
 }
 
@@ -202,7 +190,7 @@ pub(crate) async fn report_page(
     Query(period): Query<Period>,
     staff: Staff,
 ) -> Response {
-    let (report, _, _, du, au) = match load(&c, &staff, &site, &period).await {
+    let (report, _, _, du, au) = match load(&c, &staff, &site, &period, None).await {
         Ok(r) => r,
         Err(r) => return r,
     };
@@ -216,6 +204,7 @@ pub(crate) async fn report_page(
     let query = format!("du={du}&au={au}");
     // The national export leaves out a site whose description is incomplete: say why here.
     let incomplete: Vec<(String, Vec<String>)> = c
+        .staff_api(&staff.identity)
         .site_details(&site)
         .await
         .map(|d| d.problems())
@@ -301,7 +290,7 @@ pub(crate) async fn lines_csv(
     Query(period): Query<Period>,
     staff: Staff,
 ) -> Response {
-    match load(&c, &staff, &site, &period).await {
+    match load(&c, &staff, &site, &period, Some("permanences.csv")).await {
         Ok((report, from, to, du, au)) => csv(
             format!("{site}-permanences-{du}-{au}.csv"),
             report.lines_csv(&site, from, to),
@@ -317,7 +306,7 @@ pub(crate) async fn seats_csv(
     Query(period): Query<Period>,
     staff: Staff,
 ) -> Response {
-    match load(&c, &staff, &site, &period).await {
+    match load(&c, &staff, &site, &period, Some("postes.csv")).await {
         Ok((report, from, to, du, au)) => csv(
             format!("{site}-postes-{du}-{au}.csv"),
             report.seats_csv(&site, from, to),
@@ -328,16 +317,7 @@ pub(crate) async fn seats_csv(
 
 /// `GET /export/lieux-mediation-numerique.csv`: the person's sites in the national schema.
 pub(crate) async fn lieux(State(c): State<Controller>, staff: Staff) -> Response {
-    let sites: Vec<String> = c
-        .store()
-        .sites()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|s| staff.identity.may_act_on(&s.id))
-        .map(|s| s.id)
-        .collect();
-    match c.lieux_csv(&sites).await {
+    match c.staff_api(&staff.identity).lieux_csv().await {
         Ok((text, left_out)) => {
             let mut response = csv("lieux-mediation-numerique.csv".into(), text);
             if !left_out.is_empty() {
@@ -350,6 +330,6 @@ pub(crate) async fn lieux(State(c): State<Controller>, staff: Staff) -> Response
             }
             response
         }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+        Err(e) => crate::refusal::staff_error(staff.lang, "Rapport indisponible", &e),
     }
 }

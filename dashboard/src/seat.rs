@@ -70,9 +70,9 @@ pub(crate) async fn seat_page(
 ) -> Response {
     let lang = staff.lang;
     let t = |fr: &'static str| t(lang, fr);
-    let agent = match c.store().agent(&id).await {
-        Ok(Some(a)) if staff.identity.may_act_on(&a.site_id) => a,
-        _ => {
+    let view = match c.staff_api(&staff.identity).seat(&id).await {
+        Ok(v) => v,
+        Err(_) => {
             return (
                 StatusCode::NOT_FOUND,
                 page(
@@ -84,33 +84,18 @@ pub(crate) async fn seat_page(
                 .into_response()
         }
     };
-    let now = commune_controller::now();
-    let health = c
-        .store()
-        .health_history(&id, commune_protocol::UtcMillis(now.0 - 86_400_000), 500)
-        .await
-        .unwrap_or_default();
+    let (agent, health, inventory, sessions, wipes, zone) = (
+        view.agent,
+        view.health,
+        view.inventory,
+        view.sessions,
+        view.wipes,
+        view.time_zone,
+    );
     let points: Vec<(i64, f64, f64)> = health
         .iter()
         .map(|(t, cpu, mem)| (t.0, *cpu, *mem))
         .collect();
-    let inventory = c.store().inventory(&id).await.ok().flatten();
-    let sessions: Vec<_> = c
-        .store()
-        .sessions(commune_protocol::UtcMillis(now.0 - 30 * 86_400_000), now)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|s| s.agent_id == id)
-        .rev()
-        .take(20)
-        .collect();
-    let wipes = c
-        .store()
-        .recent_events(&id, "wipe_report", 10)
-        .await
-        .unwrap_or_default();
-    let zone = crate::site_time_zone(&c, &agent.site_id).await;
     let when = |at: commune_protocol::UtcMillis| crate::local_time(at, &zone, "%d/%m %H:%M");
     let body = html! {
         p { a href="/" { (t("← Parc")) } }

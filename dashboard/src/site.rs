@@ -1,66 +1,24 @@
 //! A site's pages for its staff: the permanences and supervised slots (open, extend, close
 //! now on chosen seats; start or end a visitor's session), and free-access tickets (create a
-//! batch and print its sheet). Every action checks the CSRF token and the person's site,
-//! and goes to the audit log.
+//! batch and print its sheet). Every form carries the CSRF token; the controller's staff API
+//! decides what the person may do (a mediator: their permanences only) and audits it.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use commune_controller::staff::Right;
 use commune_controller::Controller;
-use commune_protocol::messages::{CommandAction, SlotKind};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth::Staff;
 use crate::i18n::{t, Lang};
 use crate::page;
+use crate::refusal::staff_error;
 
-fn refused(lang: Lang, message: &'static str) -> Response {
-    let t = |fr: &'static str| t(lang, fr);
-    (
-        StatusCode::FORBIDDEN,
-        page(
-            lang,
-            t("Action refusée"),
-            html! { h1 { (t("Action refusée")) } p { (t(message)) } p { a href="/" { (t("Retour au parc")) } } },
-        ),
-    )
-        .into_response()
-}
-
-/// A failed action's page: `title` is translated here; `message` comes translated, or from
-/// the controller (in French).
 fn failed(lang: Lang, title: &'static str, message: &str) -> Response {
-    let title = t(lang, title);
-    (
-        StatusCode::BAD_REQUEST,
-        page(
-            lang,
-            title,
-            html! { h1 { (title) } p role="alert" { (message) } p { a href="/" { (t(lang, "Retour au parc")) } } },
-        ),
-    )
-        .into_response()
-}
-
-/// The person may act on the site, or the refusal (audited).
-async fn guard(c: &Controller, staff: &Staff, site: &str, action: &str) -> Option<Response> {
-    if staff.identity.may_act_on(site) {
-        None
-    } else {
-        c.record(
-            &staff.identity.login,
-            &format!("{action}.refused"),
-            Some(site),
-            "not this person's site",
-        )
-        .await;
-        Some(refused(
-            staff.lang,
-            "Vous n'agissez que sur les postes de vos sites.",
-        ))
-    }
+    crate::refusal::failed(lang, StatusCode::BAD_REQUEST, title, message)
 }
 
 fn local_time(at: commune_protocol::UtcMillis, zone: &str) -> String {
@@ -92,23 +50,16 @@ pub(crate) async fn permanences(
     Path(site): Path<String>,
     staff: Staff,
 ) -> Response {
-    if let Some(r) = guard(&c, &staff, &site, "permanences.view").await {
-        return r;
-    }
     let lang = staff.lang;
     let t = |fr: &'static str| t(lang, fr);
-    let (model, _) = match c.site_schedule(&site).await {
-        Ok(m) => m,
-        Err(e) => return failed(lang, "Site introuvable", &e.to_string()),
+    let who = &staff.identity;
+    let view = match c.staff_api(who).site(&site).await {
+        Ok(v) => v,
+        Err(e) => return staff_error(lang, "Site introuvable", &e),
     };
+    let model = view.schedule;
+    let fleet = view.seats;
     let live = c.live_seat_states();
-    let fleet: Vec<_> = c
-        .fleet()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|a| a.overview.agent.site_id == site)
-        .collect();
     let now = commune_controller::now();
     let open: Vec<_> = model.ad_hoc.iter().filter(|s| s.end > now).collect();
     let today = jiff::tz::TimeZone::get(&model.time_zone)
@@ -116,7 +67,10 @@ pub(crate) async fn permanences(
         .unwrap_or_default();
     let csrf = staff.csrf.clone();
     let body: Markup = html! {
-        p { a href="/" { (t("← Parc")) } " · " a href={"/sites/" (site) "/tickets"} { (t("Tickets")) } }
+        p {
+            a href="/" { (t("← Parc")) }
+            @if who.may_at(Right::CreateTickets, &site) { " · " a href={"/sites/" (site) "/tickets"} { (t("Tickets")) } }
+        }
         h1 { (t("Permanences — ")) (site) }
         h2 { (t("Permanences de la semaine")) }
         @if model.permanences.is_empty() {
@@ -147,15 +101,19 @@ pub(crate) async fn permanences(
             section.slot aria-labelledby={"slot-" (slot.id)} {
                 h3 id={"slot-" (slot.id)} { (slot.name.clone().unwrap_or_else(|| t("Créneau supervisé").into())) (t(" — jusqu'à ")) (local_time(slot.end, &model.time_zone)) }
                 p { (t("Postes : ")) (slot.seats.join(", ")) }
-                form method="post" action={"/sites/" (site) "/creneaux/" (slot.id) "/prolonger"} {
-                    input type="hidden" name="csrf" value=(csrf);
-                    label for={"minutes-" (slot.id)} { (t("Prolonger jusqu'à dans (minutes)")) } " "
-                    input id={"minutes-" (slot.id)} name="minutes" type="number" min="1" max="720" value="30" required;
-                    " " button type="submit" { (t("Prolonger")) }
-                }
-                form method="post" action={"/sites/" (site) "/creneaux/" (slot.id) "/fermer"} {
-                    input type="hidden" name="csrf" value=(csrf);
-                    button type="submit" { (t("Fermer maintenant")) }
+                @if view.changeable_slots.contains(&slot.id) {
+                    form method="post" action={"/sites/" (site) "/creneaux/" (slot.id) "/prolonger"} {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for={"minutes-" (slot.id)} { (t("Prolonger jusqu'à dans (minutes)")) } " "
+                        input id={"minutes-" (slot.id)} name="minutes" type="number" min="1" max="720" value="30" required;
+                        " " button type="submit" { (t("Prolonger")) }
+                    }
+                    form method="post" action={"/sites/" (site) "/creneaux/" (slot.id) "/fermer"} {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" { (t("Fermer maintenant")) }
+                    }
+                } @else {
+                    p { (t("Ouvert par une autre personne : elle seule, ou l'équipe de la MDH, le prolonge ou le ferme.")) }
                 }
             }
         }
@@ -210,6 +168,9 @@ pub(crate) async fn permanences(
             p { button type="submit" { (t("Enregistrer les compteurs")) } }
         }
         h2 { (t("Sessions des visiteurs")) }
+        @if !who.may(Right::AnySession) {
+            p { (t("Vous ouvrez et terminez les sessions des postes de vos permanences seulement, pendant la permanence ; pas celles des visiteurs en accès libre.")) }
+        }
         table {
             caption.skip { (t("Postes du site")) }
             thead { tr { th scope="col" { (t("Poste")) } th scope="col" { (t("État")) } th scope="col" { (t("Action")) } } }
@@ -288,9 +249,6 @@ pub(crate) async fn open_slot(
     if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
         return r;
     }
-    if let Some(r) = guard(&c, &staff, &site, "slot.open").await {
-        return r;
-    }
     let seats = form.seats.clone();
     if form.minutes == 0 {
         return failed(
@@ -308,26 +266,12 @@ pub(crate) async fn open_slot(
     }
     let until = commune_controller::now().plus_secs(i64::from(form.minutes.clamp(1, 12 * 60)) * 60);
     match c
-        .open_supervised_slot(
-            &site,
-            &seats,
-            until,
-            form.name.clone(),
-            Some(staff.identity.display_name.clone()),
-        )
+        .staff_api(&staff.identity)
+        .open_slot(&site, &seats, until, form.name.clone(), None)
         .await
     {
-        Ok(id) => {
-            c.record(
-                &staff.identity.login,
-                "slot.open",
-                Some(&site),
-                &format!("{id}: {} seat(s) until {until}", seats.len()),
-            )
-            .await;
-            Redirect::to(&format!("/sites/{site}/permanences")).into_response()
-        }
-        Err(e) => failed(staff.lang, "Créneau non ouvert", &e.to_string()),
+        Ok(_) => Redirect::to(&format!("/sites/{site}/permanences")).into_response(),
+        Err(e) => staff_error(staff.lang, "Créneau non ouvert", &e),
     }
 }
 
@@ -348,28 +292,17 @@ async fn move_end(
     if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
         return r;
     }
-    let action = if close { "slot.close" } else { "slot.extend" };
-    if let Some(r) = guard(&c, &staff, &site, action).await {
-        return r;
-    }
-    let until = if close {
-        commune_controller::now()
+    let api = c.staff_api(&staff.identity);
+    let done = if close {
+        api.close_slot(&site, &slot).await
     } else {
-        commune_controller::now()
-            .plus_secs(i64::from(form.minutes.unwrap_or(30).clamp(1, 12 * 60)) * 60)
+        let until = commune_controller::now()
+            .plus_secs(i64::from(form.minutes.unwrap_or(30).clamp(1, 12 * 60)) * 60);
+        api.extend_slot(&site, &slot, until).await
     };
-    match c.set_slot_end(&site, &slot, until).await {
-        Ok(()) => {
-            c.record(
-                &staff.identity.login,
-                action,
-                Some(&site),
-                &format!("{slot} until {until}"),
-            )
-            .await;
-            Redirect::to(&format!("/sites/{site}/permanences")).into_response()
-        }
-        Err(e) => failed(staff.lang, "Créneau inchangé", &e.to_string()),
+    match done {
+        Ok(()) => Redirect::to(&format!("/sites/{site}/permanences")).into_response(),
+        Err(e) => staff_error(staff.lang, "Créneau inchangé", &e),
     }
 }
 
@@ -411,16 +344,17 @@ pub(crate) async fn seat_session(
     if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
         return r;
     }
-    let action = match form.action.as_str() {
-        "start" => CommandAction::StartSession {
-            slot_kind: SlotKind::Supervised,
-        },
-        "end" => CommandAction::EndSession {
-            reason: form
+    let api = c.staff_api(&staff.identity);
+    let done = match form.action.as_str() {
+        "start" => api.start_session(&site, &seat).await,
+        "end" => {
+            let reason = form
                 .reason
-                .clone()
-                .unwrap_or_else(|| "Session terminée par l'équipe".into()),
-        },
+                .as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or("Session terminée par l'équipe");
+            api.end_session(&site, &seat, reason).await
+        }
         _ => {
             return failed(
                 staff.lang,
@@ -429,26 +363,9 @@ pub(crate) async fn seat_session(
             )
         }
     };
-    if let Some(r) = guard(&c, &staff, &site, "session.command").await {
-        return r;
-    }
-    // The seat must belong to the site the person acts on.
-    match c.store().agent(&seat).await {
-        Ok(Some(agent)) if agent.site_id == site => {}
-        _ => return refused(staff.lang, "Ce poste n'appartient pas à ce site."),
-    }
-    match c.send_command(&seat, action, &staff.identity.login).await {
-        Ok(command) => {
-            c.record(
-                &staff.identity.login,
-                &format!("session.{}", form.action),
-                Some(&site),
-                &format!("{seat}: command {}", command.id),
-            )
-            .await;
-            Redirect::to(&format!("/sites/{site}/permanences")).into_response()
-        }
-        Err(e) => failed(staff.lang, "Commande non envoyée", &e.to_string()),
+    match done {
+        Ok(_) => Redirect::to(&format!("/sites/{site}/permanences")).into_response(),
+        Err(e) => staff_error(staff.lang, "Commande non envoyée", &e),
     }
 }
 
@@ -458,8 +375,8 @@ pub(crate) async fn tickets_page(
     Path(site): Path<String>,
     staff: Staff,
 ) -> Response {
-    if let Some(r) = guard(&c, &staff, &site, "tickets.view").await {
-        return r;
+    if let Err(e) = c.staff_api(&staff.identity).tickets_page(&site).await {
+        return staff_error(staff.lang, "Tickets", &e);
     }
     let lang = staff.lang;
     let t = |fr: &'static str| t(lang, fr);
@@ -499,30 +416,21 @@ pub(crate) async fn create_tickets(
     if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
         return r;
     }
-    if let Some(r) = guard(&c, &staff, &site, "tickets.create").await {
-        return r;
-    }
+    let api = c.staff_api(&staff.identity);
     let until = commune_controller::now().plus_secs(i64::from(form.days.clamp(1, 90)) * 86_400);
-    let codes = match c
+    let codes = match api
         .create_tickets(&site, form.count.min(200), form.minutes, until)
         .await
     {
         Ok(codes) => codes,
-        Err(e) => return failed(staff.lang, "Tickets non créés", &e.to_string()),
+        Err(e) => return staff_error(staff.lang, "Tickets non créés", &e),
     };
     let lang = staff.lang;
     let t = |fr: &'static str| t(lang, fr);
-    c.record(
-        &staff.identity.login,
-        "tickets.create",
-        Some(&site),
-        &format!("{} ticket(s) of {} min", codes.len(), form.minutes),
-    )
-    .await;
     let body = html! {
         p.noprint { a href={"/sites/" (site) "/tickets"} { (t("← Tickets")) } " · " button type="button" onclick="window.print()" { (t("Imprimer")) } }
         h1 { (t("Tickets — ")) (site) }
-        p { (codes.len()) (t(" tickets de ")) (form.minutes) (t(" minutes, valables jusqu'au ")) (crate::local_time(until, &crate::site_time_zone(&c, &site).await, "%d/%m/%Y %H:%M")) "." }
+        p { (codes.len()) (t(" tickets de ")) (form.minutes) (t(" minutes, valables jusqu'au ")) (crate::local_time(until, &api.time_zone(&site).await, "%d/%m/%Y %H:%M")) "." }
         ul.tickets {
             @for code in &codes {
                 li { span.code { (code) } br; (t("Accès libre — ")) (form.minutes) " min" }
@@ -562,9 +470,6 @@ pub(crate) async fn record_counters(
     if let Some(r) = staff.csrf_refusal(csrf.as_deref()) {
         return r;
     }
-    if let Some(r) = guard(&c, &staff, &site, "counters.record").await {
-        return r;
-    }
     let Some(people) = people else {
         return failed(
             staff.lang,
@@ -573,26 +478,11 @@ pub(crate) async fn record_counters(
         );
     };
     match c
-        .record_counters(
-            &site,
-            &permanence,
-            &day,
-            people,
-            &categories,
-            &staff.identity.login,
-        )
+        .staff_api(&staff.identity)
+        .record_counters(&site, &permanence, &day, people, &categories)
         .await
     {
-        Ok(()) => {
-            c.record(
-                &staff.identity.login,
-                "counters.record",
-                Some(&site),
-                &format!("{permanence} {day}: {people} people"),
-            )
-            .await;
-            Redirect::to(&format!("/sites/{site}/permanences")).into_response()
-        }
-        Err(e) => failed(staff.lang, "Compteurs non enregistrés", &e.to_string()),
+        Ok(()) => Redirect::to(&format!("/sites/{site}/permanences")).into_response(),
+        Err(e) => staff_error(staff.lang, "Compteurs non enregistrés", &e),
     }
 }

@@ -554,14 +554,26 @@ pub struct TicketHash {
     pub used: bool,
 }
 
-/// The site's valid tickets.
+/// The site's valid tickets, whole or in parts: a set too big for one frame is sent as
+/// `parts` messages sharing `generated_at`, which the agent applies once it has them all
+/// (see [`crate::tickets::TicketSetParts`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(proptest_derive::Arbitrary))]
 pub struct TicketSet {
     /// When the set was computed.
     pub generated_at: UtcMillis,
-    /// The tickets.
+    /// The tickets (of this part).
     pub tickets: Vec<TicketHash>,
+    /// This part's index, from 0 (absent: the whole set).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub part: u32,
+    /// How many parts the set has (absent or 0: one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A staff command.

@@ -293,6 +293,8 @@ fn samples() -> Vec<(&'static str, Sample)> {
                     valid_until: T0.plus_secs(86_400),
                     used: true,
                 }],
+                part: 0,
+                parts: 0,
             })),
         ),
         (

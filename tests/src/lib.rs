@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod namespace;
 pub mod netcut;
+pub mod raw;
 pub mod web;
 
 use std::net::SocketAddr;

@@ -46,6 +46,14 @@ impl Reply {
             .find_map(|l| l.strip_prefix("set-cookie: "))
     }
 
+    /// The value of the first header named `name` (lower-case), trimmed.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == name).then(|| v.trim())
+        })
+    }
+
     /// The CSRF token of the first form of the page.
     pub fn csrf(&self) -> Option<String> {
         self.body
@@ -131,14 +139,62 @@ pub async fn login(addr: SocketAddr, login: &str, password: &str) -> String {
         .expect("login request")
 }
 
-/// [`login`], blocking (call it off the runtime).
+/// [`login`], blocking (call it off the runtime). Told the service is busy (503), it tries
+/// again after the `Retry-After` it was given, as the page asks a person to.
 pub fn login_blocking(addr: SocketAddr, login: &str, password: &str) -> String {
-    let body = form(&[("login", login), ("password", password)]);
-    let reply = http(addr, "POST", "/connexion", &[], &body);
+    let mut reply = post_login(addr, &[], login, password);
+    for _ in 0..30 {
+        if reply.status != 503 {
+            break;
+        }
+        let wait = reply
+            .header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1u64);
+        std::thread::sleep(std::time::Duration::from_secs(wait.min(5)));
+        reply = post_login(addr, &[], login, password);
+    }
     reply.cookie().unwrap_or_else(|| {
         panic!(
             "no session cookie for {login}: {} {}",
             reply.status, reply.body
         )
     })
+}
+
+/// The login page's CSRF cookie (`name=value`, for a `Cookie` header) and the token of its
+/// form, as a browser gets them with `GET /connexion`.
+pub fn login_page(addr: SocketAddr, headers: &[(&str, &str)]) -> (String, String) {
+    let page = http(addr, "GET", "/connexion", headers, "");
+    let cookie = page
+        .cookie()
+        .filter(|c| c.starts_with("commune_login_csrf="))
+        .unwrap_or_else(|| panic!("no login CSRF cookie: {}", page.headers));
+    let token = page.csrf().expect("a CSRF token in the login form");
+    (cookie, token)
+}
+
+/// Posts the login form as a browser does: the page first (its CSRF cookie and token),
+/// then the form with `headers` added to both requests. One try: the reply as it comes.
+pub fn post_login(
+    addr: SocketAddr,
+    headers: &[(&str, &str)],
+    login: &str,
+    password: &str,
+) -> Reply {
+    let (cookie, token) = login_page(addr, headers);
+    let merged;
+    let mut with_cookie: Vec<(&str, &str)> = headers.to_vec();
+    match with_cookie
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+    {
+        Some(existing) => {
+            merged = format!("{}; {cookie}", existing.1);
+            existing.1 = &merged;
+        }
+        None => with_cookie.push(("Cookie", &cookie)),
+    }
+    let body = form(&[("csrf", &token), ("login", login), ("password", password)]);
+    http(addr, "POST", "/connexion", &with_cookie, &body)
 }

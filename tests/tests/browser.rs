@@ -1,9 +1,9 @@
 //! The dashboard in a real browser: Debian's Chromium, driven by Playwright through
 //! `tests/browser/check.mjs`, against a real controller, a real sandbox agent and the real
 //! dashboard on loopback. Every page it visits passes axe-core's WCAG 2.1 A and AA rules
-//! with no serious or critical violation; a wrong password shows the French error; a
-//! mediator logs in, sees her site's seat, sees it go "en session" when a visitor sits
-//! down and free again when the visitor leaves (live, without reloading), and logs out.
+//! with no serious or critical violation; a wrong password shows the French error; an
+//! MDH staff member logs in, sees her site's seat, sees it go "en session" when a visitor
+//! sits down and free again when the visitor leaves (live, without reloading), and logs out.
 //!
 //! Needs `node`, `/usr/bin/chromium` (`apt-get install chromium`) and
 //! `npm ci --prefix tests/browser`; `scripts/test-all` installs them. Without them the
@@ -34,10 +34,12 @@ async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibilit
     let sessions = agent.sessions.clone().expect("a session manager");
     sessions.wait_for(|s| s.state == SeatState::Ready).await;
     let c = ctrl.controller.clone();
+    // MDH staff: a mediator may not create tickets nor see reports (roles in
+    // controller/src/staff/rights.rs).
     c.create_staff(
         "marie",
         "Marie",
-        Role::Mediator,
+        Role::Staff,
         &[SITE.to_string()],
         "un mot de passe long",
     )
@@ -128,6 +130,10 @@ async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibilit
             {"expectText": "1 sessions (1 en accès libre, 0 accompagnées)"},
             {"axe": true},
             {"screenshot": shot("rapports.png")},
+            // Her account: the form to change her password.
+            {"goto": "/compte"},
+            {"expectText": "Changer mon mot de passe"},
+            {"axe": true},
             {"goto": "/"},
             {"click": "Se déconnecter"},
             {"expectStatus": 200},

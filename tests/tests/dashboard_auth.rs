@@ -39,24 +39,12 @@ async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
         assert!(page.body.contains("Mot de passe") && page.body.contains("lang=\"fr\""));
 
         // Wrong password.
-        let wrong = http(
-            addr,
-            "POST",
-            "/connexion",
-            &[],
-            &form(&[("login", "marie"), ("password", "mauvais")]),
-        );
+        let wrong = web::post_login(addr, &[], "marie", "mauvais");
         assert_eq!(wrong.status, 401);
         assert!(wrong.body.contains("incorrect"), "{}", wrong.body);
 
         // The right one: a session cookie, HttpOnly and SameSite=Strict.
-        let ok = http(
-            addr,
-            "POST",
-            "/connexion",
-            &[],
-            &form(&[("login", "marie"), ("password", "un mot de passe long")]),
-        );
+        let ok = web::post_login(addr, &[], "marie", "un mot de passe long");
         assert_eq!(ok.status, 303, "{}", ok.body);
         assert!(ok.headers.contains("httponly") && ok.headers.contains("samesite=strict"));
         let cookie = ok.cookie().unwrap();
@@ -102,22 +90,11 @@ async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
 
         // Repeated failures: rate-limited, even with the right password.
         for _ in 0..5 {
-            http(
-                addr,
-                "POST",
-                "/connexion",
-                &[],
-                &form(&[("login", "marie"), ("password", "mauvais")]),
-            );
+            web::post_login(addr, &[], "marie", "mauvais");
         }
-        let limited = http(
-            addr,
-            "POST",
-            "/connexion",
-            &[],
-            &form(&[("login", "marie"), ("password", "un mot de passe long")]),
-        );
+        let limited = web::post_login(addr, &[], "marie", "un mot de passe long");
         assert_eq!(limited.status, 429);
+        assert!(limited.header("retry-after").is_some());
         assert!(limited.body.contains("trop d"), "{}", limited.body);
 
         // The API needs a token.
@@ -311,8 +288,13 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
     .unwrap();
     assert_eq!(lines.status, 200);
     assert!(lines.headers.contains("text/csv"));
-    assert!(lines.body.contains(";libre;1;0;"), "{}", lines.body);
-    assert!(lines.body.contains(";accompagne;1;1;"), "{}", lines.body);
+    // Text cells quoted, numbers not (the one CSV writer).
+    assert!(lines.body.contains(";\"libre\";1;0;"), "{}", lines.body);
+    assert!(
+        lines.body.contains(";\"accompagne\";1;1;"),
+        "{}",
+        lines.body
+    );
     assert!(lines.body.contains("# méthode"));
     let row = seats
         .body
@@ -469,7 +451,8 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
 
 /// Behind a reverse proxy on the same host (the documented setup), the login limit counts
 /// per browser (`X-Forwarded-For`), not for the proxy's address: five wrong passwords from
-/// one browser do not lock out a colleague at another. The cookie is `Secure` behind HTTPS.
+/// one browser hold that login off at that browser only, not Marie at another; thirty from
+/// one browser hold it off for every login. The cookie is `Secure` behind HTTPS.
 /// From a peer that is not loopback these headers would be ignored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_local_proxy_the_login_limit_is_per_browser_and_the_cookie_secure() {
@@ -490,46 +473,452 @@ async fn behind_a_local_proxy_the_login_limit_is_per_browser_and_the_cookie_secu
     tokio::task::spawn_blocking(move || {
         let from = |ip: &'static str| [("X-Forwarded-For", ip), ("X-Forwarded-Proto", "https")];
         for _ in 0..5 {
-            let r = http(
-                addr,
-                "POST",
-                "/connexion",
-                &from("203.0.113.7"),
-                &form(&[("login", "marie"), ("password", "mauvais")]),
-            );
+            let r = web::post_login(addr, &from("203.0.113.7"), "marie", "mauvais");
             assert_eq!(r.status, 401);
         }
-        // That browser is now held off, even for another login...
-        let held = http(
-            addr,
-            "POST",
-            "/connexion",
-            &from("203.0.113.7"),
-            &form(&[("login", "karim"), ("password", "un mot de passe long")]),
-        );
+        // That browser is now held off for that login, even with the right password...
+        let held = web::post_login(addr, &from("203.0.113.7"), "marie", "un mot de passe long");
         assert_eq!(held.status, 429, "{}", held.body);
-        // ...but a colleague's browser, through the same proxy, logs in.
-        let ok = http(
-            addr,
-            "POST",
-            "/connexion",
-            &from("198.51.100.4"),
-            &form(&[("login", "karim"), ("password", "un mot de passe long")]),
-        );
+        // ...but Marie at another browser, through the same proxy, logs in: a flood from
+        // one address does not lock a known login out for everyone.
+        let ok = web::post_login(addr, &from("198.51.100.4"), "marie", "un mot de passe long");
         assert_eq!(ok.status, 303, "{}", ok.body);
         let cookie = ok.set_cookie().unwrap();
         assert!(cookie.contains("; secure"), "{cookie}");
+        // An address that keeps failing, whatever the logins, is held off for all of them.
+        let mut failures = 5;
+        while failures < 30 {
+            let r = web::post_login(
+                addr,
+                &from("203.0.113.7"),
+                &format!("essai{failures}"),
+                "mauvais",
+            );
+            assert_eq!(r.status, 401, "{}", r.body);
+            failures += 1;
+        }
+        let held = web::post_login(addr, &from("203.0.113.7"), "karim", "un mot de passe long");
+        assert_eq!(held.status, 429, "{}", held.body);
         // Without HTTPS in front, no Secure (the demo over plain HTTP must keep working).
-        let plain = http(
+        let plain = web::post_login(
             addr,
-            "POST",
-            "/connexion",
             &[("X-Forwarded-For", "198.51.100.5")],
-            &form(&[("login", "karim"), ("password", "un mot de passe long")]),
+            "karim",
+            "un mot de passe long",
         );
         assert_eq!(plain.status, 303);
         assert!(!plain.set_cookie().unwrap().contains("secure"));
     })
     .await
     .unwrap();
+}
+
+/// Every response carries the security headers (a policy without `'unsafe-inline'`, no
+/// framing, no sniffing, no referrer) and `Cache-Control: no-store`: pages show enrollment
+/// tokens and ticket codes, and nothing the dashboard sends is worth caching.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_has_the_security_headers_and_no_store() {
+    let ctrl = TestController::start().await;
+    let c = ctrl.controller.clone();
+    c.create_staff("it", "IT", Role::It, &[], "un mot de passe long")
+        .await
+        .unwrap();
+    let addr = serve_dashboard(c.clone()).await;
+    tokio::task::spawn_blocking(move || {
+        let cookie = web::login_blocking(addr, "it", "un mot de passe long");
+        let session = [("Cookie", cookie.as_str())];
+        let page = http(addr, "GET", "/appareils", &session, "");
+        assert_eq!(page.status, 200, "{}", page.body);
+        let csrf = page.csrf().unwrap();
+        // The page that shows an enrollment token.
+        let token = http(
+            addr,
+            "POST",
+            "/appareils/jetons",
+            &session,
+            &form(&[("csrf", &csrf), ("site", SITE), ("hours", "24")]),
+        );
+        let replies = [
+            ("login page", http(addr, "GET", "/connexion", &[], "")),
+            ("fleet page", http(addr, "GET", "/", &session, "")),
+            ("enrollment token", token),
+            ("redirect", http(addr, "GET", "/", &[], "")),
+            ("not found", http(addr, "GET", "/nulle-part", &[], "")),
+            ("health", http(addr, "GET", "/healthz", &[], "")),
+            (
+                "form too large",
+                http(
+                    addr,
+                    "POST",
+                    "/deconnexion",
+                    &session,
+                    &"x".repeat(128 * 1024),
+                ),
+            ),
+        ];
+        for (what, r) in &replies {
+            let policy = r
+                .header("content-security-policy")
+                .unwrap_or_else(|| panic!("{what}: no policy in {}", r.headers));
+            assert!(
+                policy.contains("frame-ancestors 'none'")
+                    && policy.contains("default-src 'none'")
+                    && !policy.contains("unsafe-inline"),
+                "{what}: {policy}"
+            );
+            assert_eq!(r.header("x-frame-options"), Some("deny"), "{what}");
+            assert_eq!(
+                r.header("x-content-type-options"),
+                Some("nosniff"),
+                "{what}"
+            );
+            assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{what}");
+            assert_eq!(r.header("cache-control"), Some("no-store"), "{what}");
+        }
+        assert_eq!(replies[2].1.status, 200, "{}", replies[2].1.body);
+        assert_eq!(replies[6].1.status, 413, "a form over 64 KiB is refused");
+        // The page's inline style and script are allowed by their hash, nothing else.
+        let policy = replies[1].1.header("content-security-policy").unwrap();
+        assert!(policy.matches("'sha256-").count() >= 3, "{policy}");
+    })
+    .await
+    .unwrap();
+}
+
+/// The login form carries a token that must match its cookie (set by the login page): a
+/// form posted from another site, or without the page, is refused with a sentence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_form_is_refused_without_its_csrf_cookie_and_token() {
+    let ctrl = TestController::start().await;
+    let c = ctrl.controller.clone();
+    c.create_staff(
+        "marie",
+        "Marie",
+        Role::Mediator,
+        &[SITE.to_string()],
+        "un mot de passe long",
+    )
+    .await
+    .unwrap();
+    let addr = serve_dashboard(c.clone()).await;
+    tokio::task::spawn_blocking(move || {
+        let good = [("login", "marie"), ("password", "un mot de passe long")];
+        // No cookie, no token: refused before any password check.
+        let bare = http(addr, "POST", "/connexion", &[], &form(&good));
+        assert_eq!(bare.status, 403, "{}", bare.body);
+        assert!(bare.body.contains("jeton de sécurité"), "{}", bare.body);
+        assert!(bare.set_cookie().is_none(), "no session");
+        // The page's cookie: HttpOnly, SameSite=Strict, for the login page only.
+        let page = http(addr, "GET", "/connexion", &[], "");
+        let set = page.set_cookie().unwrap().to_string();
+        assert!(
+            set.starts_with("commune_login_csrf=")
+                && set.contains("httponly")
+                && set.contains("samesite=strict")
+                && set.contains("path=/connexion"),
+            "{set}"
+        );
+        let (cookie, token) = web::login_page(addr, &[]);
+        // Loaded again with its cookie, the page keeps the token (two tabs both work).
+        let again = http(addr, "GET", "/connexion", &[("Cookie", &cookie)], "");
+        assert_eq!(
+            again.csrf().as_deref(),
+            Some(cookie.split('=').nth(1).unwrap())
+        );
+        assert!(again.set_cookie().is_none());
+        // A cookie without the token, or another token: refused.
+        let no_token = http(
+            addr,
+            "POST",
+            "/connexion",
+            &[("Cookie", &cookie)],
+            &form(&good),
+        );
+        assert_eq!(no_token.status, 403);
+        let forged = form(&[("csrf", &"0".repeat(64)), good[0], good[1]]);
+        let other = http(addr, "POST", "/connexion", &[("Cookie", &cookie)], &forged);
+        assert_eq!(other.status, 403);
+        // The token without the cookie (another site's form cannot send it): refused.
+        let with_token = form(&[("csrf", &token), good[0], good[1]]);
+        let cookieless = http(addr, "POST", "/connexion", &[], &with_token);
+        assert_eq!(cookieless.status, 403);
+        // Both: in.
+        let ok = http(
+            addr,
+            "POST",
+            "/connexion",
+            &[("Cookie", &cookie)],
+            &with_token,
+        );
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        assert!(ok.cookie().unwrap().starts_with("commune_session="));
+        // In English too.
+        let en = http(
+            addr,
+            "POST",
+            "/connexion",
+            &[("Cookie", "commune_lang=en")],
+            &form(&good),
+        );
+        assert!(en.body.contains("security token"), "{}", en.body);
+    })
+    .await
+    .unwrap();
+}
+
+/// A client that sends half a request head is cut off after the header timeout; a body
+/// that never comes gets `408` after the request timeout; meanwhile others are served.
+/// Bounds are generous: what is checked is that the connection ends, not when exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_client_is_cut_off_and_others_are_served_meanwhile() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ctrl = TestController::start_with(|c| {
+        c.web.header_read_timeout_secs = 1;
+        c.web.request_timeout_secs = 2;
+        c.web.max_concurrent_requests = 1;
+    })
+    .await;
+    let addr = serve_dashboard(ctrl.controller.clone()).await;
+    let read_all = |mut stream: tokio::net::TcpStream| async move {
+        let mut seen = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            stream.read_to_end(&mut seen),
+        )
+        .await
+        .expect("the server ends the connection");
+        String::from_utf8_lossy(&seen).into_owned()
+    };
+
+    // Slowloris: half a header, then nothing.
+    let mut half = tokio::net::TcpStream::connect(addr).await.unwrap();
+    half.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\nX-Lent: ").as_bytes())
+        .await
+        .unwrap();
+    // A body announced and never sent; it holds the one place for requests.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(
+        format!(
+            "POST /connexion HTTP/1.1\r\nHost: {addr}\r\nContent-Type: \
+             application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nlogin=a"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    // Meanwhile, another request is served (after its turn).
+    let healthz = tokio::task::spawn_blocking(move || http(addr, "GET", "/healthz", &[], ""));
+
+    let cut = read_all(half).await;
+    assert!(cut.is_empty() || cut.starts_with("HTTP/1.1 408"), "{cut}");
+    let timed_out = read_all(slow).await;
+    assert!(timed_out.starts_with("HTTP/1.1 408"), "{timed_out}");
+    let healthz = healthz.await.unwrap();
+    assert!(
+        matches!(healthz.status, 200 | 408),
+        "served or told to retry: {}",
+        healthz.status
+    );
+    let after = tokio::task::spawn_blocking(move || http(addr, "GET", "/healthz", &[], ""))
+        .await
+        .unwrap();
+    assert_eq!(after.status, 200);
+}
+
+/// The accounts pages over HTTP: an administrator disables and enables an account, sets a
+/// new password and revokes a token from `/comptes`; each holds at the next request. A
+/// person changes their own password from `/compte`, which ends their other sessions. Only
+/// administrators see `/comptes`; nobody disables their own account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_pages_disable_reset_revoke_and_my_password() {
+    let ctrl = TestController::start().await;
+    let c = ctrl.controller.clone();
+    let password = "un mot de passe long";
+    c.create_staff("admin", "Admin", Role::Admin, &[], password)
+        .await
+        .unwrap();
+    c.create_staff(
+        "marie",
+        "Marie",
+        Role::Mediator,
+        &[SITE.to_string()],
+        password,
+    )
+    .await
+    .unwrap();
+    let token = c.create_api_token("marie", "inventaire").await.unwrap();
+    let addr = serve_dashboard(c.clone()).await;
+    tokio::task::spawn_blocking(move || {
+        let get = |path: &str, cookie: &str| http(addr, "GET", path, &[("Cookie", cookie)], "");
+        let post = |path: &str, cookie: &str, pairs: &[(&str, &str)]| {
+            http(addr, "POST", path, &[("Cookie", cookie)], &form(pairs))
+        };
+        let admin = web::login_blocking(addr, "admin", password);
+        let marie = web::login_blocking(addr, "marie", password);
+
+        // Only administrators see the accounts; the fleet page links to it for them.
+        assert!(get("/", &admin).body.contains("href=\"/comptes\""));
+        let fleet = get("/", &marie);
+        assert!(
+            !fleet.body.contains("href=\"/comptes\"") && fleet.body.contains("href=\"/compte\"")
+        );
+        assert!(
+            !fleet.body.contains("/tickets\""),
+            "no tickets link for a mediator"
+        );
+        assert_eq!(get("/comptes", &marie).status, 403);
+        let page = get("/comptes", &admin);
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Comptes du personnel") && page.body.contains("inventaire"));
+        let csrf = page.csrf().unwrap();
+        let english = get("/comptes", &format!("{admin}; commune_lang=en"));
+        assert!(
+            english.body.contains("Staff accounts") && english.body.contains("Disable the account")
+        );
+
+        // Without the CSRF token: refused, nothing done.
+        assert_eq!(post("/comptes/marie/desactiver", &admin, &[]).status, 403);
+        assert_eq!(get("/", &marie).status, 200);
+        // Disabled: her session is refused at once, and her token.
+        let r = post("/comptes/marie/desactiver", &admin, &[("csrf", &csrf)]);
+        assert_eq!(r.status, 303, "{}", r.body);
+        let refused = get("/", &marie);
+        assert_eq!(refused.status, 303);
+        assert!(refused.headers.contains("location: /connexion"));
+        let bearer = format!("Bearer {token}");
+        assert_eq!(
+            http(
+                addr,
+                "GET",
+                "/api/v1/seats",
+                &[("Authorization", &bearer)],
+                ""
+            )
+            .status,
+            401
+        );
+        assert!(get("/comptes", &admin).body.contains("Réactiver le compte"));
+        // Nobody disables their own account.
+        let own = post("/comptes/admin/desactiver", &admin, &[("csrf", &csrf)]);
+        assert_eq!(own.status, 403);
+        assert!(own.body.contains("propre compte"), "{}", own.body);
+        // Enabled again: she logs in; the token works again.
+        assert_eq!(
+            post("/comptes/marie/activer", &admin, &[("csrf", &csrf)]).status,
+            303
+        );
+        assert_eq!(
+            http(
+                addr,
+                "GET",
+                "/api/v1/seats",
+                &[("Authorization", &bearer)],
+                ""
+            )
+            .status,
+            200
+        );
+        let marie = web::login_blocking(addr, "marie", password);
+        let elsewhere = web::login_blocking(addr, "marie", password);
+
+        // Her own password: the current one is checked, the two new ones must match; once
+        // changed, her other session ends and this one stays.
+        let mine = get("/compte", &marie);
+        assert_eq!(mine.status, 200);
+        assert!(mine.body.contains("Changer mon mot de passe"));
+        let my_csrf = mine.csrf().unwrap();
+        let change = |current: &str, new: &str, confirm: &str| {
+            post(
+                "/compte/mot-de-passe",
+                &marie,
+                &[
+                    ("csrf", &my_csrf),
+                    ("current", current),
+                    ("new", new),
+                    ("confirm", confirm),
+                ],
+            )
+        };
+        let wrong = change(
+            "pas le bon",
+            "un nouveau mot de passe",
+            "un nouveau mot de passe",
+        );
+        assert_eq!(wrong.status, 403);
+        assert!(wrong.body.contains("n'est pas le bon"), "{}", wrong.body);
+        assert_eq!(
+            change(password, "un nouveau mot de passe", "autre chose").status,
+            400
+        );
+        assert_eq!(change(password, "court", "court").status, 400);
+        let done = change(
+            password,
+            "un nouveau mot de passe",
+            "un nouveau mot de passe",
+        );
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert!(done.body.contains("Mot de passe changé"));
+        assert_eq!(get("/", &marie).status, 200, "this session stays");
+        assert_eq!(get("/", &elsewhere).status, 303, "the other one ends");
+
+        // An administrator's new password ends all her sessions.
+        let reset = post(
+            "/comptes/marie/mot-de-passe",
+            &admin,
+            &[("csrf", &csrf), ("password", "un mot de passe remis")],
+        );
+        assert_eq!(reset.status, 303, "{}", reset.body);
+        assert_eq!(get("/", &marie).status, 303);
+        let marie = web::login_blocking(addr, "marie", "un mot de passe remis");
+        // Ending her sessions, then revoking her token by name.
+        assert_eq!(
+            post("/comptes/marie/deconnecter", &admin, &[("csrf", &csrf)]).status,
+            303
+        );
+        assert_eq!(get("/", &marie).status, 303);
+        let revoke = post(
+            "/comptes/marie/jetons/revoquer",
+            &admin,
+            &[("csrf", &csrf), ("name", "inventaire")],
+        );
+        assert_eq!(revoke.status, 303, "{}", revoke.body);
+        assert_eq!(
+            http(
+                addr,
+                "GET",
+                "/api/v1/seats",
+                &[("Authorization", &bearer)],
+                ""
+            )
+            .status,
+            401
+        );
+        assert!(get("/comptes", &admin).body.contains("révoqué le"));
+    })
+    .await
+    .unwrap();
+    let log = c
+        .store()
+        .audit_log(commune_protocol::UtcMillis(0))
+        .await
+        .unwrap();
+    for action in [
+        "user.disable",
+        "user.disable.refused",
+        "user.enable",
+        "user.password",
+        "user.end_sessions",
+        "api_token.revoke",
+    ] {
+        assert!(
+            log.iter().any(|e| e.actor == "admin" && e.action == action),
+            "{action} missing"
+        );
+    }
+    assert!(log
+        .iter()
+        .any(|e| e.actor == "marie" && e.action == "user.own_password"));
+    assert!(log
+        .iter()
+        .any(|e| e.actor == "marie" && e.action == "user.list.refused"));
 }

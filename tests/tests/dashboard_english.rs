@@ -3,7 +3,7 @@
 //! states too; without the cookie, or with `commune_lang=fr`, pages are French.
 
 use commune_controller::staff::Role;
-use commune_tests::web::{form, http, serve_dashboard};
+use commune_tests::web::{self, form, http, serve_dashboard};
 use commune_tests::{enroll_agent, TestAgent, TestController, SITE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,13 +36,7 @@ async fn every_page_switches_to_english_and_french_stays_the_default() {
         );
         assert!(login_en.body.contains("lang=\"en\"") && login_en.body.contains("Password"));
         assert!(login_en.body.contains("href=\"/langue/fr\""));
-        let wrong = http(
-            addr,
-            "POST",
-            "/connexion",
-            &[("Cookie", "commune_lang=en")],
-            &form(&[("login", "it"), ("password", "mauvais")]),
-        );
+        let wrong = web::post_login(addr, &[("Cookie", "commune_lang=en")], "it", "mauvais");
         assert_eq!(wrong.status, 401);
         assert!(
             wrong.body.contains("wrong login or password"),
@@ -50,13 +44,7 @@ async fn every_page_switches_to_english_and_french_stays_the_default() {
             wrong.body
         );
 
-        let login = http(
-            addr,
-            "POST",
-            "/connexion",
-            &[],
-            &form(&[("login", "it"), ("password", "un mot de passe long")]),
-        );
+        let login = web::post_login(addr, &[], "it", "un mot de passe long");
         let session = login.cookie().unwrap();
 
         // The switch: a cookie for the whole site, and back to the page the person was on.

@@ -1,9 +1,11 @@
-//! Staff accounts and what they may do: roles, password checks with login rate limiting,
-//! browser sessions with their CSRF token, API tokens for IT's scripts, and the audit log.
+//! Staff accounts and what they may do: roles and their rights, password checks with login
+//! rate limiting, browser sessions with their CSRF token, API tokens for IT's scripts (which
+//! expire), and the audit log.
 //!
-//! Roles: `admin` (every site, accounts), `it` (every site: the fleet, devices, reports),
-//! `staff` and `mediator` (their own sites only). A person of one site sees and acts on
-//! that site only; [`StaffIdentity::may_act_on`] is the one place that says so.
+//! Every staff action goes through [`StaffApi`] (`controller.staff_api(&identity)`), which
+//! checks the person's role ([`rights`]) and sites and writes the audit log, for the
+//! dashboard and the command line alike. A person of one site sees and acts on that site
+//! only; [`StaffIdentity::may_act_on`] says so, [`Role::may`] says what the role allows.
 
 use std::time::Duration;
 
@@ -13,9 +15,16 @@ use rand::Rng as _;
 use crate::store::{AuditEntry, StaffRecord};
 use crate::{now, Controller, ControllerError};
 
+mod accounts;
+mod api;
 mod login;
+pub mod rights;
 pub(crate) use login::LoginLimiter;
-pub use login::{LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW};
+pub use login::LOGIN_MAX_BYTES;
+
+pub use accounts::{AccountView, API_TOKEN_DEFAULT_TTL, API_TOKEN_MAX_TTL, MIN_PASSWORD_CHARS};
+pub use api::{SeatView, SiteView, StaffApi, MAX_COUNTER_PERMANENCE_CHARS, MAX_SLOT_NAME_CHARS};
+pub use rights::Right;
 
 /// What a staff account is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,14 +78,125 @@ pub struct StaffIdentity {
     pub role: Role,
     /// Sites of `staff` and `mediator` accounts.
     pub sites: Vec<String>,
-    /// How they came: `web` or `api:<token name>`, for the audit log.
+    /// How they came: `web`, `api:<token name>` or `cli`, for the audit log.
     pub via: String,
+    /// What they showed, so that a long-lived request (the live stream) can check it again.
+    pub credential: Credential,
+}
+
+/// The credential behind an identity.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A browser session (the hash of its cookie).
+    Session(String),
+    /// An API token (its hash).
+    ApiToken(String),
+    /// The command line on the server.
+    Cli,
+    /// The account alone (an identity a login returns before its session exists).
+    Account,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The hashes are lookup keys: not for logs.
+        f.write_str(match self {
+            Credential::Session(_) => "Session(…)",
+            Credential::ApiToken(_) => "ApiToken(…)",
+            Credential::Cli => "Cli",
+            Credential::Account => "Account",
+        })
+    }
 }
 
 impl StaffIdentity {
+    /// The administrator at the server's command line: an admin, audited as `cli`.
+    pub fn cli() -> StaffIdentity {
+        StaffIdentity {
+            login: "cli".into(),
+            display_name: "cli".into(),
+            role: Role::Admin,
+            sites: Vec::new(),
+            via: "cli".into(),
+            credential: Credential::Cli,
+        }
+    }
+
     /// Whether this person may see and act on `site_id`.
     pub fn may_act_on(&self, site_id: &str) -> bool {
         self.role.all_sites() || self.sites.iter().any(|s| s == site_id)
+    }
+
+    /// Whether the role grants `right` (on the person's sites).
+    pub fn may(&self, right: Right) -> bool {
+        self.role.may(right)
+    }
+
+    /// Whether the person may do `right` at `site_id`.
+    pub fn may_at(&self, right: Right, site_id: &str) -> bool {
+        self.may(right) && self.may_act_on(site_id)
+    }
+
+    /// Whether `other` is the same person with the same rights (role and sites).
+    pub fn same_rights(&self, other: &StaffIdentity) -> bool {
+        self.login == other.login && self.role == other.role && self.sites == other.sites
+    }
+}
+
+/// Why a staff action was refused, for the person who asked (the dashboard words it in
+/// the page's language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The site is not one of the person's.
+    #[error("you only act on your own sites")]
+    NotYourSite,
+    /// The role does not allow it.
+    #[error("your role does not allow this")]
+    NotYourRole,
+    /// A mediator changing a slot someone else opened.
+    #[error("you only extend or close the slots you opened")]
+    NotYourSlot,
+    /// A mediator acting on a computer outside their permanence.
+    #[error("this computer is not in one of your permanences now")]
+    NotSupervised,
+    /// A mediator ending a free-access visitor's session.
+    #[error("this is a free-access visitor's session: the MDH's staff end it")]
+    FreeAccessSession,
+    /// The computer belongs to another site than the one named.
+    #[error("this computer does not belong to this site")]
+    SeatNotOfSite,
+    /// An admin disabling their own account.
+    #[error("you cannot disable your own account; ask another administrator")]
+    OwnAccount,
+    /// The current password given to change it is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+}
+
+/// Why a staff action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    /// Not allowed for this person (audited as `<action>.refused`).
+    #[error("refused: {0}")]
+    Forbidden(Refusal),
+    /// The session or token is no longer valid (ended, expired, account disabled, rights
+    /// changed).
+    #[error("the session or token is no longer valid: log in again")]
+    Unauthenticated,
+    /// No such thing (account, computer, slot, token).
+    #[error("{0}")]
+    NotFound(String),
+    /// Unusable input, with what to do.
+    #[error("{0}")]
+    Invalid(String),
+    /// The controller failed.
+    #[error(transparent)]
+    Controller(#[from] ControllerError),
+}
+
+impl From<crate::StoreError> for StaffError {
+    fn from(e: crate::StoreError) -> Self {
+        StaffError::Controller(e.into())
     }
 }
 
@@ -89,6 +209,9 @@ pub enum LoginError {
     /// Too many failures: wait.
     #[error("trop d'essais : réessayez dans {0} minute(s)")]
     TooManyAttempts(u64),
+    /// Every password check is taken (a flood of logins): try again in a moment.
+    #[error("le service est très sollicité : réessayez dans un instant")]
+    Busy,
 }
 
 /// A browser session just opened.
@@ -105,7 +228,8 @@ pub(crate) fn random_token() -> String {
     hex::encode(bytes)
 }
 
-pub(crate) fn token_hash(token: &str) -> String {
+/// The SHA-256 of a session or API token, as the store keeps it.
+pub fn token_hash(token: &str) -> String {
     hex::encode(ring::digest::digest(
         &ring::digest::SHA256,
         token.as_bytes(),
@@ -116,8 +240,8 @@ pub(crate) fn token_hash(token: &str) -> String {
 pub const SESSION_TTL: Duration = Duration::from_secs(10 * 3600);
 
 impl Controller {
-    /// Creates a staff account. Passwords of at least 12 characters (ANSSI's minimum for
-    /// a password alone with rate limiting); `staff` and `mediator` need at least one site.
+    /// Creates a staff account as the command line does (audited as `cli`): see
+    /// [`StaffApi::create_account`].
     pub async fn create_staff(
         &self,
         login: &str,
@@ -125,69 +249,25 @@ impl Controller {
         role: Role,
         sites: &[String],
         password: &str,
-    ) -> Result<(), ControllerError> {
-        let valid_login = !login.is_empty()
-            && login.len() <= 64
-            && login
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
-        if !valid_login {
-            return Err(ControllerError::Config(
-                "a login is 1 to 64 letters, digits or . - _ @".into(),
-            ));
-        }
-        if password.chars().count() < 12 {
-            return Err(ControllerError::Config(
-                "a password has at least 12 characters".into(),
-            ));
-        }
-        if !role.all_sites() && sites.is_empty() {
-            return Err(ControllerError::Config(format!(
-                "a {} account needs at least one site (--site)",
-                role.as_str()
-            )));
-        }
-        let password_hash = argon2::Argon2::default()
-            .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
-            .map_err(|e| ControllerError::Config(format!("hashing the password: {e}")))?
-            .to_string();
-        self.store()
-            .create_staff(
-                &StaffRecord {
-                    login: login.to_string(),
-                    display_name: display_name.to_string(),
-                    role: role.as_str().to_string(),
-                    password_hash,
-                    sites: if role.all_sites() {
-                        Vec::new()
-                    } else {
-                        sites.to_vec()
-                    },
-                    disabled: false,
-                },
-                now(),
-            )
-            .await?;
-        self.record(
-            "cli",
-            "user.create",
-            None,
-            &format!("{login} ({})", role.as_str()),
-        )
-        .await;
-        Ok(())
+    ) -> Result<(), StaffError> {
+        self.staff_api(&StaffIdentity::cli())
+            .create_account(login, display_name, role, sites, password)
+            .await
     }
 
     /// The person behind a session cookie, and the session's CSRF token.
     pub async fn session_identity(&self, token: &str) -> Option<(StaffIdentity, String)> {
+        let hash = token_hash(token);
         let (login, csrf) = self
             .store()
-            .staff_session(&token_hash(token), now())
+            .staff_session(&hash, now())
             .await
             .ok()
             .flatten()?;
         let record = self.store().staff(&login).await.ok().flatten()?;
-        Some((identity_of(&record, "web".into())?, csrf))
+        let mut identity = identity_of(&record, "web".into())?;
+        identity.credential = Credential::Session(hash);
+        Some((identity, csrf))
     }
 
     /// Ends a browser session.
@@ -195,57 +275,100 @@ impl Controller {
         let _ = self.store().delete_staff_session(&token_hash(token)).await;
     }
 
-    /// Creates an API token for an account (shown once; only its hash is kept).
-    pub async fn create_api_token(
-        &self,
-        login: &str,
-        name: &str,
-    ) -> Result<String, ControllerError> {
-        if self.store().staff(login).await?.is_none() {
-            return Err(ControllerError::Config(format!(
-                "no staff account `{login}`"
-            )));
-        }
-        let token = format!("cmn-api-{}", random_token());
-        self.store()
-            .create_api_token(&token_hash(&token), name, login, now())
-            .await?;
-        self.record(
-            "cli",
-            "api_token.create",
-            None,
-            &format!("{name} for {login}"),
-        )
-        .await;
-        Ok(token)
+    /// Creates an API token for an account as the command line does (audited as `cli`),
+    /// valid [`API_TOKEN_DEFAULT_TTL`]: see [`StaffApi::create_api_token`].
+    pub async fn create_api_token(&self, login: &str, name: &str) -> Result<String, StaffError> {
+        self.staff_api(&StaffIdentity::cli())
+            .create_api_token(login, name, API_TOKEN_DEFAULT_TTL)
+            .await
     }
 
-    /// The person behind an API token.
+    /// The person behind an API token that is valid now.
     pub async fn api_identity(&self, token: &str) -> Option<StaffIdentity> {
-        let (name, login) = self
-            .store()
-            .api_token(&token_hash(token))
-            .await
-            .ok()
-            .flatten()?;
+        let hash = token_hash(token);
+        let (name, login) = self.store().api_token(&hash, now()).await.ok().flatten()?;
         let record = self.store().staff(&login).await.ok().flatten()?;
-        identity_of(&record, format!("api:{name}"))
+        let mut identity = identity_of(&record, format!("api:{name}"))?;
+        identity.credential = Credential::ApiToken(hash);
+        Some(identity)
+    }
+
+    /// The person behind `credential` now, if it still holds (the live stream checks its
+    /// identity again with this).
+    pub async fn current_identity(&self, who: &StaffIdentity) -> Option<StaffIdentity> {
+        let at = now();
+        let login = match &who.credential {
+            Credential::Cli => return Some(who.clone()),
+            Credential::Session(hash) => self.store().staff_session(hash, at).await.ok()??.0,
+            Credential::ApiToken(hash) => self.store().api_token(hash, at).await.ok()??.1,
+            Credential::Account => who.login.clone(),
+        };
+        let record = self.store().staff(&login).await.ok().flatten()?;
+        let mut identity = identity_of(&record, who.via.clone())?;
+        identity.credential = who.credential.clone();
+        Some(identity)
     }
 
     /// Appends a staff action to the audit log (failures to write are logged, the action
-    /// is not refused for it).
-    pub async fn record(&self, actor: &str, action: &str, site_id: Option<&str>, detail: &str) {
+    /// is not refused for it). Staff actions come here through [`StaffApi`] only; logins
+    /// through [`Controller::login`]. Each text is cut at [`AUDIT_TEXT_MAX_CHARS`]: a person typing pages into a form fills
+    /// one line, not the disk.
+    pub(crate) async fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        site_id: Option<&str>,
+        detail: &str,
+    ) {
         let entry = AuditEntry {
             at: now(),
-            actor: actor.to_string(),
-            action: action.to_string(),
-            site_id: site_id.map(str::to_string),
-            detail: detail.to_string(),
+            actor: capped(actor),
+            action: capped(action),
+            site_id: site_id.map(capped),
+            detail: capped(detail),
         };
         if let Err(error) = self.store().audit(&entry).await {
             tracing::error!(%error, action, "audit log not written");
         }
     }
+}
+
+/// Longest text of an audit line, in characters.
+pub const AUDIT_TEXT_MAX_CHARS: usize = 300;
+
+fn capped(text: &str) -> String {
+    match text.char_indices().nth(AUDIT_TEXT_MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Hashes a password with Argon2 off the async threads.
+pub(crate) async fn hash_password(password: &str) -> Result<String, StaffError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+            .map(|h| h.to_string())
+            .map_err(|e| StaffError::Invalid(format!("hashing the password: {e}")))
+    })
+    .await
+    .map_err(|e| StaffError::Invalid(format!("hashing the password: {e}")))?
+}
+
+/// Checks a password against an Argon2 hash off the async threads.
+pub(crate) async fn password_matches(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
 }
 
 pub(crate) fn identity_of(record: &StaffRecord, via: String) -> Option<StaffIdentity> {
@@ -258,6 +381,7 @@ pub(crate) fn identity_of(record: &StaffRecord, via: String) -> Option<StaffIden
         role: Role::parse(&record.role)?,
         sites: record.sites.clone(),
         via,
+        credential: Credential::Account,
     })
 }
 
@@ -273,6 +397,7 @@ mod tests {
             role: Role::Mediator,
             sites: vec!["mdh-a".into()],
             via: "web".into(),
+            credential: Credential::Account,
         };
         assert!(mediator.may_act_on("mdh-a"));
         assert!(!mediator.may_act_on("mdh-b"));
@@ -282,5 +407,13 @@ mod tests {
             ..mediator
         };
         assert!(it.may_act_on("mdh-b"));
+        assert!(it.may_at(Right::ManageDevices, "mdh-b"));
+    }
+
+    #[test]
+    fn audit_texts_are_capped() {
+        assert_eq!(capped("court"), "court");
+        let long = "é".repeat(AUDIT_TEXT_MAX_CHARS + 10);
+        assert_eq!(capped(&long).chars().count(), AUDIT_TEXT_MAX_CHARS + 1);
     }
 }

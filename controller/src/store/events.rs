@@ -1,8 +1,9 @@
 //! Agent events: stored once per `(agent_id, seq)`, in batches, with the session log and
 //! command results derived in the same transaction, and the contiguous ack advanced.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use commune_protocol::health::{HealthSnapshot, Inventory};
 use commune_protocol::messages::{
     AgentEvent, CommandResult, EventEnvelope, SessionEnded, SessionStarted, TicketUsed,
 };
@@ -20,6 +21,21 @@ pub struct IngestBatch {
     pub agent_id: String,
     /// Its events, in any order; duplicates of stored ones are ignored.
     pub events: Vec<EventEnvelope>,
+}
+
+/// What one ingest transaction answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct IngestOutcome {
+    /// For each batch in order, the agent's highest contiguous committed seq.
+    pub(crate) acks: Vec<u64>,
+    /// For each batch in order, whether it spent a ticket not used before.
+    pub(crate) spent_tickets: Vec<bool>,
+}
+
+/// A session length as the store believes it: within `[0, MAX_SESSION_SECS]`, whatever a
+/// row written by an older version holds.
+pub(crate) fn believable_secs(duration_secs: i64) -> i64 {
+    duration_secs.clamp(0, i64_of(crate::ingest::bounds::MAX_SESSION_SECS))
 }
 
 /// One row of the technical session log.
@@ -43,7 +59,7 @@ pub struct SessionRecord {
     pub ended_at: Option<UtcMillis>,
     /// Why it ended.
     pub end_reason: Option<String>,
-    /// Length on the agent's monotonic clock.
+    /// Length on the agent's monotonic clock (a day at most).
     pub duration_secs: Option<i64>,
 }
 
@@ -72,6 +88,9 @@ pub(crate) fn event_kind(e: &AgentEvent) -> &'static str {
 /// Rows per multi-row INSERT: well under both backends' bind-parameter limits.
 const INSERT_CHUNK: usize = 200;
 
+/// Health snapshots per multi-row INSERT (15 parameters each).
+const HEALTH_CHUNK: usize = 100;
+
 impl Store {
     /// Stores one agent's events; returns its highest contiguous committed seq.
     pub async fn ingest_events(
@@ -98,8 +117,21 @@ impl Store {
         batches: &[IngestBatch],
         received_at: UtcMillis,
     ) -> Result<Vec<u64>, StoreError> {
-        if batches.is_empty() {
-            return Ok(Vec::new());
+        Ok(self.ingest_work(batches, &[], &[], received_at).await?.acks)
+    }
+
+    /// Stores events, health snapshots and inventories of several agents in one
+    /// transaction (see [`Store::ingest`] for the events). Health snapshots are appended;
+    /// an agent's inventory replaces its previous one (the last given wins).
+    pub(crate) async fn ingest_work(
+        &self,
+        batches: &[IngestBatch],
+        health: &[(String, HealthSnapshot)],
+        inventories: &[(String, Inventory)],
+        received_at: UtcMillis,
+    ) -> Result<IngestOutcome, StoreError> {
+        if batches.is_empty() && health.is_empty() && inventories.is_empty() {
+            return Ok(IngestOutcome::default());
         }
         let rows: Vec<(&str, &EventEnvelope)> = batches
             .iter()
@@ -168,7 +200,8 @@ impl Store {
             let site = |agent: &str| sites.get(agent).cloned().unwrap_or_default();
             for chunk in starts.chunks(INSERT_CHUNK) {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO sessions (agent_id, session_id, site_id, slot_kind, permanence_id, with_ticket, started_at) ",
+                    "INSERT INTO sessions (agent_id, session_id, site_id, slot_kind, permanence_id, with_ticket, \
+                     started_at, received_at) ",
                 );
                 qb.push_values(chunk, |mut b, ((agent, id), (s, at))| {
                     b.push_bind(*agent)
@@ -177,7 +210,8 @@ impl Store {
                         .push_bind(label(&s.slot_kind))
                         .push_bind(s.permanence_id.clone())
                         .push_bind(s.with_ticket)
-                        .push_bind(at.0);
+                        .push_bind(at.0)
+                        .push_bind(received_at.0);
                 });
                 // A start that arrives after its end (resent out of order) completes the row.
                 qb.push(
@@ -190,19 +224,22 @@ impl Store {
             for chunk in ends.chunks(INSERT_CHUNK) {
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO sessions (agent_id, session_id, site_id, slot_kind, with_ticket, started_at, \
-                     ended_at, end_reason, duration_secs) ",
+                     ended_at, end_reason, duration_secs, received_at) ",
                 );
                 qb.push_values(chunk, |mut b, ((agent, id), (s, at))| {
                     let duration = i64_of(s.duration_secs);
+                    // Until its start arrives, a session began its (believable) length ago.
+                    let started = at.0.saturating_sub(believable_secs(duration) * 1000);
                     b.push_bind(*agent)
                         .push_bind(*id)
                         .push_bind(site(agent))
                         .push_bind("unknown")
                         .push_bind(false)
-                        .push_bind(at.0.saturating_sub(duration.saturating_mul(1000)))
+                        .push_bind(started)
                         .push_bind(at.0)
                         .push_bind(label(&s.reason))
-                        .push_bind(duration);
+                        .push_bind(duration)
+                        .push_bind(received_at.0);
                 });
                 qb.push(
                     " ON CONFLICT (agent_id, session_id) DO UPDATE SET ended_at = excluded.ended_at, \
@@ -226,68 +263,134 @@ impl Store {
 
             // A ticket is spent by its first use; another session using it (seats that were
             // offline accepted it) flags it. Idempotent: the same event again changes nothing.
+            // Only a ticket of the seat's own site: a seat (or a stolen key) cannot spend
+            // another site's tickets.
+            let mut spent: HashSet<&str> = HashSet::new();
             for (agent, t, at) in &tickets {
-                sqlx::query(sql("UPDATE tickets SET \
-                     double_use = CASE WHEN used_session IS NOT NULL AND used_session <> ? \
-                                  THEN 1 ELSE double_use END, \
-                     used_at = COALESCE(used_at, ?), used_by = COALESCE(used_by, ?), \
-                     used_session = COALESCE(used_session, ?) \
-                     WHERE hash = ?"))
-                .bind(&t.session_id)
+                let first_use = sqlx::query(sql(
+                    "UPDATE tickets SET used_at = ?, used_by = ?, used_session = ? \
+                     WHERE hash = ? AND used_at IS NULL \
+                     AND site_id = (SELECT site_id FROM agents WHERE id = ?)",
+                ))
                 .bind(at.0)
                 .bind(*agent)
                 .bind(&t.session_id)
                 .bind(&t.ticket_hash)
+                .bind(*agent)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if first_use > 0 {
+                    spent.insert(*agent);
+                }
+                sqlx::query(sql("UPDATE tickets SET double_use = 1 \
+                     WHERE hash = ? AND used_session <> ? AND double_use = 0 \
+                     AND site_id = (SELECT site_id FROM agents WHERE id = ?)"))
+                .bind(&t.ticket_hash)
+                .bind(&t.session_id)
+                .bind(*agent)
                 .execute(&mut *tx)
                 .await?;
             }
 
-            // Every stored seq above each agent's ack, in one query; the contiguous run
-            // from the ack is what may now be acknowledged.
-            let mut acked: HashMap<String, i64> = HashMap::new();
-            let mut qb = sqlx::QueryBuilder::new(
-                "SELECT e.agent_id, e.seq, COALESCE(a.acked_seq, 0) FROM events e \
-                 LEFT JOIN agent_acks a ON a.agent_id = e.agent_id \
-                 WHERE e.seq > COALESCE(a.acked_seq, 0) AND e.agent_id IN (",
-            );
-            let mut list = qb.separated(", ");
-            for a in &agents {
-                list.push_bind(*a);
+            for chunk in health.chunks(HEALTH_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO health_snapshots (agent_id, at, received_at, cpu_percent, load_1, \
+                     memory_used_bytes, memory_total_bytes, swap_used_bytes, swap_total_bytes, uptime_secs, \
+                     disks_json, temperatures_json, os, kernel, agent_version) ",
+                );
+                qb.push_values(chunk, |mut b, (agent, h)| {
+                    b.push_bind(agent.as_str())
+                        .push_bind(h.at.0)
+                        .push_bind(received_at.0)
+                        .push_bind(f64::from(h.cpu_percent))
+                        .push_bind(h.load_average[0])
+                        .push_bind(i64_of(h.memory_used_bytes))
+                        .push_bind(i64_of(h.memory_total_bytes))
+                        .push_bind(i64_of(h.swap_used_bytes))
+                        .push_bind(i64_of(h.swap_total_bytes))
+                        .push_bind(i64_of(h.uptime_secs))
+                        .push_bind(serde_json::to_string(&h.disks).unwrap_or_default())
+                        .push_bind(serde_json::to_string(&h.temperatures).unwrap_or_default())
+                        .push_bind(h.os.as_str())
+                        .push_bind(h.kernel.as_str())
+                        .push_bind(h.agent_version.as_str());
+                });
+                qb.build().execute(&mut *tx).await?;
             }
-            qb.push(") ORDER BY e.agent_id, e.seq");
-            for r in qb.build().fetch_all(&mut *tx).await? {
-                let agent: String = r.get(0);
-                let seq: i64 = r.get(1);
-                let up_to = acked.entry(agent).or_insert(r.get::<i64, _>(2));
-                if seq == *up_to + 1 {
-                    *up_to = seq;
+            // One statement each: PostgreSQL refuses to upsert one row twice in a command.
+            for (agent, inv) in inventories {
+                sqlx::query(sql(
+                    "INSERT INTO inventories (agent_id, received_at, hostname, dmi_serial, asset_tag, funding_line, body_json) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET received_at = excluded.received_at, \
+                     hostname = excluded.hostname, dmi_serial = excluded.dmi_serial, asset_tag = excluded.asset_tag, \
+                     funding_line = excluded.funding_line, body_json = excluded.body_json",
+                ))
+                .bind(agent)
+                .bind(received_at.0)
+                .bind(&inv.hostname)
+                .bind(&inv.dmi_serial)
+                .bind(&inv.asset_tag)
+                .bind(&inv.funding_line)
+                .bind(serde_json::to_string(inv).unwrap_or_default())
+                .execute(&mut *tx)
+                .await?;
+            }
+
+            let mut answer = IngestOutcome::default();
+            if !agents.is_empty() {
+                // Every stored seq above each agent's ack, in one query; the contiguous run
+                // from the ack is what may now be acknowledged.
+                let mut acked: HashMap<String, i64> = HashMap::new();
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT e.agent_id, e.seq, COALESCE(a.acked_seq, 0) FROM events e \
+                     LEFT JOIN agent_acks a ON a.agent_id = e.agent_id \
+                     WHERE e.seq > COALESCE(a.acked_seq, 0) AND e.agent_id IN (",
+                );
+                let mut list = qb.separated(", ");
+                for a in &agents {
+                    list.push_bind(*a);
                 }
-            }
-            if !acked.is_empty() {
-                let acks: Vec<(&String, &i64)> = acked.iter().collect();
-                for chunk in acks.chunks(INSERT_CHUNK) {
-                    let mut qb =
-                        sqlx::QueryBuilder::new("INSERT INTO agent_acks (agent_id, acked_seq) ");
-                    qb.push_values(chunk, |mut b, (agent, seq)| {
-                        b.push_bind(agent.as_str()).push_bind(**seq);
-                    });
-                    qb.push(" ON CONFLICT (agent_id) DO UPDATE SET acked_seq = excluded.acked_seq");
-                    qb.build().execute(&mut *tx).await?;
+                qb.push(") ORDER BY e.agent_id, e.seq");
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    let agent: String = r.get(0);
+                    let seq: i64 = r.get(1);
+                    let up_to = acked.entry(agent).or_insert(r.get::<i64, _>(2));
+                    if seq == *up_to + 1 {
+                        *up_to = seq;
+                    }
                 }
-            }
-            let mut answer = Vec::with_capacity(batches.len());
-            for batch in batches {
-                let up_to = match acked.get(&batch.agent_id) {
-                    Some(seq) => *seq,
-                    None => sqlx::query_scalar(sql(
-                        "SELECT acked_seq FROM agent_acks WHERE agent_id = ?",
-                    ))
-                    .bind(&batch.agent_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .unwrap_or(0),
-                };
-                answer.push(u64::try_from(up_to).unwrap_or(0));
+                if !acked.is_empty() {
+                    let acks: Vec<(&String, &i64)> = acked.iter().collect();
+                    for chunk in acks.chunks(INSERT_CHUNK) {
+                        let mut qb = sqlx::QueryBuilder::new(
+                            "INSERT INTO agent_acks (agent_id, acked_seq) ",
+                        );
+                        qb.push_values(chunk, |mut b, (agent, seq)| {
+                            b.push_bind(agent.as_str()).push_bind(**seq);
+                        });
+                        qb.push(
+                            " ON CONFLICT (agent_id) DO UPDATE SET acked_seq = excluded.acked_seq",
+                        );
+                        qb.build().execute(&mut *tx).await?;
+                    }
+                }
+                for batch in batches {
+                    let up_to = match acked.get(&batch.agent_id) {
+                        Some(seq) => *seq,
+                        None => sqlx::query_scalar(sql(
+                            "SELECT acked_seq FROM agent_acks WHERE agent_id = ?",
+                        ))
+                        .bind(&batch.agent_id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .unwrap_or(0),
+                    };
+                    answer.acks.push(u64::try_from(up_to).unwrap_or(0));
+                    answer
+                        .spent_tickets
+                        .push(spent.contains(batch.agent_id.as_str()));
+                }
             }
             tx.commit().await?;
             Ok(answer)
@@ -443,7 +546,7 @@ impl Store {
                     started_at: UtcMillis(r.get(6)),
                     ended_at: r.get::<Option<i64>, _>(7).map(UtcMillis),
                     end_reason: r.get(8),
-                    duration_secs: r.get(9),
+                    duration_secs: r.get::<Option<i64>, _>(9).map(believable_secs),
                 })
                 .collect())
         })

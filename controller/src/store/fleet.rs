@@ -5,7 +5,7 @@ use commune_protocol::UtcMillis;
 use sqlx::Row;
 use std::collections::HashMap;
 
-use super::{i64_of, with_pool, Store};
+use super::{with_pool, Store};
 use crate::error::StoreError;
 
 /// Why the store refused an enrollment token.
@@ -304,6 +304,29 @@ impl Store {
         issue: impl FnOnce(&str) -> Result<(T, String, UtcMillis), E>,
     ) -> Result<Result<(T, String), TokenRefusal>, EnrollStoreError<E>> {
         with_pool!(self, |pool, sql| {
+            // A read first: a bogus or spent token never opens a write transaction (on SQLite
+            // that would queue behind every other writer).
+            let known = sqlx::query(sql(
+                "SELECT used_at, expires_at FROM enrollment_tokens WHERE hash = ?",
+            ))
+            .bind(&hash[..])
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::from)?;
+            match known {
+                None => return Ok(Err(TokenRefusal::Unknown)),
+                Some(r) => {
+                    if let Some(at) = r.get::<Option<i64>, _>(0) {
+                        return Ok(Err(TokenRefusal::Used { at: UtcMillis(at) }));
+                    }
+                    let expires: i64 = r.get(1);
+                    if expires <= now.0 {
+                        return Ok(Err(TokenRefusal::Expired {
+                            at: UtcMillis(expires),
+                        }));
+                    }
+                }
+            }
             let mut tx = pool.begin().await.map_err(StoreError::from)?;
             // The conditional UPDATE takes the row (PostgreSQL) or the database (SQLite)
             // for writing: two computers racing with one token cannot both succeed.
@@ -407,11 +430,13 @@ impl Store {
         })
     }
 
-    /// Records the version an agent announced.
+    /// Records the version an agent announced (cut to 256 bytes, without control
+    /// characters: it comes from the seat).
     pub async fn set_agent_version(&self, id: &str, version: &str) -> Result<(), StoreError> {
+        let version = crate::ingest::bounds::version(version);
         with_pool!(self, |pool, sql| {
             sqlx::query(sql("UPDATE agents SET agent_version = ? WHERE id = ?"))
-                .bind(version)
+                .bind(&version)
                 .bind(id)
                 .execute(pool)
                 .await?;
@@ -459,38 +484,16 @@ impl Store {
         Ok(())
     }
 
-    /// Appends a health snapshot to the history.
+    /// Appends a health snapshot to the history (the ingestor commits them in batches).
     pub async fn insert_health(
         &self,
         agent_id: &str,
         h: &HealthSnapshot,
         received_at: UtcMillis,
     ) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql(
-                "INSERT INTO health_snapshots (agent_id, at, received_at, cpu_percent, load_1, memory_used_bytes, \
-                 memory_total_bytes, swap_used_bytes, swap_total_bytes, uptime_secs, disks_json, temperatures_json, \
-                 os, kernel, agent_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ))
-            .bind(agent_id)
-            .bind(h.at.0)
-            .bind(received_at.0)
-            .bind(f64::from(h.cpu_percent))
-            .bind(h.load_average[0])
-            .bind(i64_of(h.memory_used_bytes))
-            .bind(i64_of(h.memory_total_bytes))
-            .bind(i64_of(h.swap_used_bytes))
-            .bind(i64_of(h.swap_total_bytes))
-            .bind(i64_of(h.uptime_secs))
-            .bind(serde_json::to_string(&h.disks).unwrap_or_default())
-            .bind(serde_json::to_string(&h.temperatures).unwrap_or_default())
-            .bind(&h.os)
-            .bind(&h.kernel)
-            .bind(&h.agent_version)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+        self.ingest_work(&[], &[(agent_id.to_string(), h.clone())], &[], received_at)
+            .await
+            .map(drop)
     }
 
     /// Number of health snapshots stored for an agent.
@@ -505,31 +508,21 @@ impl Store {
         })
     }
 
-    /// Replaces an agent's inventory.
+    /// Replaces an agent's inventory (the ingestor commits them in batches).
     pub async fn upsert_inventory(
         &self,
         agent_id: &str,
         inv: &Inventory,
         received_at: UtcMillis,
     ) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql(
-                "INSERT INTO inventories (agent_id, received_at, hostname, dmi_serial, asset_tag, funding_line, body_json) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET received_at = excluded.received_at, \
-                 hostname = excluded.hostname, dmi_serial = excluded.dmi_serial, asset_tag = excluded.asset_tag, \
-                 funding_line = excluded.funding_line, body_json = excluded.body_json",
-            ))
-            .bind(agent_id)
-            .bind(received_at.0)
-            .bind(&inv.hostname)
-            .bind(&inv.dmi_serial)
-            .bind(&inv.asset_tag)
-            .bind(&inv.funding_line)
-            .bind(serde_json::to_string(inv).unwrap_or_default())
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+        self.ingest_work(
+            &[],
+            &[],
+            &[(agent_id.to_string(), inv.clone())],
+            received_at,
+        )
+        .await
+        .map(drop)
     }
 
     /// The latest inventory of an agent.

@@ -28,7 +28,7 @@ pub use fleet::{
 };
 pub use retention::{local_day, PurgeReport, RetentionConfig, SeatDay};
 pub use schedules::SCHEDULE_CHANNEL;
-pub use staff::{AuditEntry, StaffRecord};
+pub use staff::{ApiTokenRecord, AuditEntry, StaffRecord};
 pub use tickets::TicketRecord;
 
 use crate::error::StoreError;

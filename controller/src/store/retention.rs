@@ -7,6 +7,7 @@ use commune_protocol::UtcMillis;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use super::events::believable_secs;
 use super::{with_pool, Store};
 use crate::error::StoreError;
 
@@ -102,11 +103,14 @@ impl Store {
         let mut report = PurgeReport::default();
         with_pool!(self, |pool, sql| {
             let mut tx = pool.begin().await?;
+            // A row goes when either its seat's time or its receive time is past the period:
+            // a seat's clock (wrong, or lying) cannot keep its rows for ever.
             let rows = sqlx::query(sql(
                 "SELECT s.agent_id, s.site_id, s.slot_kind, s.started_at, s.duration_secs, \
                  COALESCE(t.time_zone, 'Europe/Paris') FROM sessions s LEFT JOIN sites t ON t.id = s.site_id \
-                 WHERE s.started_at < ?",
+                 WHERE s.started_at < ? OR s.received_at < ?",
             ))
+            .bind(log_cutoff.0)
             .bind(log_cutoff.0)
             .fetch_all(&mut *tx)
             .await?;
@@ -116,19 +120,25 @@ impl Store {
                 let site: String = r.get(1);
                 let kind: String = r.get(2);
                 let day = local_day(UtcMillis(r.get(3)), r.get::<&str, _>(5));
-                let seconds = r.get::<Option<i64>, _>(4).unwrap_or(0);
+                let seconds = believable_secs(r.get::<Option<i64>, _>(4).unwrap_or(0));
                 let entry = days_seen.entry((agent, day)).or_insert((site, 0, 0, 0));
-                entry.1 += 1;
-                entry.2 += i64::from(kind == "supervised");
-                entry.3 += seconds;
+                entry.1 = entry.1.saturating_add(1);
+                entry.2 = entry.2.saturating_add(i64::from(kind == "supervised"));
+                entry.3 = entry.3.saturating_add(seconds);
             }
             for ((agent, day), (site, sessions, supervised, seconds)) in &days_seen {
                 sqlx::query(sql(
                     "INSERT INTO seat_daily (agent_id, day, site_id, sessions, supervised_sessions, session_seconds) \
                      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, day) DO UPDATE SET \
-                     sessions = seat_daily.sessions + excluded.sessions, \
-                     supervised_sessions = seat_daily.supervised_sessions + excluded.supervised_sessions, \
-                     session_seconds = seat_daily.session_seconds + excluded.session_seconds",
+                     sessions = CASE WHEN seat_daily.sessions > 9223372036854775807 - excluded.sessions \
+                         THEN 9223372036854775807 ELSE seat_daily.sessions + excluded.sessions END, \
+                     supervised_sessions = CASE \
+                         WHEN seat_daily.supervised_sessions > 9223372036854775807 - excluded.supervised_sessions \
+                         THEN 9223372036854775807 \
+                         ELSE seat_daily.supervised_sessions + excluded.supervised_sessions END, \
+                     session_seconds = CASE \
+                         WHEN seat_daily.session_seconds > 9223372036854775807 - excluded.session_seconds \
+                         THEN 9223372036854775807 ELSE seat_daily.session_seconds + excluded.session_seconds END",
                 ))
                 .bind(agent)
                 .bind(day)
@@ -139,22 +149,30 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            report.sessions_aggregated =
-                sqlx::query(sql("DELETE FROM sessions WHERE started_at < ?"))
+            report.sessions_aggregated = sqlx::query(sql(
+                "DELETE FROM sessions WHERE started_at < ? OR received_at < ?",
+            ))
+            .bind(log_cutoff.0)
+            .bind(log_cutoff.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            report.events_deleted =
+                sqlx::query(sql("DELETE FROM events WHERE at < ? OR received_at < ?"))
+                    .bind(log_cutoff.0)
                     .bind(log_cutoff.0)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-            report.events_deleted = sqlx::query(sql("DELETE FROM events WHERE at < ?"))
-                .bind(log_cutoff.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            report.health_deleted = sqlx::query(sql("DELETE FROM health_snapshots WHERE at < ?"))
-                .bind(now.plus_secs(-days(config.health_days)).0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let health_cutoff = now.plus_secs(-days(config.health_days));
+            report.health_deleted = sqlx::query(sql(
+                "DELETE FROM health_snapshots WHERE at < ? OR received_at < ?",
+            ))
+            .bind(health_cutoff.0)
+            .bind(health_cutoff.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             let oldest_day = local_day(now.plus_secs(-days(config.aggregates_days)), "UTC");
             report.aggregates_deleted = sqlx::query(sql("DELETE FROM seat_daily WHERE day < ?"))
                 .bind(oldest_day)

@@ -1,4 +1,5 @@
-//! Staff accounts, their sites, browser sessions, API tokens and the audit log.
+//! Staff accounts, their sites, browser sessions, API tokens (with their expiry), who
+//! opened each supervised slot, and the audit log.
 
 use commune_protocol::UtcMillis;
 use sqlx::Row;
@@ -21,6 +22,19 @@ pub struct StaffRecord {
     pub sites: Vec<String>,
     /// Disabled accounts cannot log in.
     pub disabled: bool,
+}
+
+/// An API token as stored (its hash stays in the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRecord {
+    /// What it is for ("inventaire").
+    pub name: String,
+    /// Created.
+    pub created_at: UtcMillis,
+    /// Refused from this instant (`None`: refused, a token from before expiries).
+    pub expires_at: Option<UtcMillis>,
+    /// Revoked, if it was.
+    pub revoked_at: Option<UtcMillis>,
 }
 
 /// One audit log line.
@@ -179,20 +193,206 @@ impl Store {
         Ok(())
     }
 
-    /// Stores an API token's hash for a staff account.
+    /// Stores an API token's hash for a staff account, valid until `expires_at`.
     pub async fn create_api_token(
         &self,
         token_hash: &str,
         name: &str,
         login: &str,
         now: UtcMillis,
+        expires_at: UtcMillis,
     ) -> Result<(), StoreError> {
         with_pool!(self, |pool, sql| {
             sqlx::query(sql(
-                "INSERT INTO api_tokens (token_hash, name, login, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO api_tokens (token_hash, name, login, created_at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?)",
             ))
             .bind(token_hash)
             .bind(name)
+            .bind(login)
+            .bind(now.0)
+            .bind(expires_at.0)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The token's name and account, if the token is valid at `now`: not revoked, not
+    /// expired (a token without an expiry is refused), its account enabled.
+    pub async fn api_token(
+        &self,
+        token_hash: &str,
+        now: UtcMillis,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let row = sqlx::query(sql(
+                "SELECT t.name, t.login FROM api_tokens t JOIN staff_users u ON u.login = t.login \
+                 WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? \
+                 AND u.disabled_at IS NULL",
+            ))
+            .bind(token_hash)
+            .bind(now.0)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|r| (r.get(0), r.get(1))))
+        })
+    }
+
+    /// An account's API tokens (valid or not), oldest first.
+    pub async fn api_tokens_of(&self, login: &str) -> Result<Vec<ApiTokenRecord>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let rows = sqlx::query(sql(
+                "SELECT name, created_at, expires_at, revoked_at FROM api_tokens \
+                 WHERE login = ? ORDER BY created_at, name",
+            ))
+            .bind(login)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| ApiTokenRecord {
+                    name: r.get(0),
+                    created_at: UtcMillis(r.get(1)),
+                    expires_at: r.get::<Option<i64>, _>(2).map(UtcMillis),
+                    revoked_at: r.get::<Option<i64>, _>(3).map(UtcMillis),
+                })
+                .collect())
+        })
+    }
+
+    /// Revokes an account's tokens named `name` that are not revoked yet; how many.
+    pub async fn revoke_api_tokens(
+        &self,
+        login: &str,
+        name: &str,
+        now: UtcMillis,
+    ) -> Result<u64, StoreError> {
+        with_pool!(self, |pool, sql| {
+            Ok(sqlx::query(sql("UPDATE api_tokens SET revoked_at = ? \
+                 WHERE login = ? AND name = ? AND revoked_at IS NULL"))
+            .bind(now.0)
+            .bind(login)
+            .bind(name)
+            .execute(pool)
+            .await?
+            .rows_affected())
+        })
+    }
+
+    /// Disables an account (`Some(at)`) or enables it again (`None`); its browser sessions
+    /// are deleted when disabling. False when there is no such account.
+    pub async fn set_staff_disabled(
+        &self,
+        login: &str,
+        at: Option<UtcMillis>,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let mut tx = pool.begin().await?;
+            let found = sqlx::query(sql(
+                "UPDATE staff_users SET disabled_at = ? WHERE login = ?",
+            ))
+            .bind(at.map(|t| t.0))
+            .bind(login)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                > 0;
+            if found && at.is_some() {
+                sqlx::query(sql("DELETE FROM staff_sessions WHERE login = ?"))
+                    .bind(login)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(found)
+        })
+    }
+
+    /// Replaces an account's password hash and ends its browser sessions but `keep` (the
+    /// hash of the session that made the change), in one transaction. False when there is
+    /// no such account.
+    pub async fn set_staff_password(
+        &self,
+        login: &str,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let mut tx = pool.begin().await?;
+            let found = sqlx::query(sql(
+                "UPDATE staff_users SET password_hash = ? WHERE login = ?",
+            ))
+            .bind(password_hash)
+            .bind(login)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                > 0;
+            sqlx::query(sql(
+                "DELETE FROM staff_sessions WHERE login = ? AND token_hash <> ?",
+            ))
+            .bind(login)
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(found)
+        })
+    }
+
+    /// Ends every browser session of an account; how many were live at `now`.
+    pub async fn end_staff_sessions(&self, login: &str, now: UtcMillis) -> Result<u64, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let mut tx = pool.begin().await?;
+            let live: i64 = sqlx::query_scalar(sql(
+                "SELECT COUNT(*) FROM staff_sessions WHERE login = ? AND expires_at > ?",
+            ))
+            .bind(login)
+            .bind(now.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(sql("DELETE FROM staff_sessions WHERE login = ?"))
+                .bind(login)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(u64::try_from(live).unwrap_or(0))
+        })
+    }
+
+    /// How many browser sessions of an account are live at `now`.
+    pub async fn live_staff_sessions(
+        &self,
+        login: &str,
+        now: UtcMillis,
+    ) -> Result<u64, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let live: i64 = sqlx::query_scalar(sql(
+                "SELECT COUNT(*) FROM staff_sessions WHERE login = ? AND expires_at > ?",
+            ))
+            .bind(login)
+            .bind(now.0)
+            .fetch_one(pool)
+            .await?;
+            Ok(u64::try_from(live).unwrap_or(0))
+        })
+    }
+
+    /// Remembers who opened a supervised slot from the dashboard or the command line.
+    pub async fn record_slot_opener(
+        &self,
+        site_id: &str,
+        slot_id: &str,
+        login: &str,
+        now: UtcMillis,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO slot_openers (site_id, slot_id, login, opened_at) VALUES (?, ?, ?, ?)",
+            ))
+            .bind(site_id)
+            .bind(slot_id)
             .bind(login)
             .bind(now.0)
             .execute(pool)
@@ -201,20 +401,16 @@ impl Store {
         Ok(())
     }
 
-    /// The token's name and account, if the token is valid.
-    pub async fn api_token(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    /// The slots of a site with who opened them.
+    pub async fn slot_openers(&self, site_id: &str) -> Result<Vec<(String, String)>, StoreError> {
         with_pool!(self, |pool, sql| {
-            let row = sqlx::query(sql(
-                "SELECT t.name, t.login FROM api_tokens t JOIN staff_users u ON u.login = t.login \
-                 WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
+            let rows = sqlx::query(sql(
+                "SELECT slot_id, login FROM slot_openers WHERE site_id = ? ORDER BY opened_at",
             ))
-            .bind(token_hash)
-            .fetch_optional(pool)
+            .bind(site_id)
+            .fetch_all(pool)
             .await?;
-            Ok(row.map(|r| (r.get(0), r.get(1))))
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
         })
     }
 
