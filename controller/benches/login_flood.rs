@@ -186,13 +186,7 @@ async fn main() {
     let total = if short { 1_000 } else { 10_000 };
     let samples = if short { 50 } else { 200 };
 
-    let threads: Option<usize> = std::env::var("VT").ok().and_then(|v| v.parse().ok());
-    let ctrl = TestController::start_with(|c| {
-        if let Some(t) = threads {
-            c.login.verify_threads = t;
-        }
-    })
-    .await;
+    let ctrl = TestController::start().await;
     let c = ctrl.controller.clone();
     let web = serve_dashboard(c.clone()).await;
     c.create_staff(STAFF, "Accueil", Role::Staff, &[SITE.to_string()], PASSWORD)
@@ -225,7 +219,16 @@ async fn main() {
         })
     };
     let started = Instant::now();
-    let flood_task = tokio::spawn(flood(web, total, csrf_cookie, token));
+    // The attacker is another machine: its own thread and runtime, not the controller's.
+    let (flood_tx, flood_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _ = flood_tx.send(runtime.block_on(flood(web, total, csrf_cookie, token)));
+    });
+    let flood_task = flood_rx;
     let flood_done = Arc::new(AtomicBool::new(false));
     let during = {
         let signal = flood_done.clone();

@@ -99,7 +99,9 @@ pub struct LoginLimits {
     /// Pairs and addresses remembered, at most this many of each; past that the oldest
     /// are forgotten first.
     pub max_tracked_entries: usize,
-    /// Password checks running at once (one core and 19 MiB of memory each).
+    /// Password checks running at once (one core and 19 MiB of memory each; one leaves
+    /// the other cores to the seats and pages during a flood, and still checks some 40
+    /// logins a second).
     pub verify_threads: usize,
     /// Logins waiting for a password check at most; past that a login is refused at once
     /// with "busy, try again in a moment".
@@ -115,7 +117,7 @@ impl Default for LoginLimits {
             window_secs: 15 * 60,
             global_failures_per_minute: 120,
             max_tracked_entries: 10_000,
-            verify_threads: 2,
+            verify_threads: 1,
             verify_queue_max: 32,
         }
     }

@@ -146,6 +146,10 @@ pub(crate) struct Inner {
     pub(crate) open_connections: AtomicUsize,
     pub(crate) login_limiter: staff::LoginLimiter,
     ingest: mpsc::Sender<ingest::Job>,
+    /// Sites whose ticket set changed through a seat's use, pushed together (see
+    /// [`Controller::tickets_changed`]).
+    tickets_dirty: Mutex<std::collections::HashSet<String>>,
+    tickets_notify: tokio::sync::Notify,
 }
 
 /// Handle to a running controller's state; cheap to clone.
@@ -183,6 +187,8 @@ impl Controller {
                 open_connections: AtomicUsize::new(0),
                 login_limiter: staff::LoginLimiter::default(),
                 ingest,
+                tickets_dirty: Mutex::default(),
+                tickets_notify: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -678,6 +684,7 @@ impl Controller {
                 }
             }
         }));
+        tasks.push(self.spawn_ticket_pusher());
         tasks.extend(self.spawn_command_listener());
         Background { tasks }
     }

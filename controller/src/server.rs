@@ -704,8 +704,8 @@ async fn serve_agent(
                         let _ = tx.send(ControllerMessage::Ack(Ack { up_to_seq })).await;
                         if spent_tickets {
                             // Spent fleet-wide as soon as the controller heard of it (only
-                            // a first use changes the site's set).
-                            controller.push_tickets(&record.site_id).await;
+                            // a first use changes the site's set), within a second.
+                            controller.tickets_changed(&record.site_id);
                         }
                     }
                     // No ack: the agent keeps the events and sends them again.

@@ -11,6 +11,9 @@ use tracing::{info, warn};
 use crate::seat_link::{Frame, SeatTx};
 use crate::{now, Controller, ControllerError};
 
+/// Pushes of a site's tickets caused by seats' uses, at most once per this period.
+const TICKET_PUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Controller {
     /// Creates `count` tickets for a site, each granting `minutes`, usable until
     /// `valid_until`; returns the codes (shown once, to be printed: only hashes are kept).
@@ -109,6 +112,39 @@ impl Controller {
         if let Some(frames) = self.ticket_frames(site_id).await {
             self.push_frames(agent_id, &frames);
         }
+    }
+
+    /// A seat used a ticket of `site_id`: its seats get the new set within a second. Uses
+    /// are pushed together, so a seat spending ticket after ticket (a stolen key) costs
+    /// one push per site and per second, whatever its rate.
+    pub(crate) fn tickets_changed(&self, site_id: &str) {
+        self.inner
+            .tickets_dirty
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(site_id.to_string());
+        self.inner.tickets_notify.notify_one();
+    }
+
+    /// The task pushing the sites marked by [`Controller::tickets_changed`].
+    pub(crate) fn spawn_ticket_pusher(&self) -> tokio::task::JoinHandle<()> {
+        let c = self.clone();
+        tokio::spawn(async move {
+            loop {
+                c.inner.tickets_notify.notified().await;
+                let sites = std::mem::take(
+                    &mut *c
+                        .inner
+                        .tickets_dirty
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()),
+                );
+                for site in sites {
+                    c.push_tickets(&site).await;
+                }
+                tokio::time::sleep(TICKET_PUSH_EVERY).await;
+            }
+        })
     }
 
     /// Sends every connected seat of a site its tickets (after a batch or a use).

@@ -99,7 +99,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = controller.config().web.clone();
-    server::serve(listener, router(controller), &limits, shutdown).await
+    let served = server::serve(listener, router(controller.clone()), &limits, shutdown).await;
+    // Refused logins of the last minute, aggregated, before the process goes.
+    controller.flush_login_audit().await;
+    served
 }
 
 async fn metrics(State(c): State<Controller>) -> Response {

@@ -4,8 +4,12 @@
 //! `request_timeout_secs`, at most `max_concurrent_requests` handled at once (the others
 //! wait their turn within the timeout), bodies of at most `max_form_bytes`; and on every
 //! response the security headers: a Content-Security-Policy without `'unsafe-inline'`,
-//! no framing, no MIME sniffing, no referrer, and `Cache-Control: no-store` (pages show
-//! enrollment tokens and ticket codes; nothing the dashboard sends is worth caching).
+//! no framing, no MIME sniffing, no referrer to other sites, and `Cache-Control: no-store`
+//! (pages show enrollment tokens and ticket codes; nothing the dashboard sends is worth
+//! caching).
+//! The referrer goes to this origin only (`same-origin`, not `no-referrer`): the language
+//! switch sends a person back to the page they came from by it, and no page address ever
+//! leaves for another site.
 //!
 //! `axum::serve` has no header-read timeout, so connections are served by hyper's HTTP/1
 //! builder directly (hyper-util for the runtime glue and the graceful shutdown); the
@@ -99,7 +103,7 @@ pub(crate) fn protect(router: Router, limits: &WebLimits) -> Router {
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

@@ -494,12 +494,17 @@ impl Tally {
     }
 }
 
-/// A login as an audit sample: at most 64 characters, control characters replaced, quoted.
+/// A login as an audit sample: at most 64 characters, control and direction-changing
+/// characters replaced (they could disguise the line where it is read), quoted.
 fn sample(login: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
     let cut: String = login
         .chars()
         .take(LOGIN_MAX_BYTES)
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .map(|c| if hidden(c) { '\u{fffd}' } else { c })
         .collect();
     let more = if login.chars().nth(LOGIN_MAX_BYTES).is_some() {
         "…"
