@@ -139,6 +139,11 @@ pub struct WebLimits {
     pub max_connections: usize,
     /// Largest request body (forms); larger ones get `413 Payload Too Large`.
     pub max_form_bytes: usize,
+    /// A refused login is answered this late (outside `max_concurrent_requests`): a
+    /// flooding client that waits for each answer is slowed to its connections per delay.
+    pub refused_login_delay_ms: u64,
+    /// Refused logins waiting for their answer at once, at most; past that, answered at once.
+    pub max_delayed_refusals: usize,
 }
 
 impl Default for WebLimits {
@@ -149,6 +154,8 @@ impl Default for WebLimits {
             max_concurrent_requests: 128,
             max_connections: 1024,
             max_form_bytes: 64 * 1024,
+            refused_login_delay_ms: 1_000,
+            max_delayed_refusals: 512,
         }
     }
 }

@@ -302,6 +302,23 @@ pub(crate) fn client(peer: SocketAddr, headers: &HeaderMap) -> (std::net::IpAddr
 /// `POST /connexion`: the login form's token must match its cookie; the body is read up to
 /// [`login_form_max_bytes`]; then the controller decides.
 pub(crate) async fn login(
+    state: State<Controller>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    lang: Lang,
+    body: axum::body::Body,
+) -> Response {
+    let mut response = check_login(state, peer, headers, lang, body).await;
+    if response.status() != StatusCode::SEE_OTHER {
+        // Answered late, outside the request limit (see `server::slow_refusals`).
+        response
+            .extensions_mut()
+            .insert(crate::server::RefusedLogin);
+    }
+    response
+}
+
+async fn check_login(
     State(c): State<Controller>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,

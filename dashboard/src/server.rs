@@ -75,15 +75,31 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
     ))
 });
 
+/// A refused login: its answer is sent `refused_login_delay_ms` late.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RefusedLogin;
+
+/// The delay of refused logins, and how many may wait at once.
+#[derive(Clone)]
+pub(crate) struct Delays {
+    delay: Duration,
+    places: Arc<Semaphore>,
+}
+
 /// The layers every request goes through (see the module's documentation).
 pub(crate) fn protect(router: Router, limits: &WebLimits) -> Router {
     let requests = Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1)));
     let timeout = Duration::from_secs(limits.request_timeout_secs.max(1));
+    let delays = Delays {
+        delay: Duration::from_millis(limits.refused_login_delay_ms),
+        places: Arc::new(Semaphore::new(limits.max_delayed_refusals)),
+    };
     router
         .layer(axum::middleware::from_fn_with_state(
             requests,
             one_at_a_time,
         ))
+        .layer(axum::middleware::from_fn_with_state(delays, slow_refusals))
         .layer(RequestBodyLimitLayer::new(limits.max_form_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -124,6 +140,21 @@ async fn one_at_a_time(
     // The place is given back once the response head is out: a live event stream does
     // not keep one.
     next.run(request).await
+}
+
+/// Sends a refused login's answer late, holding no place among the requests handled at
+/// once: a client that waits for its answer before trying again (any flooding tool with a
+/// bounded number of connections) is slowed to that many tries per delay, and its CPU
+/// share goes back to everyone else. At most `max_delayed_refusals` wait at once (each is
+/// one sleeping connection); past that, answers go at once.
+async fn slow_refusals(State(delays): State<Delays>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.extensions().get::<RefusedLogin>().is_some() {
+        if let Ok(_place) = delays.places.try_acquire() {
+            tokio::time::sleep(delays.delay).await;
+        }
+    }
+    response
 }
 
 /// Serves `app` on `listener` with the connection limits of `limits` until `shutdown`
@@ -213,6 +244,8 @@ mod tests {
             ("lib.rs", include_str!("lib.rs")),
             ("live.rs", include_str!("live.rs")),
             ("reports.rs", include_str!("reports.rs")),
+            ("accounts.rs", include_str!("accounts.rs")),
+            ("refusal.rs", include_str!("refusal.rs")),
             ("seat.rs", include_str!("seat.rs")),
             ("site.rs", include_str!("site.rs")),
         ];

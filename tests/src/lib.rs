@@ -494,3 +494,20 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// For a test that measures this process (its resident memory): true when this process
+/// runs that test alone (the caller then runs its body); otherwise re-runs the test binary
+/// with only `name`, asserts that it passed, and returns false.
+pub fn alone(name: &str) -> bool {
+    const ALONE: &str = "COMMUNE_TEST_ALONE";
+    if std::env::var_os(ALONE).is_some() {
+        return true;
+    }
+    let status = std::process::Command::new(std::env::current_exe().expect("own executable"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(ALONE, "1")
+        .status()
+        .expect("re-run the test binary");
+    assert!(status.success(), "{name}, run alone, failed");
+    false
+}

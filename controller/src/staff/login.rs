@@ -519,7 +519,51 @@ fn sample(login: &str) -> String {
 #[derive(Debug)]
 struct Pool {
     admitted: Arc<Semaphore>,
-    running: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Check>,
+}
+
+/// One password check for the pool's threads: the hash, the password, where to answer,
+/// and the place it holds in the pool until it is done (even if its request went away).
+type Check = (
+    String,
+    Vec<u8>,
+    tokio::sync::oneshot::Sender<bool>,
+    tokio::sync::OwnedSemaphorePermit,
+);
+
+/// Nice value of the password-check threads: when the CPU is contended (a flood of
+/// logins), seats' acknowledgements and staff pages, at the default 0, come first.
+const VERIFY_NICE: libc::c_int = 10;
+
+/// Starts `count` threads running password checks at [`VERIFY_NICE`].
+fn verify_threads(count: usize) -> std::sync::mpsc::Sender<Check> {
+    let (tx, rx) = std::sync::mpsc::channel::<Check>();
+    let rx = Arc::new(Mutex::new(rx));
+    for n in 0..count {
+        let rx = rx.clone();
+        let started = std::thread::Builder::new()
+            .name(format!("commune-verify-{n}"))
+            .spawn(move || {
+                // SAFETY: gettid and setpriority have no preconditions; on Linux the nice
+                // value is per thread, so this lowers only this thread's priority.
+                unsafe {
+                    let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                    libc::setpriority(libc::PRIO_PROCESS, tid, VERIFY_NICE);
+                }
+                loop {
+                    let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok((hash, password, answer, place)) = job else {
+                        return;
+                    };
+                    let _ = answer.send(verify(&hash, &password));
+                    drop(place);
+                }
+            });
+        if let Err(error) = started {
+            tracing::error!(%error, "cannot start a password-check thread");
+        }
+    }
+    tx
 }
 
 /// The login door's state, one per controller: the limiter, the password-check pool and
@@ -547,7 +591,7 @@ impl LoginLimiter {
             let running = limits.verify_threads.max(1);
             Pool {
                 admitted: Arc::new(Semaphore::new(running + limits.verify_queue_max)),
-                running: Arc::new(Semaphore::new(running)),
+                jobs: verify_threads(running),
             }
         })
     }
@@ -626,22 +670,15 @@ impl Controller {
             .as_ref()
             .filter(|r| !r.disabled)
             .map(|r| r.password_hash.clone());
-        // The semaphore is never closed.
-        let Ok(running) = pool.running.clone().acquire_owned().await else {
+        let password = password.as_bytes().to_vec();
+        let hash = hash.unwrap_or_else(|| DECOY_HASH.clone());
+        // The place goes with the check: if this request is dropped, the check still holds
+        // it until it ends, so no more than the pool's threads and queue are ever busy.
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        if pool.jobs.send((hash, password, answer, admitted)).is_err() {
             return Err(LoginError::Busy);
-        };
-        let password = password.to_owned();
-        // The permits go into the blocking task: if this request is dropped, the check
-        // still holds its place until it ends, so no more than `verify_threads` run.
-        let ok = tokio::task::spawn_blocking(move || {
-            let _permits = (admitted, running);
-            verify(
-                hash.as_deref().unwrap_or(DECOY_HASH.as_str()),
-                password.as_bytes(),
-            )
-        })
-        .await
-        .unwrap_or(false);
+        }
+        let ok = answered.await.unwrap_or(false);
         let at = now();
         let known = record.as_ref().map(|r| r.login.clone());
         let Some(record) = record.filter(|r| ok && !r.disabled) else {

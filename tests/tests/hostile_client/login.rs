@@ -95,8 +95,22 @@ fn flood_size() -> usize {
 /// in (from another address) and opens a slot; afterwards the audit log holds a few
 /// aggregated lines, the database did not grow by megabytes, the controller's memory did
 /// not balloon, and the staff member's login still works.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_login_flood_leaves_seats_and_staff_served_within_bounded_memory() {
+/// Run in a process of its own: it measures the process's resident memory.
+#[test]
+fn a_login_flood_leaves_seats_and_staff_served_within_bounded_memory() {
+    if commune_tests::alone(
+        "login::a_login_flood_leaves_seats_and_staff_served_within_bounded_memory",
+    ) {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(login_flood());
+    }
+}
+
+async fn login_flood() {
     let mut b = Bystanders::start().await;
     b.still_served(60).await;
     let web = b.web;
