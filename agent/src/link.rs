@@ -352,6 +352,7 @@ impl Link {
                 capability::INVENTORY.into(),
                 capability::EVENTS.into(),
                 capability::COMMANDS.into(),
+                capability::TICKET_PARTS.into(),
             ],
             outbox_pending: self.outbox.len().await.unwrap_or(0),
         });

@@ -103,7 +103,15 @@ impl Controller {
             )));
         }
         let (mut model, _) = self.site_schedule(site_id).await?;
-        let id = format!("adhoc-{:x}", at.0);
+        // Unique even for two slots opened in the same millisecond.
+        let id = format!("adhoc-{:x}-{:04x}", at.0, rand::random::<u16>());
+        // Slots that ended before the reports' horizon are dropped: the model does not grow
+        // with every slot ever opened.
+        let horizon =
+            i64::from(self.config().retention.session_log_days).saturating_mul(86_400_000);
+        model
+            .ad_hoc
+            .retain(|s| s.end.0 >= at.0.saturating_sub(horizon));
         model.ad_hoc.push(AdHocSlot {
             id: id.clone(),
             seats: seats.to_vec(),

@@ -40,13 +40,25 @@ pub(crate) enum PushError {
 pub(crate) struct SeatTx {
     frames: mpsc::Sender<Frame>,
     conn: quinn::Connection,
+    /// The agent applies ticket sets sent in parts (it said so in its `Hello`).
+    pub(crate) ticket_parts: bool,
 }
 
 impl SeatTx {
     /// A queue for `conn`; the receiver goes to the seat's writer task.
-    pub(crate) fn new(conn: quinn::Connection) -> (SeatTx, mpsc::Receiver<Frame>) {
+    pub(crate) fn new(
+        conn: quinn::Connection,
+        ticket_parts: bool,
+    ) -> (SeatTx, mpsc::Receiver<Frame>) {
         let (frames, rx) = mpsc::channel(SEAT_QUEUE_FRAMES);
-        (SeatTx { frames, conn }, rx)
+        (
+            SeatTx {
+                frames,
+                conn,
+                ticket_parts,
+            },
+            rx,
+        )
     }
 
     /// Encodes `msg` (within the protocol's frame limit).

@@ -137,6 +137,20 @@ struct HandshakeGate {
     enrollments: Arc<Semaphore>,
 }
 
+/// The source an address counts as: itself (IPv4), or its /64 (IPv6; an IPv4-mapped
+/// address is its IPv4 one).
+fn source_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+        },
+    }
+}
+
 /// One handshake counted by the gate until dropped.
 struct GateTicket {
     gate: Arc<HandshakeGate>,
@@ -175,8 +189,10 @@ impl HandshakeGate {
         self.in_progress.load(Ordering::Relaxed)
     }
 
-    /// Counts a handshake from `ip`, unless that address has too many in progress.
+    /// Counts a handshake from `ip`, unless that source has too many in progress. An IPv6
+    /// source is its /64: one host commonly holds a whole /64.
     fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<GateTicket> {
+        let ip = source_of(ip);
         let mut map = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
         let n = map.entry(ip).or_default();
         if *n >= self.max_per_address {
@@ -437,11 +453,10 @@ const MAX_HOSTNAME_CHARS: usize = 253;
 /// The longest agent version kept, in characters.
 const MAX_VERSION_CHARS: usize = 64;
 
-/// `text` cut to `max` characters.
-fn truncate_chars(text: &str, max: usize) -> &str {
-    text.char_indices()
-        .nth(max)
-        .map_or(text, |(at, _)| &text[..at])
+/// `text` as one line (control characters removed: nothing forges a log line) cut to
+/// `max` characters.
+fn truncate_chars(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
 async fn enroll(
@@ -464,7 +479,7 @@ async fn enroll(
     let ca = controller.ca();
     let result = controller
         .store()
-        .enroll(&hash, at, &agent_id, hostname, agent_version, |_site| {
+        .enroll(&hash, at, &agent_id, &hostname, &agent_version, |_site| {
             ca.sign_agent_csr(&request.csr_pem, &agent_id, at)
                 .map(|s| ((s.certificate_pem, s.not_after), s.serial_hex, s.not_after))
         })
@@ -592,7 +607,7 @@ async fn serve_agent(
     if agent_version != record.agent_version {
         let _ = controller
             .store()
-            .set_agent_version(&agent_id, agent_version)
+            .set_agent_version(&agent_id, &agent_version)
             .await;
     }
     let acked_seq = controller.store().acked_seq(&agent_id).await.unwrap_or(0);
@@ -617,7 +632,11 @@ async fn serve_agent(
         return;
     }
 
-    let (tx, mut rx) = SeatTx::new(conn.clone());
+    let ticket_parts = hello
+        .capabilities
+        .iter()
+        .any(|c| c == capability::TICKET_PARTS);
+    let (tx, mut rx) = SeatTx::new(conn.clone(), ticket_parts);
     let conn_id = controller.register(&agent_id, conn.clone(), tx.clone());
     info!(agent = %agent_id, site = %record.site_id, remote = %conn.remote_address(), version = %agent_version, "agent connected");
 
@@ -736,4 +755,22 @@ async fn serve_agent(
     controller.unregister(&agent_id, conn_id);
     let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
     info!(agent = %agent_id, reason = %conn.close_reason().map(|r| r.to_string()).unwrap_or_else(|| "stream finished".into()), "agent disconnected");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_source_is_its_slash_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(source_of(a), source_of(b));
+        assert_ne!(source_of(a), source_of(other));
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(source_of(mapped), v4);
+        assert_eq!(source_of(v4), v4);
+    }
 }

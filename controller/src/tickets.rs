@@ -11,6 +11,19 @@ use tracing::{info, warn};
 use crate::seat_link::{Frame, SeatTx};
 use crate::{now, Controller, ControllerError};
 
+/// Valid tickets of one site at most: the whole set stays a few dozen frames (well within
+/// a seat's queue) and a few megabytes on each seat.
+pub(crate) const MAX_SITE_TICKETS: usize = 100_000;
+
+/// A site's ticket set, encoded.
+struct TicketFrames {
+    /// In parts of at most `TICKETS_PER_PART`.
+    parts: Vec<Frame>,
+    /// Whole in one frame, for agents without the `ticket_parts` capability, when it is
+    /// more than one part and fits.
+    whole: Option<Frame>,
+}
+
 /// Pushes of a site's tickets caused by seats' uses, at most once per this period.
 const TICKET_PUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -38,6 +51,12 @@ impl Controller {
         if !self.store().sites().await?.iter().any(|s| s.id == site_id) {
             return Err(crate::error::StoreError::UnknownSite(site_id.to_string()).into());
         }
+        let valid = self.store().site_tickets(site_id, at).await?.len();
+        if valid + count > MAX_SITE_TICKETS {
+            return Err(ControllerError::Config(format!(
+                "{site_id} already has {valid} valid tickets; {MAX_SITE_TICKETS} at most at once"
+            )));
+        }
         let mut codes = Vec::with_capacity(count);
         let mut hashes = Vec::with_capacity(count);
         while codes.len() < count {
@@ -61,9 +80,9 @@ impl Controller {
         Ok(codes)
     }
 
-    /// The site's ticket set, encoded in parts that each fit in a frame (computed and
-    /// encoded once, shared by every seat of the site).
-    async fn ticket_frames(&self, site_id: &str) -> Option<Vec<Frame>> {
+    /// The site's ticket set, encoded once for every seat of the site: in parts that each
+    /// fit in a frame, and whole for agents that do not gather parts (when it fits).
+    async fn ticket_frames(&self, site_id: &str) -> Option<TicketFrames> {
         let at = now();
         let tickets = match self.store().site_tickets(site_id, at).await {
             Ok(tickets) => tickets,
@@ -78,10 +97,15 @@ impl Controller {
             part: 0,
             parts: 0,
         };
-        let mut frames = Vec::new();
+        let whole = if set.tickets.len() > TICKETS_PER_PART {
+            SeatTx::encode(&ControllerMessage::Tickets(set.clone())).ok()
+        } else {
+            None
+        };
+        let mut parts = Vec::new();
         for part in set.into_parts(TICKETS_PER_PART) {
             match SeatTx::encode(&ControllerMessage::Tickets(part)) {
-                Ok(frame) => frames.push(frame),
+                Ok(frame) => parts.push(frame),
                 Err(error) => {
                     // Cannot happen with the part size checked in the protocol's tests;
                     // counted rather than half-sent.
@@ -91,13 +115,23 @@ impl Controller {
                 }
             }
         }
-        Some(frames)
+        Some(TicketFrames { parts, whole })
     }
 
     /// Queues the frames to one seat, never waiting on it.
-    fn push_frames(&self, agent_id: &str, frames: &[Frame]) {
+    fn push_frames(&self, agent_id: &str, frames: &TicketFrames) {
         let Some(tx) = self.live_sender(agent_id) else {
             return;
+        };
+        let frames = match (&frames.whole, tx.ticket_parts) {
+            // An older agent would keep only the last part: the whole set, if it fits.
+            (Some(whole), false) => std::slice::from_ref(whole),
+            (None, false) if frames.parts.len() > 1 => {
+                self.metrics().push_failed("encode");
+                warn!(agent = %agent_id, "ticket set too big for this agent's version; update it");
+                return;
+            }
+            _ => frames.parts.as_slice(),
         };
         for frame in frames {
             if let Err(e) = tx.push_frame(frame.clone()) {

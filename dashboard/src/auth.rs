@@ -301,6 +301,9 @@ pub(crate) fn client(peer: SocketAddr, headers: &HeaderMap) -> (std::net::IpAddr
 
 /// `POST /connexion`: the login form's token must match its cookie; the body is read up to
 /// [`login_form_max_bytes`]; then the controller decides.
+/// How long a login form's body may take to arrive.
+pub(crate) const LOGIN_BODY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub(crate) async fn login(
     state: State<Controller>,
     peer: ConnectInfo<SocketAddr>,
@@ -333,7 +336,19 @@ async fn check_login(
         .and_then(|v| v.parse::<usize>().ok());
     let body = match declared {
         Some(n) if n > max => None,
-        _ => axum::body::to_bytes(body, max).await.ok(),
+        // A login form is a few hundred bytes: one sent slower than this is not a person's.
+        _ => match tokio::time::timeout(LOGIN_BODY_WAIT, axum::body::to_bytes(body, max)).await {
+            Ok(read) => read.ok(),
+            Err(_) => {
+                return refusal_page(
+                    lang,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Formulaire refusé",
+                    "Ce formulaire de connexion est arrivé trop lentement. Rechargez la page \
+                     de connexion et recommencez.",
+                )
+            }
+        },
     };
     let Some(body) = body else {
         c.login_form_too_large(Some(ip)).await;

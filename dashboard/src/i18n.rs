@@ -143,8 +143,19 @@ const TEXTS: &[(&str, &str)] = &[
     ),
     ("Formulaire refusé", "Form refused"),
     (
+        "Ce poste est dans une autre permanence ou dans la session d'un visiteur en accès \
+         libre : choisissez un poste libre.",
+        "This computer is in another permanence or a free-access visitor's session now: \
+         choose a free one.",
+    ),
+    (
         "Ce formulaire de connexion est trop long pour en être un.",
         "This login form is too long to be one.",
+    ),
+    (
+        "Ce formulaire de connexion est arrivé trop lentement. Rechargez la page \
+         de connexion et recommencez.",
+        "This login form arrived too slowly. Reload the login page and try again.",
     ),
     ("Connexion refusée", "Login refused"),
     (

@@ -23,6 +23,44 @@ use crate::i18n::Lang;
 /// How often a quiet stream checks that its session still holds.
 pub(crate) const RECHECK: Duration = Duration::from_secs(3);
 
+/// Changes within this time make one event: a seat flipping its state as fast as it can
+/// costs each stream one fleet view per period.
+const COALESCE: Duration = Duration::from_secs(1);
+
+/// Live streams one account may hold open at once (each holds a connection); a tab more
+/// gets `429` and the page simply does not update live.
+pub(crate) const STREAMS_PER_ACCOUNT: usize = 8;
+
+static STREAMS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, usize>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// One open stream of an account, counted until dropped.
+struct Open(String);
+
+impl Open {
+    fn take(login: &str) -> Option<Open> {
+        let mut open = STREAMS.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(login.to_string()).or_default();
+        if *n >= STREAMS_PER_ACCOUNT {
+            return None;
+        }
+        *n += 1;
+        Some(Open(login.to_string()))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let mut open = STREAMS.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.0) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.0);
+            }
+        }
+    }
+}
+
 async fn snapshot(
     c: &Controller,
     who: &StaffIdentity,
@@ -44,17 +82,20 @@ async fn snapshot(
 }
 
 pub(crate) async fn events(State(c): State<Controller>, lang: Lang, staff: Staff) -> Response {
+    let Some(open) = Open::take(&staff.identity.login) else {
+        return axum::http::StatusCode::TOO_MANY_REQUESTS.into_response();
+    };
     let changes = c.seat_changes();
     let stream = futures_util::stream::unfold(
-        (c, changes, staff.identity, true),
-        move |(c, mut changes, who, first)| async move {
+        (c, changes, staff.identity, true, open),
+        move |(c, mut changes, who, first, open)| async move {
             if !first {
                 loop {
                     tokio::select! {
                         changed = changes.changed() => {
                             changed.ok()?;
                             // Several changes in a burst (a session starting) make one event.
-                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            tokio::time::sleep(COALESCE).await;
                             changes.borrow_and_update();
                             break;
                         }
@@ -67,7 +108,7 @@ pub(crate) async fn events(State(c): State<Controller>, lang: Lang, staff: Staff
             }
             let states = snapshot(&c, &who, lang).await;
             let event = Event::default().json_data(states).unwrap_or_default();
-            Some((Ok::<_, Infallible>(event), (c, changes, who, false)))
+            Some((Ok::<_, Infallible>(event), (c, changes, who, false, open)))
         },
     );
     Sse::new(stream)

@@ -22,6 +22,10 @@ pub(crate) fn refusal_fr(refusal: Refusal) -> &'static str {
         Refusal::FreeAccessSession => {
             "Ce visiteur est en accès libre : c'est l'équipe de la MDH qui termine sa session."
         }
+        Refusal::SeatInUse => {
+            "Ce poste est dans une autre permanence ou dans la session d'un visiteur en accès \
+             libre : choisissez un poste libre."
+        }
         Refusal::SeatNotOfSite => "Ce poste n'appartient pas à ce site.",
         Refusal::OwnAccount => {
             "Vous ne pouvez pas désactiver votre propre compte : demandez à un autre administrateur."

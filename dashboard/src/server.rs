@@ -134,6 +134,12 @@ async fn one_at_a_time(
     request: Request,
     next: Next,
 ) -> Response {
+    // Logins take no place: their work is bounded by the login door itself (its limiter
+    // and password-check pool, a body read within `LOGIN_BODY_WAIT`), and anonymous
+    // clients posting slowly must not hold the places staff pages need.
+    if request.method() == axum::http::Method::POST && request.uri().path() == "/connexion" {
+        return next.run(request).await;
+    }
     let Ok(_place) = requests.acquire().await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };

@@ -58,6 +58,9 @@ pub mod capability {
     pub const SCHEDULE: &str = "schedule";
     /// The agent executes staff commands.
     pub const COMMANDS: &str = "commands";
+    /// The agent gathers a ticket set sent in parts (`TicketSet::parts`) and applies it
+    /// whole; an agent without it is sent the set in one frame when it fits.
+    pub const TICKET_PARTS: &str = "ticket_parts";
 }
 
 #[cfg(test)]

@@ -21,8 +21,18 @@ pub struct RawSeat {
 }
 
 impl RawSeat {
-    /// Connects as the enrolled agent of `config` and exchanges Hello and Welcome.
+    /// Connects as the enrolled agent of `config` and exchanges Hello and Welcome,
+    /// announcing what this build's agent announces of ticket sets (parts).
     pub async fn connect(config: &AgentConfig) -> RawSeat {
+        Self::connect_with(
+            config,
+            vec![commune_protocol::version::capability::TICKET_PARTS.into()],
+        )
+        .await
+    }
+
+    /// [`RawSeat::connect`] announcing `capabilities` (an older agent announces fewer).
+    pub async fn connect_with(config: &AgentConfig, capabilities: Vec<String>) -> RawSeat {
         let client = commune_agent::tls::client_config(config).expect("client configuration");
         let (endpoint, conn) = commune_agent::link::connect(config, client)
             .await
@@ -32,7 +42,7 @@ impl RawSeat {
         let hello = AgentMessage::Hello(Hello {
             protocol: VersionRange::CURRENT,
             agent_version: "raw".into(),
-            capabilities: Vec::new(),
+            capabilities,
             outbox_pending: 0,
         });
         write(&mut send, &hello).await;

@@ -696,7 +696,8 @@ async fn a_slow_client_is_cut_off_and_others_are_served_meanwhile() {
     half.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\nX-Lent: ").as_bytes())
         .await
         .unwrap();
-    // A body announced and never sent; it holds the one place for requests.
+    // A login body announced and never sent: logins take no place among the requests
+    // handled at once, so it holds nothing staff need.
     let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
     slow.write_all(
         format!(
@@ -707,7 +708,7 @@ async fn a_slow_client_is_cut_off_and_others_are_served_meanwhile() {
     )
     .await
     .unwrap();
-    // Meanwhile, another request is served (after its turn).
+    // Meanwhile, another request is served.
     let healthz = tokio::task::spawn_blocking(move || http(addr, "GET", "/healthz", &[], ""));
 
     let cut = read_all(half).await;
@@ -715,11 +716,7 @@ async fn a_slow_client_is_cut_off_and_others_are_served_meanwhile() {
     let timed_out = read_all(slow).await;
     assert!(timed_out.starts_with("HTTP/1.1 408"), "{timed_out}");
     let healthz = healthz.await.unwrap();
-    assert!(
-        matches!(healthz.status, 200 | 408),
-        "served or told to retry: {}",
-        healthz.status
-    );
+    assert_eq!(healthz.status, 200, "served while the slow login waits");
     let after = tokio::task::spawn_blocking(move || http(addr, "GET", "/healthz", &[], ""))
         .await
         .unwrap();

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::api::StaffApi;
-use super::{hash_password, password_matches, random_token, token_hash};
+use super::{hash_password, random_token, token_hash};
 use super::{Credential, Refusal, Right, Role, StaffError};
 use crate::now;
 use crate::store::{ApiTokenRecord, StaffRecord};
@@ -128,7 +128,7 @@ impl StaffApi<'_> {
                 role.as_str()
             )));
         }
-        let password_hash = hash_password(password).await?;
+        let password_hash = hash_password(self.c, password).await?;
         self.c
             .store()
             .create_staff(
@@ -196,7 +196,7 @@ impl StaffApi<'_> {
             .await?;
         check_password(password)?;
         self.record_of(login).await?;
-        let hash = hash_password(password).await?;
+        let hash = hash_password(self.c, password).await?;
         let keep = match &self.who.credential {
             Credential::Session(current) if login == self.who.login => Some(current.as_str()),
             _ => None,
@@ -219,13 +219,20 @@ impl StaffApi<'_> {
                 .refuse("user.own_password", None, Refusal::NotYourRole)
                 .await);
         };
-        if !password_matches(current, &record.password_hash).await {
+        let matches = self
+            .c
+            .password_matches(current, &record.password_hash)
+            .await
+            .map_err(|_| {
+                StaffError::Invalid("the service is very busy: try again in a moment".into())
+            })?;
+        if !matches {
             return Err(self
                 .refuse("user.own_password", None, Refusal::WrongPassword)
                 .await);
         }
         check_password(new)?;
-        let hash = hash_password(new).await?;
+        let hash = hash_password(self.c, new).await?;
         let keep = match &self.who.credential {
             Credential::Session(current) => Some(current.as_str()),
             _ => None,

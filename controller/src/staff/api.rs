@@ -336,6 +336,7 @@ impl<'a> StaffApi<'a> {
         for seat in seats {
             self.seat_of("slot.open", site, seat).await?;
         }
+        self.seats_free_for_slot(site, seats).await?;
         // Named after whoever opens it, unless the command line names someone (or nobody).
         let mediator = match mediator {
             Some(m) => Some(m),
@@ -437,20 +438,46 @@ impl<'a> StaffApi<'a> {
                 .refuse(action, Some(site), Refusal::NotSupervised)
                 .await);
         }
-        if ending {
-            // The running session, as the seat reported it: a free-access visitor's (the
-            // minutes of grace when a slot opens on a seat in use) is not the mediator's.
-            let open = self
-                .c
-                .store()
-                .sessions(UtcMillis(at.0 - 2 * 86_400_000), UtcMillis(at.0 + 60_000))
-                .await?
-                .into_iter()
-                .rev()
-                .find(|s| s.agent_id == seat && s.ended_at.is_none());
-            if open.is_some_and(|s| s.slot_kind == "free") {
+        if ending && self.free_session_on(seat).await? {
+            // A free-access visitor's session (the minutes of grace when a slot opens on a
+            // seat in use) is not the mediator's.
+            return Err(self
+                .refuse(action, Some(site), Refusal::FreeAccessSession)
+                .await);
+        }
+        Ok(())
+    }
+
+    /// Whether a free-access visitor's session runs on `seat`, as the seat reported it.
+    async fn free_session_on(&self, seat: &str) -> Result<bool, StaffError> {
+        Ok(self.c.store().open_session_kind(seat).await?.as_deref() == Some("free"))
+    }
+
+    /// For a person who may change only their own slots: refuses a seat that is in someone
+    /// else's supervised slot now, or in a free-access visitor's session (opening a slot
+    /// there would end that session after its grace minutes).
+    async fn seats_free_for_slot(&self, site: &str, seats: &[String]) -> Result<(), StaffError> {
+        if self.check(Right::ChangeAnySlot, Some(site)).is_ok() {
+            return Ok(());
+        }
+        let at = now();
+        let (model, _) = self.c.site_schedule(site).await?;
+        let openers = self.c.store().slot_openers(site).await?;
+        for seat in seats {
+            let current = compile_between(&model, seat, at, UtcMillis(at.0 + 1))
+                .ok()
+                .and_then(|slots| slots.into_iter().find(|s| s.start <= at && at < s.end));
+            let someone_elses = current.is_some_and(|slot| {
+                slot.kind == SlotKind::Supervised
+                    && !slot.permanence.is_some_and(|p| {
+                        openers
+                            .iter()
+                            .any(|(id, login)| *id == p.id && *login == self.who.login)
+                    })
+            });
+            if someone_elses || self.free_session_on(seat).await? {
                 return Err(self
-                    .refuse(action, Some(site), Refusal::FreeAccessSession)
+                    .refuse("slot.open", Some(site), Refusal::SeatInUse)
                     .await);
             }
         }

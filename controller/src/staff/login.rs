@@ -522,14 +522,9 @@ struct Pool {
     jobs: std::sync::mpsc::Sender<Check>,
 }
 
-/// One password check for the pool's threads: the hash, the password, where to answer,
+/// One piece of password work for the pool's threads (a check, or a new password's hash),
 /// and the place it holds in the pool until it is done (even if its request went away).
-type Check = (
-    String,
-    Vec<u8>,
-    tokio::sync::oneshot::Sender<bool>,
-    tokio::sync::OwnedSemaphorePermit,
-);
+type Check = (Box<dyn FnOnce() + Send>, tokio::sync::OwnedSemaphorePermit);
 
 /// Nice value of the password-check threads: when the CPU is contended (a flood of
 /// logins), seats' acknowledgements and staff pages, at the default 0, come first.
@@ -552,10 +547,10 @@ fn verify_threads(count: usize) -> std::sync::mpsc::Sender<Check> {
                 }
                 loop {
                     let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                    let Ok((hash, password, answer, place)) = job else {
+                    let Ok((work, place)) = job else {
                         return;
                     };
-                    let _ = answer.send(verify(&hash, &password));
+                    work();
                     drop(place);
                 }
             });
@@ -574,6 +569,40 @@ pub(crate) struct LoginLimiter {
     pool: OnceLock<Pool>,
     tally: Mutex<Tally>,
     flush_scheduled: AtomicBool,
+}
+
+impl Controller {
+    /// Runs password work (Argon2: a check or a new hash) on the login door's pool, at low
+    /// priority with bounded memory; `Busy` when its queue is full. Logged-in people's
+    /// password changes go through it too, so they cannot bring back the unbounded
+    /// parallel Argon2 of anonymous logins.
+    pub(crate) async fn password_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, LoginError> {
+        let pool = self.inner.login_limiter.pool(&self.inner.config.login);
+        let Ok(place) = pool.admitted.clone().try_acquire_owned() else {
+            return Err(LoginError::Busy);
+        };
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job = Box::new(move || {
+            let _ = answer.send(work());
+        });
+        if pool.jobs.send((job, place)).is_err() {
+            return Err(LoginError::Busy);
+        }
+        answered.await.map_err(|_| LoginError::Busy)
+    }
+
+    /// Whether `password` matches the Argon2 `hash`, on the password pool.
+    pub(crate) async fn password_matches(
+        &self,
+        password: &str,
+        hash: &str,
+    ) -> Result<bool, LoginError> {
+        let (password, hash) = (password.as_bytes().to_vec(), hash.to_owned());
+        self.password_work(move || verify(&hash, &password)).await
+    }
 }
 
 impl LoginLimiter {
@@ -675,7 +704,10 @@ impl Controller {
         // The place goes with the check: if this request is dropped, the check still holds
         // it until it ends, so no more than the pool's threads and queue are ever busy.
         let (answer, answered) = tokio::sync::oneshot::channel();
-        if pool.jobs.send((hash, password, answer, admitted)).is_err() {
+        let work = Box::new(move || {
+            let _ = answer.send(verify(&hash, &password));
+        });
+        if pool.jobs.send((work, admitted)).is_err() {
             return Err(LoginError::Busy);
         }
         let ok = answered.await.unwrap_or(false);

@@ -162,6 +162,10 @@ pub enum Refusal {
     /// A mediator ending a free-access visitor's session.
     #[error("this is a free-access visitor's session: the MDH's staff end it")]
     FreeAccessSession,
+    /// A mediator opening a slot on a computer in someone else's permanence or in a
+    /// free-access visitor's session now.
+    #[error("this computer is in another permanence or a free-access visitor's session now")]
+    SeatInUse,
     /// The computer belongs to another site than the one named.
     #[error("this computer does not belong to this site")]
     SeatNotOfSite,
@@ -343,32 +347,17 @@ fn capped(text: &str) -> String {
     }
 }
 
-/// Hashes a password with Argon2 off the async threads.
-pub(crate) async fn hash_password(password: &str) -> Result<String, StaffError> {
+/// Hashes a password with Argon2 on the password pool (see [`Controller::password_work`]).
+pub(crate) async fn hash_password(c: &Controller, password: &str) -> Result<String, StaffError> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
+    c.password_work(move || {
         argon2::Argon2::default()
             .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
             .map(|h| h.to_string())
             .map_err(|e| StaffError::Invalid(format!("hashing the password: {e}")))
     })
     .await
-    .map_err(|e| StaffError::Invalid(format!("hashing the password: {e}")))?
-}
-
-/// Checks a password against an Argon2 hash off the async threads.
-pub(crate) async fn password_matches(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| {
-            argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false)
+    .map_err(|_| StaffError::Invalid("the service is very busy: try again in a moment".into()))?
 }
 
 pub(crate) fn identity_of(record: &StaffRecord, via: String) -> Option<StaffIdentity> {

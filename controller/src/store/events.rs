@@ -14,6 +14,11 @@ use sqlx::Row;
 use super::{i64_of, with_pool, Store};
 use crate::error::StoreError;
 
+/// How far above its ack a seat's stored events are looked at to advance the ack, per
+/// batch: twice what an agent keeps in flight (4,096), so an honest seat's ack moves by
+/// a whole batch at once.
+const ACK_SCAN_WINDOW: i64 = 8_192;
+
 /// One agent's share of an ingest transaction.
 #[derive(Debug, Clone)]
 pub struct IngestBatch {
@@ -339,14 +344,18 @@ impl Store {
 
             let mut answer = IngestOutcome::default();
             if !agents.is_empty() {
-                // Every stored seq above each agent's ack, in one query; the contiguous run
-                // from the ack is what may now be acknowledged.
+                // The stored seqs just above each agent's ack, in one query; the contiguous
+                // run from the ack is what may now be acknowledged. The window is bounded:
+                // a seat that leaves a gap (hostile: it never fills) does not make every
+                // later batch rescan all it stored above it.
                 let mut acked: HashMap<String, i64> = HashMap::new();
                 let mut qb = sqlx::QueryBuilder::new(
                     "SELECT e.agent_id, e.seq, COALESCE(a.acked_seq, 0) FROM events e \
                      LEFT JOIN agent_acks a ON a.agent_id = e.agent_id \
-                     WHERE e.seq > COALESCE(a.acked_seq, 0) AND e.agent_id IN (",
+                     WHERE e.seq > COALESCE(a.acked_seq, 0) AND e.seq <= COALESCE(a.acked_seq, 0) + ",
                 );
+                qb.push(ACK_SCAN_WINDOW);
+                qb.push(" AND e.agent_id IN (");
                 let mut list = qb.separated(", ");
                 for a in &agents {
                     list.push_bind(*a);
@@ -516,6 +525,23 @@ impl Store {
             out.push((agent, kind, UtcMillis(at)));
         }
         Ok(out)
+    }
+
+    /// The kind (`free`, `supervised`) of the last session a seat started, if it has not
+    /// ended: one indexed row, whatever the seat's history.
+    pub async fn open_session_kind(&self, agent_id: &str) -> Result<Option<String>, StoreError> {
+        with_pool!(self, |pool, sql| {
+            let row = sqlx::query(sql(
+                "SELECT slot_kind, ended_at FROM sessions WHERE agent_id = ? \
+                 ORDER BY started_at DESC LIMIT 1",
+            ))
+            .bind(agent_id)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row
+                .filter(|r| r.get::<Option<i64>, _>(1).is_none())
+                .map(|r| r.get(0)))
+        })
     }
 
     /// Sessions started in `[from, to)`, oldest first.

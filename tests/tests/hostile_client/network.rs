@@ -320,3 +320,29 @@ async fn bogus_enrollment_tokens_are_refused_with_a_read_only() {
     drop(writer);
     b.still_served(30).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_without_ticket_parts_gets_the_set_whole() {
+    let b = Bystanders::start().await;
+    let (config, _dir) = enroll_agent(b.ctrl.addr, &b.ctrl.token().await)
+        .await
+        .expect("enroll");
+    // An agent of an earlier version: it applies each ticket message as the whole set.
+    let mut old = RawSeat::connect_with(&config, vec!["health".into(), "events".into()]).await;
+    b.ctrl
+        .controller
+        .create_tickets(SITE, 6_000, 30, in_a_day())
+        .await
+        .expect("tickets");
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), old.recv()).await {
+            Ok(Some(ControllerMessage::Tickets(set))) if !set.tickets.is_empty() => {
+                assert_eq!((set.part, set.parts), (0, 0), "never in parts");
+                assert_eq!(set.tickets.len(), 6_000);
+                break;
+            }
+            Ok(Some(_)) => {}
+            other => panic!("no ticket set: {other:?}"),
+        }
+    }
+}

@@ -89,6 +89,8 @@ async fn a_mediator_trying_staff_only_actions_gets_403_while_everyone_is_served(
     let attacker = {
         let stop = stop.clone();
         let (spare, seat) = (spare.clone(), bystander_seat.clone());
+        // The bystanders' staff member opens slots on the first seat; the second is free.
+        let free_seat = b.agents[1].config.agent_id.clone();
         tokio::task::spawn_blocking(move || {
             let cookie = login_blocking(web, MEDIATOR, MEDIATOR_PASSWORD);
             let page = http(
@@ -169,15 +171,27 @@ async fn a_mediator_trying_staff_only_actions_gets_403_while_everyone_is_served(
                 }
                 rounds += 1;
             }
-            // In her own permanence, a free-access visitor's session is still not hers.
-            let opened = http(
+            // A computer where a free-access visitor works is not hers to take for a
+            // permanence (the visitor would be cut off after the grace minutes)…
+            let taken = http(
                 web,
                 "POST",
                 &format!("/sites/{SITE}/creneaux"),
                 &[("Cookie", &cookie)],
                 &form(&[("csrf", &csrf), ("seat", &spare), ("minutes", "60")]),
             );
+            assert_eq!(taken.status, 403, "{}", taken.body);
+            assert!(taken.body.contains("accès libre"), "{}", taken.body);
+            // … a free one is.
+            let opened = http(
+                web,
+                "POST",
+                &format!("/sites/{SITE}/creneaux"),
+                &[("Cookie", &cookie)],
+                &form(&[("csrf", &csrf), ("seat", &free_seat), ("minutes", "60")]),
+            );
             assert_eq!(opened.status, 303, "she opens a slot: {}", opened.body);
+            // And the free-access visitor's session is not hers to end.
             let end = http(
                 web,
                 "POST",
@@ -186,7 +200,11 @@ async fn a_mediator_trying_staff_only_actions_gets_403_while_everyone_is_served(
                 &form(&[("csrf", &csrf), ("action", "end")]),
             );
             assert_eq!(end.status, 403, "{}", end.body);
-            assert!(end.body.contains("accès libre"), "{}", end.body);
+            assert!(
+                end.body.contains("pas dans une de vos permanences"),
+                "{}",
+                end.body
+            );
             // What is hers: counters, and a supervised session in her slot.
             let counted = http(
                 web,
