@@ -247,8 +247,13 @@ async fn main() {
     sampler.await.unwrap();
     let rss_peak = peak.load(Ordering::Relaxed);
 
-    // After: a moment for the last checks to end, then the same measures.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // After: once the minute of the flood is over (its refusals are written to the audit
+    // log and the controller gives back what the flood used), the same measures.
+    let into_minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() % 60_000)
+        .unwrap_or(0) as u64;
+    tokio::time::sleep(Duration::from_millis(60_000 - into_minute + 2_000)).await;
     let mut after = Phase::measure(web, &session, &agent, samples, &done).await;
     let rss_after = resident_bytes();
     agent.stop().await;

@@ -43,8 +43,9 @@ const INLINE_HANDLERS: &[&str] = &["window.print()"];
 /// How long open connections (the live event streams) get to finish at shutdown.
 const DRAIN: Duration = Duration::from_secs(5);
 
-/// Largest request head read, in bytes (hyper's read buffer).
-const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Largest request head read, in bytes (hyper's read buffer, per connection: the
+/// dashboard's cookies and headers are well under 4 KiB).
+const MAX_HEAD_BYTES: usize = 16 * 1024;
 
 fn sha256_source(text: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());

@@ -796,6 +796,16 @@ impl Controller {
     }
 }
 
+/// Returns the allocator's free memory to the system (glibc keeps freed memory in each
+/// thread's arena).
+fn give_back_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim has no preconditions; it only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Writes each minute's tally once the minute is over, for as long as refusals keep
 /// coming; holds the controller only while writing.
 fn schedule_flush(inner: Weak<Inner>, mut at: UtcMillis) {
@@ -825,7 +835,13 @@ fn schedule_flush(inner: Weak<Inner>, mut at: UtcMillis) {
             // is down schedules its own flush.
             door.flush_scheduled.store(false, Ordering::Release);
             let pending = !door.tally().by_reason.is_empty();
-            if !pending || door.flush_scheduled.swap(true, Ordering::AcqRel) {
+            if !pending {
+                // The flood is over: what its connections and checks used goes back to the
+                // system instead of staying in the allocator's free lists.
+                give_back_memory();
+                return;
+            }
+            if door.flush_scheduled.swap(true, Ordering::AcqRel) {
                 return;
             }
         }
