@@ -270,7 +270,7 @@ impl Controller {
             let hours = s.duration_secs.unwrap_or(0).max(0) as f64 / 3600.0;
             let key = match (s.slot_kind.as_str(), &s.permanence_id) {
                 (_, Some(p)) => p.clone(),
-                ("supervised", None) => "accompagne".into(),
+                ("supervised", None) => crate::staff::OTHER_ACCOMPANIED.into(),
                 _ => "libre".into(),
             };
             let line = lines.entry(key.clone()).or_insert_with(|| UsageLine {

@@ -222,6 +222,16 @@ async fn a_mediator_acts_on_their_permanences_only() {
     m.record_counters(SITE, &slot, "2026-11-24", 3, &[("logement".into(), 2)])
         .await
         .unwrap();
+    // Counters go to her own slot, not another mediator's nor an invented permanence.
+    for other in [slot.as_str(), "une-permanence-inventee"] {
+        let who = if other == slot { &karim } else { &accueil };
+        let refused = c
+            .staff_api(who)
+            .record_counters(SITE, other, "2026-11-24", 50, &[])
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("not a permanence"), "{refused}");
+    }
     // Sessions on the seat of her slot: hers to start and end...
     m.start_session(SITE, &seat).await.unwrap();
     m.end_session(SITE, &seat, "Fin de la permanence")

@@ -24,6 +24,10 @@ pub const MAX_SLOT_NAME_CHARS: usize = 100;
 /// The longest permanence id counters may name, in characters.
 pub const MAX_COUNTER_PERMANENCE_CHARS: usize = 64;
 
+/// The counters' line for accompanied sessions outside any named permanence (the reports'
+/// key for them).
+pub const OTHER_ACCOMPANIED: &str = "accompagne";
+
 /// A person's handle on the controller: every staff action and view, checked against
 /// their role and sites and written to the audit log (actions as `slot.open`…, refusals as
 /// `slot.open.refused`; views only when refused; exports always).
@@ -550,6 +554,26 @@ impl<'a> StaffApi<'a> {
         if permanence.chars().count() > MAX_COUNTER_PERMANENCE_CHARS {
             return Err(StaffError::Invalid(format!(
                 "a permanence id is {MAX_COUNTER_PERMANENCE_CHARS} characters at most"
+            )));
+        }
+        // Counters go to a permanence of the site: one of its schedule, a slot opened there
+        // (for a mediator, one they opened: another association's figures are not theirs to
+        // change), or the site's other accompanied sessions.
+        let (model, _) = self.c.site_schedule(site).await?;
+        let any_slot = self.check(Right::ChangeAnySlot, Some(site)).is_ok();
+        let openers = self.c.store().slot_openers(site).await?;
+        let known = permanence == OTHER_ACCOMPANIED
+            || model.permanences.iter().any(|p| p.id == permanence)
+            || model.ad_hoc.iter().any(|slot| {
+                slot.id == permanence
+                    && (any_slot
+                        || openers
+                            .iter()
+                            .any(|(id, login)| *id == slot.id && *login == self.who.login))
+            });
+        if !known {
+            return Err(StaffError::Invalid(format!(
+                "`{permanence}` is not a permanence of {site} you may record"
             )));
         }
         self.c

@@ -23,7 +23,10 @@ pub(crate) use login::LoginLimiter;
 pub use login::LOGIN_MAX_BYTES;
 
 pub use accounts::{AccountView, API_TOKEN_DEFAULT_TTL, API_TOKEN_MAX_TTL, MIN_PASSWORD_CHARS};
-pub use api::{SeatView, SiteView, StaffApi, MAX_COUNTER_PERMANENCE_CHARS, MAX_SLOT_NAME_CHARS};
+pub use api::{
+    SeatView, SiteView, StaffApi, MAX_COUNTER_PERMANENCE_CHARS, MAX_SLOT_NAME_CHARS,
+    OTHER_ACCOMPANIED,
+};
 pub use rights::Right;
 
 /// What a staff account is.
