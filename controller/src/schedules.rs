@@ -211,7 +211,8 @@ impl Controller {
         for (site, print) in tickets {
             let previous = seen.insert(format!("tickets:{site}"), print.clone());
             if !first && previous.as_deref() != Some(print.as_str()) {
-                self.push_tickets(&site).await;
+                // Through the coalesced pusher (at most one push per site and second).
+                self.tickets_changed(&site);
             }
         }
     }

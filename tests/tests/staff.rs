@@ -230,7 +230,10 @@ async fn a_mediator_acts_on_their_permanences_only() {
             .record_counters(SITE, other, "2026-11-24", 50, &[])
             .await
             .unwrap_err();
-        assert!(refused.to_string().contains("not a permanence"), "{refused}");
+        assert!(
+            refused.to_string().contains("not a permanence"),
+            "{refused}"
+        );
     }
     // Sessions on the seat of her slot: hers to start and end...
     m.start_session(SITE, &seat).await.unwrap();
