@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use commune_protocol::messages::{AgentMessage, ControllerMessage, EventBatch, Heartbeat, Hello};
 use commune_protocol::version::{capability, VersionRange};
-use commune_protocol::{encode_frame, FrameDecoder, MAX_FRAME_BYTES};
+use commune_protocol::{encode_frame, MAX_FRAME_BYTES};
 use rand::Rng;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
@@ -21,45 +21,41 @@ use crate::outbox::Outbox;
 use crate::seat::Seat;
 use crate::AgentError;
 
-/// Reads whole messages from a QUIC receive stream.
-pub struct FrameReader {
-    recv: quinn::RecvStream,
-    decoder: FrameDecoder,
-    buf: Vec<u8>,
+/// A QUIC receive stream as the protocol's byte source.
+struct QuicRecv(quinn::RecvStream);
+
+impl commune_protocol::ByteSource for QuicRecv {
+    type Error = quinn::ReadError;
+
+    async fn read(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Self::Error> {
+        self.0.read(buf).await
+    }
 }
+
+/// Reads whole messages from a QUIC receive stream: the protocol's one frame reader, with
+/// the agent's errors.
+pub struct FrameReader(commune_protocol::FrameReader<QuicRecv>);
 
 impl FrameReader {
     /// Wraps a stream.
     pub fn new(recv: quinn::RecvStream) -> Self {
-        FrameReader {
-            recv,
-            decoder: FrameDecoder::new(MAX_FRAME_BYTES),
-            buf: vec![0u8; 16 * 1024],
-        }
+        FrameReader(commune_protocol::FrameReader::new(
+            QuicRecv(recv),
+            MAX_FRAME_BYTES,
+        ))
     }
 
-    /// The next message, or `None` when the stream finished. Cancel-safe: bytes read stay
-    /// in the decoder.
+    /// The next message, or `None` when the stream finished after a whole frame.
+    /// Cancel-safe: bytes read stay in the decoder.
     pub async fn next<T: DeserializeOwned>(&mut self) -> Result<Option<T>, AgentError> {
-        loop {
-            if let Some(msg) = self
-                .decoder
-                .next_message()
-                .map_err(|e| AgentError::Protocol(e.to_string()))?
-            {
-                return Ok(Some(msg));
+        use commune_protocol::ReadError;
+        match self.0.next().await {
+            Ok(msg) => Ok(msg),
+            Err(ReadError::Frame(e)) => Err(AgentError::Protocol(e.to_string())),
+            Err(ReadError::Source(quinn::ReadError::ConnectionLost(e))) => {
+                Err(AgentError::Connection(crate::tls::explain(&e)))
             }
-            match self.recv.read(&mut self.buf).await {
-                Ok(Some(n)) => self
-                    .decoder
-                    .push(&self.buf[..n])
-                    .map_err(|e| AgentError::Protocol(e.to_string()))?,
-                Ok(None) => return Ok(None),
-                Err(quinn::ReadError::ConnectionLost(e)) => {
-                    return Err(AgentError::Connection(crate::tls::explain(&e)))
-                }
-                Err(e) => return Err(AgentError::Connection(e.to_string())),
-            }
+            Err(ReadError::Source(e)) => Err(AgentError::Connection(e.to_string())),
         }
     }
 }

@@ -1,49 +1,18 @@
-//! Frames over one QUIC stream: the reading and writing halves the server uses.
+//! Frames over one QUIC stream: the protocol's one frame reader on a QUIC receive stream.
 
-use commune_protocol::{FrameDecoder, FrameError};
-use serde::de::DeserializeOwned;
+/// A QUIC receive stream as the protocol's byte source.
+pub struct QuicRecv(pub quinn::RecvStream);
 
-/// Why reading the next message failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    /// The peer sent a bad frame.
-    #[error(transparent)]
-    Frame(#[from] FrameError),
-    /// The stream or connection failed.
-    #[error("stream failed: {0}")]
-    Stream(#[from] quinn::ReadError),
+impl commune_protocol::ByteSource for QuicRecv {
+    type Error = quinn::ReadError;
+
+    async fn read(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Self::Error> {
+        self.0.read(buf).await
+    }
 }
 
 /// Reads whole messages from a QUIC receive stream.
-pub struct FrameReader {
-    recv: quinn::RecvStream,
-    decoder: FrameDecoder,
-    buf: Vec<u8>,
-}
+pub type FrameReader = commune_protocol::FrameReader<QuicRecv>;
 
-impl FrameReader {
-    /// Wraps a stream, refusing frames over `max_frame_bytes`.
-    pub fn new(recv: quinn::RecvStream, max_frame_bytes: usize) -> Self {
-        FrameReader {
-            recv,
-            decoder: FrameDecoder::new(max_frame_bytes),
-            buf: vec![0u8; 16 * 1024],
-        }
-    }
-
-    /// The next message, or `None` when the peer finished the stream cleanly.
-    pub async fn next<T: DeserializeOwned>(&mut self) -> Result<Option<T>, ReadError> {
-        loop {
-            if let Some(msg) = self.decoder.next_message()? {
-                return Ok(Some(msg));
-            }
-            match self.recv.read(&mut self.buf).await? {
-                Some(n) => self.decoder.push(&self.buf[..n])?,
-                None => {
-                    self.decoder.finish()?;
-                    return Ok(None);
-                }
-            }
-        }
-    }
-}
+/// Why reading the next message failed.
+pub type ReadError = commune_protocol::ReadError<quinn::ReadError>;

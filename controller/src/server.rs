@@ -19,7 +19,7 @@ use rustls::pki_types::CertificateDer;
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
-use crate::link::{FrameReader, ReadError};
+use crate::link::{FrameReader, QuicRecv, ReadError};
 use crate::seat_link::SeatTx;
 use crate::store::TokenRefusal;
 use crate::{now, Controller, LiveAgent};
@@ -317,7 +317,7 @@ async fn first_stream(
     match tokio::time::timeout(timeout, conn.accept_bi()).await {
         Ok(Ok((send, recv))) => Some((
             send,
-            FrameReader::new(recv, controller.config().max_frame_bytes),
+            FrameReader::new(QuicRecv(recv), controller.config().max_frame_bytes),
         )),
         Ok(Err(e)) => {
             debug!(remote = %conn.remote_address(), error = %e, "connection ended before its stream");
@@ -657,7 +657,7 @@ async fn serve_agent(
         let msg = match reader.next::<AgentMessage>().await {
             Ok(Some(m)) => m,
             Ok(None) => break,
-            Err(ReadError::Stream(e)) => {
+            Err(ReadError::Source(e)) => {
                 debug!(agent = %agent_id, error = %e, "agent stream ended");
                 break;
             }

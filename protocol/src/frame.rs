@@ -164,10 +164,112 @@ impl FrameDecoder {
     }
 }
 
+/// Where a [`FrameReader`] reads bytes from: a QUIC receive stream, a TLS stream over TCP.
+/// A trait of the protocol's own, so that this crate names no socket and no runtime; each
+/// end wraps its streams.
+pub trait ByteSource {
+    /// Why reading failed (the stream's or the connection's error).
+    type Error;
+    /// Reads some bytes into `buf`: how many, or `None` once the peer finished the stream.
+    fn read(
+        &mut self,
+        buf: &mut [u8],
+    ) -> impl std::future::Future<Output = Result<Option<usize>, Self::Error>> + Send;
+}
+
+/// Why reading the next message failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError<E> {
+    /// The peer sent a bad frame, or ended the stream in the middle of one.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// The stream or connection failed.
+    #[error("stream failed: {0}")]
+    Source(E),
+}
+
+/// Reads whole messages from a byte source: the one reader of both ends and every
+/// transport, so they agree on every edge (a truncated last frame is an error, never a
+/// clean end).
+pub struct FrameReader<S> {
+    source: S,
+    decoder: FrameDecoder,
+    buf: Vec<u8>,
+}
+
+impl<S: ByteSource> FrameReader<S> {
+    /// Wraps a source, refusing frames over `max_frame_bytes`.
+    pub fn new(source: S, max_frame_bytes: usize) -> Self {
+        FrameReader {
+            source,
+            decoder: FrameDecoder::new(max_frame_bytes),
+            buf: vec![0u8; 16 * 1024],
+        }
+    }
+
+    /// The next message, or `None` when the peer finished the stream after a whole frame.
+    /// Cancel-safe: bytes read stay in the decoder.
+    pub async fn next<T: DeserializeOwned>(&mut self) -> Result<Option<T>, ReadError<S::Error>> {
+        loop {
+            if let Some(msg) = self.decoder.next_message()? {
+                return Ok(Some(msg));
+            }
+            match self.source.read(&mut self.buf).await {
+                Ok(Some(n)) => self.decoder.push(&self.buf[..n])?,
+                Ok(None) => {
+                    self.decoder.finish()?;
+                    return Ok(None);
+                }
+                Err(e) => return Err(ReadError::Source(e)),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::messages::{AgentMessage, Heartbeat};
+
+    /// Bytes handed out in the given pieces, then the end of the stream.
+    struct Pieces(std::collections::VecDeque<Vec<u8>>);
+
+    impl ByteSource for Pieces {
+        type Error = std::convert::Infallible;
+        async fn read(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Self::Error> {
+            Ok(self.0.pop_front().map(|piece| {
+                buf[..piece.len()].copy_from_slice(&piece);
+                piece.len()
+            }))
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        // The sources here never wait: one poll with a no-op waker finishes them.
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("a test source never waits"),
+        }
+    }
+
+    #[test]
+    fn the_reader_ends_cleanly_only_after_a_whole_frame() {
+        let msg = AgentMessage::Heartbeat(Heartbeat { seat_state: None });
+        let frame = encode_frame(&msg).unwrap();
+        let (head, tail) = frame.split_at(3);
+        let whole = Pieces([head.to_vec(), tail.to_vec()].into());
+        let mut reader = FrameReader::new(whole, MAX_FRAME_BYTES);
+        assert_eq!(block_on(reader.next::<AgentMessage>()).unwrap(), Some(msg));
+        assert_eq!(block_on(reader.next::<AgentMessage>()).unwrap(), None);
+        let cut = Pieces([frame[..frame.len() - 1].to_vec()].into());
+        let mut reader = FrameReader::new(cut, MAX_FRAME_BYTES);
+        assert!(matches!(
+            block_on(reader.next::<AgentMessage>()),
+            Err(ReadError::Frame(FrameError::Truncated { .. }))
+        ));
+    }
 
     #[test]
     fn oversized_prefix_is_refused_before_the_body_arrives() {

@@ -18,7 +18,10 @@ pub mod tickets;
 pub mod time;
 pub mod version;
 
-pub use frame::{decode_frame, encode_frame, FrameDecoder, FrameError, MAX_FRAME_BYTES};
+pub use frame::{
+    decode_frame, encode_frame, ByteSource, FrameDecoder, FrameError, FrameReader, ReadError,
+    MAX_FRAME_BYTES,
+};
 pub use messages::{AgentMessage, ControllerMessage};
 pub use time::UtcMillis;
 
