@@ -172,6 +172,10 @@ pub struct SeatLimits {
     /// soon as they are taken) are also kept no earlier than the receive time minus this;
     /// events keep an earlier time, since a seat sends them late after a network cut.
     pub clock_skew_secs: u64,
+    /// How old an event may say it is: a seat's backlog after a long network cut (a summer
+    /// closure) is kept as dated; an older time is a reset clock, stored as this many days
+    /// before the receive time and counted.
+    pub max_backlog_days: u32,
     /// A health snapshot arriving sooner than `health_interval_secs` minus this share of
     /// it after the seat's previous one is dropped and counted.
     pub health_slack_percent: u8,
@@ -201,6 +205,7 @@ impl Default for SeatLimits {
     fn default() -> Self {
         SeatLimits {
             clock_skew_secs: 600,
+            max_backlog_days: 180,
             health_slack_percent: 25,
             inventory_min_interval_secs: 60,
             events_per_minute: 300,

@@ -284,8 +284,10 @@ fn event_label(e: &AgentEvent) -> &'static str {
 }
 
 /// Caps a batch of events: strings, lists, session lengths, and times no later than the
-/// receive time plus the clock skew. Earlier times are kept (from the epoch on): a seat
-/// back from a network cut sends days of events late, and they happened when they say.
+/// receive time plus the clock skew. Earlier times are kept back to `max_backlog_days`: a
+/// seat back from a network cut sends days of events late, and they happened when they
+/// say; a time older than that is a clock reset (a dead CMOS battery), and would have the
+/// events purged at once and reported on a false day.
 pub(crate) fn clamp_events(
     events: &mut [EventEnvelope],
     received: UtcMillis,
@@ -293,13 +295,14 @@ pub(crate) fn clamp_events(
     tally: &mut Tally,
 ) {
     let latest = received.plus_secs(skew_secs(limits));
+    let earliest = received.plus_secs(-i64::from(limits.max_backlog_days).saturating_mul(86_400));
     for e in events {
         let mut caps = Caps {
             limits,
             message: event_label(&e.event),
             tally,
         };
-        caps.time(&mut e.at, UtcMillis(0), latest);
+        caps.time(&mut e.at, earliest, latest);
         match &mut e.event {
             AgentEvent::SessionStarted(s) => {
                 caps.name(&mut s.session_id);
@@ -642,7 +645,7 @@ mod tests {
             vec![
                 RECEIVED.plus_secs(600),
                 days_ago,
-                UtcMillis(0),
+                RECEIVED.plus_secs(-180 * 86_400),
                 RECEIVED.plus_secs(599)
             ]
         );
