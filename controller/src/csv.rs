@@ -158,33 +158,6 @@ fn is_number(value: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// A reader as strict as a spreadsheet's: quoted cells, doubled quotes.
-    fn parse(text: &str, separator: char) -> Vec<Vec<String>> {
-        let mut rows = vec![];
-        let mut row = vec![];
-        let mut cell = String::new();
-        let mut quoted = false;
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match (quoted, c) {
-                (true, '"') if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    cell.push('"');
-                }
-                (true, '"') => quoted = false,
-                (true, c) => cell.push(c),
-                (false, '"') => quoted = true,
-                (false, '\n') => {
-                    row.push(std::mem::take(&mut cell));
-                    rows.push(std::mem::take(&mut row));
-                }
-                (false, c) if c == separator => row.push(std::mem::take(&mut cell)),
-                (false, c) => cell.push(c),
-            }
-        }
-        rows
-    }
-
     #[test]
     fn formulas_are_neutralised_and_rows_cannot_be_forged() {
         let hostile = [
@@ -206,7 +179,7 @@ mod tests {
             }
             let text = csv.finish();
             assert_eq!(text.lines().count(), 1 + hostile.len(), "{text}");
-            let rows = parse(&text, separator);
+            let rows = commune_tests::parse_csv(&text, separator);
             for (row, value) in rows[1..].iter().zip(hostile) {
                 assert_eq!(row.len(), 3, "{row:?}");
                 let cell = &row[1];

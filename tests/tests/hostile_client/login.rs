@@ -270,31 +270,6 @@ async fn login_flood() {
     );
 }
 
-/// A strict CSV reader, as a spreadsheet reads: `;`, quoted cells, doubled quotes, line
-/// breaks inside quotes.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let (mut rows, mut row, mut cell, mut quoted) = (vec![], vec![], String::new(), false);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => cell.push(c),
-            (false, '"') => quoted = true,
-            (false, '\n') => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, ';') => row.push(std::mem::take(&mut cell)),
-            (false, c) => cell.push(c),
-        }
-    }
-    rows
-}
-
 /// A seat whose host name is `=HYPERLINK("http://evil")`, whose asset tag and permanence id
 /// carry `;` and line breaks: the exports downloaded from the dashboard and opened as CSV
 /// show them as text in their own cells, and no row is forged.
@@ -377,7 +352,7 @@ async fn an_export_with_a_formula_in_a_host_name_opens_as_text() {
     assert!(seats.headers.contains("text/csv"));
     assert!(seats.headers.contains("cache-control: no-store"));
 
-    let rows = parse_csv(&seats.body);
+    let rows = commune_tests::parse_csv(&seats.body, ';');
     let header = &rows[0];
     assert_eq!(header.len(), 13, "{header:?}");
     let data: Vec<&Vec<String>> = rows[1..]
@@ -407,7 +382,7 @@ async fn an_export_with_a_formula_in_a_host_name_opens_as_text() {
     );
 
     assert_eq!(lines.status, 200, "{}", lines.body);
-    let rows = parse_csv(&lines.body);
+    let rows = commune_tests::parse_csv(&lines.body, ';');
     assert_eq!(rows[0].len(), 7);
     let permanence = rows
         .iter()
