@@ -62,69 +62,60 @@ pub enum Right {
     ManageAccounts,
 }
 
-const MEDIATOR: &[Right] = &[
-    Right::SeeFleet,
-    Right::OpenSlot,
-    Right::ChangeOwnSlot,
-    Right::SuperviseSession,
-    Right::RecordCounters,
-];
+impl Right {
+    /// Every right, in the order of the roles that gain them.
+    const ALL: [Right; 12] = [
+        Right::SeeFleet,
+        Right::OpenSlot,
+        Right::ChangeOwnSlot,
+        Right::SuperviseSession,
+        Right::RecordCounters,
+        Right::ChangeAnySlot,
+        Right::AnySession,
+        Right::CreateTickets,
+        Right::SeeReports,
+        Right::ManageDevices,
+        Right::ConfigureSites,
+        Right::ManageAccounts,
+    ];
 
-const STAFF: &[Right] = &[
-    Right::SeeFleet,
-    Right::OpenSlot,
-    Right::ChangeOwnSlot,
-    Right::ChangeAnySlot,
-    Right::SuperviseSession,
-    Right::AnySession,
-    Right::RecordCounters,
-    Right::CreateTickets,
-    Right::SeeReports,
-];
-
-const IT: &[Right] = &[
-    Right::SeeFleet,
-    Right::OpenSlot,
-    Right::ChangeOwnSlot,
-    Right::ChangeAnySlot,
-    Right::SuperviseSession,
-    Right::AnySession,
-    Right::RecordCounters,
-    Right::CreateTickets,
-    Right::SeeReports,
-    Right::ManageDevices,
-    Right::ConfigureSites,
-];
-
-const ADMIN: &[Right] = &[
-    Right::SeeFleet,
-    Right::OpenSlot,
-    Right::ChangeOwnSlot,
-    Right::ChangeAnySlot,
-    Right::SuperviseSession,
-    Right::AnySession,
-    Right::RecordCounters,
-    Right::CreateTickets,
-    Right::SeeReports,
-    Right::ManageDevices,
-    Right::ConfigureSites,
-    Right::ManageAccounts,
-];
+    /// The least role holding this right: each role holds every right of the role below
+    /// (mediator, staff, IT, admin), so this one table is the whole split.
+    fn granted_from(self) -> Role {
+        match self {
+            Right::SeeFleet
+            | Right::OpenSlot
+            | Right::ChangeOwnSlot
+            | Right::SuperviseSession
+            | Right::RecordCounters => Role::Mediator,
+            Right::ChangeAnySlot | Right::AnySession | Right::CreateTickets | Right::SeeReports => {
+                Role::Staff
+            }
+            Right::ManageDevices | Right::ConfigureSites => Role::It,
+            Right::ManageAccounts => Role::Admin,
+        }
+    }
+}
 
 impl Role {
-    /// The rights of the role (on its sites).
-    pub fn rights(self) -> &'static [Right] {
+    /// The role's place in the chain mediator < staff < IT < admin.
+    fn rank(self) -> u8 {
         match self {
-            Role::Mediator => MEDIATOR,
-            Role::Staff => STAFF,
-            Role::It => IT,
-            Role::Admin => ADMIN,
+            Role::Mediator => 0,
+            Role::Staff => 1,
+            Role::It => 2,
+            Role::Admin => 3,
         }
+    }
+
+    /// The rights of the role (on its sites).
+    pub fn rights(self) -> Vec<Right> {
+        Right::ALL.into_iter().filter(|r| self.may(*r)).collect()
     }
 
     /// Whether the role grants `right` (on its sites).
     pub fn may(self, right: Right) -> bool {
-        self.rights().contains(&right)
+        self.rank() >= right.granted_from().rank()
     }
 }
 
@@ -162,7 +153,7 @@ mod tests {
         let chain = [Role::Mediator, Role::Staff, Role::It, Role::Admin];
         for pair in chain.windows(2) {
             for right in pair[0].rights() {
-                assert!(pair[1].may(*right), "{:?} lacks {right:?}", pair[1]);
+                assert!(pair[1].may(right), "{:?} lacks {right:?}", pair[1]);
             }
             assert!(pair[1].rights().len() > pair[0].rights().len());
         }
