@@ -97,19 +97,16 @@ impl Store {
         };
         let action_json =
             serde_json::to_string(&record.action).map_err(|e| StoreError::Open(e.to_string()))?;
-        with_pool!(self, |pool, sql| {
-            let known: Option<String> =
-                sqlx::query_scalar(sql("SELECT id FROM agents WHERE id = ?"))
-                    .bind(agent_id)
-                    .fetch_optional(pool)
-                    .await?;
+        with_pool!(self, |pool| {
+            let known: Option<String> = sqlx::query_scalar("SELECT id FROM agents WHERE id = $1")
+                .bind(agent_id)
+                .fetch_optional(pool)
+                .await?;
             if known.is_none() {
                 return Err(StoreError::UnknownAgent(agent_id.to_string()));
             }
-            sqlx::query(sql(
-                "INSERT INTO commands (id, agent_id, issued_at, expires_at, issued_by, action_json) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            ))
+            sqlx::query("INSERT INTO commands (id, agent_id, issued_at, expires_at, issued_by, action_json) \
+                 VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&record.id)
             .bind(agent_id)
             .bind(now.0)
@@ -124,11 +121,9 @@ impl Store {
 
     /// One command.
     pub async fn command(&self, id: &str) -> Result<Option<CommandRecord>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let row = sqlx::query(sql(
-                "SELECT id, agent_id, issued_at, expires_at, issued_by, action_json, delivered_at, outcome, detail \
-                 FROM commands WHERE id = ?",
-            ))
+        with_pool!(self, |pool| {
+            let row = sqlx::query("SELECT id, agent_id, issued_at, expires_at, issued_by, action_json, delivered_at, outcome, detail \
+                 FROM commands WHERE id = $1")
             .bind(id)
             .fetch_optional(pool)
             .await?;
@@ -152,11 +147,9 @@ impl Store {
         agent_id: &str,
         now: UtcMillis,
     ) -> Result<Vec<CommandRecord>, StoreError> {
-        let ids: Vec<String> = with_pool!(self, |pool, sql| {
-            sqlx::query_scalar(sql(
-                "SELECT id FROM commands WHERE agent_id = ? AND outcome IS NULL AND expires_at > ? \
-                 ORDER BY issued_at, id",
-            ))
+        let ids: Vec<String> = with_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT id FROM commands WHERE agent_id = $1 AND outcome IS NULL AND expires_at > $2 \
+                 ORDER BY issued_at, id")
             .bind(agent_id)
             .bind(now.0)
             .fetch_all(pool)
@@ -173,10 +166,10 @@ impl Store {
 
     /// Records the first delivery of a command.
     pub async fn mark_delivered(&self, id: &str, at: UtcMillis) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql(
-                "UPDATE commands SET delivered_at = COALESCE(delivered_at, ?) WHERE id = ?",
-            ))
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE commands SET delivered_at = COALESCE(delivered_at, $1) WHERE id = $2",
+            )
             .bind(at.0)
             .bind(id)
             .execute(pool)

@@ -28,11 +28,11 @@ pub struct CounterRecord {
 impl Store {
     /// Adds a record.
     pub async fn add_counters(&self, r: &CounterRecord, now: UtcMillis) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql(
+        with_pool!(self, |pool| {
+            sqlx::query(
                 "INSERT INTO permanence_counters (site_id, permanence, day, day_start, people, \
-                 categories, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            ))
+                 categories, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
             .bind(&r.site_id)
             .bind(&r.permanence)
             .bind(&r.day)
@@ -54,12 +54,10 @@ impl Store {
         from: UtcMillis,
         to: UtcMillis,
     ) -> Result<Vec<CounterRecord>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql(
-                "SELECT site_id, permanence, day, day_start, people, categories, recorded_by \
-                 FROM permanence_counters WHERE site_id = ? AND day_start >= ? AND day_start < ? \
-                 ORDER BY day_start, id",
-            ))
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT site_id, permanence, day, day_start, people, categories, recorded_by \
+                 FROM permanence_counters WHERE site_id = $1 AND day_start >= $2 AND day_start < $3 \
+                 ORDER BY day_start, id")
             .bind(site_id)
             .bind(from.0)
             .bind(to.0)

@@ -171,7 +171,7 @@ impl Store {
         let starts: Vec<_> = starts.into_iter().collect();
         let ends: Vec<_> = ends.into_iter().collect();
 
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             for chunk in rows.chunks(INSERT_CHUNK) {
                 let mut qb = sqlx::QueryBuilder::new(
@@ -253,10 +253,10 @@ impl Store {
                 qb.build().execute(&mut *tx).await?;
             }
             for (agent, r, at) in &results {
-                sqlx::query(sql(
-                    "UPDATE commands SET outcome = ?, detail = ?, result_at = ? \
-                     WHERE id = ? AND agent_id = ? AND outcome IS NULL",
-                ))
+                sqlx::query(
+                    "UPDATE commands SET outcome = $1, detail = $2, result_at = $3 \
+                     WHERE id = $4 AND agent_id = $5 AND outcome IS NULL",
+                )
                 .bind(label(&r.outcome))
                 .bind(&r.detail)
                 .bind(at.0)
@@ -272,11 +272,11 @@ impl Store {
             // another site's tickets.
             let mut spent: HashSet<&str> = HashSet::new();
             for (agent, t, at) in &tickets {
-                let first_use = sqlx::query(sql(
-                    "UPDATE tickets SET used_at = ?, used_by = ?, used_session = ? \
-                     WHERE hash = ? AND used_at IS NULL \
-                     AND site_id = (SELECT site_id FROM agents WHERE id = ?)",
-                ))
+                let first_use = sqlx::query(
+                    "UPDATE tickets SET used_at = $1, used_by = $2, used_session = $3 \
+                     WHERE hash = $4 AND used_at IS NULL \
+                     AND site_id = (SELECT site_id FROM agents WHERE id = $5)",
+                )
                 .bind(at.0)
                 .bind(*agent)
                 .bind(&t.session_id)
@@ -288,9 +288,11 @@ impl Store {
                 if first_use > 0 {
                     spent.insert(*agent);
                 }
-                sqlx::query(sql("UPDATE tickets SET double_use = 1 \
-                     WHERE hash = ? AND used_session <> ? AND double_use = 0 \
-                     AND site_id = (SELECT site_id FROM agents WHERE id = ?)"))
+                sqlx::query(
+                    "UPDATE tickets SET double_use = 1 \
+                     WHERE hash = $1 AND used_session <> $2 AND double_use = 0 \
+                     AND site_id = (SELECT site_id FROM agents WHERE id = $3)",
+                )
                 .bind(&t.ticket_hash)
                 .bind(&t.session_id)
                 .bind(*agent)
@@ -325,12 +327,10 @@ impl Store {
             }
             // One statement each: PostgreSQL refuses to upsert one row twice in a command.
             for (agent, inv) in inventories {
-                sqlx::query(sql(
-                    "INSERT INTO inventories (agent_id, received_at, hostname, dmi_serial, asset_tag, funding_line, body_json) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET received_at = excluded.received_at, \
+                sqlx::query("INSERT INTO inventories (agent_id, received_at, hostname, dmi_serial, asset_tag, funding_line, body_json) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agent_id) DO UPDATE SET received_at = excluded.received_at, \
                      hostname = excluded.hostname, dmi_serial = excluded.dmi_serial, asset_tag = excluded.asset_tag, \
-                     funding_line = excluded.funding_line, body_json = excluded.body_json",
-                ))
+                     funding_line = excluded.funding_line, body_json = excluded.body_json")
                 .bind(agent)
                 .bind(received_at.0)
                 .bind(&inv.hostname)
@@ -387,9 +387,9 @@ impl Store {
                 for batch in batches {
                     let up_to = match acked.get(&batch.agent_id) {
                         Some(seq) => *seq,
-                        None => sqlx::query_scalar(sql(
-                            "SELECT acked_seq FROM agent_acks WHERE agent_id = ?",
-                        ))
+                        None => sqlx::query_scalar(
+                            "SELECT acked_seq FROM agent_acks WHERE agent_id = $1",
+                        )
                         .bind(&batch.agent_id)
                         .fetch_optional(&mut *tx)
                         .await?
@@ -408,9 +408,9 @@ impl Store {
 
     /// Highest contiguous event sequence number committed for an agent.
     pub async fn acked_seq(&self, agent_id: &str) -> Result<u64, StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let acked: Option<i64> =
-                sqlx::query_scalar(sql("SELECT acked_seq FROM agent_acks WHERE agent_id = ?"))
+                sqlx::query_scalar("SELECT acked_seq FROM agent_acks WHERE agent_id = $1")
                     .bind(agent_id)
                     .fetch_optional(pool)
                     .await?;
@@ -420,13 +420,12 @@ impl Store {
 
     /// Every stored seq of an agent, in order (for audits and tests: exactly once).
     pub async fn event_seqs(&self, agent_id: &str) -> Result<Vec<u64>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let seqs: Vec<i64> = sqlx::query_scalar(sql(
-                "SELECT seq FROM events WHERE agent_id = ? ORDER BY seq",
-            ))
-            .bind(agent_id)
-            .fetch_all(pool)
-            .await?;
+        with_pool!(self, |pool| {
+            let seqs: Vec<i64> =
+                sqlx::query_scalar("SELECT seq FROM events WHERE agent_id = $1 ORDER BY seq")
+                    .bind(agent_id)
+                    .fetch_all(pool)
+                    .await?;
             Ok(seqs
                 .into_iter()
                 .filter_map(|s| u64::try_from(s).ok())
@@ -436,26 +435,26 @@ impl Store {
 
     /// The kind of every stored event of an agent, in seq order (`wipe_report`, …).
     pub async fn event_kinds(&self, agent_id: &str) -> Result<Vec<String>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            Ok(sqlx::query_scalar(sql(
-                "SELECT kind FROM events WHERE agent_id = ? ORDER BY seq",
-            ))
-            .bind(agent_id)
-            .fetch_all(pool)
-            .await?)
+        with_pool!(self, |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT kind FROM events WHERE agent_id = $1 ORDER BY seq")
+                    .bind(agent_id)
+                    .fetch_all(pool)
+                    .await?,
+            )
         })
     }
 
     /// The stored body (JSON) of every event of an agent, in seq order: for audits of what
     /// left the computers, and tests.
     pub async fn event_bodies(&self, agent_id: &str) -> Result<Vec<String>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            Ok(sqlx::query_scalar(sql(
-                "SELECT body_json FROM events WHERE agent_id = ? ORDER BY seq",
-            ))
-            .bind(agent_id)
-            .fetch_all(pool)
-            .await?)
+        with_pool!(self, |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT body_json FROM events WHERE agent_id = $1 ORDER BY seq")
+                    .bind(agent_id)
+                    .fetch_all(pool)
+                    .await?,
+            )
         })
     }
 
@@ -466,11 +465,11 @@ impl Store {
         kind: &str,
         limit: i64,
     ) -> Result<Vec<(UtcMillis, String)>, StoreError> {
-        let rows: Vec<(i64, String)> = with_pool!(self, |pool, sql| {
-            sqlx::query_as(sql(
-                "SELECT at, body_json FROM events WHERE agent_id = ? AND kind = ? \
-                 ORDER BY seq DESC LIMIT ?",
-            ))
+        let rows: Vec<(i64, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT at, body_json FROM events WHERE agent_id = $1 AND kind = $2 \
+                 ORDER BY seq DESC LIMIT $3",
+            )
             .bind(agent_id)
             .bind(kind)
             .bind(limit)
@@ -487,11 +486,11 @@ impl Store {
         from: UtcMillis,
         to: UtcMillis,
     ) -> Result<u64, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let n: i64 = sqlx::query_scalar(sql(
-                "SELECT COUNT(*) FROM events WHERE agent_id = ? AND kind = 'wipe_report' \
-                 AND at >= ? AND at < ? AND body_json LIKE '%\"verified\":false%'",
-            ))
+        with_pool!(self, |pool| {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM events WHERE agent_id = $1 AND kind = 'wipe_report' \
+                 AND at >= $2 AND at < $3 AND body_json LIKE '%\"verified\":false%'",
+            )
             .bind(agent_id)
             .bind(from.0)
             .bind(to.0)
@@ -506,11 +505,11 @@ impl Store {
         &self,
         since: UtcMillis,
     ) -> Result<Vec<(String, String, UtcMillis)>, StoreError> {
-        let rows: Vec<(String, String, i64)> = with_pool!(self, |pool, sql| {
-            sqlx::query_as(sql(
-                "SELECT agent_id, body_json, at FROM events WHERE kind = 'alert' AND at >= ? \
+        let rows: Vec<(String, String, i64)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT agent_id, body_json, at FROM events WHERE kind = 'alert' AND at >= $1 \
                  ORDER BY at",
-            ))
+            )
             .bind(since.0)
             .fetch_all(pool)
             .await?
@@ -530,11 +529,11 @@ impl Store {
     /// The kind (`free`, `supervised`) of the last session a seat started, if it has not
     /// ended: one indexed row, whatever the seat's history.
     pub async fn open_session_kind(&self, agent_id: &str) -> Result<Option<String>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let row = sqlx::query(sql(
-                "SELECT slot_kind, ended_at FROM sessions WHERE agent_id = ? \
+        with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT slot_kind, ended_at FROM sessions WHERE agent_id = $1 \
                  ORDER BY started_at DESC LIMIT 1",
-            ))
+            )
             .bind(agent_id)
             .fetch_optional(pool)
             .await?;
@@ -550,12 +549,10 @@ impl Store {
         from: UtcMillis,
         to: UtcMillis,
     ) -> Result<Vec<SessionRecord>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql(
-                "SELECT agent_id, session_id, site_id, slot_kind, permanence_id, with_ticket, started_at, \
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT agent_id, session_id, site_id, slot_kind, permanence_id, with_ticket, started_at, \
                  ended_at, end_reason, duration_secs FROM sessions \
-                 WHERE started_at >= ? AND started_at < ? ORDER BY started_at, agent_id, session_id",
-            ))
+                 WHERE started_at >= $1 AND started_at < $2 ORDER BY started_at, agent_id, session_id")
             .bind(from.0)
             .bind(to.0)
             .fetch_all(pool)

@@ -125,21 +125,19 @@ where
 impl Store {
     /// Adds a site.
     pub async fn add_site(&self, id: &str, name: &str, now: UtcMillis) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql(
-                "INSERT INTO sites (id, name, created_at) VALUES (?, ?, ?)",
-            ))
-            .bind(id)
-            .bind(name)
-            .bind(now.0)
-            .execute(pool)
-            .await
-            .map_err(|e| match e {
-                sqlx::Error::Database(d) if d.is_unique_violation() => {
-                    StoreError::SiteExists(id.to_string())
-                }
-                e => StoreError::Db(e),
-            })?;
+        with_pool!(self, |pool| {
+            sqlx::query("INSERT INTO sites (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(name)
+                .bind(now.0)
+                .execute(pool)
+                .await
+                .map_err(|e| match e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        StoreError::SiteExists(id.to_string())
+                    }
+                    e => StoreError::Db(e),
+                })?;
         });
         Ok(())
     }
@@ -152,11 +150,9 @@ impl Store {
         since: UtcMillis,
         limit: i64,
     ) -> Result<Vec<(UtcMillis, f64, f64)>, StoreError> {
-        let rows: Vec<(i64, f64, i64, i64)> = with_pool!(self, |pool, sql| {
-            sqlx::query_as(sql(
-                "SELECT at, cpu_percent, memory_used_bytes, memory_total_bytes FROM health_snapshots \
-                 WHERE agent_id = ? AND at >= ? ORDER BY at DESC LIMIT ?",
-            ))
+        let rows: Vec<(i64, f64, i64, i64)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT at, cpu_percent, memory_used_bytes, memory_total_bytes FROM health_snapshots \
+                 WHERE agent_id = $1 AND at >= $2 ORDER BY at DESC LIMIT $3")
             .bind(agent_id)
             .bind(since.0)
             .bind(limit)
@@ -184,12 +180,12 @@ impl Store {
         &self,
         since: UtcMillis,
     ) -> Result<HashMap<String, String>, StoreError> {
-        let rows: Vec<(String, String)> = with_pool!(self, |pool, sql| {
-            sqlx::query_as(sql(
+        let rows: Vec<(String, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
                 "SELECT h.agent_id, h.disks_json FROM health_snapshots h \
-                 JOIN (SELECT agent_id, MAX(id) AS id FROM health_snapshots WHERE at >= ? \
+                 JOIN (SELECT agent_id, MAX(id) AS id FROM health_snapshots WHERE at >= $1 \
                        GROUP BY agent_id) last ON last.id = h.id",
-            ))
+            )
             .bind(since.0)
             .fetch_all(pool)
             .await?
@@ -204,10 +200,8 @@ impl Store {
         from: UtcMillis,
         to: UtcMillis,
     ) -> Result<i64, StoreError> {
-        with_pool!(self, |pool, sql| {
-            Ok(sqlx::query_scalar(sql(
-                "SELECT COUNT(*) FROM health_snapshots WHERE agent_id = ? AND at >= ? AND at < ?",
-            ))
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM health_snapshots WHERE agent_id = $1 AND at >= $2 AND at < $3")
             .bind(agent_id)
             .bind(from.0)
             .bind(to.0)
@@ -218,9 +212,9 @@ impl Store {
 
     /// A site's public description (JSON), if set.
     pub async fn site_details(&self, id: &str) -> Result<Option<String>, StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let row: Option<Option<String>> =
-                sqlx::query_scalar(sql("SELECT details_json FROM sites WHERE id = ?"))
+                sqlx::query_scalar("SELECT details_json FROM sites WHERE id = $1")
                     .bind(id)
                     .fetch_optional(pool)
                     .await?;
@@ -230,8 +224,8 @@ impl Store {
 
     /// Stores a site's public description (JSON).
     pub async fn set_site_details(&self, id: &str, json: &str) -> Result<(), StoreError> {
-        let updated = with_pool!(self, |pool, sql| {
-            sqlx::query(sql("UPDATE sites SET details_json = ? WHERE id = ?"))
+        let updated = with_pool!(self, |pool| {
+            sqlx::query("UPDATE sites SET details_json = $1 WHERE id = $2")
                 .bind(json)
                 .bind(id)
                 .execute(pool)
@@ -246,8 +240,8 @@ impl Store {
 
     /// All sites.
     pub async fn sites(&self) -> Result<Vec<SiteRecord>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql("SELECT id, name, time_zone FROM sites ORDER BY id"))
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT id, name, time_zone FROM sites ORDER BY id")
                 .fetch_all(pool)
                 .await?;
             Ok(rows
@@ -269,17 +263,15 @@ impl Store {
         now: UtcMillis,
         expires_at: UtcMillis,
     ) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            let site: Option<String> = sqlx::query_scalar(sql("SELECT id FROM sites WHERE id = ?"))
+        with_pool!(self, |pool| {
+            let site: Option<String> = sqlx::query_scalar("SELECT id FROM sites WHERE id = $1")
                 .bind(site_id)
                 .fetch_optional(pool)
                 .await?;
             if site.is_none() {
                 return Err(StoreError::UnknownSite(site_id.to_string()));
             }
-            sqlx::query(sql(
-                "INSERT INTO enrollment_tokens (hash, site_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-            ))
+            sqlx::query("INSERT INTO enrollment_tokens (hash, site_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(&hash[..])
             .bind(site_id)
             .bind(now.0)
@@ -303,16 +295,15 @@ impl Store {
         agent_version: &str,
         issue: impl FnOnce(&str) -> Result<(T, String, UtcMillis), E>,
     ) -> Result<Result<(T, String), TokenRefusal>, EnrollStoreError<E>> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             // A read first: a bogus or spent token never opens a write transaction (on SQLite
             // that would queue behind every other writer).
-            let known = sqlx::query(sql(
-                "SELECT used_at, expires_at FROM enrollment_tokens WHERE hash = ?",
-            ))
-            .bind(&hash[..])
-            .fetch_optional(pool)
-            .await
-            .map_err(StoreError::from)?;
+            let known =
+                sqlx::query("SELECT used_at, expires_at FROM enrollment_tokens WHERE hash = $1")
+                    .bind(&hash[..])
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(StoreError::from)?;
             match known {
                 None => return Ok(Err(TokenRefusal::Unknown)),
                 Some(r) => {
@@ -330,10 +321,10 @@ impl Store {
             let mut tx = pool.begin().await.map_err(StoreError::from)?;
             // The conditional UPDATE takes the row (PostgreSQL) or the database (SQLite)
             // for writing: two computers racing with one token cannot both succeed.
-            let claimed = sqlx::query(sql(
-                "UPDATE enrollment_tokens SET used_at = ?, used_by = ? \
-                 WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING site_id",
-            ))
+            let claimed = sqlx::query(
+                "UPDATE enrollment_tokens SET used_at = $1, used_by = $2 \
+                 WHERE hash = $3 AND used_at IS NULL AND expires_at > $4 RETURNING site_id",
+            )
             .bind(now.0)
             .bind(agent_id)
             .bind(&hash[..])
@@ -342,9 +333,9 @@ impl Store {
             .await
             .map_err(StoreError::from)?;
             let Some(row) = claimed else {
-                let row = sqlx::query(sql(
-                    "SELECT used_at, expires_at FROM enrollment_tokens WHERE hash = ?",
-                ))
+                let row = sqlx::query(
+                    "SELECT used_at, expires_at FROM enrollment_tokens WHERE hash = $1",
+                )
                 .bind(&hash[..])
                 .fetch_optional(&mut *tx)
                 .await
@@ -361,10 +352,8 @@ impl Store {
             };
             let site_id: String = row.get(0);
             let (issued, serial, not_after) = issue(&site_id).map_err(EnrollStoreError::Issue)?;
-            sqlx::query(sql(
-                "INSERT INTO agents (id, site_id, hostname, cert_serial, cert_not_after, enrolled_at, agent_version) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            ))
+            sqlx::query("INSERT INTO agents (id, site_id, hostname, cert_serial, cert_not_after, enrolled_at, agent_version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(agent_id)
             .bind(&site_id)
             .bind(hostname)
@@ -382,11 +371,9 @@ impl Store {
 
     /// One agent.
     pub async fn agent(&self, id: &str) -> Result<Option<AgentRecord>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let row = sqlx::query(sql(
-                "SELECT a.id, a.site_id, a.hostname, a.cert_serial, a.cert_not_after, a.enrolled_at, \
-                 a.revoked_at, a.agent_version FROM agents a WHERE a.id = ?",
-            ))
+        with_pool!(self, |pool| {
+            let row = sqlx::query("SELECT a.id, a.site_id, a.hostname, a.cert_serial, a.cert_not_after, a.enrolled_at, \
+                 a.revoked_at, a.agent_version FROM agents a WHERE a.id = $1")
             .bind(id)
             .fetch_optional(pool)
             .await?;
@@ -396,10 +383,10 @@ impl Store {
 
     /// Marks an agent revoked. Returns false if it did not exist.
     pub async fn revoke(&self, id: &str, now: UtcMillis) -> Result<bool, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let done = sqlx::query(sql(
-                "UPDATE agents SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
-            ))
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE agents SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
+            )
             .bind(now.0)
             .bind(id)
             .execute(pool)
@@ -410,9 +397,9 @@ impl Store {
 
     /// Ids of every revoked agent.
     pub async fn revoked_ids(&self) -> Result<Vec<String>, StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             Ok(
-                sqlx::query_scalar(sql("SELECT id FROM agents WHERE revoked_at IS NOT NULL"))
+                sqlx::query_scalar("SELECT id FROM agents WHERE revoked_at IS NOT NULL")
                     .fetch_all(pool)
                     .await?,
             )
@@ -421,9 +408,9 @@ impl Store {
 
     /// Number of enrolled, non-revoked agents.
     pub async fn enrolled_count(&self) -> Result<i64, StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             Ok(
-                sqlx::query_scalar(sql("SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL"))
+                sqlx::query_scalar("SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL")
                     .fetch_one(pool)
                     .await?,
             )
@@ -434,8 +421,8 @@ impl Store {
     /// characters: it comes from the seat).
     pub async fn set_agent_version(&self, id: &str, version: &str) -> Result<(), StoreError> {
         let version = crate::ingest::bounds::version(version);
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql("UPDATE agents SET agent_version = ? WHERE id = ?"))
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE agents SET agent_version = $1 WHERE id = $2")
                 .bind(&version)
                 .bind(id)
                 .execute(pool)
@@ -450,17 +437,15 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             for row in rows {
-                sqlx::query(sql(
-                    "INSERT INTO agent_last_seen (agent_id, last_seen_at, connected, seat_state) VALUES (?, ?, ?, ?) \
+                sqlx::query("INSERT INTO agent_last_seen (agent_id, last_seen_at, connected, seat_state) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (agent_id) DO UPDATE SET \
                      last_seen_at = CASE WHEN excluded.last_seen_at > agent_last_seen.last_seen_at \
                                     THEN excluded.last_seen_at ELSE agent_last_seen.last_seen_at END, \
                      connected = excluded.connected, \
-                     seat_state = COALESCE(excluded.seat_state, agent_last_seen.seat_state)",
-                ))
+                     seat_state = COALESCE(excluded.seat_state, agent_last_seen.seat_state)")
                 .bind(&row.agent_id)
                 .bind(row.at.0)
                 .bind(row.connected)
@@ -475,8 +460,8 @@ impl Store {
 
     /// Marks every agent disconnected (at the start of a single controller).
     pub async fn mark_all_disconnected(&self) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql("UPDATE agent_last_seen SET connected = ?"))
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE agent_last_seen SET connected = $1")
                 .bind(false)
                 .execute(pool)
                 .await?;
@@ -498,13 +483,13 @@ impl Store {
 
     /// Number of health snapshots stored for an agent.
     pub async fn health_count(&self, agent_id: &str) -> Result<i64, StoreError> {
-        with_pool!(self, |pool, sql| {
-            Ok(sqlx::query_scalar(sql(
-                "SELECT COUNT(*) FROM health_snapshots WHERE agent_id = ?",
-            ))
-            .bind(agent_id)
-            .fetch_one(pool)
-            .await?)
+        with_pool!(self, |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT COUNT(*) FROM health_snapshots WHERE agent_id = $1")
+                    .bind(agent_id)
+                    .fetch_one(pool)
+                    .await?,
+            )
         })
     }
 
@@ -527,9 +512,9 @@ impl Store {
 
     /// The latest inventory of an agent.
     pub async fn inventory(&self, agent_id: &str) -> Result<Option<Inventory>, StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let body: Option<String> =
-                sqlx::query_scalar(sql("SELECT body_json FROM inventories WHERE agent_id = ?"))
+                sqlx::query_scalar("SELECT body_json FROM inventories WHERE agent_id = $1")
                     .bind(agent_id)
                     .fetch_optional(pool)
                     .await?;
@@ -539,9 +524,8 @@ impl Store {
 
     /// The fleet overview: every agent with last-seen and latest health.
     pub async fn overview(&self) -> Result<Vec<AgentOverview>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql(
-                "SELECT a.id, a.site_id, a.hostname, a.cert_serial, a.cert_not_after, a.enrolled_at, a.revoked_at, \
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT a.id, a.site_id, a.hostname, a.cert_serial, a.cert_not_after, a.enrolled_at, a.revoked_at, \
                         a.agent_version, ls.last_seen_at, \
                         h.at, h.cpu_percent, h.memory_used_bytes, h.memory_total_bytes, h.uptime_secs, h.os, i.asset_tag, \
                         ls.seat_state \
@@ -550,8 +534,7 @@ impl Store {
                  LEFT JOIN health_snapshots h ON h.id = ( \
                      SELECT MAX(id) FROM health_snapshots WHERE agent_id = a.id) \
                  LEFT JOIN inventories i ON i.agent_id = a.id \
-                 ORDER BY a.site_id, a.hostname, a.id",
-            ))
+                 ORDER BY a.site_id, a.hostname, a.id")
             .fetch_all(pool)
             .await?;
             Ok(rows

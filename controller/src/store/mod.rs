@@ -1,7 +1,7 @@
 //! The controller's store, with two backends chosen from the URL at start: SQLite (WAL, one
 //! file, the embedded default) and PostgreSQL (for several controllers and large fleets).
-//! Each backend has its own migrations; every query is written once, with `?` placeholders
-//! that are rewritten for PostgreSQL, and run by the same code against either pool.
+//! Each backend has its own migrations; every query is written once, with `$N` placeholders
+//! that both drivers take natively, and run by the same code against either pool.
 
 mod commands;
 mod counters;
@@ -12,9 +12,7 @@ mod schedules;
 mod staff;
 mod tickets;
 
-use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Mutex, OnceLock};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -54,54 +52,19 @@ pub struct Store {
     backend: Backend,
 }
 
-/// Runs `$body` with `$pool` bound to the backend's pool and `$sql` to the function that
-/// adapts a `?`-placeholder query to that backend.
+/// Runs `$body` with `$pool` bound to the backend's pool. Queries are written once, with
+/// `$1, $2…` placeholders, which both drivers take natively (sqlx binds SQLite's `$N` by
+/// number): no text is rewritten at run time. Where the dialects differ, the code matches
+/// on the backend itself.
 macro_rules! with_pool {
-    ($store:expr, |$pool:ident, $sql:ident| $body:expr) => {
+    ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.backend {
-            crate::store::Backend::Sqlite($pool) => {
-                let $sql = |q: &'static str| -> &'static str { q };
-                $body
-            }
-            crate::store::Backend::Postgres($pool) => {
-                let $sql = crate::store::pg_sql;
-                $body
-            }
+            crate::store::Backend::Sqlite($pool) => $body,
+            crate::store::Backend::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use with_pool;
-
-/// `?` placeholders become `$1, $2…` for PostgreSQL. Queries are static strings, so each
-/// rewrite is done once and kept.
-pub(crate) fn pg_sql(query: &'static str) -> &'static str {
-    // Keyed by where the static text lives and its length: two different queries never
-    // share both (an XOR of the two once did collide and swapped statements).
-    static CACHE: OnceLock<Mutex<HashMap<(usize, usize), &'static str>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = (query.as_ptr() as usize, query.len());
-    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
-    map.entry(key).or_insert_with(|| {
-        let mut out = String::with_capacity(query.len() + 16);
-        let mut n = 0;
-        let mut quoted = false;
-        for c in query.chars() {
-            match c {
-                '\'' => {
-                    quoted = !quoted;
-                    out.push(c);
-                }
-                '?' if !quoted => {
-                    n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
-                }
-                _ => out.push(c),
-            }
-        }
-        Box::leak(out.into_boxed_str())
-    })
-}
 
 pub(crate) fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -199,36 +162,6 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_outside_quotes() {
-        assert_eq!(
-            pg_sql("SELECT '?' , a FROM t WHERE a = ? AND b = ?"),
-            "SELECT '?' , a FROM t WHERE a = $1 AND b = $2"
-        );
-    }
-
-    #[test]
-    fn many_queries_keep_their_own_rewrite() {
-        let queries: Vec<&'static str> = (0..500)
-            .map(|i| {
-                &*Box::leak(
-                    format!("SELECT {i} WHERE a = ?{}", " AND b = ?".repeat(i % 7))
-                        .into_boxed_str(),
-                )
-            })
-            .collect();
-        for _ in 0..2 {
-            for q in &queries {
-                assert_eq!(
-                    pg_sql(q).matches('$').count(),
-                    q.matches('?').count(),
-                    "{q}"
-                );
-                assert!(pg_sql(q).starts_with(&q[..q.find(" WHERE").unwrap()]));
-            }
-        }
-    }
 
     #[test]
     fn passwords_are_redacted() {

@@ -101,15 +101,13 @@ impl Store {
     ) -> Result<PurgeReport, StoreError> {
         let log_cutoff = now.plus_secs(-days(config.session_log_days));
         let mut report = PurgeReport::default();
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             // A row goes when either its seat's time or its receive time is past the period:
             // a seat's clock (wrong, or lying) cannot keep its rows for ever.
-            let rows = sqlx::query(sql(
-                "SELECT s.agent_id, s.site_id, s.slot_kind, s.started_at, s.duration_secs, \
+            let rows = sqlx::query("SELECT s.agent_id, s.site_id, s.slot_kind, s.started_at, s.duration_secs, \
                  COALESCE(t.time_zone, 'Europe/Paris') FROM sessions s LEFT JOIN sites t ON t.id = s.site_id \
-                 WHERE s.started_at < ? OR s.received_at < ?",
-            ))
+                 WHERE s.started_at < $1 OR s.received_at < $2")
             .bind(log_cutoff.0)
             .bind(log_cutoff.0)
             .fetch_all(&mut *tx)
@@ -127,9 +125,8 @@ impl Store {
                 entry.3 = entry.3.saturating_add(seconds);
             }
             for ((agent, day), (site, sessions, supervised, seconds)) in &days_seen {
-                sqlx::query(sql(
-                    "INSERT INTO seat_daily (agent_id, day, site_id, sessions, supervised_sessions, session_seconds) \
-                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, day) DO UPDATE SET \
+                sqlx::query("INSERT INTO seat_daily (agent_id, day, site_id, sessions, supervised_sessions, session_seconds) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (agent_id, day) DO UPDATE SET \
                      sessions = CASE WHEN seat_daily.sessions > 9223372036854775807 - excluded.sessions \
                          THEN 9223372036854775807 ELSE seat_daily.sessions + excluded.sessions END, \
                      supervised_sessions = CASE \
@@ -138,8 +135,7 @@ impl Store {
                          ELSE seat_daily.supervised_sessions + excluded.supervised_sessions END, \
                      session_seconds = CASE \
                          WHEN seat_daily.session_seconds > 9223372036854775807 - excluded.session_seconds \
-                         THEN 9223372036854775807 ELSE seat_daily.session_seconds + excluded.session_seconds END",
-                ))
+                         THEN 9223372036854775807 ELSE seat_daily.session_seconds + excluded.session_seconds END")
                 .bind(agent)
                 .bind(day)
                 .bind(site)
@@ -149,62 +145,60 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            report.sessions_aggregated = sqlx::query(sql(
-                "DELETE FROM sessions WHERE started_at < ? OR received_at < ?",
-            ))
-            .bind(log_cutoff.0)
-            .bind(log_cutoff.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            report.sessions_aggregated =
+                sqlx::query("DELETE FROM sessions WHERE started_at < $1 OR received_at < $2")
+                    .bind(log_cutoff.0)
+                    .bind(log_cutoff.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             report.events_deleted =
-                sqlx::query(sql("DELETE FROM events WHERE at < ? OR received_at < ?"))
+                sqlx::query("DELETE FROM events WHERE at < $1 OR received_at < $2")
                     .bind(log_cutoff.0)
                     .bind(log_cutoff.0)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
             let health_cutoff = now.plus_secs(-days(config.health_days));
-            report.health_deleted = sqlx::query(sql(
-                "DELETE FROM health_snapshots WHERE at < ? OR received_at < ?",
-            ))
-            .bind(health_cutoff.0)
-            .bind(health_cutoff.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            report.health_deleted =
+                sqlx::query("DELETE FROM health_snapshots WHERE at < $1 OR received_at < $2")
+                    .bind(health_cutoff.0)
+                    .bind(health_cutoff.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             let oldest_day = local_day(now.plus_secs(-days(config.aggregates_days)), "UTC");
-            report.aggregates_deleted = sqlx::query(sql("DELETE FROM seat_daily WHERE day < ?"))
+            report.aggregates_deleted = sqlx::query("DELETE FROM seat_daily WHERE day < $1")
                 .bind(oldest_day)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            report.commands_deleted = sqlx::query(sql("DELETE FROM commands WHERE issued_at < ?"))
+            report.commands_deleted = sqlx::query("DELETE FROM commands WHERE issued_at < $1")
                 .bind(now.plus_secs(-days(config.audit_log_days)).0)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             report.tokens_deleted =
-                sqlx::query(sql("DELETE FROM enrollment_tokens WHERE expires_at < ?"))
+                sqlx::query("DELETE FROM enrollment_tokens WHERE expires_at < $1")
                     .bind(now.plus_secs(-i64::from(config.token_grace_hours) * 3600).0)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-            report.audit_deleted = sqlx::query(sql("DELETE FROM audit_log WHERE at < ?"))
+            report.audit_deleted = sqlx::query("DELETE FROM audit_log WHERE at < $1")
                 .bind(now.plus_secs(-i64::from(config.audit_log_days) * 86_400).0)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            sqlx::query(sql("DELETE FROM staff_sessions WHERE expires_at < ?"))
+            sqlx::query("DELETE FROM staff_sessions WHERE expires_at < $1")
                 .bind(now.0)
                 .execute(&mut *tx)
                 .await?;
             // Permanence counters: 2 years.
-            sqlx::query(sql("DELETE FROM permanence_counters WHERE day_start < ?"))
+            sqlx::query("DELETE FROM permanence_counters WHERE day_start < $1")
                 .bind(now.plus_secs(-730 * 86_400).0)
                 .execute(&mut *tx)
                 .await?;
-            report.tickets_deleted = sqlx::query(sql("DELETE FROM tickets WHERE valid_until < ?"))
+            report.tickets_deleted = sqlx::query("DELETE FROM tickets WHERE valid_until < $1")
                 .bind(now.plus_secs(-i64::from(config.token_grace_hours) * 3600).0)
                 .execute(&mut *tx)
                 .await?
@@ -216,11 +210,9 @@ impl Store {
 
     /// The daily aggregates of a seat, oldest first.
     pub async fn seat_days(&self, agent_id: &str) -> Result<Vec<SeatDay>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql(
-                "SELECT agent_id, day, sessions, supervised_sessions, session_seconds FROM seat_daily \
-                 WHERE agent_id = ? ORDER BY day",
-            ))
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT agent_id, day, sessions, supervised_sessions, session_seconds FROM seat_daily \
+                 WHERE agent_id = $1 ORDER BY day")
             .bind(agent_id)
             .fetch_all(pool)
             .await?;

@@ -59,12 +59,12 @@ impl Store {
         record: &StaffRecord,
         now: UtcMillis,
     ) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(sql(
+            sqlx::query(
                 "INSERT INTO staff_users (login, display_name, role, password_hash, created_at) \
-                 VALUES (?, ?, ?, ?, ?)",
-            ))
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
             .bind(&record.login)
             .bind(&record.display_name)
             .bind(&record.role)
@@ -79,19 +79,17 @@ impl Store {
                 e => StoreError::Db(e),
             })?;
             for site in &record.sites {
-                sqlx::query(sql(
-                    "INSERT INTO staff_user_sites (login, site_id) VALUES (?, ?)",
-                ))
-                .bind(&record.login)
-                .bind(site)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match e {
-                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                        StoreError::UnknownSite(site.clone())
-                    }
-                    e => StoreError::Db(e),
-                })?;
+                sqlx::query("INSERT INTO staff_user_sites (login, site_id) VALUES ($1, $2)")
+                    .bind(&record.login)
+                    .bind(site)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match e {
+                        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                            StoreError::UnknownSite(site.clone())
+                        }
+                        e => StoreError::Db(e),
+                    })?;
             }
             tx.commit().await?;
         });
@@ -100,20 +98,20 @@ impl Store {
 
     /// One staff account with its sites.
     pub async fn staff(&self, login: &str) -> Result<Option<StaffRecord>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let Some(row) = sqlx::query(sql(
+        with_pool!(self, |pool| {
+            let Some(row) = sqlx::query(
                 "SELECT login, display_name, role, password_hash, disabled_at \
-                 FROM staff_users WHERE login = ?",
-            ))
+                 FROM staff_users WHERE login = $1",
+            )
             .bind(login)
             .fetch_optional(pool)
             .await?
             else {
                 return Ok(None);
             };
-            let sites: Vec<String> = sqlx::query_scalar(sql(
-                "SELECT site_id FROM staff_user_sites WHERE login = ? ORDER BY site_id",
-            ))
+            let sites: Vec<String> = sqlx::query_scalar(
+                "SELECT site_id FROM staff_user_sites WHERE login = $1 ORDER BY site_id",
+            )
             .bind(login)
             .fetch_all(pool)
             .await?;
@@ -130,9 +128,9 @@ impl Store {
 
     /// Every staff login, sorted.
     pub async fn staff_logins(&self) -> Result<Vec<String>, StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             Ok(
-                sqlx::query_scalar(sql("SELECT login FROM staff_users ORDER BY login"))
+                sqlx::query_scalar("SELECT login FROM staff_users ORDER BY login")
                     .fetch_all(pool)
                     .await?,
             )
@@ -148,11 +146,9 @@ impl Store {
         now: UtcMillis,
         expires_at: UtcMillis,
     ) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql(
-                "INSERT INTO staff_sessions (token_hash, login, csrf_token, created_at, expires_at) \
-                 VALUES (?, ?, ?, ?, ?)",
-            ))
+        with_pool!(self, |pool| {
+            sqlx::query("INSERT INTO staff_sessions (token_hash, login, csrf_token, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash)
             .bind(login)
             .bind(csrf)
@@ -170,10 +166,12 @@ impl Store {
         token_hash: &str,
         now: UtcMillis,
     ) -> Result<Option<(String, String)>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let row = sqlx::query(sql("SELECT s.login, s.csrf_token FROM staff_sessions s \
+        with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT s.login, s.csrf_token FROM staff_sessions s \
                  JOIN staff_users u ON u.login = s.login \
-                 WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL"))
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
+            )
             .bind(token_hash)
             .bind(now.0)
             .fetch_optional(pool)
@@ -184,8 +182,8 @@ impl Store {
 
     /// Ends a browser session.
     pub async fn delete_staff_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql("DELETE FROM staff_sessions WHERE token_hash = ?"))
+        with_pool!(self, |pool| {
+            sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
                 .bind(token_hash)
                 .execute(pool)
                 .await?;
@@ -202,11 +200,11 @@ impl Store {
         now: UtcMillis,
         expires_at: UtcMillis,
     ) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql(
+        with_pool!(self, |pool| {
+            sqlx::query(
                 "INSERT INTO api_tokens (token_hash, name, login, created_at, expires_at) \
-                 VALUES (?, ?, ?, ?, ?)",
-            ))
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
             .bind(token_hash)
             .bind(name)
             .bind(login)
@@ -225,12 +223,12 @@ impl Store {
         token_hash: &str,
         now: UtcMillis,
     ) -> Result<Option<(String, String)>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let row = sqlx::query(sql(
+        with_pool!(self, |pool| {
+            let row = sqlx::query(
                 "SELECT t.name, t.login FROM api_tokens t JOIN staff_users u ON u.login = t.login \
-                 WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? \
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
                  AND u.disabled_at IS NULL",
-            ))
+            )
             .bind(token_hash)
             .bind(now.0)
             .fetch_optional(pool)
@@ -241,11 +239,11 @@ impl Store {
 
     /// An account's API tokens (valid or not), oldest first.
     pub async fn api_tokens_of(&self, login: &str) -> Result<Vec<ApiTokenRecord>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql(
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
                 "SELECT name, created_at, expires_at, revoked_at FROM api_tokens \
-                 WHERE login = ? ORDER BY created_at, name",
-            ))
+                 WHERE login = $1 ORDER BY created_at, name",
+            )
             .bind(login)
             .fetch_all(pool)
             .await?;
@@ -268,9 +266,11 @@ impl Store {
         name: &str,
         now: UtcMillis,
     ) -> Result<u64, StoreError> {
-        with_pool!(self, |pool, sql| {
-            Ok(sqlx::query(sql("UPDATE api_tokens SET revoked_at = ? \
-                 WHERE login = ? AND name = ? AND revoked_at IS NULL"))
+        with_pool!(self, |pool| {
+            Ok(sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 \
+                 WHERE login = $2 AND name = $3 AND revoked_at IS NULL",
+            )
             .bind(now.0)
             .bind(login)
             .bind(name)
@@ -287,19 +287,17 @@ impl Store {
         login: &str,
         at: Option<UtcMillis>,
     ) -> Result<bool, StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let found = sqlx::query(sql(
-                "UPDATE staff_users SET disabled_at = ? WHERE login = ?",
-            ))
-            .bind(at.map(|t| t.0))
-            .bind(login)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+            let found = sqlx::query("UPDATE staff_users SET disabled_at = $1 WHERE login = $2")
+                .bind(at.map(|t| t.0))
+                .bind(login)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
                 > 0;
             if found && at.is_some() {
-                sqlx::query(sql("DELETE FROM staff_sessions WHERE login = ?"))
+                sqlx::query("DELETE FROM staff_sessions WHERE login = $1")
                     .bind(login)
                     .execute(&mut *tx)
                     .await?;
@@ -318,24 +316,20 @@ impl Store {
         password_hash: &str,
         keep: Option<&str>,
     ) -> Result<bool, StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let found = sqlx::query(sql(
-                "UPDATE staff_users SET password_hash = ? WHERE login = ?",
-            ))
-            .bind(password_hash)
-            .bind(login)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+            let found = sqlx::query("UPDATE staff_users SET password_hash = $1 WHERE login = $2")
+                .bind(password_hash)
+                .bind(login)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
                 > 0;
-            sqlx::query(sql(
-                "DELETE FROM staff_sessions WHERE login = ? AND token_hash <> ?",
-            ))
-            .bind(login)
-            .bind(keep.unwrap_or(""))
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("DELETE FROM staff_sessions WHERE login = $1 AND token_hash <> $2")
+                .bind(login)
+                .bind(keep.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(found)
         })
@@ -343,16 +337,16 @@ impl Store {
 
     /// Ends every browser session of an account; how many were live at `now`.
     pub async fn end_staff_sessions(&self, login: &str, now: UtcMillis) -> Result<u64, StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let live: i64 = sqlx::query_scalar(sql(
-                "SELECT COUNT(*) FROM staff_sessions WHERE login = ? AND expires_at > ?",
-            ))
+            let live: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM staff_sessions WHERE login = $1 AND expires_at > $2",
+            )
             .bind(login)
             .bind(now.0)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query(sql("DELETE FROM staff_sessions WHERE login = ?"))
+            sqlx::query("DELETE FROM staff_sessions WHERE login = $1")
                 .bind(login)
                 .execute(&mut *tx)
                 .await?;
@@ -367,10 +361,10 @@ impl Store {
         login: &str,
         now: UtcMillis,
     ) -> Result<u64, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let live: i64 = sqlx::query_scalar(sql(
-                "SELECT COUNT(*) FROM staff_sessions WHERE login = ? AND expires_at > ?",
-            ))
+        with_pool!(self, |pool| {
+            let live: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM staff_sessions WHERE login = $1 AND expires_at > $2",
+            )
             .bind(login)
             .bind(now.0)
             .fetch_one(pool)
@@ -387,10 +381,8 @@ impl Store {
         login: &str,
         now: UtcMillis,
     ) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql(
-                "INSERT INTO slot_openers (site_id, slot_id, login, opened_at) VALUES (?, ?, ?, ?)",
-            ))
+        with_pool!(self, |pool| {
+            sqlx::query("INSERT INTO slot_openers (site_id, slot_id, login, opened_at) VALUES ($1, $2, $3, $4)")
             .bind(site_id)
             .bind(slot_id)
             .bind(login)
@@ -403,10 +395,10 @@ impl Store {
 
     /// The slots of a site with who opened them.
     pub async fn slot_openers(&self, site_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql(
-                "SELECT slot_id, login FROM slot_openers WHERE site_id = ? ORDER BY opened_at",
-            ))
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT slot_id, login FROM slot_openers WHERE site_id = $1 ORDER BY opened_at",
+            )
             .bind(site_id)
             .fetch_all(pool)
             .await?;
@@ -416,10 +408,8 @@ impl Store {
 
     /// Appends to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
-            sqlx::query(sql(
-                "INSERT INTO audit_log (at, actor, action, site_id, detail) VALUES (?, ?, ?, ?, ?)",
-            ))
+        with_pool!(self, |pool| {
+            sqlx::query("INSERT INTO audit_log (at, actor, action, site_id, detail) VALUES ($1, $2, $3, $4, $5)")
             .bind(entry.at.0)
             .bind(&entry.actor)
             .bind(&entry.action)
@@ -433,10 +423,8 @@ impl Store {
 
     /// The audit log since `from`, oldest first.
     pub async fn audit_log(&self, from: UtcMillis) -> Result<Vec<AuditEntry>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql(
-                "SELECT at, actor, action, site_id, detail FROM audit_log WHERE at >= ? ORDER BY id",
-            ))
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT at, actor, action, site_id, detail FROM audit_log WHERE at >= $1 ORDER BY id")
             .bind(from.0)
             .fetch_all(pool)
             .await?;

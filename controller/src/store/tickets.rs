@@ -36,13 +36,13 @@ impl Store {
         valid_until: UtcMillis,
         now: UtcMillis,
     ) -> Result<(), StoreError> {
-        with_pool!(self, |pool, sql| {
+        with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             for hash in hashes {
-                sqlx::query(sql(
+                sqlx::query(
                     "INSERT INTO tickets (hash, site_id, minutes, valid_until, created_at) \
-                     VALUES (?, ?, ?, ?, ?)",
-                ))
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
                 .bind(hash)
                 .bind(site_id)
                 .bind(i64::from(minutes))
@@ -64,11 +64,11 @@ impl Store {
         site_id: &str,
         now: UtcMillis,
     ) -> Result<Vec<TicketHash>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql(
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
                 "SELECT hash, minutes, valid_until, used_at FROM tickets \
-                 WHERE site_id = ? AND valid_until > ? ORDER BY hash",
-            ))
+                 WHERE site_id = $1 AND valid_until > $2 ORDER BY hash",
+            )
             .bind(site_id)
             .bind(now.0 - 86_400_000)
             .fetch_all(pool)
@@ -88,11 +88,11 @@ impl Store {
     /// Per site, a fingerprint of its tickets (how many, the newest, how many used): the
     /// controller polls it to push tickets created or spent by another process.
     pub async fn ticket_fingerprints(&self) -> Result<Vec<(String, String)>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let rows = sqlx::query(sql(
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
                 "SELECT site_id, COUNT(*), MAX(created_at), COUNT(used_at) FROM tickets \
                  GROUP BY site_id",
-            ))
+            )
             .fetch_all(pool)
             .await?;
             Ok(rows
@@ -114,11 +114,11 @@ impl Store {
 
     /// One ticket by hash.
     pub async fn ticket(&self, hash: &str) -> Result<Option<TicketRecord>, StoreError> {
-        with_pool!(self, |pool, sql| {
-            let row = sqlx::query(sql(
+        with_pool!(self, |pool| {
+            let row = sqlx::query(
                 "SELECT hash, site_id, minutes, valid_until, used_at, used_by, double_use \
-                 FROM tickets WHERE hash = ?",
-            ))
+                 FROM tickets WHERE hash = $1",
+            )
             .bind(hash)
             .fetch_optional(pool)
             .await?;
