@@ -64,15 +64,12 @@ pub async fn enroll(opts: EnrollOptions) -> Result<AgentConfig, AgentError> {
         .clone()
         .unwrap_or_else(|| sysinfo::System::host_name().unwrap_or_else(|| "unknown".into()));
 
-    let key = rcgen::KeyPair::generate().map_err(|e| AgentError::Key(e.to_string()))?;
-    let mut params = rcgen::CertificateParams::default();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, hostname.clone());
-    let csr_pem = params
-        .serialize_request(&key)
-        .and_then(|csr| csr.pem())
-        .map_err(|e| AgentError::Key(e.to_string()))?;
+    let (key, csr_pem) = crate::renewal::new_key_and_csr(&hostname)?;
+    // Enrolled before (its certificate expired while it was offline, or IT moves it to
+    // another site): it proves who it was and keeps its agent id, so its history and the
+    // events still in its outbox stay its own.
+    let previous =
+        crate::renewal::previous_identity(&opts.state_dir, &token.secret_text(), &csr_pem)?;
 
     let mut config = AgentConfig {
         controller: opts.controller.clone(),
@@ -96,7 +93,7 @@ pub async fn enroll(opts: EnrollOptions) -> Result<AgentConfig, AgentError> {
         }
     };
 
-    let result = exchange(&conn, &token, &hostname, &csr_pem).await;
+    let result = exchange(&conn, &token, &hostname, &csr_pem, previous).await;
     conn.close(0u32.into(), b"enrollment finished");
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), endpoint.wait_idle()).await;
     let enrolled = result?;
@@ -145,6 +142,7 @@ async fn exchange(
     token: &EnrollToken,
     hostname: &str,
     csr_pem: &str,
+    previous: Option<commune_protocol::messages::PreviousIdentity>,
 ) -> Result<commune_protocol::messages::Enrolled, AgentError> {
     let lost = |e: quinn::ConnectionError| AgentError::Connection(crate::tls::explain(&e));
     let (mut send, recv) = conn.open_bi().await.map_err(lost)?;
@@ -154,6 +152,7 @@ async fn exchange(
         csr_pem: csr_pem.to_string(),
         hostname: hostname.to_string(),
         agent_version: crate::VERSION.to_string(),
+        previous,
     });
     let frame = encode_frame(&request).map_err(|e| AgentError::Protocol(e.to_string()))?;
     send.write_all(&frame)

@@ -19,6 +19,7 @@ pub mod link;
 pub mod manager;
 pub mod outbox;
 pub mod platform;
+pub mod renewal;
 pub mod screens;
 pub mod seat;
 #[cfg(target_os = "linux")]

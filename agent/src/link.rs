@@ -4,10 +4,12 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
-use commune_protocol::messages::{AgentMessage, ControllerMessage, EventBatch, Heartbeat, Hello};
+use commune_protocol::messages::{
+    AgentMessage, ControllerMessage, EventBatch, Heartbeat, Hello, RenewRequest, CLOSE_NORMAL,
+};
 use commune_protocol::version::{capability, VersionRange};
 use commune_protocol::{encode_frame, MAX_FRAME_BYTES};
 use rand::Rng;
@@ -15,9 +17,10 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
-use crate::config::AgentConfig;
+use crate::config::{files, AgentConfig};
 use crate::health::{inventory, HealthCollector};
 use crate::outbox::Outbox;
+use crate::renewal::{CertificateLife, PendingRenewal};
 use crate::seat::Seat;
 use crate::AgentError;
 
@@ -142,6 +145,8 @@ pub struct LinkStats {
     pub acked_seq: AtomicU64,
     /// Commands received (including repeated deliveries).
     pub commands_received: AtomicU64,
+    /// Certificates renewed over the link.
+    pub renewals: AtomicU64,
 }
 
 /// Events sent per frame.
@@ -199,10 +204,28 @@ enum SessionEnd {
     Refused,
 }
 
+/// A renewal the controller did not answer is asked again after this long (on the same
+/// connection; the controller allows one per connection, so the seat reconnects first).
+const RENEW_RETRY: Duration = Duration::from_secs(600);
+
+/// The TLS client configuration and the modification time of the certificate file it was
+/// built from: a renewal, or `commune-agent enroll` run again while the agent runs, is
+/// picked up at the next connection.
+struct Client {
+    config: quinn::ClientConfig,
+    cert_modified: Option<SystemTime>,
+}
+
+fn cert_modified(config: &AgentConfig) -> Option<SystemTime> {
+    std::fs::metadata(config.state_file(files::CERT))
+        .and_then(|m| m.modified())
+        .ok()
+}
+
 /// The link: run it until shutdown.
 pub struct Link {
     config: AgentConfig,
-    client: quinn::ClientConfig,
+    client: Mutex<Client>,
     state: watch::Sender<LinkState>,
     stats: Arc<LinkStats>,
     outbox: Outbox,
@@ -221,8 +244,11 @@ impl Link {
         let (state, rx) = watch::channel(LinkState::Connecting);
         (
             Link {
+                client: Mutex::new(Client {
+                    config: client,
+                    cert_modified: cert_modified(&config),
+                }),
                 config,
-                client,
                 state,
                 stats: Arc::default(),
                 outbox,
@@ -290,6 +316,26 @@ impl Link {
         }
     }
 
+    /// The client configuration for the next connection, rebuilt from the state files when
+    /// the certificate there changed.
+    fn client(&self) -> quinn::ClientConfig {
+        let mut client = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        let modified = cert_modified(&self.config);
+        if modified != client.cert_modified {
+            match crate::tls::client_config(&self.config) {
+                Ok(config) => {
+                    info!("the seat's certificate changed on disk; connecting with the new one");
+                    client.config = config;
+                    client.cert_modified = modified;
+                }
+                Err(e) => {
+                    warn!(error = %e, "the seat's certificate changed on disk but cannot be used")
+                }
+            }
+        }
+        client.config.clone()
+    }
+
     fn set(&self, s: LinkState) {
         self.state.send_replace(s);
     }
@@ -327,6 +373,19 @@ impl Link {
         backoff: &mut Backoff,
         health: &mut HealthCollector,
     ) -> Result<SessionEnd, AgentError> {
+        // An expired certificate is refused at the handshake; say plainly what to do.
+        if let Ok(life) = CertificateLife::current(&self.config) {
+            if life.expired(crate::now()) {
+                return Err(AgentError::Refused {
+                    code: "certificate_expired",
+                    message: format!(
+                        "this seat's certificate expired at {}; enroll it again with a new token \
+                         (`commune-agent enroll`): it keeps its identity and its unsent events",
+                        life.not_after
+                    ),
+                });
+            }
+        }
         let addr = resolve(&self.config.controller).await?;
         let ep = match endpoint {
             Some(ep) => ep.clone(),
@@ -336,7 +395,7 @@ impl Link {
                 ep
             }
         };
-        let conn = connect_on(&ep, &self.config, self.client.clone(), addr).await?;
+        let conn = connect_on(&ep, &self.config, self.client(), addr).await?;
         let lost = |e: quinn::ConnectionError| AgentError::Connection(crate::tls::explain(&e));
         let (mut send, recv) = conn.open_bi().await.map_err(lost)?;
         let mut reader = FrameReader::new(recv);
@@ -412,6 +471,17 @@ impl Link {
         let mut last_state = self.seat.state();
         // A big ticket set comes in parts and is applied whole.
         let mut ticket_parts = commune_protocol::tickets::TicketSetParts::default();
+        // At two thirds of its certificate's life, the seat asks for a new one over this
+        // link (when the controller offers it).
+        let mut renew_deadline = if welcome.capabilities.iter().any(|c| c == capability::RENEW) {
+            CertificateLife::current(&self.config).ok().map(|life| {
+                let wait = life.renew_at().0.saturating_sub(crate::now().0).max(0);
+                tokio::time::Instant::now() + Duration::from_millis(wait as u64)
+            })
+        } else {
+            None
+        };
+        let mut pending_renewal: Option<PendingRenewal> = None;
         // Both intervals fire at once: inventory on connect, then the first health snapshot.
         loop {
             let seat_changed = async {
@@ -424,7 +494,20 @@ impl Link {
                     None => std::future::pending().await,
                 }
             };
+            let renewal_due = async {
+                match renew_deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                () = renewal_due => {
+                    let renewal = PendingRenewal::start(&welcome.agent_id)?;
+                    write(&mut send, &AgentMessage::Renew(RenewRequest { csr_pem: renewal.csr_pem.clone() })).await?;
+                    info!("asked the controller to renew this seat's certificate");
+                    pending_renewal = Some(renewal);
+                    renew_deadline = Some(tokio::time::Instant::now() + RENEW_RETRY);
+                }
                 () = seat_changed => {
                     let state = self.seat.state();
                     if state != last_state {
@@ -482,6 +565,19 @@ impl Link {
                                 debug!(tickets = n, "ticket set updated");
                             }
                         }
+                    }
+                    Some(ControllerMessage::Renewed(renewed)) => {
+                        let Some(renewal) = pending_renewal.take() else {
+                            debug!("a renewed certificate this seat did not ask for; ignored");
+                            continue;
+                        };
+                        renewal.install(&self.config, &renewed.certificate_pem)?;
+                        info!(not_after = %renewed.not_after, "certificate renewed; reconnecting with it");
+                        self.stats.renewals.fetch_add(1, Ordering::Relaxed);
+                        // Unacknowledged events stay in the outbox and go again on the new
+                        // connection; the controller stores each seq once.
+                        conn.close(CLOSE_NORMAL.into(), b"reconnecting with a renewed certificate");
+                        return Ok(SessionEnd::After(Duration::ZERO));
                     }
                     Some(ControllerMessage::Welcome(_)) | Some(ControllerMessage::Enrolled(_)) => {
                         return Err(AgentError::Protocol("unexpected message from the controller".into()));

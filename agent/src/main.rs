@@ -59,9 +59,15 @@ enum Command {
         /// Host name to report (default: the system's).
         #[arg(long)]
         hostname: Option<String>,
-        /// Enroll again even if this computer is already enrolled.
+        /// Enroll again even if this computer is already enrolled. It keeps its agent id
+        /// (its history, and the events it has not delivered yet): it proves it with its
+        /// previous certificate and key, even an expired one.
         #[arg(long)]
         force: bool,
+        /// With --force: enroll as a new computer instead (new agent id; its undelivered
+        /// events are dropped), e.g. after IT revoked it.
+        #[arg(long, requires = "force")]
+        new_identity: bool,
         /// How visitors' sessions run here.
         #[arg(long, value_enum, default_value = "linux-direct")]
         platform: PlatformKind,
@@ -198,6 +204,7 @@ async fn main() -> anyhow::Result<()> {
             funding_line,
             hostname,
             force,
+            new_identity,
             platform,
             screens,
         } => {
@@ -209,10 +216,16 @@ async fn main() -> anyhow::Result<()> {
                         existing.site_id
                     );
                 }
-                // The outbox numbers events per identity: the new identity starts afresh.
+                // The outbox numbers events per identity: a new identity starts afresh.
                 // Events the old one never delivered cannot be delivered as the new one.
+                // Without --new-identity the computer keeps its identity and its outbox.
                 let path = existing.state_file(files::OUTBOX);
-                if path.exists() {
+                if new_identity {
+                    for f in [files::KEY, files::CERT] {
+                        let _ = std::fs::remove_file(existing.state_file(f));
+                    }
+                }
+                if new_identity && path.exists() {
                     let pending = match Outbox::open(&path, existing.outbox_capacity).await {
                         Ok(outbox) => outbox.len().await.unwrap_or(0),
                         Err(_) => 0,

@@ -61,6 +61,9 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, AgentError> {
 
 /// The mutual-TLS client configuration from the files enrollment wrote.
 pub fn client_config(config: &AgentConfig) -> Result<quinn::ClientConfig, AgentError> {
+    // A renewal a crash interrupted is completed (or discarded) first: the pair read below
+    // is always a key and its certificate.
+    crate::renewal::finish_interrupted(config)?;
     let cert_path = config.state_file(files::CERT);
     let key_path = config.state_file(files::KEY);
     let ca_path = config.state_file(files::CA);

@@ -112,11 +112,13 @@ async fn an_agent_killed_with_sigkill_delivers_its_unsent_events_after_restart()
     agent.kill();
 }
 
-/// A computer enrolled again (`enroll --force`, a new identity) starts a fresh outbox: the
-/// new identity's events are numbered from 1 and delivered, instead of continuing the old
-/// identity's numbers, which the controller would store but never acknowledge.
+/// A computer enrolled again with `enroll --force` keeps its identity (proved with its
+/// previous certificate and key) and its undelivered events; with `--new-identity` it
+/// starts a fresh outbox: the new identity's events are numbered from 1 and delivered,
+/// instead of continuing the old identity's numbers, which the controller would store but
+/// never acknowledge.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enrolling_again_starts_a_fresh_outbox_whose_events_are_delivered() {
+async fn enrolling_again_keeps_the_identity_or_starts_a_fresh_outbox_whose_events_are_delivered() {
     let ctrl = TestController::start().await;
     let (config, dir) = enroll_agent(ctrl.addr, &ctrl.token().await)
         .await
@@ -148,6 +150,40 @@ async fn enrolling_again_starts_a_fresh_outbox_whose_events_are_delivered() {
         .arg("--config")
         .arg(&config_path)
         .args(["enroll", "--force", "--platform", "none", "--controller"])
+        .arg(ctrl.addr.to_string())
+        .arg("--state-dir")
+        .arg(&config.state_dir)
+        .env("COMMUNE_ENROLL_TOKEN", ctrl.token().await)
+        .output()
+        .expect("enroll again");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept = commune_agent::config::AgentConfig::load(&config_path).unwrap();
+    assert_eq!(kept.agent_id, config.agent_id, "the same identity");
+    let outbox = Outbox::open(&outbox_path, config.outbox_capacity)
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox.len().await.unwrap(),
+        5,
+        "its undelivered events kept"
+    );
+    drop(outbox);
+
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config_path)
+        .args([
+            "enroll",
+            "--force",
+            "--new-identity",
+            "--platform",
+            "none",
+            "--controller",
+        ])
         .arg(ctrl.addr.to_string())
         .arg("--state-dir")
         .arg(&config.state_dir)

@@ -51,6 +51,10 @@ pub struct ControllerConfig {
     pub health_interval_secs: u32,
     /// How often agents send their inventory.
     pub inventory_interval_secs: u32,
+    /// How long an agent certificate is valid (90 days). Seats renew theirs over their
+    /// link at two thirds of this; one that stayed offline past it enrolls again with a
+    /// new token and keeps its identity and unsent events.
+    pub agent_certificate_secs: u64,
     /// How often revocations made by `commune agent revoke` are picked up.
     pub revocation_poll_secs: u64,
     /// How often the narrow last-seen table is written.
@@ -234,6 +238,7 @@ impl Default for ControllerConfig {
             idle_timeout_secs: 60,
             health_interval_secs: 60,
             inventory_interval_secs: 3600,
+            agent_certificate_secs: 90 * 86_400,
             revocation_poll_secs: 2,
             last_seen_flush_secs: 5,
             shutdown_spread_ms: 10_000,

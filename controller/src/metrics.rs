@@ -52,6 +52,8 @@ pub struct Metrics {
     pub frames_rejected: Family<ReasonLabel, Counter>,
     /// Successful enrollments.
     pub enrollments: Counter,
+    /// Agents that connected with a renewed certificate (the previous one now refused).
+    pub certificates_renewed: Counter,
     /// Health snapshots stored.
     pub health_snapshots: Counter,
     /// Events stored (duplicates not counted).
@@ -78,6 +80,12 @@ impl Default for Metrics {
         let handshakes_rejected = Family::<ReasonLabel, Counter>::default();
         let frames_rejected = Family::<ReasonLabel, Counter>::default();
         let enrollments = Counter::default();
+        let certificates_renewed = Counter::default();
+        registry.register(
+            "certificates_renewed",
+            "Agents that connected with a renewed certificate (the previous one is refused from then on)",
+            certificates_renewed.clone(),
+        );
         let health_snapshots = Counter::default();
         let events_received = Counter::default();
         let seats = Family::<StateLabel, Gauge>::default();
@@ -146,6 +154,7 @@ impl Default for Metrics {
             handshakes_rejected,
             frames_rejected,
             enrollments,
+            certificates_renewed,
             health_snapshots,
             events_received,
             seats,

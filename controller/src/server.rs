@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use commune_protocol::messages::{
     Ack, AgentEvent, AgentMessage, ControllerMessage, EnrollRequest, Enrolled, Goodbye, Hello,
-    Refusal, RefusalCode, Welcome, CLOSE_NORMAL,
+    Refusal, RefusalCode, Renewed, Welcome, CLOSE_NORMAL,
 };
 use commune_protocol::version::{capability, VersionRange};
 use commune_protocol::{encode_frame, FrameError};
@@ -459,6 +459,45 @@ fn truncate_chars(text: &str, max: usize) -> String {
     text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
+/// Signs a renewed certificate for a connected agent (same agent id, new key and serial)
+/// and records it as the agent's next one.
+async fn renew(
+    controller: &Controller,
+    agent_id: &str,
+    csr_pem: &str,
+) -> Result<Renewed, (RefusalCode, String)> {
+    let at = now();
+    let validity = i64::try_from(controller.config().agent_certificate_secs).unwrap_or(i64::MAX);
+    let signed = controller
+        .ca()
+        .sign_agent_csr_for(csr_pem, agent_id, at, validity)
+        .map_err(|e| (RefusalCode::CsrInvalid, e.to_string()))?;
+    match controller
+        .store()
+        .set_next_certificate(agent_id, &signed.serial_hex, signed.not_after, at)
+        .await
+    {
+        Ok(true) => {
+            info!(agent = %agent_id, serial = %signed.serial_hex, not_after = %signed.not_after, "certificate renewed");
+            Ok(Renewed {
+                certificate_pem: signed.certificate_pem,
+                not_after: signed.not_after,
+            })
+        }
+        Ok(false) => Err((
+            RefusalCode::Revoked,
+            format!("agent {agent_id} is revoked; its certificate is not renewed"),
+        )),
+        Err(e) => {
+            warn!(agent = %agent_id, error = %e, "renewal not recorded");
+            Err((
+                RefusalCode::Internal,
+                "the controller could not record the renewal; it will be asked again".into(),
+            ))
+        }
+    }
+}
+
 async fn enroll(
     controller: &Controller,
     request: &EnrollRequest,
@@ -471,19 +510,73 @@ async fn enroll(
             .to_string(),
     ))?;
     let hash = commune_provisioning::token_hash(&secret);
-    let agent_id = commune_provisioning::new_agent_id();
+    // A computer whose certificate expired while it was offline proves who it was (its old
+    // certificate, from this fleet, and a signature by its key over this request) and keeps
+    // its agent id; anything else is a new computer.
+    let previous = match &request.previous {
+        Some(p) => {
+            let proof = p.signature().ok_or_else(|| {
+                (
+                    RefusalCode::CsrInvalid,
+                    "the previous identity's proof is not base64url".to_string(),
+                )
+            })?;
+            let message = commune_protocol::messages::reenroll_proof_message(
+                &request.token_secret,
+                &request.csr_pem,
+            );
+            let who = controller
+                .ca()
+                .verify_previous_identity(&p.certificate_pem, &message, &proof)
+                .map_err(|e| {
+                    (
+                        RefusalCode::NotEnrolled,
+                        format!("the previous identity is refused: {e}"),
+                    )
+                })?;
+            Some(who)
+        }
+        None => None,
+    };
+    let agent_id = match &previous {
+        Some(who) => who.agent_id.clone(),
+        None => commune_provisioning::new_agent_id(),
+    };
+    let validity = i64::try_from(controller.config().agent_certificate_secs).unwrap_or(i64::MAX);
     // What an enrolling computer says about itself is kept short before anything is stored.
     let hostname = truncate_chars(&request.hostname, MAX_HOSTNAME_CHARS);
     let agent_version = truncate_chars(&request.agent_version, MAX_VERSION_CHARS);
     let at = now();
     let ca = controller.ca();
-    let result = controller
-        .store()
-        .enroll(&hash, at, &agent_id, &hostname, &agent_version, |_site| {
-            ca.sign_agent_csr(&request.csr_pem, &agent_id, at)
-                .map(|s| ((s.certificate_pem, s.not_after), s.serial_hex, s.not_after))
-        })
-        .await;
+    let issue = |_site: &str| {
+        ca.sign_agent_csr_for(&request.csr_pem, &agent_id, at, validity)
+            .map(|s| ((s.certificate_pem, s.not_after), s.serial_hex, s.not_after))
+    };
+    let result = match &previous {
+        Some(who) => {
+            controller
+                .store()
+                .reenroll(
+                    &hash,
+                    at,
+                    &agent_id,
+                    &who.serial_hex,
+                    &hostname,
+                    &agent_version,
+                    issue,
+                )
+                .await
+        }
+        None => {
+            controller
+                .store()
+                .enroll(&hash, at, &agent_id, &hostname, &agent_version, issue)
+                .await
+        }
+    };
+    if let (Ok(Ok(_)), Some(who)) = (&result, &previous) {
+        info!(agent = %agent_id, previous_serial = %who.serial_hex, "computer enrolled again with its previous identity");
+    }
     match result {
         Ok(Ok(((certificate_pem, not_after), site_id))) => Ok(Enrolled {
             agent_id,
@@ -503,6 +596,10 @@ async fn enroll(
         Ok(Err(TokenRefusal::Expired { at })) => Err((
             RefusalCode::TokenExpired,
             format!("this enrollment token expired at {at}; ask IT for a new one"),
+        )),
+        Ok(Err(TokenRefusal::NotPrevious)) => Err((
+            RefusalCode::NotEnrolled,
+            format!("agent {agent_id} is revoked or holds another certificate now; enroll this computer as a new one (`commune-agent enroll --force --new-identity`)"),
         )),
         Err(crate::store::EnrollStoreError::Issue(e)) => Err((RefusalCode::CsrInvalid, e.to_string())),
         Err(crate::store::EnrollStoreError::Store(e)) => {
@@ -551,10 +648,25 @@ async fn serve_agent(
             RefusalCode::Revoked,
             format!("agent {agent_id} was revoked by IT; this computer must be enrolled again with a new token"),
         )),
-        Some(r) if r.cert_serial != identity.serial_hex => Some((
-            RefusalCode::NotEnrolled,
-            format!("this certificate of agent {agent_id} was replaced by a newer one"),
-        )),
+        Some(r) if r.cert_serial != identity.serial_hex => {
+            // Its renewed certificate, used for the first time: it becomes the current one
+            // and the previous one is refused from now on.
+            match controller
+                .store()
+                .promote_certificate(&agent_id, &identity.serial_hex)
+                .await
+            {
+                Ok(true) => {
+                    controller.metrics().certificates_renewed.inc();
+                    info!(agent = %agent_id, serial = %identity.serial_hex, "agent now uses its renewed certificate; the previous one is refused");
+                    None
+                }
+                _ => Some((
+                    RefusalCode::NotEnrolled,
+                    format!("this certificate of agent {agent_id} was replaced by a newer one"),
+                )),
+            }
+        }
         Some(_) => None,
     };
     if let Some((code, message)) = refusal {
@@ -618,6 +730,7 @@ async fn serve_agent(
             capability::HEALTH.into(),
             capability::INVENTORY.into(),
             capability::EVENTS.into(),
+            capability::RENEW.into(),
         ],
         agent_id: agent_id.clone(),
         site_id: record.site_id.clone(),
@@ -653,6 +766,7 @@ async fn serve_agent(
     controller.push_tickets_to(&record.site_id, &agent_id).await;
     controller.deliver_pending(&agent_id, &tx).await;
 
+    let mut renewed = false;
     loop {
         let msg = match reader.next::<AgentMessage>().await {
             Ok(Some(m)) => m,
@@ -736,6 +850,28 @@ async fn serve_agent(
             AgentMessage::Heartbeat(beat) => {
                 if let Some(state) = beat.seat_state {
                     controller.set_seat_state(&agent_id, state);
+                }
+            }
+            AgentMessage::Renew(request) => {
+                // One renewal per connection: the seat reconnects with the new certificate.
+                // A stolen key cannot make the controller sign in a loop.
+                if renewed {
+                    controller.metrics().frame_rejected("unexpected");
+                    conn.close(
+                        RefusalCode::UnexpectedMessage.close_code().into(),
+                        b"one certificate renewal per connection",
+                    );
+                    break;
+                }
+                renewed = true;
+                match renew(&controller, &agent_id, &request.csr_pem).await {
+                    Ok(answer) => {
+                        let _ = tx.send(ControllerMessage::Renewed(answer)).await;
+                    }
+                    // No answer: the seat keeps its certificate and asks again later.
+                    Err((code, message)) => {
+                        warn!(agent = %agent_id, reason = code.as_str(), "certificate renewal refused: {message}");
+                    }
                 }
             }
             AgentMessage::Hello(_) | AgentMessage::Enroll(_) => {

@@ -68,10 +68,7 @@ async fn postgres_schema(url: &str) -> Schema {
         .map(|r| {
             (
                 (r.get::<String, _>(0), r.get::<String, _>(1)),
-                (
-                    kind(&r.get::<String, _>(2)),
-                    r.get::<String, _>(3) == "NO",
-                ),
+                (kind(&r.get::<String, _>(2)), r.get::<String, _>(3) == "NO"),
             )
         })
         .collect()

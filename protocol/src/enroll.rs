@@ -6,6 +6,9 @@ use base64::Engine;
 
 /// Length of the token secret, in bytes (160 bits: a hash suffices to store it).
 pub const SECRET_BYTES: usize = 20;
+/// Agent certificates start this long before they are signed (clock skew between a seat and
+/// the controller); a seat counts its certificate's life from `not_before` plus this.
+pub const CERT_BACKDATE_SECS: i64 = 300;
 /// Length of a SHA-256 fingerprint.
 pub const FINGERPRINT_BYTES: usize = 32;
 const PREFIX: &str = "cmn1-";

@@ -28,6 +28,10 @@ pub enum AgentMessage {
     Inventory(Inventory),
     /// Liveness and the seat's current state.
     Heartbeat(Heartbeat),
+    /// A new certificate for the same agent, asked for over the authenticated link (at two
+    /// thirds of the current one's life); only when the controller offers
+    /// [`crate::version::capability::RENEW`].
+    Renew(RenewRequest),
     /// A message type this build does not know (sent by a newer peer); skipped.
     #[serde(other)]
     Unknown,
@@ -54,6 +58,9 @@ pub enum ControllerMessage {
     Command(Command),
     /// The controller is shutting down; come back after the given delay.
     Goodbye(Goodbye),
+    /// Answer to `Renew`: the new certificate. The current one keeps working until the
+    /// agent connects with the new one, then it is refused.
+    Renewed(Renewed),
     /// A message type this build does not know (sent by a newer peer); skipped.
     #[serde(other)]
     Unknown,
@@ -231,6 +238,68 @@ pub struct EnrollRequest {
     /// The agent's software version.
     #[serde(default)]
     pub agent_version: String,
+    /// Set when a computer whose certificate expired (while it was offline) enrolls again:
+    /// it keeps its agent id, and so its history and the events it has not sent yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousIdentity>,
+}
+
+/// The identity a computer held before, and the proof that it holds that identity's key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct PreviousIdentity {
+    /// The previous (expired) certificate, PEM, signed by the fleet CA.
+    pub certificate_pem: String,
+    /// Signature by the previous certificate's key over [`reenroll_proof_message`] of this
+    /// request, base64url: a token alone cannot take over another computer's identity.
+    pub proof: String,
+}
+
+impl PreviousIdentity {
+    /// The identity with its proof (a signature) encoded for the wire.
+    pub fn new(certificate_pem: String, signature: &[u8]) -> Self {
+        use base64::Engine;
+        PreviousIdentity {
+            certificate_pem,
+            proof: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature),
+        }
+    }
+
+    /// The signature bytes, or `None` when the proof is not base64url.
+    pub fn signature(&self) -> Option<Vec<u8>> {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(self.proof.as_bytes())
+            .ok()
+    }
+}
+
+/// What the previous key signs when a computer enrolls again: binds the proof to this token
+/// and this new key (a proof seen once cannot be replayed with another token or CSR).
+pub fn reenroll_proof_message(token_secret: &str, csr_pem: &str) -> Vec<u8> {
+    let mut m = b"commune re-enrollment v1\0".to_vec();
+    m.extend_from_slice(token_secret.as_bytes());
+    m.push(0);
+    m.extend_from_slice(csr_pem.as_bytes());
+    m
+}
+
+/// Asks for a new certificate for this agent (same agent id, new key, new serial).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct RenewRequest {
+    /// PKCS#10 certificate signing request for the new key, PEM. Only its public key is used.
+    pub csr_pem: String,
+}
+
+/// The renewed certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct Renewed {
+    /// The new certificate, PEM.
+    pub certificate_pem: String,
+    /// When it expires.
+    pub not_after: UtcMillis,
 }
 
 /// A successful enrollment.

@@ -61,6 +61,9 @@ pub mod capability {
     /// The agent gathers a ticket set sent in parts (`TicketSet::parts`) and applies it
     /// whole; an agent without it is sent the set in one frame when it fits.
     pub const TICKET_PARTS: &str = "ticket_parts";
+    /// The controller renews an agent's certificate over the authenticated link
+    /// (`AgentMessage::Renew`).
+    pub const RENEW: &str = "renew";
 }
 
 #[cfg(test)]

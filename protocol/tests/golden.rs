@@ -117,6 +117,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
                         .into(),
                 hostname: "mdh-abbaye-pc03".into(),
                 agent_version: "0.1.0".into(),
+                previous: None,
             })),
         ),
         (
@@ -233,6 +234,33 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 acked_seq: 7,
                 health_interval_secs: 60,
                 inventory_interval_secs: 3600,
+            })),
+        ),
+        (
+            "agent_enroll_again",
+            Agent(AgentMessage::Enroll(EnrollRequest {
+                protocol: VersionRange { min: 1, max: 1 },
+                token_secret: "c2VjcmV0c2VjcmV0c2VjcmV0cw".into(),
+                csr_pem: "-----BEGIN CERTIFICATE REQUEST-----\n...\n".into(),
+                hostname: "mdh-abbaye-pc03".into(),
+                agent_version: "0.1.0".into(),
+                previous: Some(PreviousIdentity {
+                    certificate_pem: "-----BEGIN CERTIFICATE-----\n...\n".into(),
+                    proof: "MEUCIQ".into(),
+                }),
+            })),
+        ),
+        (
+            "agent_renew",
+            Agent(AgentMessage::Renew(RenewRequest {
+                csr_pem: "-----BEGIN CERTIFICATE REQUEST-----\n...\n".into(),
+            })),
+        ),
+        (
+            "controller_renewed",
+            Controller(ControllerMessage::Renewed(Renewed {
+                certificate_pem: "-----BEGIN CERTIFICATE-----\n...\n".into(),
+                not_after: T0.plus_secs(90 * 86_400),
             })),
         ),
         ("controller_refused", refused(RefusalCode::Revoked)),
@@ -399,6 +427,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
             AgentMessage::Health(_) => vec!["Health"],
             AgentMessage::Inventory(_) => vec!["Inventory"],
             AgentMessage::Heartbeat(_) => vec!["Heartbeat"],
+            AgentMessage::Renew(_) => vec!["Renew"],
             AgentMessage::Unknown => vec!["AgentMessage::Unknown"],
         },
         Sample::Controller(m) => match m {
@@ -423,6 +452,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
                 vec![name, "Command"]
             }
             ControllerMessage::Goodbye(_) => vec!["Goodbye"],
+            ControllerMessage::Renewed(_) => vec!["Renewed"],
             ControllerMessage::Unknown => vec!["ControllerMessage::Unknown"],
         },
     }

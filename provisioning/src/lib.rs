@@ -24,7 +24,7 @@ pub const CA_VALIDITY_DAYS: i64 = 20 * 365;
 /// Validity of the controller's certificate.
 pub const CONTROLLER_CERT_VALIDITY_DAYS: i64 = 2 * 365;
 /// Tolerated clock skew between a new agent and the controller.
-const BACKDATE_SECS: i64 = 300;
+const BACKDATE_SECS: i64 = commune_protocol::enroll::CERT_BACKDATE_SECS;
 
 /// Errors of the provisioning layer.
 #[derive(Debug, thiserror::Error)]
@@ -274,17 +274,30 @@ impl FleetCa {
         })
     }
 
-    /// Signs an agent's CSR under the fleet policy (see the crate documentation).
+    /// Signs an agent's CSR under the fleet policy (see the crate documentation), valid
+    /// for [`AGENT_CERT_VALIDITY_DAYS`].
     pub fn sign_agent_csr(
         &self,
         csr_pem: &str,
         agent_id: &str,
         now: UtcMillis,
     ) -> Result<SignedAgentCert, ProvisioningError> {
+        self.sign_agent_csr_for(csr_pem, agent_id, now, AGENT_CERT_VALIDITY_DAYS * 86_400)
+    }
+
+    /// Signs an agent's CSR, valid for `validity_secs` (the controller's setting; tests
+    /// use seconds).
+    pub fn sign_agent_csr_for(
+        &self,
+        csr_pem: &str,
+        agent_id: &str,
+        now: UtcMillis,
+        validity_secs: i64,
+    ) -> Result<SignedAgentCert, ProvisioningError> {
         let mut csr = CertificateSigningRequestParams::from_pem(csr_pem)
             .map_err(|e| ProvisioningError::Csr(e.to_string()))?;
         let serial = random_serial();
-        let not_after = now.plus_secs(AGENT_CERT_VALIDITY_DAYS * 86_400);
+        let not_after = now.plus_secs(validity_secs.max(1));
         let mut params = CertificateParams::default();
         params.distinguished_name.push(DnType::CommonName, agent_id);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
@@ -300,6 +313,46 @@ impl FleetCa {
             serial_hex: hex::encode(serial.to_bytes()),
             not_after,
         })
+    }
+}
+
+impl FleetCa {
+    /// Checks the identity a computer held before it enrolls again: `cert_pem` must be an
+    /// agent certificate this CA signed (checked as of a moment inside its validity: it is
+    /// expected to have expired), and `proof` a signature of `message` by its key (ECDSA
+    /// P-256, the agents' key type). Returns who it was.
+    pub fn verify_previous_identity(
+        &self,
+        cert_pem: &str,
+        message: &[u8],
+        proof: &[u8],
+    ) -> Result<AgentIdentity, ProvisioningError> {
+        let bad = |what: &str, e: webpki::Error| {
+            ProvisioningError::Certificate(format!("previous certificate {what}: {e}"))
+        };
+        let der = rustls_pki_types::CertificateDer::from(pem_to_der(cert_pem)?);
+        let identity = agent_identity(&der)?;
+        let (_, parsed) = x509_parser::parse_x509_certificate(&der)
+            .map_err(|e| ProvisioningError::Certificate(e.to_string()))?;
+        let inside = u64::try_from(parsed.validity().not_before.timestamp())
+            .unwrap_or(0)
+            .saturating_add(1);
+        let ca_der = rustls_pki_types::CertificateDer::from(self.cert_der().to_vec());
+        let anchor = webpki::anchor_from_trusted_cert(&ca_der).map_err(|e| bad("CA", e))?;
+        let cert = webpki::EndEntityCert::try_from(&der).map_err(|e| bad("unreadable", e))?;
+        cert.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &[anchor],
+            &[],
+            rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(inside)),
+            webpki::KeyUsage::client_auth(),
+            None,
+            None,
+        )
+        .map_err(|e| bad("not signed by this fleet's CA", e))?;
+        cert.verify_signature(webpki::ring::ECDSA_P256_SHA256, message, proof)
+            .map_err(|e| bad("key not proven", e))?;
+        Ok(identity)
     }
 }
 
@@ -480,5 +533,55 @@ mod tests {
         let b = new_agent_id();
         assert_ne!(a, b);
         assert!(a.starts_with("ag-") && a.len() == 13);
+    }
+}
+
+#[cfg(test)]
+mod previous_identity_tests {
+    use super::*;
+    use rcgen::SigningKey;
+
+    const NOW: UtcMillis = UtcMillis(1_795_183_200_000);
+
+    fn signed(ca: &FleetCa, validity_secs: i64) -> (KeyPair, SignedAgentCert) {
+        let key = KeyPair::generate().unwrap();
+        let csr = CertificateParams::default()
+            .serialize_request(&key)
+            .unwrap()
+            .pem()
+            .unwrap();
+        let cert = ca
+            .sign_agent_csr_for(&csr, "ag-prev", NOW, validity_secs)
+            .unwrap();
+        (key, cert)
+    }
+
+    #[test]
+    fn an_expired_certificate_of_this_fleet_with_its_key_proves_who_it_was() {
+        let ca = FleetCa::generate("Ville", NOW).unwrap();
+        let (key, cert) = signed(&ca, 5);
+        assert_eq!(cert.not_after, NOW.plus_secs(5));
+        let proof = key.sign(b"message").unwrap();
+        let who = ca
+            .verify_previous_identity(&cert.certificate_pem, b"message", &proof)
+            .unwrap();
+        assert_eq!(who.agent_id, "ag-prev");
+        assert_eq!(who.serial_hex, cert.serial_hex);
+
+        // Another message, another key, another fleet: refused.
+        assert!(ca
+            .verify_previous_identity(&cert.certificate_pem, b"other", &proof)
+            .is_err());
+        let stranger = KeyPair::generate().unwrap().sign(b"message").unwrap();
+        assert!(ca
+            .verify_previous_identity(&cert.certificate_pem, b"message", &stranger)
+            .is_err());
+        let other_fleet = FleetCa::generate("Ailleurs", NOW).unwrap();
+        let (key, foreign) = signed(&other_fleet, 5);
+        let proof = key.sign(b"message").unwrap();
+        let refused = ca
+            .verify_previous_identity(&foreign.certificate_pem, b"message", &proof)
+            .unwrap_err();
+        assert!(refused.to_string().contains("not signed"), "{refused}");
     }
 }

@@ -23,6 +23,9 @@ pub enum TokenRefusal {
         /// When.
         at: UtcMillis,
     },
+    /// A computer enrolling again named a previous identity that is not (or no longer) an
+    /// enrolled, unrevoked agent with that certificate. The token stays unused.
+    NotPrevious,
 }
 
 /// An enrolled agent as the store knows it.
@@ -295,6 +298,50 @@ impl Store {
         agent_version: &str,
         issue: impl FnOnce(&str) -> Result<(T, String, UtcMillis), E>,
     ) -> Result<Result<(T, String), TokenRefusal>, EnrollStoreError<E>> {
+        self.enroll_as(hash, now, agent_id, None, hostname, agent_version, issue)
+            .await
+    }
+
+    /// Enrollment of a computer that held `agent_id` with the certificate `previous_serial`
+    /// (expired while it was offline): the token is spent as for a new computer, but the
+    /// agent keeps its id (its history, and the events it has not sent yet), takes the
+    /// token's site and the new certificate. Refused ([`TokenRefusal::NotPrevious`], token
+    /// unused) unless that agent is enrolled, not revoked, and that serial is its current
+    /// or renewed certificate.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reenroll<T, E>(
+        &self,
+        hash: &[u8; 32],
+        now: UtcMillis,
+        agent_id: &str,
+        previous_serial: &str,
+        hostname: &str,
+        agent_version: &str,
+        issue: impl FnOnce(&str) -> Result<(T, String, UtcMillis), E>,
+    ) -> Result<Result<(T, String), TokenRefusal>, EnrollStoreError<E>> {
+        self.enroll_as(
+            hash,
+            now,
+            agent_id,
+            Some(previous_serial),
+            hostname,
+            agent_version,
+            issue,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn enroll_as<T, E>(
+        &self,
+        hash: &[u8; 32],
+        now: UtcMillis,
+        agent_id: &str,
+        previous_serial: Option<&str>,
+        hostname: &str,
+        agent_version: &str,
+        issue: impl FnOnce(&str) -> Result<(T, String, UtcMillis), E>,
+    ) -> Result<Result<(T, String), TokenRefusal>, EnrollStoreError<E>> {
         with_pool!(self, |pool| {
             // A read first: a bogus or spent token never opens a write transaction (on SQLite
             // that would queue behind every other writer).
@@ -352,6 +399,33 @@ impl Store {
             };
             let site_id: String = row.get(0);
             let (issued, serial, not_after) = issue(&site_id).map_err(EnrollStoreError::Issue)?;
+            if let Some(previous) = previous_serial {
+                let updated = sqlx::query(
+                    "UPDATE agents SET site_id = $1, hostname = $2, cert_serial = $3, \
+                     cert_not_after = $4, agent_version = $5, next_cert_serial = NULL, \
+                     next_cert_not_after = NULL, renewed_at = $6 \
+                     WHERE id = $7 AND revoked_at IS NULL \
+                     AND (cert_serial = $8 OR next_cert_serial = $8)",
+                )
+                .bind(&site_id)
+                .bind(hostname)
+                .bind(&serial)
+                .bind(not_after.0)
+                .bind(agent_version)
+                .bind(now.0)
+                .bind(agent_id)
+                .bind(previous)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from)?
+                .rows_affected();
+                if updated == 0 {
+                    tx.rollback().await.map_err(StoreError::from)?;
+                    return Ok(Err(TokenRefusal::NotPrevious));
+                }
+                tx.commit().await.map_err(StoreError::from)?;
+                return Ok(Ok((issued, site_id)));
+            }
             sqlx::query("INSERT INTO agents (id, site_id, hostname, cert_serial, cert_not_after, enrolled_at, agent_version) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(agent_id)
@@ -378,6 +452,53 @@ impl Store {
             .fetch_optional(pool)
             .await?;
             Ok(row.map(|r| agent_from_row(&r)))
+        })
+    }
+
+    /// Records the certificate just signed for an agent's renewal; its current one keeps
+    /// working until the agent connects with the new one ([`Store::promote_certificate`]).
+    /// A second renewal before that replaces the first.
+    pub async fn set_next_certificate(
+        &self,
+        agent_id: &str,
+        serial: &str,
+        not_after: UtcMillis,
+        now: UtcMillis,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE agents SET next_cert_serial = $1, next_cert_not_after = $2, renewed_at = $3 \
+                 WHERE id = $4 AND revoked_at IS NULL",
+            )
+            .bind(serial)
+            .bind(not_after.0)
+            .bind(now.0)
+            .bind(agent_id)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    /// The agent connected with its renewed certificate `serial`: it becomes the current
+    /// one, and the previous one is refused from now on. False when `serial` is not the
+    /// agent's renewed certificate (or the agent is revoked).
+    pub async fn promote_certificate(
+        &self,
+        agent_id: &str,
+        serial: &str,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE agents SET cert_serial = next_cert_serial, cert_not_after = next_cert_not_after, \
+                 next_cert_serial = NULL, next_cert_not_after = NULL \
+                 WHERE id = $1 AND next_cert_serial = $2 AND revoked_at IS NULL",
+            )
+            .bind(agent_id)
+            .bind(serial)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
         })
     }
 
