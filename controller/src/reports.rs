@@ -1,19 +1,26 @@
 //! Usage figures for staff and the FEDER evidence: per site and permanence over a period,
 //! and per funded computer. Every figure carries the method that produced it, written next
 //! to it in the CSV exports.
+//!
+//! A session is counted from one of two sources, never both: the session log while it is
+//! kept (`session_log_days`), then the anonymous daily aggregates per seat the purge folds
+//! it into, in the same transaction that removes it from the log. A report sums both and
+//! says which days came from which ([`SiteReport::sources`]).
 
 use std::collections::BTreeMap;
 
 use commune_protocol::messages::SlotKind;
 use commune_protocol::slots::compile_between;
 use commune_protocol::UtcMillis;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
 
 use crate::csv::CsvWriter;
 use crate::{Controller, ControllerError};
 
 /// How each figure is computed (French: it goes in the exports staff hand over).
 pub const METHODS: &[(&str, &str)] = &[
-    ("sessions", "sessions ouvertes pendant la période (journal technique des postes)"),
+    ("sessions", "sessions ouvertes pendant la période (journal technique des postes ; au-delà de sa durée de conservation, agrégats quotidiens anonymes par poste)"),
     ("heures_utilisees", "somme des durées des sessions, mesurées par l'horloge monotone des postes"),
     ("heures_disponibles", "heures en accès libre ou en permanence selon le planning actuel du site, pour chaque poste"),
     ("occupation", "heures utilisées / heures disponibles"),
@@ -46,6 +53,71 @@ pub const PROCEDURE_CATEGORIES: &[(&str, &str)] = &[
     ("loisirs_sports_culture", "Loisirs, sports, culture"),
     ("associations", "Associations"),
 ];
+
+/// What the daily aggregates cannot tell (French: it goes in the exports and on the page).
+pub const AGGREGATES_LIMITS: &str = "comptes anonymes par poste et par jour : sans détail par permanence (les sessions accompagnées comptent dans « accompagne », les autres dans « libre », les heures réparties entre les deux au prorata des sessions) ni échecs d'effacement";
+
+/// Where the figures of a part of the period come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// The session log: one row per session, with its permanence; wipe reports beside it.
+    SessionLog,
+    /// The anonymous daily aggregates per seat that sessions past the log's period become:
+    /// sessions, of which supervised, and seconds used, per seat and local day.
+    DailyAggregates,
+    /// No session at all in the period, from either source.
+    NoData,
+}
+
+impl SourceKind {
+    /// Its name for staff (French; the dashboard translates it).
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::SessionLog => "journal des sessions",
+            SourceKind::DailyAggregates => "agrégats quotidiens anonymes",
+            SourceKind::NoData => "aucune session enregistrée",
+        }
+    }
+
+    /// What figures from this source lack, if anything (French).
+    pub fn limits(self) -> Option<&'static str> {
+        match self {
+            SourceKind::DailyAggregates => Some(AGGREGATES_LIMITS),
+            SourceKind::SessionLog | SourceKind::NoData => None,
+        }
+    }
+}
+
+/// A part of a report's period, in local days of the site, and the source of its sessions.
+///
+/// Parts follow each other in time; each groups consecutive days with the same source. A
+/// day whose sessions are partly in each source (the purge ran during it) ends the
+/// aggregates' part and starts the log's. A day without any session belongs to the part
+/// before it (the first days of the period, to the part after them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportSource {
+    /// The source.
+    pub kind: SourceKind,
+    /// First local day of the part.
+    pub first_day: Date,
+    /// Last local day of the part, included.
+    pub last_day: Date,
+}
+
+impl ReportSource {
+    /// The part in a sentence (French, ISO dates), with what its source lacks.
+    pub fn describe(&self) -> String {
+        let days = if self.first_day == self.last_day {
+            format!("le {}", self.first_day)
+        } else {
+            format!("du {} au {}", self.first_day, self.last_day)
+        };
+        match self.kind.limits() {
+            Some(limits) => format!("{} {days} ({limits})", self.kind.label()),
+            None => format!("{} {days}", self.kind.label()),
+        }
+    }
+}
 
 /// One line of the site report: a permanence, or free access.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -94,6 +166,9 @@ pub struct SiteReport {
     pub lines: Vec<UsageLine>,
     /// Per computer.
     pub seats: Vec<SeatLine>,
+    /// Where the sessions of each part of the period come from, oldest first (empty for
+    /// an empty period).
+    pub sources: Vec<ReportSource>,
 }
 
 impl SiteReport {
@@ -131,7 +206,7 @@ impl SiteReport {
                 .number(fr(l.hours_used))
                 .end_row();
         }
-        push_methods(&mut csv);
+        push_methods(&mut csv, &self.sources);
         csv.finish()
     }
 
@@ -176,7 +251,7 @@ impl SiteReport {
             };
             csv.number(fr(s.availability)).end_row();
         }
-        push_methods(&mut csv);
+        push_methods(&mut csv, &self.sources);
         csv.finish()
     }
 }
@@ -185,11 +260,103 @@ fn fr(v: f64) -> String {
     format!("{v:.2}").replace('.', ",")
 }
 
-fn push_methods(csv: &mut CsvWriter) {
+fn push_methods(csv: &mut CsvWriter, sources: &[ReportSource]) {
     csv.end_row().text("# méthode").end_row();
     for (figure, method) in METHODS {
         csv.text(&format!("# {figure}")).text(method).end_row();
     }
+    for source in sources {
+        csv.text("# source").text(&source.describe()).end_row();
+    }
+}
+
+/// Which sources a local day's sessions came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct DaySources {
+    log: bool,
+    aggregates: bool,
+}
+
+/// The parts of the period `first_day..=last_day` by source (see [`ReportSource`]), from
+/// the days that had sessions.
+fn source_parts(
+    first_day: Date,
+    last_day: Date,
+    days: &BTreeMap<Date, DaySources>,
+) -> Vec<ReportSource> {
+    fn push(parts: &mut Vec<ReportSource>, kind: SourceKind, first_day: Date, last_day: Date) {
+        match parts.last_mut() {
+            Some(last)
+                if last.kind == kind
+                    && last.last_day.tomorrow().map_or(true, |d| d >= first_day) =>
+            {
+                last.last_day = last.last_day.max(last_day);
+            }
+            _ => parts.push(ReportSource {
+                kind,
+                first_day,
+                last_day,
+            }),
+        }
+    }
+    if first_day > last_day {
+        return Vec::new();
+    }
+    let mut parts = Vec::new();
+    let mut used = days
+        .range(first_day..=last_day)
+        .filter(|(_, u)| u.log || u.aggregates)
+        .peekable();
+    let mut start = first_day;
+    while let Some((&day, &u)) = used.next() {
+        let next = used.peek().map(|(&next, _)| next);
+        let end = next.map(|d| d.yesterday().unwrap_or(d)).unwrap_or(last_day);
+        match (u.aggregates, u.log) {
+            (true, true) => {
+                push(&mut parts, SourceKind::DailyAggregates, start, day);
+                push(&mut parts, SourceKind::SessionLog, day, end);
+            }
+            (true, false) => push(&mut parts, SourceKind::DailyAggregates, start, end),
+            _ => push(&mut parts, SourceKind::SessionLog, start, end),
+        }
+        start = next.unwrap_or(last_day);
+    }
+    if parts.is_empty() {
+        parts.push(ReportSource {
+            kind: SourceKind::NoData,
+            first_day,
+            last_day,
+        });
+    }
+    parts
+}
+
+/// The local date of `at` in `tz`.
+fn local_date(at: UtcMillis, tz: &TimeZone) -> Option<Date> {
+    let ts = jiff::Timestamp::from_millisecond(at.0).ok()?;
+    Some(ts.to_zoned(tz.clone()).date())
+}
+
+/// The first local day in `tz` that starts at `at` or later: a period `[from, to)` holds
+/// the whole days from `first_day_from(from)` to the day before `first_day_from(to)`.
+fn first_day_from(at: UtcMillis, tz: &TimeZone) -> Option<Date> {
+    let zoned = jiff::Timestamp::from_millisecond(at.0)
+        .ok()?
+        .to_zoned(tz.clone());
+    let start = zoned.start_of_day().ok()?;
+    if start.timestamp() == zoned.timestamp() {
+        Some(zoned.date())
+    } else {
+        zoned.date().tomorrow().ok()
+    }
+}
+
+/// The usage line `key`, created empty if needed.
+fn usage_line<'a>(lines: &'a mut BTreeMap<String, UsageLine>, key: &str) -> &'a mut UsageLine {
+    lines.entry(key.to_string()).or_insert_with(|| UsageLine {
+        key: key.to_string(),
+        ..UsageLine::default()
+    })
 }
 
 impl Controller {
@@ -250,6 +417,12 @@ impl Controller {
     }
 
     /// A site's usage over `[from, to)`.
+    ///
+    /// Sessions come from the session log (started in `[from, to)`) and from the daily
+    /// aggregates of the local days (in the site's time zone) that start in `[from, to)`:
+    /// the purge moves a session from one to the other in one transaction, so each counts
+    /// once. An aggregated session has no permanence: supervised, it counts in the
+    /// [`OTHER_ACCOMPANIED`](crate::staff::OTHER_ACCOMPANIED) line, otherwise in `libre`.
     pub async fn site_report(
         &self,
         site_id: &str,
@@ -257,6 +430,7 @@ impl Controller {
         to: UtcMillis,
     ) -> Result<SiteReport, ControllerError> {
         let (model, _) = self.site_schedule(site_id).await?;
+        let tz = TimeZone::get(&model.time_zone).unwrap_or(TimeZone::UTC);
         let sessions: Vec<_> = self
             .store()
             .sessions(from, to)
@@ -264,19 +438,25 @@ impl Controller {
             .into_iter()
             .filter(|s| s.site_id == site_id)
             .collect();
+        let aggregates = match (first_day_from(from, &tz), first_day_from(to, &tz)) {
+            (Some(first), Some(end)) if from < to && first < end => {
+                self.store()
+                    .site_days(site_id, &first.to_string(), &end.to_string())
+                    .await?
+            }
+            _ => Vec::new(),
+        };
+        let mut days: BTreeMap<Date, DaySources> = BTreeMap::new();
         let mut lines: BTreeMap<String, UsageLine> = BTreeMap::new();
         let mut per_seat: BTreeMap<String, (u64, f64)> = BTreeMap::new();
         for s in &sessions {
             let hours = s.duration_secs.unwrap_or(0).max(0) as f64 / 3600.0;
             let key = match (s.slot_kind.as_str(), &s.permanence_id) {
-                (_, Some(p)) => p.clone(),
-                ("supervised", None) => crate::staff::OTHER_ACCOMPANIED.into(),
-                _ => "libre".into(),
+                (_, Some(p)) => p.as_str(),
+                ("supervised", None) => crate::staff::OTHER_ACCOMPANIED,
+                _ => "libre",
             };
-            let line = lines.entry(key.clone()).or_insert_with(|| UsageLine {
-                key,
-                ..UsageLine::default()
-            });
+            let line = usage_line(&mut lines, key);
             line.sessions += 1;
             if s.slot_kind == "supervised" {
                 line.supervised += 1;
@@ -285,14 +465,49 @@ impl Controller {
             let seat = per_seat.entry(s.agent_id.clone()).or_default();
             seat.0 += 1;
             seat.1 += hours;
+            if let Some(day) = local_date(s.started_at, &tz) {
+                days.entry(day).or_default().log = true;
+            }
         }
+        for d in &aggregates {
+            let n = u64::try_from(d.sessions).unwrap_or(0);
+            let supervised = u64::try_from(d.supervised_sessions).unwrap_or(0).min(n);
+            let hours = d.session_seconds.max(0) as f64 / 3600.0;
+            // One length per seat and day: shared between the two lines by sessions.
+            let share = |part: u64| {
+                if n == 0 {
+                    0.0
+                } else {
+                    hours * part as f64 / n as f64
+                }
+            };
+            if supervised > 0 {
+                let line = usage_line(&mut lines, crate::staff::OTHER_ACCOMPANIED);
+                line.sessions += supervised;
+                line.supervised += supervised;
+                line.hours_used += share(supervised);
+            }
+            if n > supervised {
+                let line = usage_line(&mut lines, "libre");
+                line.sessions += n - supervised;
+                line.hours_used += share(n - supervised);
+            }
+            let seat = per_seat.entry(d.agent_id.clone()).or_default();
+            seat.0 += n;
+            seat.1 += hours;
+            if let Ok(day) = d.day.parse::<Date>() {
+                days.entry(day).or_default().aggregates = true;
+            }
+        }
+        let sources = match (
+            local_date(from, &tz),
+            local_date(UtcMillis(to.0.saturating_sub(1)), &tz),
+        ) {
+            (Some(first), Some(last)) if from < to => source_parts(first, last, &days),
+            _ => Vec::new(),
+        };
         for record in self.store().counters(site_id, from, to).await? {
-            let line = lines
-                .entry(record.permanence.clone())
-                .or_insert_with(|| UsageLine {
-                    key: record.permanence.clone(),
-                    ..UsageLine::default()
-                });
+            let line = usage_line(&mut lines, &record.permanence);
             line.people += u64::from(record.people);
             for pair in record.categories.split(';').filter(|p| !p.is_empty()) {
                 if let Some((k, v)) = pair.split_once('=') {
@@ -340,6 +555,175 @@ impl Controller {
         Ok(SiteReport {
             lines: lines.into_values().collect(),
             seats,
+            sources,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    fn used(days: &[(&str, bool, bool)]) -> BTreeMap<Date, DaySources> {
+        days.iter()
+            .map(|&(d, log, aggregates)| (day(d), DaySources { log, aggregates }))
+            .collect()
+    }
+
+    fn parts(
+        first: &str,
+        last: &str,
+        days: &[(&str, bool, bool)],
+    ) -> Vec<(SourceKind, String, String)> {
+        source_parts(day(first), day(last), &used(days))
+            .into_iter()
+            .map(|p| (p.kind, p.first_day.to_string(), p.last_day.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_period_without_sessions_says_so() {
+        assert_eq!(
+            parts("2025-03-01", "2025-03-31", &[]),
+            [(SourceKind::NoData, "2025-03-01".into(), "2025-03-31".into())]
+        );
+        assert!(source_parts(day("2025-03-02"), day("2025-03-01"), &BTreeMap::new()).is_empty());
+    }
+
+    #[test]
+    fn days_without_sessions_join_the_part_before_them() {
+        // Aggregates only, with quiet days at both ends and in the middle: one part.
+        assert_eq!(
+            parts(
+                "2024-10-01",
+                "2024-10-31",
+                &[("2024-10-03", false, true), ("2024-10-20", false, true)]
+            ),
+            [(
+                SourceKind::DailyAggregates,
+                "2024-10-01".into(),
+                "2024-10-31".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn the_day_the_purge_split_ends_one_part_and_starts_the_other() {
+        assert_eq!(
+            parts(
+                "2025-03-01",
+                "2025-03-31",
+                &[
+                    ("2025-03-02", false, true),
+                    ("2025-03-15", true, true),
+                    ("2025-03-20", true, false),
+                ]
+            ),
+            [
+                (
+                    SourceKind::DailyAggregates,
+                    "2025-03-01".into(),
+                    "2025-03-15".into()
+                ),
+                (
+                    SourceKind::SessionLog,
+                    "2025-03-15".into(),
+                    "2025-03-31".into()
+                ),
+            ]
+        );
+        // Without a shared day: the quiet days between go to the aggregates.
+        assert_eq!(
+            parts(
+                "2025-03-01",
+                "2025-03-31",
+                &[("2025-03-02", false, true), ("2025-03-20", true, false)]
+            ),
+            [
+                (
+                    SourceKind::DailyAggregates,
+                    "2025-03-01".into(),
+                    "2025-03-19".into()
+                ),
+                (
+                    SourceKind::SessionLog,
+                    "2025-03-20".into(),
+                    "2025-03-31".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn sources_that_alternate_give_one_part_each_time() {
+        assert_eq!(
+            parts(
+                "2025-03-01",
+                "2025-03-05",
+                &[
+                    ("2025-03-01", false, true),
+                    ("2025-03-02", true, false),
+                    ("2025-03-04", false, true),
+                ]
+            ),
+            [
+                (
+                    SourceKind::DailyAggregates,
+                    "2025-03-01".into(),
+                    "2025-03-01".into()
+                ),
+                (
+                    SourceKind::SessionLog,
+                    "2025-03-02".into(),
+                    "2025-03-03".into()
+                ),
+                (
+                    SourceKind::DailyAggregates,
+                    "2025-03-04".into(),
+                    "2025-03-05".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn whole_local_days_of_a_period() {
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        // 2026-11-20T23:00:00Z is midnight on the 21st in Paris: that day starts there.
+        let midnight = UtcMillis::from_secs(1_795_215_600);
+        assert_eq!(first_day_from(midnight, &paris), Some(day("2026-11-21")));
+        // A minute later, the 21st has begun: the first whole day is the 22nd.
+        assert_eq!(
+            first_day_from(midnight.plus_secs(60), &paris),
+            Some(day("2026-11-22"))
+        );
+        assert_eq!(
+            local_date(midnight.plus_secs(-1), &paris),
+            Some(day("2026-11-20"))
+        );
+    }
+
+    #[test]
+    fn an_aggregated_part_says_what_it_lacks() {
+        let part = ReportSource {
+            kind: SourceKind::DailyAggregates,
+            first_day: day("2024-10-01"),
+            last_day: day("2024-10-31"),
+        };
+        let text = part.describe();
+        assert!(text.starts_with("agrégats quotidiens anonymes du 2024-10-01 au 2024-10-31"));
+        assert!(text.contains("permanence") && text.contains("échecs d'effacement"));
+        let log = ReportSource {
+            kind: SourceKind::SessionLog,
+            ..part
+        };
+        assert_eq!(
+            log.describe(),
+            "journal des sessions du 2024-10-01 au 2024-10-31"
+        );
     }
 }

@@ -429,6 +429,87 @@ async fn retention_reduces_old_sessions_to_daily_aggregates(store: Store) {
     assert!(store.seat_days("ag-1").await.unwrap().is_empty());
 }
 
+/// A site's aggregates between two local days: the first included, the end excluded (so that
+/// consecutive reports never count a day twice), by the site's time zone, its seats only.
+async fn a_sites_aggregates_are_read_by_local_day(store: Store) {
+    with_agent(&store, "ag-1").await;
+    let year_ago = NOW.plus_secs(-400 * 86_400);
+    let midnight_utc = UtcMillis::from_secs(year_ago.as_secs() - year_ago.as_secs() % 86_400);
+    let mut events = Vec::new();
+    // 2025-10-16 12:00 and 2025-10-17 12:00 in Paris, then 2025-10-17 22:30 UTC, which is
+    // already 00:30 on the 18th in Paris (summer time).
+    for (i, hours, kind) in [
+        (0, 10 * 3600, SlotKind::Free),
+        (1, 34 * 3600, SlotKind::Supervised),
+        (2, 46 * 3600 + 1800, SlotKind::Free),
+    ] {
+        let at = midnight_utc.plus_secs(hours);
+        let id = format!("s-{i}");
+        events.push(ev(
+            2 * i + 1,
+            at,
+            AgentEvent::SessionStarted(SessionStarted {
+                session_id: id.clone(),
+                slot_kind: kind,
+                permanence_id: None,
+                with_ticket: false,
+            }),
+        ));
+        events.push(ev(
+            2 * i + 2,
+            at.plus_secs(900),
+            AgentEvent::SessionEnded(SessionEnded {
+                session_id: id,
+                reason: EndReason::Visitor,
+                duration_secs: 900,
+                documents_erased: 0,
+            }),
+        ));
+    }
+    store.ingest_events("ag-1", &events, NOW).await.unwrap();
+    assert!(store
+        .site_days(SITE, "2025-10-16", "2025-10-19")
+        .await
+        .unwrap()
+        .is_empty());
+    store.purge(&RetentionConfig::default(), NOW).await.unwrap();
+    let days = |first: &'static str, end: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .site_days(SITE, first, end)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| {
+                    assert_eq!(d.agent_id, "ag-1");
+                    (d.day, d.sessions, d.supervised_sessions, d.session_seconds)
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        days("2025-10-16", "2025-10-18").await,
+        [
+            ("2025-10-16".to_string(), 1, 0, 900),
+            ("2025-10-17".to_string(), 1, 1, 900),
+        ]
+    );
+    assert_eq!(
+        days("2025-10-17", "2025-10-19").await,
+        [
+            ("2025-10-17".to_string(), 1, 1, 900),
+            ("2025-10-18".to_string(), 1, 0, 900),
+        ]
+    );
+    assert!(days("2025-10-19", "2025-11-01").await.is_empty());
+    assert!(store
+        .site_days("another-site", "2025-01-01", "2026-01-01")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 async fn last_seen_only_moves_forward_and_the_overview_shows_latest_health(store: Store) {
     with_agent(&store, "ag-1").await;
     let seen = |at, connected, state: Option<&str>| LastSeen {
@@ -866,6 +947,7 @@ conformance!(
     a_start_stored_after_its_end_completes_the_session,
     commands_wait_are_delivered_and_their_result_is_stored,
     retention_reduces_old_sessions_to_daily_aggregates,
+    a_sites_aggregates_are_read_by_local_day,
     last_seen_only_moves_forward_and_the_overview_shows_latest_health,
     staff_accounts_sessions_tokens_and_the_audit_log,
     permanence_counters_are_kept_two_years,

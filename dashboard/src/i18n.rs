@@ -348,10 +348,19 @@ const TEXTS: &[(&str, &str)] = &[
         "Sites left out of the export, description incomplete: ",
     ),
     ("Méthode", "Method"),
+    // Report sources (commune_controller::reports::SourceKind).
+    ("journal des sessions", "session log"),
+    ("agrégats quotidiens anonymes", "anonymous daily aggregates"),
+    ("aucune session enregistrée", "no session recorded"),
+    ("Jours agrégés : ", "Aggregated days: "),
+    (
+        "comptes anonymes par poste et par jour : sans détail par permanence (les sessions accompagnées comptent dans « accompagne », les autres dans « libre », les heures réparties entre les deux au prorata des sessions) ni échecs d'effacement",
+        "anonymous counts per computer and day: no detail per help desk (supervised sessions count in “accompagne”, the others in “libre”, hours shared between the two in proportion to sessions) and no wipe failures",
+    ),
     // Report methods (commune_controller::reports::METHODS), for display only.
     (
-        "sessions ouvertes pendant la période (journal technique des postes)",
-        "sessions opened during the period (the computers' technical log)",
+        "sessions ouvertes pendant la période (journal technique des postes ; au-delà de sa durée de conservation, agrégats quotidiens anonymes par poste)",
+        "sessions opened during the period (the computers' technical log; past its retention period, anonymous daily aggregates per computer)",
     ),
     (
         "somme des durées des sessions, mesurées par l'horloge monotone des postes",

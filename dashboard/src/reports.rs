@@ -5,7 +5,9 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use commune_controller::reports::{SiteReport, METHODS};
+use commune_controller::reports::{
+    ReportSource, SiteReport, SourceKind, AGGREGATES_LIMITS, METHODS,
+};
 use commune_controller::Controller;
 use commune_protocol::UtcMillis;
 use maud::html;
@@ -128,6 +130,32 @@ fn method(lang: Lang, figure: &str, french: &'static str) -> (String, &'static s
     (figure, t(lang, french))
 }
 
+/// Where the report's sessions come from, part by part: "Source : journal des sessions du
+/// … au … ; agrégats quotidiens anonymes du … au …".
+fn sources_text(lang: Lang, sources: &[ReportSource]) -> String {
+    let date = |d: jiff::civil::Date| match lang {
+        Lang::Fr => d.strftime("%d/%m/%Y").to_string(),
+        Lang::En => d.to_string(),
+    };
+    let parts: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            let label = t(lang, s.kind.label());
+            let (first, last) = (date(s.first_day), date(s.last_day));
+            match (lang, s.first_day == s.last_day) {
+                (Lang::Fr, true) => format!("{label} le {first}"),
+                (Lang::Fr, false) => format!("{label} du {first} au {last}"),
+                (Lang::En, true) => format!("{label} on {first}"),
+                (Lang::En, false) => format!("{label} from {first} to {last}"),
+            }
+        })
+        .collect();
+    match lang {
+        Lang::Fr => format!("Source : {}.", parts.join(" ; ")),
+        Lang::En => format!("Source: {}.", parts.join("; ")),
+    }
+}
+
 /// A procedure category's label, from its key.
 fn category(lang: Lang, key: &str) -> String {
     commune_controller::reports::PROCEDURE_CATEGORIES
@@ -224,6 +252,12 @@ pub(crate) async fn report_page(
             (sessions) (t(" sessions (")) (sessions - supervised) (t(" en accès libre, ")) (supervised) (t(" accompagnées), "))
             (fr(used)) (t(" h utilisées sur ")) (fr(available)) (t(" h disponibles"))
             @if available > 0.0 { (t(" : occupation ")) (fr(100.0 * used / available)) " %" } "."
+        }
+        @if !report.sources.is_empty() {
+            p #sources { (sources_text(lang, &report.sources)) }
+            @if report.sources.iter().any(|s| s.kind == SourceKind::DailyAggregates) {
+                p { (t("Jours agrégés : ")) (t(AGGREGATES_LIMITS)) "." }
+            }
         }
         h2 { (t("Par permanence")) }
         table {

@@ -208,6 +208,27 @@ impl Store {
         Ok(report)
     }
 
+    /// The daily aggregates of a site's seats for the local days `first_day <= day <
+    /// end_day` (`YYYY-MM-DD`, in the site's time zone as the purge wrote them; the end is
+    /// exclusive, so consecutive periods never count a day twice), by day then seat.
+    pub async fn site_days(
+        &self,
+        site_id: &str,
+        first_day: &str,
+        end_day: &str,
+    ) -> Result<Vec<SeatDay>, StoreError> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT agent_id, day, sessions, supervised_sessions, session_seconds FROM seat_daily \
+                 WHERE site_id = $1 AND day >= $2 AND day < $3 ORDER BY day, agent_id")
+            .bind(site_id)
+            .bind(first_day)
+            .bind(end_day)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows.iter().map(seat_day).collect())
+        })
+    }
+
     /// The daily aggregates of a seat, oldest first.
     pub async fn seat_days(&self, agent_id: &str) -> Result<Vec<SeatDay>, StoreError> {
         with_pool!(self, |pool| {
@@ -216,17 +237,25 @@ impl Store {
             .bind(agent_id)
             .fetch_all(pool)
             .await?;
-            Ok(rows
-                .iter()
-                .map(|r| SeatDay {
-                    agent_id: r.get(0),
-                    day: r.get(1),
-                    sessions: r.get(2),
-                    supervised_sessions: r.get(3),
-                    session_seconds: r.get(4),
-                })
-                .collect())
+            Ok(rows.iter().map(seat_day).collect())
         })
+    }
+}
+
+/// A `seat_daily` row selected as `agent_id, day, sessions, supervised_sessions,
+/// session_seconds`.
+fn seat_day<R: Row>(r: &R) -> SeatDay
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'d> sqlx::Decode<'d, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'d> sqlx::Decode<'d, R::Database> + sqlx::Type<R::Database>,
+{
+    SeatDay {
+        agent_id: r.get(0),
+        day: r.get(1),
+        sessions: r.get(2),
+        supervised_sessions: r.get(3),
+        session_seconds: r.get(4),
     }
 }
 
