@@ -10,8 +10,12 @@ use crate::AgentError;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgentConfig {
-    /// The controller's address, `host:port`.
+    /// The controller's address, `host:port`. A name with several address records is
+    /// several controllers.
     pub controller: String,
+    /// Other controllers sharing the same store (PostgreSQL), `host:port` each: when the
+    /// one in use does not answer, the seat moves on to the next.
+    pub other_controllers: Vec<String>,
     /// The name checked in the controller's certificate.
     pub server_name: String,
     /// This agent's id (the subject of its certificate), set by enrollment.
@@ -157,6 +161,7 @@ impl Default for AgentConfig {
     fn default() -> Self {
         AgentConfig {
             controller: "127.0.0.1:4433".into(),
+            other_controllers: Vec::new(),
             server_name: commune_protocol::CONTROLLER_SERVER_NAME.into(),
             agent_id: String::new(),
             site_id: String::new(),

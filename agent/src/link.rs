@@ -71,6 +71,32 @@ async fn resolve(address: &str) -> Result<SocketAddr, AgentError> {
         .ok_or_else(|| AgentError::Connection(format!("{address} resolves to no address")))
 }
 
+/// Every address of every configured controller, in the configured order (each name's
+/// records in the resolver's order), without repeats. A name that does not resolve now is
+/// skipped; none at all is an error.
+async fn resolve_all(config: &AgentConfig) -> Result<Vec<SocketAddr>, AgentError> {
+    let mut all = Vec::new();
+    let mut last_error = None;
+    for name in std::iter::once(&config.controller).chain(&config.other_controllers) {
+        match tokio::net::lookup_host(name.as_str()).await {
+            Ok(addrs) => {
+                for a in addrs {
+                    if !all.contains(&a) {
+                        all.push(a);
+                    }
+                }
+            }
+            Err(e) => last_error = Some(format!("cannot resolve {name}: {e}")),
+        }
+    }
+    if all.is_empty() {
+        return Err(AgentError::Connection(last_error.unwrap_or_else(|| {
+            format!("{} resolves to no address", config.controller)
+        })));
+    }
+    Ok(all)
+}
+
 /// Opens a QUIC connection to the configured controller with the given TLS configuration.
 pub async fn connect(
     config: &AgentConfig,
@@ -226,6 +252,8 @@ fn cert_modified(config: &AgentConfig) -> Option<SystemTime> {
 pub struct Link {
     config: AgentConfig,
     client: Mutex<Client>,
+    /// Which of the controllers' addresses to try (see `resolve_all`).
+    controller_index: std::sync::atomic::AtomicUsize,
     state: watch::Sender<LinkState>,
     stats: Arc<LinkStats>,
     outbox: Outbox,
@@ -248,6 +276,7 @@ impl Link {
                     config: client,
                     cert_modified: cert_modified(&config),
                 }),
+                controller_index: Default::default(),
                 config,
                 state,
                 stats: Arc::default(),
@@ -358,6 +387,9 @@ impl Link {
                 SessionEnd::Refused
             }
             Err(e) => {
+                // With several controllers, the next attempt goes to the next one: the one
+                // that did not answer (or dropped the link) may be dead.
+                self.controller_index.fetch_add(1, Ordering::Relaxed);
                 info!(error = %e, "link to the controller down");
                 self.set(LinkState::Disconnected {
                     reason: e.to_string(),
@@ -386,10 +418,14 @@ impl Link {
                 });
             }
         }
-        let addr = resolve(&self.config.controller).await?;
+        // Several controllers: the one that last answered first; one that does not answer
+        // hands over to the next at the following attempt.
+        let addrs = resolve_all(&self.config).await?;
+        let index = self.controller_index.load(Ordering::Relaxed) % addrs.len();
+        let addr = addrs[index];
         let ep = match endpoint {
-            Some(ep) => ep.clone(),
-            None => {
+            Some(ep) if ep.local_addr().is_ok_and(|l| l.is_ipv6() == addr.is_ipv6()) => ep.clone(),
+            _ => {
                 let ep = client_endpoint(addr)?;
                 *endpoint = Some(ep.clone());
                 ep

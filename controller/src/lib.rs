@@ -425,8 +425,10 @@ impl Controller {
         }
     }
 
-    /// Delivers commands announced by other controllers sharing the PostgreSQL store.
-    fn spawn_command_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
+    /// Acts on what other controllers sharing the PostgreSQL store announce, as it happens
+    /// (`LISTEN/NOTIFY`, no poll): commands are delivered, changed schedules and ticket sets
+    /// pushed to the seats connected here.
+    fn spawn_store_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
         let pool = self.inner.store.pg_pool()?.clone();
         let c = self.clone();
         Some(tokio::spawn(async move {
@@ -439,20 +441,39 @@ impl Controller {
                         continue;
                     }
                 };
-                if let Err(e) = listener.listen(store::COMMAND_CHANNEL).await {
-                    warn!(error = %e, "cannot listen for commands; retrying");
+                let channels = [
+                    store::COMMAND_CHANNEL,
+                    store::SCHEDULE_CHANNEL,
+                    store::TICKET_CHANNEL,
+                ];
+                if let Err(e) = listener.listen_all(channels).await {
+                    warn!(error = %e, "cannot listen for other controllers' changes; retrying");
                     tokio::time::sleep(Duration::from_secs(2)).await;
                     continue;
                 }
-                // Commands announced while not listening are delivered at reconnection.
+                // What was announced while not listening is caught up at (re)connection:
+                // pending commands, and every site's schedule and tickets.
                 for id in c.connected_ids() {
                     c.push_pending(&id).await;
                 }
+                if let Ok(sites) = c.inner.store.sites().await {
+                    for site in sites {
+                        c.push_site(&site.id).await;
+                        c.tickets_changed_here(&site.id);
+                    }
+                }
                 while let Ok(n) = listener.recv().await {
-                    if let Ok(Some(record)) = c.inner.store.command(n.payload()).await {
-                        if record.outcome.is_none() {
-                            c.deliver(&record).await;
+                    match n.channel() {
+                        store::COMMAND_CHANNEL => {
+                            if let Ok(Some(record)) = c.inner.store.command(n.payload()).await {
+                                if record.outcome.is_none() {
+                                    c.deliver(&record).await;
+                                }
+                            }
                         }
+                        store::SCHEDULE_CHANNEL => c.push_site(n.payload()).await,
+                        store::TICKET_CHANNEL => c.tickets_changed_here(n.payload()),
+                        _ => {}
                     }
                 }
             }
@@ -647,8 +668,9 @@ impl Controller {
             interval
         };
         let mut tasks = Vec::new();
-        // Schedule versions as last pushed: a change made by another process (the
-        // `commune slot` command on SQLite, another controller) is pushed here too.
+        // Schedule versions as last pushed: a change made by another process on SQLite (the
+        // `commune slot` command) is pushed here too; on PostgreSQL changes come by
+        // `LISTEN/NOTIFY` and this only moves the seats' windows on each day.
         let (c, mut tick) = (self.clone(), every(config.revocation_poll_secs.clamp(1, 5)));
         tasks.push(tokio::spawn(async move {
             let mut versions = None;
@@ -685,7 +707,7 @@ impl Controller {
             }
         }));
         tasks.push(self.spawn_ticket_pusher());
-        tasks.extend(self.spawn_command_listener());
+        tasks.extend(self.spawn_store_listener());
         Background { tasks }
     }
 }

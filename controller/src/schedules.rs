@@ -188,7 +188,14 @@ impl Controller {
         let Ok(versions) = self.store().schedule_versions().await else {
             return;
         };
-        let tickets = self.store().ticket_fingerprints().await.unwrap_or_default();
+        // On PostgreSQL every change is announced (`LISTEN/NOTIFY`, see the store listener):
+        // no fingerprint of every site's tickets is computed each tick.
+        let notified = self.store().kind() == crate::store::BackendKind::Postgres;
+        let tickets = if notified {
+            Vec::new()
+        } else {
+            self.store().ticket_fingerprints().await.unwrap_or_default()
+        };
         let first = seen.is_none();
         let seen = seen.get_or_insert_with(Default::default);
         // Once a day every schedule is compiled again, so each seat's 14-day window moves on
@@ -204,7 +211,7 @@ impl Controller {
         }
         for (site, version) in versions {
             let previous = seen.insert(format!("schedule:{site}"), version.to_string());
-            if !first && previous.as_deref() != Some(version.to_string().as_str()) {
+            if !first && !notified && previous.as_deref() != Some(version.to_string().as_str()) {
                 self.push_site(&site).await;
             }
         }

@@ -77,6 +77,9 @@ impl Controller {
             .await?;
         info!(site = %site_id, count, minutes, "tickets created");
         self.push_tickets(site_id).await;
+        if let Err(e) = self.store().notify_tickets(site_id).await {
+            warn!(site = %site_id, error = %e, "new tickets not announced to other controllers");
+        }
         Ok(codes)
     }
 
@@ -152,6 +155,21 @@ impl Controller {
     /// are pushed together, so a seat spending ticket after ticket (a stolen key) costs
     /// one push per site and per second, whatever its rate.
     pub(crate) fn tickets_changed(&self, site_id: &str) {
+        // Other controllers sharing PostgreSQL push it to their seats too.
+        if self.store().kind() == crate::store::BackendKind::Postgres {
+            let (c, site) = (self.clone(), site_id.to_string());
+            tokio::spawn(async move {
+                if let Err(e) = c.store().notify_tickets(&site).await {
+                    warn!(site = %site, error = %e, "ticket change not announced to other controllers");
+                }
+            });
+        }
+        self.tickets_changed_here(site_id);
+    }
+
+    /// [`Controller::tickets_changed`] for this controller's seats only (a change another
+    /// controller announced).
+    pub(crate) fn tickets_changed_here(&self, site_id: &str) {
         self.inner
             .tickets_dirty
             .lock()

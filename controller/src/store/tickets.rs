@@ -26,7 +26,24 @@ pub struct TicketRecord {
     pub double_use: bool,
 }
 
+/// The PostgreSQL channel on which a site whose tickets changed (a batch created, a first
+/// use) is announced to every controller.
+pub const TICKET_CHANNEL: &str = "commune_tickets";
+
 impl Store {
+    /// Announces that a site's tickets changed to every controller sharing the store
+    /// (PostgreSQL only; with SQLite there is a single controller).
+    pub async fn notify_tickets(&self, site_id: &str) -> Result<(), StoreError> {
+        if let Some(pool) = self.pg_pool() {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(TICKET_CHANNEL)
+                .bind(site_id)
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Stores a batch of new tickets' hashes.
     pub async fn create_tickets(
         &self,
