@@ -208,6 +208,8 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
         config.data_dir = PathBuf::from("demo-data");
     }
     config.quic_listen = args.quic;
+    // The simulated fleet has UDP: no TLS-over-TCP listener (443 needs privileges).
+    config.tcp_listen = String::new();
     config.dashboard_listen = args.dashboard;
     // Shorter than production so that the dashboard moves while you watch.
     config.health_interval_secs = 10;

@@ -36,6 +36,15 @@ pub struct AgentConfig {
     pub backoff_initial_ms: u64,
     /// Longest reconnection delay.
     pub backoff_max_ms: u64,
+    /// The controller's TLS-over-TCP port, tried when QUIC (UDP) does not answer.
+    pub tcp_port: u16,
+    /// An HTTP proxy for the TLS-over-TCP link (`http://[user:password@]host:port`); empty:
+    /// the `https_proxy` environment, if any.
+    pub proxy: String,
+    /// How long QUIC may stay silent before the link tries TLS over TCP.
+    pub quic_timeout_secs: u64,
+    /// On TLS over TCP, how often QUIC is tried again (the switch back loses nothing).
+    pub quic_retry_secs: u64,
     /// Health interval used until the controller says otherwise.
     pub health_interval_secs: u32,
     /// Events the local outbox holds at most while the controller is unreachable.
@@ -172,6 +181,10 @@ impl Default for AgentConfig {
             idle_timeout_secs: 60,
             backoff_initial_ms: 500,
             backoff_max_ms: 30_000,
+            tcp_port: 443,
+            proxy: String::new(),
+            quic_timeout_secs: 5,
+            quic_retry_secs: 600,
             health_interval_secs: 60,
             outbox_capacity: 200_000,
             sessions: SessionsConfig::default(),

@@ -30,6 +30,7 @@ pub mod simulate;
 pub mod slots;
 pub mod tickets;
 pub mod tls;
+pub mod transport;
 pub mod wipe;
 
 use commune_protocol::UtcMillis;

@@ -22,30 +22,22 @@ use crate::health::{inventory, HealthCollector};
 use crate::outbox::Outbox;
 use crate::renewal::{CertificateLife, PendingRenewal};
 use crate::seat::Seat;
+use crate::transport::{connect_tcp, Connection, Proxy, RecvHalf, SendHalf};
 use crate::AgentError;
 
-/// A QUIC receive stream as the protocol's byte source.
-struct QuicRecv(quinn::RecvStream);
-
-impl commune_protocol::ByteSource for QuicRecv {
-    type Error = quinn::ReadError;
-
-    async fn read(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Self::Error> {
-        self.0.read(buf).await
-    }
-}
-
-/// Reads whole messages from a QUIC receive stream: the protocol's one frame reader, with
-/// the agent's errors.
-pub struct FrameReader(commune_protocol::FrameReader<QuicRecv>);
+/// Reads whole messages from the link's stream (either transport): the protocol's one
+/// frame reader, with the agent's errors.
+pub struct FrameReader(commune_protocol::FrameReader<RecvHalf>);
 
 impl FrameReader {
-    /// Wraps a stream.
+    /// Wraps a QUIC stream.
     pub fn new(recv: quinn::RecvStream) -> Self {
-        FrameReader(commune_protocol::FrameReader::new(
-            QuicRecv(recv),
-            MAX_FRAME_BYTES,
-        ))
+        Self::over(RecvHalf::Quic(recv))
+    }
+
+    /// Wraps either transport's receiving half.
+    pub fn over(recv: RecvHalf) -> Self {
+        FrameReader(commune_protocol::FrameReader::new(recv, MAX_FRAME_BYTES))
     }
 
     /// The next message, or `None` when the stream finished after a whole frame.
@@ -55,10 +47,7 @@ impl FrameReader {
         match self.0.next().await {
             Ok(msg) => Ok(msg),
             Err(ReadError::Frame(e)) => Err(AgentError::Protocol(e.to_string())),
-            Err(ReadError::Source(quinn::ReadError::ConnectionLost(e))) => {
-                Err(AgentError::Connection(crate::tls::explain(&e)))
-            }
-            Err(ReadError::Source(e)) => Err(AgentError::Connection(e.to_string())),
+            Err(ReadError::Source(e)) => Err(e),
         }
     }
 }
@@ -173,6 +162,8 @@ pub struct LinkStats {
     pub commands_received: AtomicU64,
     /// Certificates renewed over the link.
     pub renewals: AtomicU64,
+    /// The current (or last) connection is TLS over TCP, not QUIC.
+    pub transport_tcp: std::sync::atomic::AtomicBool,
 }
 
 /// Events sent per frame.
@@ -239,6 +230,8 @@ const RENEW_RETRY: Duration = Duration::from_secs(600);
 /// picked up at the next connection.
 struct Client {
     config: quinn::ClientConfig,
+    /// The same identity for TLS over TCP (none when the files cannot be read).
+    tcp: Option<Arc<rustls::ClientConfig>>,
     cert_modified: Option<SystemTime>,
 }
 
@@ -254,6 +247,9 @@ pub struct Link {
     client: Mutex<Client>,
     /// Which of the controllers' addresses to try (see `resolve_all`).
     controller_index: std::sync::atomic::AtomicUsize,
+    /// QUIC did not answer: TLS over TCP is used directly until then, when QUIC is tried
+    /// again.
+    tcp_until: Mutex<Option<tokio::time::Instant>>,
     state: watch::Sender<LinkState>,
     stats: Arc<LinkStats>,
     outbox: Outbox,
@@ -274,9 +270,11 @@ impl Link {
             Link {
                 client: Mutex::new(Client {
                     config: client,
+                    tcp: crate::tls::tcp_client_config(&config).ok(),
                     cert_modified: cert_modified(&config),
                 }),
                 controller_index: Default::default(),
+                tcp_until: Mutex::new(None),
                 config,
                 state,
                 stats: Arc::default(),
@@ -290,7 +288,7 @@ impl Link {
     /// Sends outbox events after `sent` while fewer than `MAX_EVENTS_IN_FLIGHT` await an ack.
     async fn send_events(
         &self,
-        send: &mut quinn::SendStream,
+        send: &mut SendHalf,
         sent: &mut u64,
         acked: u64,
     ) -> Result<(), AgentError> {
@@ -347,7 +345,7 @@ impl Link {
 
     /// The client configuration for the next connection, rebuilt from the state files when
     /// the certificate there changed.
-    fn client(&self) -> quinn::ClientConfig {
+    fn client(&self) -> (quinn::ClientConfig, Option<Arc<rustls::ClientConfig>>) {
         let mut client = self.client.lock().unwrap_or_else(|p| p.into_inner());
         let modified = cert_modified(&self.config);
         if modified != client.cert_modified {
@@ -355,6 +353,7 @@ impl Link {
                 Ok(config) => {
                     info!("the seat's certificate changed on disk; connecting with the new one");
                     client.config = config;
+                    client.tcp = crate::tls::tcp_client_config(&self.config).ok();
                     client.cert_modified = modified;
                 }
                 Err(e) => {
@@ -362,7 +361,129 @@ impl Link {
                 }
             }
         }
-        client.config.clone()
+        (client.config.clone(), client.tcp.clone())
+    }
+
+    fn on_tcp(&self) -> bool {
+        self.tcp_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|until| tokio::time::Instant::now() < until)
+    }
+
+    fn set_tcp(&self, on: bool) {
+        *self.tcp_until.lock().unwrap_or_else(|p| p.into_inner()) = on.then(|| {
+            tokio::time::Instant::now() + Duration::from_secs(self.config.quic_retry_secs.max(1))
+        });
+    }
+
+    fn endpoint_for(
+        endpoint: &mut Option<quinn::Endpoint>,
+        addr: SocketAddr,
+    ) -> Result<quinn::Endpoint, AgentError> {
+        match endpoint {
+            Some(ep) if ep.local_addr().is_ok_and(|l| l.is_ipv6() == addr.is_ipv6()) => {
+                Ok(ep.clone())
+            }
+            _ => {
+                let ep = client_endpoint(addr)?;
+                *endpoint = Some(ep.clone());
+                Ok(ep)
+            }
+        }
+    }
+
+    /// A QUIC connection within `quic_timeout_secs`. `Ok(None)`: QUIC did not answer (UDP
+    /// blocked, or the controller is down), worth trying TLS over TCP; an error: QUIC
+    /// answered and refused (a certificate, a version), which TCP would not change.
+    async fn quic_connect(
+        &self,
+        endpoint: &quinn::Endpoint,
+        client: quinn::ClientConfig,
+        addr: SocketAddr,
+    ) -> Result<Option<quinn::Connection>, AgentError> {
+        let connecting = endpoint
+            .connect_with(client, addr, &self.config.server_name)
+            .map_err(|e| AgentError::Connection(e.to_string()))?;
+        let wait = Duration::from_secs(self.config.quic_timeout_secs.max(1));
+        match tokio::time::timeout(wait, connecting).await {
+            Ok(Ok(conn)) => Ok(Some(conn)),
+            Ok(Err(quinn::ConnectionError::TimedOut)) | Err(_) => Ok(None),
+            Ok(Err(e)) => Err(AgentError::Connection(crate::tls::explain(&e))),
+        }
+    }
+
+    /// Opens the link's stream to `addr`: QUIC first (unless it recently did not answer),
+    /// then TLS over TCP on the same host's `tcp_port`, through the proxy when there is one.
+    async fn open(
+        &self,
+        endpoint: &mut Option<quinn::Endpoint>,
+        addr: SocketAddr,
+    ) -> Result<(Connection, SendHalf, RecvHalf), AgentError> {
+        let (quic, tcp) = self.client();
+        if tcp.is_none() || !self.on_tcp() {
+            let ep = Self::endpoint_for(endpoint, addr)?;
+            match self.quic_connect(&ep, quic, addr).await? {
+                Some(conn) => {
+                    self.set_tcp(false);
+                    let (send, recv) = conn
+                        .open_bi()
+                        .await
+                        .map_err(|e| AgentError::Connection(crate::tls::explain(&e)))?;
+                    return Ok((
+                        Connection::Quic(conn),
+                        SendHalf::Quic(send),
+                        RecvHalf::Quic(recv),
+                    ));
+                }
+                None if tcp.is_none() => {
+                    return Err(AgentError::Connection(format!(
+                        "the controller at {addr} did not answer over QUIC"
+                    )))
+                }
+                None => info!(controller = %addr, "no answer over QUIC (UDP); trying TLS over TCP"),
+            }
+        }
+        let tcp = tcp.expect("checked above");
+        let host = self
+            .config
+            .controller
+            .rsplit_once(':')
+            .map_or(self.config.controller.as_str(), |(h, _)| h);
+        let proxy = Proxy::for_agent(&self.config.proxy, host)?;
+        let target = SocketAddr::new(addr.ip(), self.config.tcp_port);
+        let (send, recv) = connect_tcp(
+            tcp,
+            &self.config.server_name,
+            target,
+            proxy.as_ref(),
+            Duration::from_secs(10),
+            (
+                Duration::from_secs(self.config.keep_alive_secs.max(1)),
+                Duration::from_secs(self.config.idle_timeout_secs.max(1)),
+            ),
+        )
+        .await?;
+        if !self.on_tcp() {
+            self.set_tcp(true);
+        }
+        info!(controller = %target, proxy = proxy.as_ref().map(|p| p.address.as_str()).unwrap_or("none"), "connected over TLS on TCP");
+        Ok((Connection::Tcp, send, recv))
+    }
+
+    /// On TLS over TCP: whether QUIC answers again (a handshake, closed at once).
+    async fn quic_answers(&self, endpoint: &mut Option<quinn::Endpoint>, addr: SocketAddr) -> bool {
+        let (quic, _) = self.client();
+        let Ok(ep) = Self::endpoint_for(endpoint, addr) else {
+            return false;
+        };
+        match self.quic_connect(&ep, quic, addr).await {
+            Ok(Some(probe)) => {
+                probe.close(CLOSE_NORMAL.into(), b"probe: switching back to QUIC");
+                true
+            }
+            _ => false,
+        }
     }
 
     fn set(&self, s: LinkState) {
@@ -423,18 +544,8 @@ impl Link {
         let addrs = resolve_all(&self.config).await?;
         let index = self.controller_index.load(Ordering::Relaxed) % addrs.len();
         let addr = addrs[index];
-        let ep = match endpoint {
-            Some(ep) if ep.local_addr().is_ok_and(|l| l.is_ipv6() == addr.is_ipv6()) => ep.clone(),
-            _ => {
-                let ep = client_endpoint(addr)?;
-                *endpoint = Some(ep.clone());
-                ep
-            }
-        };
-        let conn = connect_on(&ep, &self.config, self.client(), addr).await?;
-        let lost = |e: quinn::ConnectionError| AgentError::Connection(crate::tls::explain(&e));
-        let (mut send, recv) = conn.open_bi().await.map_err(lost)?;
-        let mut reader = FrameReader::new(recv);
+        let (conn, mut send, recv) = self.open(endpoint, addr).await?;
+        let mut reader = FrameReader::over(recv);
         let hello = AgentMessage::Hello(Hello {
             protocol: VersionRange::CURRENT,
             agent_version: crate::VERSION.to_string(),
@@ -464,18 +575,16 @@ impl Link {
                         "expected Welcome, got {other:?}"
                     )))
                 }
-                Ok(Ok(None)) => {
-                    return Err(match conn.close_reason() {
-                        Some(e) => lost(e),
-                        None => AgentError::Protocol("the controller ended the stream".into()),
-                    })
-                }
+                Ok(Ok(None)) => return Err(conn.lost()),
                 Ok(Err(e)) => return Err(e),
                 Err(_) => return Err(AgentError::Connection("no answer to Hello in time".into())),
             };
         backoff.reset();
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
-        info!(agent = %welcome.agent_id, site = %welcome.site_id, protocol = welcome.protocol_version, "connected to the controller");
+        info!(agent = %welcome.agent_id, site = %welcome.site_id, protocol = welcome.protocol_version, transport = conn.transport(), "connected to the controller");
+        self.stats
+            .transport_tcp
+            .store(matches!(conn, Connection::Tcp), Ordering::Relaxed);
         self.set(LinkState::Connected {
             agent_id: welcome.agent_id.clone(),
             site_id: welcome.site_id.clone(),
@@ -518,6 +627,12 @@ impl Link {
             None
         };
         let mut pending_renewal: Option<PendingRenewal> = None;
+        // On TLS over TCP, QUIC is tried again now and then; when it answers, the link
+        // reconnects over it (unacknowledged events go again; the controller stores each
+        // seq once).
+        let mut quic_probe = matches!(conn, Connection::Tcp).then(|| {
+            tokio::time::Instant::now() + Duration::from_secs(self.config.quic_retry_secs.max(1))
+        });
         // Both intervals fire at once: inventory on connect, then the first health snapshot.
         loop {
             let seat_changed = async {
@@ -536,7 +651,22 @@ impl Link {
                     None => std::future::pending().await,
                 }
             };
+            let probe_due = async {
+                match quic_probe {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                () = probe_due => {
+                    if self.quic_answers(endpoint, addr).await {
+                        info!("QUIC answers again; leaving TLS over TCP");
+                        self.set_tcp(false);
+                        send.finish().await;
+                        return Ok(SessionEnd::After(Duration::ZERO));
+                    }
+                    quic_probe = Some(tokio::time::Instant::now() + Duration::from_secs(self.config.quic_retry_secs.max(1)));
+                }
                 () = renewal_due => {
                     let renewal = PendingRenewal::start(&welcome.agent_id)?;
                     write(&mut send, &AgentMessage::Renew(RenewRequest { csr_pem: renewal.csr_pem.clone() })).await?;
@@ -612,31 +742,23 @@ impl Link {
                         self.stats.renewals.fetch_add(1, Ordering::Relaxed);
                         // Unacknowledged events stay in the outbox and go again on the new
                         // connection; the controller stores each seq once.
-                        conn.close(CLOSE_NORMAL.into(), b"reconnecting with a renewed certificate");
+                        conn.close(CLOSE_NORMAL, b"reconnecting with a renewed certificate");
                         return Ok(SessionEnd::After(Duration::ZERO));
                     }
                     Some(ControllerMessage::Welcome(_)) | Some(ControllerMessage::Enrolled(_)) => {
                         return Err(AgentError::Protocol("unexpected message from the controller".into()));
                     }
                     Some(ControllerMessage::Unknown) => debug!("skipped a message type this agent does not know"),
-                    None => {
-                        return Err(match conn.close_reason() {
-                            Some(e) => lost(e),
-                            None => AgentError::Connection("the controller ended the stream".into()),
-                        });
-                    }
+                    None => return Err(conn.lost()),
                 },
             }
         }
     }
 }
 
-async fn write(send: &mut quinn::SendStream, msg: &AgentMessage) -> Result<(), AgentError> {
+async fn write(send: &mut SendHalf, msg: &AgentMessage) -> Result<(), AgentError> {
     let frame = encode_frame(msg).map_err(|e| AgentError::Protocol(e.to_string()))?;
-    send.write_all(&frame).await.map_err(|e| match e {
-        quinn::WriteError::ConnectionLost(c) => AgentError::Connection(crate::tls::explain(&c)),
-        e => AgentError::Connection(e.to_string()),
-    })
+    send.write_all(&frame).await
 }
 
 #[cfg(test)]

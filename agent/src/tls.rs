@@ -61,6 +61,17 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, AgentError> {
 
 /// The mutual-TLS client configuration from the files enrollment wrote.
 pub fn client_config(config: &AgentConfig) -> Result<quinn::ClientConfig, AgentError> {
+    finish(rustls_client_config(config)?, config)
+}
+
+/// The same mutual-TLS configuration for TLS over TCP (the fallback when no UDP passes).
+pub fn tcp_client_config(config: &AgentConfig) -> Result<Arc<rustls::ClientConfig>, AgentError> {
+    let mut tls = rustls_client_config(config)?;
+    tls.alpn_protocols = vec![commune_protocol::ALPN.to_vec()];
+    Ok(Arc::new(tls))
+}
+
+fn rustls_client_config(config: &AgentConfig) -> Result<rustls::ClientConfig, AgentError> {
     // A renewal a crash interrupted is completed (or discarded) first: the pair read below
     // is always a key and its certificate.
     crate::renewal::finish_interrupted(config)?;
@@ -74,7 +85,7 @@ pub fn client_config(config: &AgentConfig) -> Result<quinn::ClientConfig, AgentE
         .map_err(|e| AgentError::Config(format!("{}: {e}", key_path.display())))?;
     let ca = CertificateDer::from_pem_slice(&read(&ca_path)?)
         .map_err(|e| AgentError::Config(format!("{}: {e}", ca_path.display())))?;
-    client_config_from(config, chain, key, ca)
+    rustls_client_from(chain, key, ca)
 }
 
 /// The mutual-TLS client configuration from material in memory.
@@ -84,6 +95,14 @@ pub fn client_config_from(
     key: PrivateKeyDer<'static>,
     ca: CertificateDer<'static>,
 ) -> Result<quinn::ClientConfig, AgentError> {
+    finish(rustls_client_from(chain, key, ca)?, config)
+}
+
+fn rustls_client_from(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    ca: CertificateDer<'static>,
+) -> Result<rustls::ClientConfig, AgentError> {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(ca)
@@ -94,7 +113,7 @@ pub fn client_config_from(
         .with_root_certificates(roots)
         .with_client_auth_cert(chain, key)
         .map_err(|e| AgentError::Config(format!("agent certificate or key: {e}")))?;
-    finish(tls, config)
+    Ok(tls)
 }
 
 /// What the pinned verifier saw, so that a mismatch is reported precisely.

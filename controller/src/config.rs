@@ -26,6 +26,10 @@ pub struct ControllerConfig {
     pub database_url: DatabaseUrl,
     /// QUIC listening address for agents.
     pub quic_listen: SocketAddr,
+    /// TLS-over-TCP listening address for agents whose network lets no UDP through (the
+    /// same frames, mutual TLS and ALPN as QUIC); empty: none. 443 passes most firewalls
+    /// and proxies; it needs the port free on this machine (not taken by a web server).
+    pub tcp_listen: String,
     /// HTTP listening address of the dashboard and `/metrics`.
     pub dashboard_listen: SocketAddr,
     /// Connections (agents and enrollments) accepted at once; more are refused.
@@ -227,6 +231,7 @@ impl Default for ControllerConfig {
             data_dir: PathBuf::from("/var/lib/commune"),
             database_url: DatabaseUrl::default(),
             quic_listen: "0.0.0.0:4433".parse().expect("static address"),
+            tcp_listen: "0.0.0.0:443".into(),
             dashboard_listen: "127.0.0.1:8080".parse().expect("static address"),
             max_connections: 50_000,
             max_concurrent_handshakes: 256,

@@ -21,6 +21,7 @@ pub mod staff;
 pub mod store;
 mod tickets;
 pub mod tls;
+pub mod transport;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -31,7 +32,7 @@ use commune_protocol::messages::{CommandAction, ControllerMessage, EventEnvelope
 use commune_protocol::UtcMillis;
 use commune_provisioning::FleetCa;
 use tokio::sync::mpsc;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 pub use config::ControllerConfig;
 pub use error::StoreError;
@@ -72,8 +73,15 @@ pub struct LiveAgent {
     /// Agent id.
     pub agent_id: String,
     conn_id: u64,
-    conn: quinn::Connection,
+    conn: transport::Peer,
     tx: seat_link::SeatTx,
+}
+
+impl LiveAgent {
+    /// Closes this seat's connection.
+    pub(crate) fn close(&self, code: u32, reason: &[u8]) {
+        self.conn.close(code, reason);
+    }
 }
 
 /// The longest text staff may type into a command (a reason, a message shown to the
@@ -144,6 +152,10 @@ pub(crate) struct Inner {
     seat_changes: tokio::sync::watch::Sender<u64>,
     next_conn_id: AtomicU64,
     pub(crate) open_connections: AtomicUsize,
+    /// The TLS-over-TCP listener bound by [`Controller::bind`], taken by [`run`], with the
+    /// TLS configuration it serves.
+    tcp: Mutex<Option<(std::net::TcpListener, Arc<rustls::ServerConfig>)>>,
+    tcp_addr: std::sync::OnceLock<std::net::SocketAddr>,
     pub(crate) login_limiter: staff::LoginLimiter,
     ingest: mpsc::Sender<ingest::Job>,
     /// Sites whose ticket set changed through a seat's use, pushed together (see
@@ -185,6 +197,8 @@ impl Controller {
                 seat_changes: tokio::sync::watch::channel(0).0,
                 next_conn_id: AtomicU64::new(1),
                 open_connections: AtomicUsize::new(0),
+                tcp: Mutex::default(),
+                tcp_addr: std::sync::OnceLock::new(),
                 login_limiter: staff::LoginLimiter::default(),
                 ingest,
                 tickets_dirty: Mutex::default(),
@@ -193,15 +207,52 @@ impl Controller {
         })
     }
 
-    /// Binds the QUIC endpoint on `config.quic_listen` (or `addr` when given).
+    /// Binds the QUIC endpoint on `config.quic_listen` (or `addr` when given), and the
+    /// TLS-over-TCP listener on `config.tcp_listen` (when set). A TCP address that cannot
+    /// be bound (a web server on 443, no right to a low port) is logged: seats on networks
+    /// with UDP still come, the others wait until IT frees it.
     pub fn bind(
         &self,
         addr: Option<std::net::SocketAddr>,
     ) -> Result<quinn::Endpoint, ControllerError> {
         let config = &self.inner.config;
         let identity = tls::ServerIdentity::load(&config.pki_dir())?;
-        let server = tls::server_config(&identity, config, self.inner.revoked.clone())?;
+        let tls_config = tls::rustls_server_config(&identity, self.inner.revoked.clone())?;
+        let server = tls::server_config(tls_config.clone(), config)?;
+        if !config.tcp_listen.is_empty() {
+            match std::net::TcpListener::bind(config.tcp_listen.as_str())
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            {
+                Ok(listener) => {
+                    if let Ok(bound) = listener.local_addr() {
+                        let _ = self.inner.tcp_addr.set(bound);
+                    }
+                    *self.inner.tcp.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((listener, Arc::new(tls_config)));
+                }
+                Err(e) => error!(
+                    addr = %config.tcp_listen,
+                    error = %e,
+                    "cannot listen for agents over TLS on TCP (tcp_listen); seats without UDP cannot connect"
+                ),
+            }
+        }
         tls::bind(addr.unwrap_or(config.quic_listen), server, config)
+    }
+
+    /// Where agents reach this controller over TLS on TCP, once bound.
+    pub fn tcp_address(&self) -> Option<std::net::SocketAddr> {
+        self.inner.tcp_addr.get().copied()
+    }
+
+    pub(crate) fn take_tcp_listener(
+        &self,
+    ) -> Option<(std::net::TcpListener, Arc<rustls::ServerConfig>)> {
+        self.inner
+            .tcp
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// The configuration in force.
@@ -494,7 +545,7 @@ impl Controller {
         self.lock_live().values().cloned().collect()
     }
 
-    fn register(&self, agent_id: &str, conn: quinn::Connection, tx: seat_link::SeatTx) -> u64 {
+    fn register(&self, agent_id: &str, conn: transport::Peer, tx: seat_link::SeatTx) -> u64 {
         let conn_id = self.inner.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let previous = self.lock_live().insert(
             agent_id.to_string(),
@@ -507,8 +558,7 @@ impl Controller {
         );
         if let Some(old) = previous {
             // The same computer reconnected before its old connection timed out.
-            old.conn
-                .close(0u32.into(), b"replaced by a newer connection");
+            old.conn.close(0, b"replaced by a newer connection");
         }
         self.inner
             .metrics
@@ -651,7 +701,7 @@ impl Controller {
             if ids.contains(&agent.agent_id) {
                 info!(agent = %agent.agent_id, "closing the connection of a revoked agent");
                 agent.conn.close(
-                    RefusalCode::Revoked.close_code().into(),
+                    RefusalCode::Revoked.close_code(),
                     b"this computer was revoked by IT; enroll it again with a new token",
                 );
             }

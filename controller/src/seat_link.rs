@@ -39,7 +39,7 @@ pub(crate) enum PushError {
 #[derive(Clone)]
 pub(crate) struct SeatTx {
     frames: mpsc::Sender<Frame>,
-    conn: quinn::Connection,
+    conn: crate::transport::Peer,
     /// The agent applies ticket sets sent in parts (it said so in its `Hello`).
     pub(crate) ticket_parts: bool,
 }
@@ -47,7 +47,7 @@ pub(crate) struct SeatTx {
 impl SeatTx {
     /// A queue for `conn`; the receiver goes to the seat's writer task.
     pub(crate) fn new(
-        conn: quinn::Connection,
+        conn: crate::transport::Peer,
         ticket_parts: bool,
     ) -> (SeatTx, mpsc::Receiver<Frame>) {
         let (frames, rx) = mpsc::channel(SEAT_QUEUE_FRAMES);
@@ -78,7 +78,7 @@ impl SeatTx {
             Err(mpsc::error::TrySendError::Closed(_)) => Err(PushError::Gone),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.conn.close(
-                    RefusalCode::Busy.close_code().into(),
+                    RefusalCode::Busy.close_code(),
                     b"this computer is not reading its stream; reconnect to be resynchronised",
                 );
                 Err(PushError::Full)

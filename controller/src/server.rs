@@ -19,9 +19,10 @@ use rustls::pki_types::CertificateDer;
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
-use crate::link::{FrameReader, QuicRecv, ReadError};
+use crate::link::{FrameReader, ReadError};
 use crate::seat_link::SeatTx;
 use crate::store::TokenRefusal;
+use crate::transport::{Peer, RecvHalf, SendHalf};
 use crate::{now, Controller, LiveAgent};
 
 /// Serves agents on `endpoint` until `shutdown` resolves, then tells every agent when to come
@@ -41,6 +42,24 @@ pub async fn run(
     controller.refresh_revocations().await;
     let background = controller.spawn_background();
     info!(addr = %endpoint.local_addr().map(|a| a.to_string()).unwrap_or_default(), "controller listening for agents (QUIC)");
+    let tcp = match controller.take_tcp_listener() {
+        Some((listener, tls)) => match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => {
+                info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "controller listening for agents (TLS over TCP)");
+                Some(tokio::spawn(accept_tcp(
+                    listener,
+                    tokio_rustls::TlsAcceptor::from(tls),
+                    controller.clone(),
+                    gate.clone(),
+                )))
+            }
+            Err(e) => {
+                warn!(error = %e, "TLS-over-TCP listener unusable");
+                None
+            }
+        },
+        None => None,
+    };
 
     tokio::pin!(shutdown);
     loop {
@@ -88,6 +107,12 @@ pub async fn run(
     }
     // Let writers flush the goodbyes before the connections close.
     tokio::time::sleep(Duration::from_millis(if live.is_empty() { 0 } else { 200 })).await;
+    if let Some(tcp) = tcp {
+        tcp.abort();
+    }
+    for agent in &live {
+        agent.close(CLOSE_NORMAL, b"controller shutting down");
+    }
     endpoint.close(CLOSE_NORMAL.into(), b"controller shutting down");
     let _ = tokio::time::timeout(Duration::from_secs(5), endpoint.wait_idle()).await;
     background.abort();
@@ -256,11 +281,121 @@ async fn handle_incoming(
     let chain = conn
         .peer_identity()
         .and_then(|id| id.downcast::<Vec<CertificateDer<'static>>>().ok());
-    match chain.as_deref().and_then(|c| c.first()) {
-        Some(cert) => {
-            let cert = cert.clone();
-            serve_agent(conn, cert, controller).await
+    let cert = chain.as_deref().and_then(|c| c.first()).cloned();
+    let Some((send, reader)) = first_stream(&conn, &controller).await else {
+        return;
+    };
+    serve(Peer::Quic(conn), send, reader, cert, controller, &gate).await;
+}
+
+/// Accepts seats over TLS on TCP, through the same gate as QUIC (connections at once,
+/// handshakes per address and in all, handshake timeout). A TCP handshake proves the
+/// address, so no Retry is needed.
+async fn accept_tcp(
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    controller: Controller,
+    gate: Arc<HandshakeGate>,
+) {
+    loop {
+        let (stream, remote) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, typically: wait rather than spin.
+                warn!(error = %e, "TCP accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if controller.inner.open_connections.load(Ordering::Relaxed)
+            >= controller.config().max_connections
+        {
+            controller.metrics().handshake_rejected("over_capacity");
+            continue;
         }
+        let Some(ticket) = gate.enter(remote.ip()) else {
+            controller.metrics().handshake_rejected("per_address");
+            continue;
+        };
+        let (c, g, a) = (controller.clone(), gate.clone(), acceptor.clone());
+        tokio::spawn(async move { handle_tcp(stream, remote, a, c, g, ticket).await });
+    }
+}
+
+async fn handle_tcp(
+    stream: tokio::net::TcpStream,
+    remote: std::net::SocketAddr,
+    acceptor: tokio_rustls::TlsAcceptor,
+    controller: Controller,
+    gate: Arc<HandshakeGate>,
+    ticket: GateTicket,
+) {
+    controller
+        .inner
+        .open_connections
+        .fetch_add(1, Ordering::Relaxed);
+    let _open = OpenGuard(controller.clone());
+    // TCP's own liveness, as close as it gets to QUIC's idle timeout: a seat whose path
+    // died is dropped in about `idle_timeout_secs`, not after minutes of retransmissions.
+    let socket = socket2::SockRef::from(&stream);
+    let idle = Duration::from_secs(controller.config().idle_timeout_secs.max(1));
+    let probe = (idle / 4).max(Duration::from_secs(1));
+    let _ = socket.set_tcp_keepalive(
+        &socket2::TcpKeepalive::new()
+            .with_time(probe)
+            .with_interval(probe)
+            .with_retries(3),
+    );
+    let _ = socket.set_tcp_user_timeout(Some(idle));
+    let _ = stream.set_nodelay(true);
+    let timeout = Duration::from_secs(controller.config().handshake_timeout_secs);
+    let Ok(Ok(permit)) = tokio::time::timeout(timeout, gate.permits.clone().acquire_owned()).await
+    else {
+        controller.metrics().handshake_rejected("busy");
+        return;
+    };
+    let tls = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            controller.metrics().handshake_rejected("tls");
+            info!(%remote, error = %e, "TLS-over-TCP handshake refused");
+            return;
+        }
+        Err(_) => {
+            controller.metrics().handshake_rejected("timeout");
+            info!(%remote, "TLS-over-TCP handshake timed out");
+            return;
+        }
+    };
+    drop(permit);
+    drop(ticket);
+    let (_, session) = tls.get_ref();
+    if session.alpn_protocol() != Some(commune_protocol::ALPN) {
+        controller.metrics().handshake_rejected("alpn");
+        return;
+    }
+    let cert = session
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .map(|c| c.clone().into_owned());
+    let peer = crate::transport::TcpPeer::new(remote);
+    let (send, recv) = crate::transport::split_tcp(tls, &peer);
+    let reader = FrameReader::new(recv, controller.config().max_frame_bytes);
+    serve(Peer::Tcp(peer), send, reader, cert, controller, &gate).await;
+}
+
+/// Serves a connection whose TLS handshake is done, on either transport: a seat (with a
+/// certificate) or an enrolling computer (without).
+async fn serve(
+    conn: Peer,
+    send: SendHalf,
+    reader: FrameReader,
+    cert: Option<CertificateDer<'static>>,
+    controller: Controller,
+    gate: &HandshakeGate,
+) {
+    match cert {
+        Some(cert) => serve_agent(conn, send, reader, cert, controller).await,
         // Connections without a certificate have a small budget of their own, so that
         // anonymous clients never crowd out the fleet; one waits its turn a little (IT
         // enrolling a room of computers at once), then is told to come back.
@@ -270,12 +405,13 @@ async fn handle_incoming(
         )
         .await
         {
-            Ok(Ok(_permit)) => serve_enrollment(conn, controller).await,
+            Ok(Ok(_permit)) => serve_enrollment(conn, send, reader, controller).await,
             _ => {
+                let mut send = send;
                 controller.metrics().handshake_rejected("enrollments_busy");
                 refuse(
                     &conn,
-                    None,
+                    Some(&mut send),
                     RefusalCode::Busy,
                     "too many enrollments at once; retry in a minute".into(),
                 )
@@ -287,37 +423,32 @@ async fn handle_incoming(
 
 /// Sends a refusal on the stream, waits (briefly) for the peer to receive it, then closes
 /// the connection with the matching application code so the reason shows on both sides.
-async fn refuse(
-    conn: &quinn::Connection,
-    send: Option<&mut quinn::SendStream>,
-    code: RefusalCode,
-    message: String,
-) {
+async fn refuse(conn: &Peer, send: Option<&mut SendHalf>, code: RefusalCode, message: String) {
     if let Some(send) = send {
         let msg = ControllerMessage::Refused(Refusal {
             code,
             message: message.clone(),
         });
         if let Ok(frame) = encode_frame(&msg) {
-            if send.write_all(&frame).await.is_ok() && send.finish().is_ok() {
-                let _ = tokio::time::timeout(Duration::from_secs(2), send.stopped()).await;
+            if send.write_all(&frame).await.is_ok() {
+                send.finish(Duration::from_secs(2)).await;
             }
         }
     }
     let mut reason = message.into_bytes();
     reason.truncate(512);
-    conn.close(code.close_code().into(), &reason);
+    conn.close(code.close_code(), &reason);
 }
 
 async fn first_stream(
     conn: &quinn::Connection,
     controller: &Controller,
-) -> Option<(quinn::SendStream, FrameReader)> {
+) -> Option<(SendHalf, FrameReader)> {
     let timeout = Duration::from_secs(controller.config().first_frame_timeout_secs);
     match tokio::time::timeout(timeout, conn.accept_bi()).await {
         Ok(Ok((send, recv))) => Some((
-            send,
-            FrameReader::new(QuicRecv(recv), controller.config().max_frame_bytes),
+            SendHalf::Quic(send),
+            FrameReader::new(RecvHalf::Quic(recv), controller.config().max_frame_bytes),
         )),
         Ok(Err(e)) => {
             debug!(remote = %conn.remote_address(), error = %e, "connection ended before its stream");
@@ -336,8 +467,8 @@ async fn first_stream(
 
 /// Handles a bad frame: counts it, tells the peer, closes only this connection.
 async fn reject_frame(
-    conn: &quinn::Connection,
-    send: &mut quinn::SendStream,
+    conn: &Peer,
+    send: &mut SendHalf,
     controller: &Controller,
     err: &FrameError,
     who: &str,
@@ -363,8 +494,8 @@ fn negotiate(theirs: VersionRange) -> Result<u16, String> {
 /// Reads the first message of a connection within `first_frame_timeout_secs`. On a bad
 /// frame, silence or a closed stream, the connection is dealt with and `None` returned.
 async fn first_message(
-    conn: &quinn::Connection,
-    send: &mut quinn::SendStream,
+    conn: &Peer,
+    send: &mut SendHalf,
     reader: &mut FrameReader,
     controller: &Controller,
     who: &str,
@@ -387,10 +518,12 @@ async fn first_message(
     }
 }
 
-async fn serve_enrollment(conn: quinn::Connection, controller: Controller) {
-    let Some((mut send, mut reader)) = first_stream(&conn, &controller).await else {
-        return;
-    };
+async fn serve_enrollment(
+    conn: Peer,
+    mut send: SendHalf,
+    mut reader: FrameReader,
+    controller: Controller,
+) {
     let Some(first) = first_message(
         &conn,
         &mut send,
@@ -433,8 +566,8 @@ async fn serve_enrollment(conn: quinn::Connection, controller: Controller) {
             info!(agent = %enrolled.agent_id, site = %enrolled.site_id, hostname = %truncate_chars(&request.hostname, MAX_HOSTNAME_CHARS), "computer enrolled");
             controller.metrics().enrollments.inc();
             if let Ok(frame) = encode_frame(&ControllerMessage::Enrolled(enrolled)) {
-                if send.write_all(&frame).await.is_ok() && send.finish().is_ok() {
-                    let _ = tokio::time::timeout(Duration::from_secs(5), send.stopped()).await;
+                if send.write_all(&frame).await.is_ok() {
+                    send.finish(Duration::from_secs(5)).await;
                 }
             }
             // The agent closes once it has its certificate; do not cut it short.
@@ -610,7 +743,9 @@ async fn enroll(
 }
 
 async fn serve_agent(
-    conn: quinn::Connection,
+    conn: Peer,
+    mut send: SendHalf,
+    mut reader: FrameReader,
     cert: CertificateDer<'static>,
     controller: Controller,
 ) {
@@ -619,16 +754,13 @@ async fn serve_agent(
         Err(e) => {
             controller.metrics().handshake_rejected("bad_certificate");
             conn.close(
-                RefusalCode::NotEnrolled.close_code().into(),
+                RefusalCode::NotEnrolled.close_code(),
                 e.to_string().as_bytes(),
             );
             return;
         }
     };
     let agent_id = identity.agent_id.clone();
-    let Some((mut send, mut reader)) = first_stream(&conn, &controller).await else {
-        return;
-    };
     let record = match controller.store().agent(&agent_id).await {
         Ok(r) => r,
         Err(e) => {
@@ -751,7 +883,7 @@ async fn serve_agent(
         .any(|c| c == capability::TICKET_PARTS);
     let (tx, mut rx) = SeatTx::new(conn.clone(), ticket_parts);
     let conn_id = controller.register(&agent_id, conn.clone(), tx.clone());
-    info!(agent = %agent_id, site = %record.site_id, remote = %conn.remote_address(), version = %agent_version, "agent connected");
+    info!(agent = %agent_id, site = %record.site_id, remote = %conn.remote_address(), transport = conn.transport(), version = %agent_version, "agent connected");
 
     let writer = tokio::spawn(async move {
         while let Some(frame) = rx.recv().await {
@@ -783,7 +915,7 @@ async fn serve_agent(
                     FrameError::TooLarge { .. } => RefusalCode::FrameTooLarge,
                     _ => RefusalCode::MalformedFrame,
                 };
-                conn.close(code.close_code().into(), e.to_string().as_bytes());
+                conn.close(code.close_code(), e.to_string().as_bytes());
                 break;
             }
         };
@@ -858,7 +990,7 @@ async fn serve_agent(
                 if renewed {
                     controller.metrics().frame_rejected("unexpected");
                     conn.close(
-                        RefusalCode::UnexpectedMessage.close_code().into(),
+                        RefusalCode::UnexpectedMessage.close_code(),
                         b"one certificate renewal per connection",
                     );
                     break;
@@ -877,7 +1009,7 @@ async fn serve_agent(
             AgentMessage::Hello(_) | AgentMessage::Enroll(_) => {
                 controller.metrics().frame_rejected("unexpected");
                 conn.close(
-                    RefusalCode::UnexpectedMessage.close_code().into(),
+                    RefusalCode::UnexpectedMessage.close_code(),
                     b"unexpected message after Hello",
                 );
                 break;
@@ -890,7 +1022,7 @@ async fn serve_agent(
     drop(tx);
     controller.unregister(&agent_id, conn_id);
     let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
-    info!(agent = %agent_id, reason = %conn.close_reason().map(|r| r.to_string()).unwrap_or_else(|| "stream finished".into()), "agent disconnected");
+    info!(agent = %agent_id, transport = conn.transport(), reason = %conn.close_reason(), "agent disconnected");
 }
 
 #[cfg(test)]

@@ -133,12 +133,12 @@ impl ServerIdentity {
     }
 }
 
-/// Builds the QUIC server configuration.
-pub fn server_config(
+/// The TLS server configuration shared by QUIC and TLS over TCP: TLS 1.3, the fleet
+/// verifier, the controller's certificate, ALPN `commune/1`.
+pub fn rustls_server_config(
     identity: &ServerIdentity,
-    config: &ControllerConfig,
     revoked: RevokedSet,
-) -> Result<quinn::ServerConfig, ControllerError> {
+) -> Result<rustls::ServerConfig, ControllerError> {
     let provider = provider();
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -156,6 +156,14 @@ pub fn server_config(
         .with_single_cert(identity.chain.clone(), identity.key.clone_key())
         .map_err(|e| ControllerError::Pki(format!("controller certificate: {e}")))?;
     tls.alpn_protocols = vec![commune_protocol::ALPN.to_vec()];
+    Ok(tls)
+}
+
+/// Builds the QUIC server configuration.
+pub fn server_config(
+    tls: rustls::ServerConfig,
+    config: &ControllerConfig,
+) -> Result<quinn::ServerConfig, ControllerError> {
     let crypto =
         QuicServerConfig::try_from(tls).map_err(|e| ControllerError::Pki(e.to_string()))?;
     let mut server = quinn::ServerConfig::with_crypto(Arc::new(crypto));

@@ -44,6 +44,7 @@ pub fn test_config(data_dir: PathBuf) -> ControllerConfig {
     ControllerConfig {
         data_dir,
         quic_listen: "127.0.0.1:0".parse().expect("address"),
+        tcp_listen: "127.0.0.1:0".into(),
         health_interval_secs: 1,
         revocation_poll_secs: 1,
         last_seen_flush_secs: 1,

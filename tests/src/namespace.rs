@@ -155,3 +155,34 @@ pub fn start_cups(printer: &str) {
     }
     sh(&format!("lpadmin -p {printer} -E -v file:///dev/null"));
 }
+
+/// The environment variable that tells the re-run program it is in its own network
+/// namespace.
+pub const INSIDE_NETWORK: &str = "COMMUNE_IN_NETWORK_NAMESPACE";
+
+/// For a test that changes the network (firewall rules, a proxy): true when this process
+/// already runs in a network namespace of its own, with only loopback, up (the caller then
+/// runs its body); otherwise re-runs the test `name` of this binary under
+/// `unshare --net`, asserts that it passed there, and returns false. Needs root (CI runs
+/// as root): the rules vanish with the namespace, nothing outside it is touched.
+pub fn test_in_network_namespace(name: &str) -> bool {
+    if std::env::var_os(INSIDE_NETWORK).is_some() {
+        sh("ip link set lo up");
+        return true;
+    }
+    // SAFETY: geteuid has no preconditions.
+    assert!(
+        unsafe { libc::geteuid() } == 0,
+        "this needs root (CI runs it as root): run `sudo .ci/run`"
+    );
+    let exe = std::env::current_exe().expect("own executable");
+    let status = Command::new("unshare")
+        .arg("--net")
+        .arg(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(INSIDE_NETWORK, "1")
+        .status()
+        .expect("unshare (util-linux) must be installed");
+    assert!(status.success(), "{name} failed in its network namespace");
+    false
+}
