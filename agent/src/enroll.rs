@@ -9,8 +9,9 @@ use commune_protocol::messages::{AgentMessage, ControllerMessage, EnrollRequest}
 use commune_protocol::version::VersionRange;
 
 use crate::config::{files, AgentConfig};
-use crate::link::{connect, FrameReader};
-use crate::tls::{enrollment_config, fingerprint};
+use crate::link::{controller_address, open_stream, FrameReader};
+use crate::tls::{enrollment_configs, fingerprint};
+use crate::transport::{Connection, RecvHalf, SendHalf};
 use crate::AgentError;
 
 /// What IT gives on the command line.
@@ -78,24 +79,30 @@ pub async fn enroll(opts: EnrollOptions) -> Result<AgentConfig, AgentError> {
         funding_line: opts.funding_line.clone(),
         ..opts.base.clone()
     };
-    let (client, pin) = enrollment_config(&config, token.ca_fingerprint)?;
-    let (endpoint, conn) = match connect(&config, client).await {
-        Ok(c) => c,
-        Err(e) => {
-            let presented = pin.presented.lock().ok().and_then(|p| p.clone());
-            return Err(match presented {
-                Some(presented) => AgentError::FingerprintMismatch {
-                    expected: hex::encode(token.ca_fingerprint),
-                    presented: presented.join(", "),
-                },
-                None => e,
-            });
-        }
-    };
+    let (client, tcp, pin) = enrollment_configs(&config, token.ca_fingerprint)?;
+    // QUIC, or TLS over TCP (through the proxy) where no UDP passes, like the link.
+    let addr = controller_address(&config).await?;
+    let mut endpoint = None;
+    let (conn, send, recv) =
+        match open_stream(&config, &mut endpoint, addr, client, Some(tcp), false).await {
+            Ok(c) => c,
+            Err(e) => {
+                let presented = pin.presented.lock().ok().and_then(|p| p.clone());
+                return Err(match presented {
+                    Some(presented) => AgentError::FingerprintMismatch {
+                        expected: hex::encode(token.ca_fingerprint),
+                        presented: presented.join(", "),
+                    },
+                    None => e,
+                });
+            }
+        };
 
-    let result = exchange(&conn, &token, &hostname, &csr_pem, previous).await;
-    conn.close(0u32.into(), b"enrollment finished");
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), endpoint.wait_idle()).await;
+    let result = exchange(&conn, send, recv, &token, &hostname, &csr_pem, previous).await;
+    conn.close(0, b"enrollment finished");
+    if let Some(endpoint) = endpoint {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), endpoint.wait_idle()).await;
+    }
     let enrolled = result?;
 
     // The certificate authority the controller signs with must be the one the token names,
@@ -138,14 +145,14 @@ pub async fn enroll(opts: EnrollOptions) -> Result<AgentConfig, AgentError> {
 }
 
 async fn exchange(
-    conn: &quinn::Connection,
+    conn: &Connection,
+    mut send: SendHalf,
+    recv: RecvHalf,
     token: &EnrollToken,
     hostname: &str,
     csr_pem: &str,
     previous: Option<commune_protocol::messages::PreviousIdentity>,
 ) -> Result<commune_protocol::messages::Enrolled, AgentError> {
-    let lost = |e: quinn::ConnectionError| AgentError::Connection(crate::tls::explain(&e));
-    let (mut send, recv) = conn.open_bi().await.map_err(lost)?;
     let request = AgentMessage::Enroll(EnrollRequest {
         protocol: VersionRange::CURRENT,
         token_secret: token.secret_text(),
@@ -155,11 +162,9 @@ async fn exchange(
         previous,
     });
     let frame = encode_frame(&request).map_err(|e| AgentError::Protocol(e.to_string()))?;
-    send.write_all(&frame)
-        .await
-        .map_err(|e| AgentError::Connection(e.to_string()))?;
-    let _ = send.finish();
-    let mut reader = FrameReader::new(recv);
+    send.write_all(&frame).await?;
+    send.finish().await;
+    let mut reader = FrameReader::over(recv);
     match reader.next::<ControllerMessage>().await {
         Ok(Some(ControllerMessage::Enrolled(e))) => Ok(e),
         Ok(Some(ControllerMessage::Refused(r))) => Err(AgentError::Refused {
@@ -169,12 +174,7 @@ async fn exchange(
         Ok(Some(other)) => Err(AgentError::Protocol(format!(
             "unexpected answer to enrollment: {other:?}"
         ))),
-        Ok(None) => Err(match conn.close_reason() {
-            Some(e) => lost(e),
-            None => {
-                AgentError::Protocol("the controller closed the stream without answering".into())
-            }
-        }),
+        Ok(None) => Err(conn.lost()),
         Err(e) => Err(e),
     }
 }

@@ -97,6 +97,103 @@ pub async fn connect(
     Ok((endpoint, conn))
 }
 
+/// The client endpoint for `addr`'s address family, made once and kept.
+fn endpoint_for(
+    endpoint: &mut Option<quinn::Endpoint>,
+    addr: SocketAddr,
+) -> Result<quinn::Endpoint, AgentError> {
+    match endpoint {
+        Some(ep) if ep.local_addr().is_ok_and(|l| l.is_ipv6() == addr.is_ipv6()) => Ok(ep.clone()),
+        _ => {
+            let ep = client_endpoint(addr)?;
+            *endpoint = Some(ep.clone());
+            Ok(ep)
+        }
+    }
+}
+
+/// A QUIC connection within `quic_timeout_secs`. `Ok(None)`: QUIC did not answer (UDP
+/// blocked, or the controller is down), worth trying TLS over TCP; an error: QUIC answered
+/// and refused (a certificate, a version), which TCP would not change.
+async fn quic_connect(
+    config: &AgentConfig,
+    endpoint: &quinn::Endpoint,
+    client: quinn::ClientConfig,
+    addr: SocketAddr,
+) -> Result<Option<quinn::Connection>, AgentError> {
+    let connecting = endpoint
+        .connect_with(client, addr, &config.server_name)
+        .map_err(|e| AgentError::Connection(e.to_string()))?;
+    let wait = Duration::from_secs(config.quic_timeout_secs.max(1));
+    match tokio::time::timeout(wait, connecting).await {
+        Ok(Ok(conn)) => Ok(Some(conn)),
+        Ok(Err(quinn::ConnectionError::TimedOut)) | Err(_) => Ok(None),
+        Ok(Err(e)) => Err(AgentError::Connection(crate::tls::explain(&e))),
+    }
+}
+
+/// Opens a stream to the controller at `addr`: QUIC first (unless `tcp_first`), then, when
+/// QUIC stays silent and a TCP configuration is given, TLS over TCP on the same host's
+/// `tcp_port`, through the proxy when there is one (the agent's `proxy`, or `https_proxy`).
+/// Used by the link and by enrollment.
+pub async fn open_stream(
+    config: &AgentConfig,
+    endpoint: &mut Option<quinn::Endpoint>,
+    addr: SocketAddr,
+    quic: quinn::ClientConfig,
+    tcp: Option<Arc<rustls::ClientConfig>>,
+    tcp_first: bool,
+) -> Result<(Connection, SendHalf, RecvHalf), AgentError> {
+    if tcp.is_none() || !tcp_first {
+        let ep = endpoint_for(endpoint, addr)?;
+        match quic_connect(config, &ep, quic, addr).await? {
+            Some(conn) => {
+                let (send, recv) = conn
+                    .open_bi()
+                    .await
+                    .map_err(|e| AgentError::Connection(crate::tls::explain(&e)))?;
+                return Ok((
+                    Connection::Quic(conn),
+                    SendHalf::Quic(send),
+                    RecvHalf::Quic(recv),
+                ));
+            }
+            None if tcp.is_none() => {
+                return Err(AgentError::Connection(format!(
+                    "the controller at {addr} did not answer over QUIC"
+                )))
+            }
+            None => info!(controller = %addr, "no answer over QUIC (UDP); trying TLS over TCP"),
+        }
+    }
+    let tcp = tcp.expect("checked above");
+    let host = config
+        .controller
+        .rsplit_once(':')
+        .map_or(config.controller.as_str(), |(h, _)| h);
+    let proxy = Proxy::for_agent(&config.proxy, host)?;
+    let target = SocketAddr::new(addr.ip(), config.tcp_port);
+    let (send, recv) = connect_tcp(
+        tcp,
+        &config.server_name,
+        target,
+        proxy.as_ref(),
+        Duration::from_secs(10),
+        (
+            Duration::from_secs(config.keep_alive_secs.max(1)),
+            Duration::from_secs(config.idle_timeout_secs.max(1)),
+        ),
+    )
+    .await?;
+    info!(controller = %target, proxy = proxy.as_ref().map(|p| p.address.as_str()).unwrap_or("none"), "connected over TLS on TCP");
+    Ok((Connection::Tcp, send, recv))
+}
+
+/// The first address of the configured controller.
+pub async fn controller_address(config: &AgentConfig) -> Result<SocketAddr, AgentError> {
+    resolve(&config.controller).await
+}
+
 fn client_endpoint(addr: SocketAddr) -> Result<quinn::Endpoint, AgentError> {
     let bind: SocketAddr = if addr.is_ipv6() {
         (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
@@ -377,107 +474,30 @@ impl Link {
         });
     }
 
-    fn endpoint_for(
-        endpoint: &mut Option<quinn::Endpoint>,
-        addr: SocketAddr,
-    ) -> Result<quinn::Endpoint, AgentError> {
-        match endpoint {
-            Some(ep) if ep.local_addr().is_ok_and(|l| l.is_ipv6() == addr.is_ipv6()) => {
-                Ok(ep.clone())
-            }
-            _ => {
-                let ep = client_endpoint(addr)?;
-                *endpoint = Some(ep.clone());
-                Ok(ep)
-            }
-        }
-    }
-
-    /// A QUIC connection within `quic_timeout_secs`. `Ok(None)`: QUIC did not answer (UDP
-    /// blocked, or the controller is down), worth trying TLS over TCP; an error: QUIC
-    /// answered and refused (a certificate, a version), which TCP would not change.
-    async fn quic_connect(
-        &self,
-        endpoint: &quinn::Endpoint,
-        client: quinn::ClientConfig,
-        addr: SocketAddr,
-    ) -> Result<Option<quinn::Connection>, AgentError> {
-        let connecting = endpoint
-            .connect_with(client, addr, &self.config.server_name)
-            .map_err(|e| AgentError::Connection(e.to_string()))?;
-        let wait = Duration::from_secs(self.config.quic_timeout_secs.max(1));
-        match tokio::time::timeout(wait, connecting).await {
-            Ok(Ok(conn)) => Ok(Some(conn)),
-            Ok(Err(quinn::ConnectionError::TimedOut)) | Err(_) => Ok(None),
-            Ok(Err(e)) => Err(AgentError::Connection(crate::tls::explain(&e))),
-        }
-    }
-
-    /// Opens the link's stream to `addr`: QUIC first (unless it recently did not answer),
-    /// then TLS over TCP on the same host's `tcp_port`, through the proxy when there is one.
+    /// Opens the link's stream to `addr` (see [`open_stream`]), QUIC first unless it did
+    /// not answer recently; remembers which transport it took.
     async fn open(
         &self,
         endpoint: &mut Option<quinn::Endpoint>,
         addr: SocketAddr,
     ) -> Result<(Connection, SendHalf, RecvHalf), AgentError> {
         let (quic, tcp) = self.client();
-        if tcp.is_none() || !self.on_tcp() {
-            let ep = Self::endpoint_for(endpoint, addr)?;
-            match self.quic_connect(&ep, quic, addr).await? {
-                Some(conn) => {
-                    self.set_tcp(false);
-                    let (send, recv) = conn
-                        .open_bi()
-                        .await
-                        .map_err(|e| AgentError::Connection(crate::tls::explain(&e)))?;
-                    return Ok((
-                        Connection::Quic(conn),
-                        SendHalf::Quic(send),
-                        RecvHalf::Quic(recv),
-                    ));
-                }
-                None if tcp.is_none() => {
-                    return Err(AgentError::Connection(format!(
-                        "the controller at {addr} did not answer over QUIC"
-                    )))
-                }
-                None => info!(controller = %addr, "no answer over QUIC (UDP); trying TLS over TCP"),
-            }
+        let opened = open_stream(&self.config, endpoint, addr, quic, tcp, self.on_tcp()).await?;
+        match opened.0 {
+            Connection::Quic(_) => self.set_tcp(false),
+            Connection::Tcp if !self.on_tcp() => self.set_tcp(true),
+            Connection::Tcp => {}
         }
-        let tcp = tcp.expect("checked above");
-        let host = self
-            .config
-            .controller
-            .rsplit_once(':')
-            .map_or(self.config.controller.as_str(), |(h, _)| h);
-        let proxy = Proxy::for_agent(&self.config.proxy, host)?;
-        let target = SocketAddr::new(addr.ip(), self.config.tcp_port);
-        let (send, recv) = connect_tcp(
-            tcp,
-            &self.config.server_name,
-            target,
-            proxy.as_ref(),
-            Duration::from_secs(10),
-            (
-                Duration::from_secs(self.config.keep_alive_secs.max(1)),
-                Duration::from_secs(self.config.idle_timeout_secs.max(1)),
-            ),
-        )
-        .await?;
-        if !self.on_tcp() {
-            self.set_tcp(true);
-        }
-        info!(controller = %target, proxy = proxy.as_ref().map(|p| p.address.as_str()).unwrap_or("none"), "connected over TLS on TCP");
-        Ok((Connection::Tcp, send, recv))
+        Ok(opened)
     }
 
     /// On TLS over TCP: whether QUIC answers again (a handshake, closed at once).
     async fn quic_answers(&self, endpoint: &mut Option<quinn::Endpoint>, addr: SocketAddr) -> bool {
         let (quic, _) = self.client();
-        let Ok(ep) = Self::endpoint_for(endpoint, addr) else {
+        let Ok(ep) = endpoint_for(endpoint, addr) else {
             return false;
         };
-        match self.quic_connect(&ep, quic, addr).await {
+        match quic_connect(&self.config, &ep, quic, addr).await {
             Ok(Some(probe)) => {
                 probe.close(CLOSE_NORMAL.into(), b"probe: switching back to QUIC");
                 true

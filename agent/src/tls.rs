@@ -205,6 +205,15 @@ pub fn enrollment_config(
     config: &AgentConfig,
     expected_ca: [u8; 32],
 ) -> Result<(quinn::ClientConfig, PinReport), AgentError> {
+    let (quic, _, report) = enrollment_configs(config, expected_ca)?;
+    Ok((quic, report))
+}
+
+/// [`enrollment_config`] for QUIC and for TLS over TCP (same pinned verifier and report).
+pub fn enrollment_configs(
+    config: &AgentConfig,
+    expected_ca: [u8; 32],
+) -> Result<(quinn::ClientConfig, Arc<rustls::ClientConfig>, PinReport), AgentError> {
     let report = PinReport::default();
     let provider = provider();
     let verifier = Arc::new(PinnedCaVerifier {
@@ -218,7 +227,9 @@ pub fn enrollment_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    Ok((finish(tls, config)?, report))
+    let mut tcp = tls.clone();
+    tcp.alpn_protocols = vec![commune_protocol::ALPN.to_vec()];
+    Ok((finish(tls, config)?, Arc::new(tcp), report))
 }
 
 /// A sentence for a failed connection, naming what IT can do about it.

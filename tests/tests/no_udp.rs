@@ -110,6 +110,32 @@ async fn body() {
     producing.await.unwrap();
     every_event_once(&tc, &agent).await;
 
+    // A new computer on this network enrolls over TCP too.
+    let newcomer = tempfile::tempdir().unwrap();
+    let enrolled = commune_agent::enroll::enroll(commune_agent::enroll::EnrollOptions {
+        controller: tc.addr.to_string(),
+        token: tc.token().await,
+        config_path: newcomer.path().join("agent.toml"),
+        state_dir: newcomer.path().join("state"),
+        asset_tag: None,
+        funding_line: None,
+        hostname: Some("no-udp-pc".into()),
+        base: commune_agent::AgentConfig {
+            tcp_port: tcp.port(),
+            quic_timeout_secs: 2,
+            ..agent_base()
+        },
+    })
+    .await
+    .expect("enrollment over TLS on TCP");
+    assert!(tc
+        .controller
+        .store()
+        .agent(&enrolled.agent_id)
+        .await
+        .unwrap()
+        .is_some());
+
     // UDP passes again: QUIC is tried now and then, and taken back.
     sh("nft flush chain inet commune_test out");
     let producing = keep_producing(agent.outbox.clone(), 40);
@@ -163,12 +189,9 @@ async fn body() {
         tcp.port()
     ));
     assert!(
-        tokio::time::timeout(
-            Duration::from_secs(1),
-            tokio::net::TcpStream::connect(tcp)
-        )
-        .await
-        .is_err(),
+        tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(tcp))
+            .await
+            .is_err(),
         "direct TCP to the controller must be dropped now"
     );
     // SAFETY (edition 2021: safe): this process runs this one test, in its own namespace.
