@@ -570,8 +570,13 @@ async fn serve_enrollment(
                     send.finish(Duration::from_secs(5)).await;
                 }
             }
-            // The agent closes once it has its certificate; do not cut it short.
-            let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+            // The agent closes once it has its certificate; do not cut it short. Its end of
+            // the stream (or of the connection) shows on either transport as the end of
+            // reading.
+            let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                while let Ok(Some(_)) = reader.next::<AgentMessage>().await {}
+            })
+            .await;
         }
         Err((code, message)) => {
             controller.metrics().handshake_rejected(code.as_str());
