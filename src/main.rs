@@ -176,13 +176,22 @@ pub(crate) fn ca_init(
     commands::ca::init(config, organisation, names)
 }
 
+/// The log on standard output: colours only on a terminal (a file or the journal gets
+/// plain text), one JSON object per line with `COMMUNE_LOG_FORMAT=json` (for IT's log
+/// collectors).
 fn init_tracing() {
-    tracing_subscriber::fmt()
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,quinn=warn,sqlx=warn".into()),
         )
-        .init();
+        .with_ansi(std::io::stdout().is_terminal());
+    if std::env::var("COMMUNE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }
 
 #[tokio::main]

@@ -186,14 +186,21 @@ fn unusable_config(path: &std::path::Path, error: &commune_agent::AgentError) ->
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    // Colours only on a terminal; JSON lines with COMMUNE_LOG_FORMAT=json.
+    use std::io::IsTerminal;
+    let log = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,quinn=warn".into())
                 // notify logs paths inside a visitor's home: never, whatever RUST_LOG says.
                 .add_directive("notify=off".parse().expect("static directive")),
         )
-        .init();
+        .with_ansi(std::io::stdout().is_terminal());
+    if std::env::var("COMMUNE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        log.json().init();
+    } else {
+        log.init();
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Enroll {

@@ -146,6 +146,23 @@ async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
         }
     })
     .await;
+    // The scheme is case-insensitive (RFC 9110); a wrong token or scheme is still refused.
+    let answer = |value: String| {
+        tokio::task::spawn_blocking(move || {
+            http(
+                addr,
+                "GET",
+                "/api/v1/seats",
+                &[("Authorization", &value)],
+                "",
+            )
+            .status
+        })
+    };
+    assert_eq!(answer(format!("bearer {token}")).await.unwrap(), 200);
+    assert_eq!(answer(format!("BEARER  {token}")).await.unwrap(), 200);
+    assert_eq!(answer(format!("bearer {token}x")).await.unwrap(), 401);
+    assert_eq!(answer(format!("Basic {token}")).await.unwrap(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -156,6 +156,20 @@ async fn the_readme_demo_from_a_clean_clone_runs_30_seats_with_sessions_wiped() 
     assert!(in_session_seen, "no seat was ever in session");
     assert!(wiped >= 3.0, "{wiped} verified wipes");
 
+    // Logs that are not on a terminal carry no colour codes: the controller's (a pipe here)
+    // and every agent's log file.
+    let mut logs = vec![("the controller's output".to_string(), banner.clone())];
+    for entry in walk(&clone.join("demo-data")) {
+        if entry.extension().is_some_and(|e| e == "log") {
+            let text = std::fs::read_to_string(&entry).unwrap_or_default();
+            logs.push((entry.display().to_string(), text));
+        }
+    }
+    assert!(logs.len() > 1, "no agent log found under demo-data");
+    for (name, text) in &logs {
+        assert!(!text.contains('\u{1b}'), "terminal colour codes in {name}");
+    }
+
     // Ctrl-C stops the controller and every agent.
     // SAFETY: kill has no memory preconditions; the group is the demo's own.
     unsafe { libc::kill(-pid, libc::SIGINT) };
@@ -174,4 +188,21 @@ async fn the_readme_demo_from_a_clean_clone_runs_30_seats_with_sessions_wiped() 
         .unwrap();
     let left = String::from_utf8_lossy(&agents.stdout);
     assert!(left.trim().is_empty(), "agent processes left: {left}");
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
 }
