@@ -277,6 +277,18 @@ impl Controller {
 
     /// Refreshes gauges computed from the store, then encodes every metric.
     pub async fn metrics_text(&self) -> String {
+        self.refresh_gauges().await;
+        self.inner.metrics.encode()
+    }
+
+    /// The metrics in the Prometheus text format 0.0.4 (see
+    /// [`metrics::Metrics::encode_prometheus_text`]).
+    pub async fn metrics_prometheus_text(&self) -> String {
+        self.refresh_gauges().await;
+        self.inner.metrics.encode_prometheus_text()
+    }
+
+    async fn refresh_gauges(&self) {
         if let Ok(n) = self.inner.store.enrolled_count().await {
             self.inner.metrics.agents_enrolled.set(n);
             // Seats by state: connected ones by what they report, the rest offline.
@@ -298,7 +310,6 @@ impl Controller {
                     .set(count);
             }
         }
-        self.inner.metrics.encode()
     }
 
     /// A single-use enrollment token for `site_id`, valid for `ttl_secs`.

@@ -216,11 +216,115 @@ impl Metrics {
         }
     }
 
-    /// The text exposition format.
+    /// The OpenMetrics text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+
+    /// The Prometheus text format 0.0.4, for scrapers that ask for it (and `promtool
+    /// check metrics`): the same samples, with each counter's `HELP` and `TYPE` under the
+    /// name its samples carry (`…_total`), and no OpenMetrics-only lines.
+    pub fn encode_prometheus_text(&self) -> String {
+        to_prometheus_text(&self.encode())
+    }
+}
+
+/// OpenMetrics text to Prometheus text 0.0.4 (see [`Metrics::encode_prometheus_text`]).
+pub fn to_prometheus_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(l) => out.push_str(l.trim_end()),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `promtool check metrics` checks of the text format, and the parser needs: every
+    /// sample's name declared by a `TYPE` line with a `HELP` line before it.
+    fn lint(text: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut helped = std::collections::HashSet::new();
+        let mut typed = std::collections::HashMap::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# HELP ") {
+                let name = rest.split(' ').next().unwrap_or_default();
+                if rest.len() <= name.len() + 1 {
+                    problems.push(format!("{name}: empty help"));
+                }
+                helped.insert(name.to_string());
+            } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let (name, kind) = rest.split_once(' ').unwrap_or((rest, ""));
+                if !helped.contains(name) {
+                    problems.push(format!("{name}: no help text"));
+                }
+                if kind == "counter" && !name.ends_with("_total") {
+                    problems.push(format!("{name}: counter without _total"));
+                }
+                typed.insert(name.to_string(), kind.to_string());
+            } else if line.starts_with('#') {
+                problems.push(format!("not a text-format line: {line}"));
+            } else if !line.is_empty() {
+                let name = line.split(['{', ' ']).next().unwrap_or_default();
+                if !typed.contains_key(name) {
+                    problems.push(format!("{name}: sample without TYPE"));
+                }
+            }
+        }
+        problems
+    }
+
+    #[test]
+    fn the_prometheus_text_format_declares_every_sample() {
+        let m = Metrics::default();
+        m.enrollments.inc();
+        m.certificates_renewed.inc();
+        m.handshake_rejected("busy");
+        m.frame_rejected("too_large");
+        m.agents_connected.set(3);
+        m.logins_refused
+            .get_or_create(&ReasonLabel {
+                reason: "wrong".into(),
+            })
+            .inc();
+        let text = m.encode_prometheus_text();
+        assert_eq!(lint(&text), Vec::<String>::new(), "{text}");
+        assert!(
+            text.contains("# TYPE commune_enrollments_total counter"),
+            "{text}"
+        );
+        assert!(text.contains("commune_enrollments_total 1"), "{text}");
+        assert!(!text.contains("# EOF"));
+        // The OpenMetrics form keeps its own names (the family without `_total`).
+        assert!(m.encode().contains("# TYPE commune_enrollments counter"));
+        assert!(m.encode().ends_with("# EOF\n"));
+        assert!(
+            !lint(&m.encode()).is_empty(),
+            "the lint finds what promtool found in the OpenMetrics form"
+        );
     }
 }

@@ -105,15 +105,33 @@ pub async fn serve(
     served
 }
 
-async fn metrics(State(c): State<Controller>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        c.metrics_text().await,
-    )
-        .into_response()
+/// `/metrics`: OpenMetrics to a scraper that asks for it (Prometheus does), the Prometheus
+/// text format 0.0.4 otherwise (older scrapers, `curl`, `promtool check metrics`).
+async fn metrics(State(c): State<Controller>, headers: axum::http::HeaderMap) -> Response {
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    if openmetrics {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            c.metrics_text().await,
+        )
+            .into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            c.metrics_prometheus_text().await,
+        )
+            .into_response()
+    }
 }
 
 pub(crate) fn page(lang: Lang, title: &str, body: Markup) -> Html<String> {

@@ -163,6 +163,43 @@ async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
     assert_eq!(answer(format!("BEARER  {token}")).await.unwrap(), 200);
     assert_eq!(answer(format!("bearer {token}x")).await.unwrap(), 401);
     assert_eq!(answer(format!("Basic {token}")).await.unwrap(), 401);
+
+    // `/metrics` answers each scraper in the format it asks for.
+    let (openmetrics, text) = tokio::task::spawn_blocking(move || {
+        (
+            http(
+                addr,
+                "GET",
+                "/metrics",
+                &[("Accept", "application/openmetrics-text; version=1.0.0")],
+                "",
+            ),
+            http(addr, "GET", "/metrics", &[("Accept", "text/plain")], ""),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        openmetrics
+            .headers
+            .to_ascii_lowercase()
+            .contains("content-type: application/openmetrics-text")
+            && openmetrics.body.ends_with("# EOF\n"),
+        "{}",
+        openmetrics.headers
+    );
+    assert!(
+        text.headers
+            .to_ascii_lowercase()
+            .contains("content-type: text/plain; version=0.0.4")
+            && !text.body.contains("# EOF")
+            && text
+                .body
+                .contains("# TYPE commune_enrollments_total counter"),
+        "{}\n{}",
+        text.headers,
+        text.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
