@@ -6,6 +6,7 @@ pub mod browser;
 pub mod namespace;
 pub mod netcut;
 pub mod raw;
+pub mod swarm;
 pub mod web;
 
 use std::net::SocketAddr;
