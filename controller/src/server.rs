@@ -120,7 +120,18 @@ pub async fn run(
     Ok(())
 }
 
+/// One open connection, counted against `max_connections` until dropped.
 struct OpenGuard(Controller);
+
+impl OpenGuard {
+    fn enter(controller: &Controller) -> Self {
+        controller
+            .inner
+            .open_connections
+            .fetch_add(1, Ordering::Relaxed);
+        OpenGuard(controller.clone())
+    }
+}
 
 impl Drop for OpenGuard {
     fn drop(&mut self) {
@@ -210,6 +221,19 @@ impl HandshakeGate {
         }
     }
 
+    /// A handshake permit within `handshake_timeout_secs`; `None` (counted as `busy`) when
+    /// the controller has none free in time.
+    async fn permit(&self, controller: &Controller) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let timeout = Duration::from_secs(controller.config().handshake_timeout_secs);
+        match tokio::time::timeout(timeout, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(p)) => Some(p),
+            _ => {
+                controller.metrics().handshake_rejected("busy");
+                None
+            }
+        }
+    }
+
     fn in_progress(&self) -> usize {
         self.in_progress.load(Ordering::Relaxed)
     }
@@ -238,20 +262,12 @@ async fn handle_incoming(
     gate: Arc<HandshakeGate>,
     ticket: GateTicket,
 ) {
-    controller
-        .inner
-        .open_connections
-        .fetch_add(1, Ordering::Relaxed);
-    let _open = OpenGuard(controller.clone());
+    let _open = OpenGuard::enter(&controller);
     let remote = incoming.remote_address();
     let timeout = Duration::from_secs(controller.config().handshake_timeout_secs);
-    let permit = match tokio::time::timeout(timeout, gate.permits.clone().acquire_owned()).await {
-        Ok(Ok(p)) => p,
-        _ => {
-            controller.metrics().handshake_rejected("busy");
-            incoming.ignore();
-            return;
-        }
+    let Some(permit) = gate.permit(&controller).await else {
+        incoming.ignore();
+        return;
     };
     let connecting = match incoming.accept() {
         Ok(c) => c,
@@ -330,11 +346,7 @@ async fn handle_tcp(
     gate: Arc<HandshakeGate>,
     ticket: GateTicket,
 ) {
-    controller
-        .inner
-        .open_connections
-        .fetch_add(1, Ordering::Relaxed);
-    let _open = OpenGuard(controller.clone());
+    let _open = OpenGuard::enter(&controller);
     // TCP's own liveness, as close as it gets to QUIC's idle timeout: a seat whose path
     // died is dropped in about `idle_timeout_secs`, not after minutes of retransmissions.
     let socket = socket2::SockRef::from(&stream);
@@ -349,9 +361,7 @@ async fn handle_tcp(
     let _ = socket.set_tcp_user_timeout(Some(idle));
     let _ = stream.set_nodelay(true);
     let timeout = Duration::from_secs(controller.config().handshake_timeout_secs);
-    let Ok(Ok(permit)) = tokio::time::timeout(timeout, gate.permits.clone().acquire_owned()).await
-    else {
-        controller.metrics().handshake_rejected("busy");
+    let Some(permit) = gate.permit(&controller).await else {
         return;
     };
     let tls = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {

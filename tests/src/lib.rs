@@ -286,6 +286,24 @@ pub async fn enroll_agent(
     Ok((config, dir))
 }
 
+/// Appends `n` alert events to `outbox`, one every `every`, on a task of its own: visitors
+/// keep using the seat while the test cuts, switches or renews its link.
+pub fn keep_producing(outbox: Outbox, n: u32, every: Duration) -> JoinHandle<()> {
+    use commune_protocol::messages::{AgentEvent, Alert, AlertKind};
+    tokio::spawn(async move {
+        for i in 0..n {
+            let event = AgentEvent::Alert(Alert {
+                kind: AlertKind::DiskFull,
+                message: format!("event {i}"),
+            });
+            outbox.append(now(), event).await.expect("append");
+            if !every.is_zero() {
+                tokio::time::sleep(every).await;
+            }
+        }
+    })
+}
+
 /// An agent link running in this process.
 pub struct TestAgent {
     /// Its configuration.

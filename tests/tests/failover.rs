@@ -105,27 +105,7 @@ async fn changes_cross_controllers_at_once_and_a_dead_controller_hands_its_seats
     agent.produce(20).await;
 
     // Under load, A's host goes silent.
-    let producer = {
-        let outbox = agent.outbox.clone();
-        let id = agent.config.agent_id.clone();
-        tokio::spawn(async move {
-            for i in 0..60u32 {
-                outbox
-                    .append(
-                        commune_controller::now(),
-                        commune_protocol::messages::AgentEvent::Alert(
-                            commune_protocol::messages::Alert {
-                                kind: commune_protocol::messages::AlertKind::DiskFull,
-                                message: format!("{id} {i}"),
-                            },
-                        ),
-                    )
-                    .await
-                    .unwrap();
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
+    let producer = keep_producing(agent.outbox.clone(), 60, Duration::from_millis(100));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let died = std::time::Instant::now();
     path_to_a.cut();

@@ -9,9 +9,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use commune_agent::outbox::Outbox;
-use commune_protocol::messages::{AgentEvent, Alert, AlertKind};
 use commune_tests::namespace::{sh, test_in_network_namespace};
-use commune_tests::*;
+use commune_tests::{
+    agent_base, enroll_agent, eventually, init_tracing, ChildGuard, TestAgent, TestController,
+};
 
 const TEST: &str = "a_seat_without_udp_comes_up_over_tcp_then_through_a_proxy_losing_nothing";
 
@@ -22,23 +23,9 @@ fn on_tcp(agent: &TestAgent) -> bool {
         .load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Appends an event every 50 ms for `n` events: visitors keep using the seat meanwhile.
+/// An event every 50 ms for `n` events: visitors keep using the seat meanwhile.
 fn keep_producing(outbox: Outbox, n: u32) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        for i in 0..n {
-            outbox
-                .append(
-                    commune_controller::now(),
-                    AgentEvent::Alert(Alert {
-                        kind: AlertKind::DiskFull,
-                        message: format!("event {i}"),
-                    }),
-                )
-                .await
-                .unwrap();
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
+    commune_tests::keep_producing(outbox, n, Duration::from_millis(50))
 }
 
 async fn every_event_once(tc: &TestController, agent: &TestAgent) {

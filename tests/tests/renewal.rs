@@ -13,7 +13,9 @@ use commune_agent::link::{FrameReader, LinkState};
 use commune_agent::outbox::Outbox;
 use commune_protocol::messages::{AgentMessage, ControllerMessage, Hello, RefusalCode};
 use commune_protocol::version::VersionRange;
-use commune_tests::{agent_base, enroll_agent, eventually, TestAgent, TestController};
+use commune_tests::{
+    agent_base, enroll_agent, eventually, keep_producing, TestAgent, TestController,
+};
 
 /// The serial of the certificate in a state directory, as the controller reads it.
 fn serial_in(config: &AgentConfig) -> String {
@@ -82,26 +84,7 @@ async fn a_seat_renews_its_certificate_at_two_thirds_of_its_life_and_the_old_one
     let mut agent = TestAgent::start(config.clone()).await;
     agent.wait_connected(10).await;
     // Visitors keep using the seat while its certificate is renewed.
-    let producer = {
-        let outbox = agent.outbox.clone();
-        tokio::spawn(async move {
-            for _ in 0..120 {
-                outbox
-                    .append(
-                        commune_controller::now(),
-                        commune_protocol::messages::AgentEvent::Alert(
-                            commune_protocol::messages::Alert {
-                                kind: commune_protocol::messages::AlertKind::DiskFull,
-                                message: "test".into(),
-                            },
-                        ),
-                    )
-                    .await
-                    .unwrap();
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        })
-    };
+    let producer = keep_producing(agent.outbox.clone(), 120, Duration::from_millis(200));
     eventually(30, "the certificate renewed", || async {
         agent
             .stats
@@ -158,20 +141,7 @@ async fn a_seat_whose_certificate_expired_offline_enrolls_again_and_keeps_its_id
         let outbox = Outbox::open(&config.state_file(files::OUTBOX), config.outbox_capacity)
             .await
             .unwrap();
-        for _ in 0..10 {
-            outbox
-                .append(
-                    commune_controller::now(),
-                    commune_protocol::messages::AgentEvent::Alert(
-                        commune_protocol::messages::Alert {
-                            kind: commune_protocol::messages::AlertKind::DiskFull,
-                            message: "offline".into(),
-                        },
-                    ),
-                )
-                .await
-                .unwrap();
-        }
+        keep_producing(outbox, 10, Duration::ZERO).await.unwrap();
     }
     tokio::time::sleep(Duration::from_secs(4)).await;
 
