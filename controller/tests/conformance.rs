@@ -905,6 +905,64 @@ async fn a_seat_spends_only_its_own_sites_tickets(store: Store) {
     assert_eq!(ours.used_at, Some(NOW));
 }
 
+/// The hourly purge, the last-seen flush and ingest, each a transaction that reads before
+/// it writes, run at once on their own connections: none is refused. (On SQLite a plain
+/// `BEGIN` answered "database is locked" at once when another connection had committed
+/// between its read and its first write, without waiting the busy timeout.)
+async fn concurrent_writers_wait_for_each_other_instead_of_failing(store: Store) {
+    with_agent(&store, "ag-1").await;
+    let old = NOW.plus_secs(-400 * 86_400);
+    let ingest = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for seq in 1..=150u64 {
+                let at = old.plus_secs(seq as i64 * 60);
+                store
+                    .ingest_events(
+                        "ag-1",
+                        &[session(seq, at, &format!("s-{seq}"), Some(30))],
+                        NOW,
+                    )
+                    .await
+                    .expect("ingest while others write");
+            }
+        })
+    };
+    let flush = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for i in 0..150i64 {
+                let row = LastSeen {
+                    agent_id: "ag-1".into(),
+                    at: NOW.plus_secs(i),
+                    connected: true,
+                    seat_state: Some("free".into()),
+                };
+                store
+                    .flush_last_seen(&[row])
+                    .await
+                    .expect("last-seen flush while others write");
+            }
+        })
+    };
+    let mut aggregated = 0;
+    for i in 0..150i64 {
+        let report = store
+            .purge(&RetentionConfig::default(), NOW.plus_secs(i))
+            .await
+            .expect("purge while others write");
+        aggregated += report.sessions_aggregated;
+    }
+    ingest.await.unwrap();
+    flush.await.unwrap();
+    aggregated += store
+        .purge(&RetentionConfig::default(), NOW.plus_secs(200))
+        .await
+        .unwrap()
+        .sessions_aggregated;
+    assert_eq!(aggregated, 150, "every session folded once");
+}
+
 trait WithAt {
     fn with_at(self, at: UtcMillis) -> Self;
 }
@@ -954,4 +1012,5 @@ conformance!(
     rows_from_a_clock_far_ahead_go_by_their_receive_time,
     huge_session_lengths_neither_break_the_purge_nor_inflate_sums,
     a_seat_spends_only_its_own_sites_tickets,
+    concurrent_writers_wait_for_each_other_instead_of_failing,
 );

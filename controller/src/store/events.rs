@@ -11,7 +11,7 @@ use commune_protocol::UtcMillis;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{i64_of, with_pool, Store};
+use super::{i64_of, with_pool, BeginWrite, Store};
 use crate::error::StoreError;
 
 /// How far above its ack a seat's stored events are looked at to advance the ack, per
@@ -223,7 +223,7 @@ impl IngestPool for sqlx::SqlitePool {
         &self,
         _agents: &[&str],
     ) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error> {
-        self.begin_with("BEGIN IMMEDIATE").await
+        self.begin_write().await
     }
 }
 

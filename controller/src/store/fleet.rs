@@ -5,7 +5,7 @@ use commune_protocol::UtcMillis;
 use sqlx::Row;
 use std::collections::HashMap;
 
-use super::{with_pool, Store};
+use super::{with_pool, BeginWrite, Store};
 use crate::error::StoreError;
 
 /// Why the store refused an enrollment token.
@@ -365,7 +365,7 @@ impl Store {
                     }
                 }
             }
-            let mut tx = pool.begin().await.map_err(StoreError::from)?;
+            let mut tx = pool.begin_write().await.map_err(StoreError::from)?;
             // The conditional UPDATE takes the row (PostgreSQL) or the database (SQLite)
             // for writing: two computers racing with one token cannot both succeed.
             let claimed = sqlx::query(
@@ -559,7 +559,7 @@ impl Store {
             return Ok(());
         }
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for row in rows {
                 sqlx::query("INSERT INTO agent_last_seen (agent_id, last_seen_at, connected, seat_state) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (agent_id) DO UPDATE SET \

@@ -66,6 +66,33 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// How a transaction that writes begins on each backend. On SQLite a plain `BEGIN` reads
+/// first and asks for the write lock at its first write; if another connection committed
+/// in between, SQLite answers "database is locked" at once, without waiting its busy
+/// timeout (the snapshot is stale). `BEGIN IMMEDIATE` takes the write lock first, and
+/// waits for it.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 pub(crate) fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::events::believable_secs;
-use super::{with_pool, Store};
+use super::{with_pool, BeginWrite, Store};
 use crate::error::StoreError;
 
 /// How long each kind of data is kept. Names carry their unit.
@@ -102,7 +102,7 @@ impl Store {
         let log_cutoff = now.plus_secs(-days(config.session_log_days));
         let mut report = PurgeReport::default();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // A row goes when either its seat's time or its receive time is past the period:
             // a seat's clock (wrong, or lying) cannot keep its rows for ever.
             let rows = sqlx::query("SELECT s.agent_id, s.site_id, s.slot_kind, s.started_at, s.duration_secs, \

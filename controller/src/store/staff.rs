@@ -4,7 +4,7 @@
 use commune_protocol::UtcMillis;
 use sqlx::Row;
 
-use super::{with_pool, Store};
+use super::{with_pool, BeginWrite, Store};
 use crate::error::StoreError;
 
 /// A staff account as stored (the password hash stays in the store module's callers).
@@ -60,7 +60,7 @@ impl Store {
         now: UtcMillis,
     ) -> Result<(), StoreError> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO staff_users (login, display_name, role, password_hash, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -288,7 +288,7 @@ impl Store {
         at: Option<UtcMillis>,
     ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let found = sqlx::query("UPDATE staff_users SET disabled_at = $1 WHERE login = $2")
                 .bind(at.map(|t| t.0))
                 .bind(login)
@@ -317,7 +317,7 @@ impl Store {
         keep: Option<&str>,
     ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let found = sqlx::query("UPDATE staff_users SET password_hash = $1 WHERE login = $2")
                 .bind(password_hash)
                 .bind(login)
@@ -338,7 +338,7 @@ impl Store {
     /// Ends every browser session of an account; how many were live at `now`.
     pub async fn end_staff_sessions(&self, login: &str, now: UtcMillis) -> Result<u64, StoreError> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let live: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM staff_sessions WHERE login = $1 AND expires_at > $2",
             )

@@ -4,7 +4,7 @@ use commune_protocol::messages::TicketHash;
 use commune_protocol::UtcMillis;
 use sqlx::Row;
 
-use super::{with_pool, Store};
+use super::{with_pool, BeginWrite, Store};
 use crate::error::StoreError;
 
 /// One ticket as stored.
@@ -54,7 +54,7 @@ impl Store {
         now: UtcMillis,
     ) -> Result<(), StoreError> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for hash in hashes {
                 sqlx::query(
                     "INSERT INTO tickets (hash, site_id, minutes, valid_until, created_at) \
