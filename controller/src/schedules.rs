@@ -26,26 +26,34 @@ impl Controller {
         &self,
         site_id: &str,
     ) -> Result<(SiteSchedule, u64), ControllerError> {
-        let store = self.store();
-        let (mut model, version) = match store.site_schedule(site_id).await? {
-            Some((version, json)) => (
-                serde_json::from_str::<SiteSchedule>(&json).map_err(|e| {
-                    ControllerError::Config(format!("stored schedule of {site_id}: {e}"))
-                })?,
-                version,
-            ),
-            None => {
-                let site = store
-                    .sites()
-                    .await?
-                    .into_iter()
-                    .find(|s| s.id == site_id)
-                    .ok_or_else(|| crate::error::StoreError::UnknownSite(site_id.to_string()))?;
-                (SiteSchedule::always_open(site.time_zone), 0)
-            }
+        if let Some(stored) = self.site_model(site_id).await? {
+            return Ok(stored);
+        }
+        let site = self
+            .store()
+            .sites()
+            .await?
+            .into_iter()
+            .find(|s| s.id == site_id)
+            .ok_or_else(|| crate::error::StoreError::UnknownSite(site_id.to_string()))?;
+        let mut model = SiteSchedule::always_open(site.time_zone);
+        model.seats = self.store().site_seats(site_id).await?;
+        Ok((model, 0))
+    }
+
+    /// A site's stored model with its seats, or `None` when it has none (nothing is pushed):
+    /// a seat connecting to a site without a schedule costs one read.
+    async fn site_model(
+        &self,
+        site_id: &str,
+    ) -> Result<Option<(SiteSchedule, u64)>, ControllerError> {
+        let Some((version, json)) = self.store().site_schedule(site_id).await? else {
+            return Ok(None);
         };
-        model.seats = store.site_seats(site_id).await?;
-        Ok((model, version))
+        let mut model = serde_json::from_str::<SiteSchedule>(&json)
+            .map_err(|e| ControllerError::Config(format!("stored schedule of {site_id}: {e}")))?;
+        model.seats = self.store().site_seats(site_id).await?;
+        Ok(Some((model, version)))
     }
 
     /// Replaces a site's model after validating it, and pushes the new schedules.
@@ -154,7 +162,9 @@ impl Controller {
         site_id: &str,
         seat: &str,
     ) -> Result<Option<commune_protocol::schedule::Schedule>, ControllerError> {
-        let (model, version) = self.site_schedule(site_id).await?;
+        let Some((model, version)) = self.site_model(site_id).await? else {
+            return Ok(None);
+        };
         if version == 0 {
             return Ok(None);
         }
@@ -167,15 +177,17 @@ impl Controller {
     /// Sends a seat its schedule, if its site has one.
     pub(crate) async fn push_seat(&self, site_id: &str, agent_id: &str) {
         match self.seat_schedule(site_id, agent_id).await {
-            Ok(Some(schedule)) => {
-                if let Some(tx) = self.live_sender(agent_id) {
-                    if let Err(e) = tx.push(&ControllerMessage::Schedule(schedule)) {
-                        self.push_failed(agent_id, &e);
-                    }
-                }
-            }
+            Ok(Some(schedule)) => self.push_schedule(agent_id, schedule),
             Ok(None) => {}
             Err(error) => warn!(site = %site_id, agent = %agent_id, %error, "schedule not pushed"),
+        }
+    }
+
+    fn push_schedule(&self, agent_id: &str, schedule: commune_protocol::schedule::Schedule) {
+        if let Some(tx) = self.live_sender(agent_id) {
+            if let Err(e) = tx.push(&ControllerMessage::Schedule(schedule)) {
+                self.push_failed(agent_id, &e);
+            }
         }
     }
 
@@ -224,19 +236,37 @@ impl Controller {
         }
     }
 
-    /// Sends every connected seat of a site its new schedule.
+    /// Sends every connected seat of a site its new schedule (the model read once).
     pub async fn push_site(&self, site_id: &str) {
-        let seats = match self.store().site_seats(site_id).await {
-            Ok(s) => s,
+        let (model, version) = match self.site_model(site_id).await {
+            Ok(Some(m)) if m.1 != 0 => m,
+            Ok(_) => return,
             Err(error) => {
                 warn!(site = %site_id, %error, "schedules not pushed");
                 return;
             }
         };
-        for seat in seats {
-            if self.live_sender(&seat).is_some() {
-                self.push_seat(site_id, &seat).await;
+        let at = now();
+        for seat in &model.seats {
+            if self.live_sender(seat).is_some() {
+                if let Some(schedule) = compile_for(site_id, &model, version, seat, at) {
+                    self.push_schedule(seat, schedule);
+                }
             }
         }
     }
+}
+
+/// One seat's compiled schedule; a model that does not compile is logged (it was validated
+/// when stored).
+fn compile_for(
+    site_id: &str,
+    model: &SiteSchedule,
+    version: u64,
+    seat: &str,
+    at: UtcMillis,
+) -> Option<commune_protocol::schedule::Schedule> {
+    compile_schedule(model, seat, wire_version(version, at), at, DEFAULT_DAYS)
+        .map_err(|error| warn!(site = %site_id, %seat, %error, "schedule not compiled"))
+        .ok()
 }

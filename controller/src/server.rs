@@ -776,8 +776,9 @@ async fn serve_agent(
         }
     };
     let agent_id = identity.agent_id.clone();
-    let record = match controller.store().agent(&agent_id).await {
-        Ok(r) => r,
+    let (record, acked_seq) = match controller.store().agent_for_link(&agent_id).await {
+        Ok(Some((r, acked))) => (Some(r), acked),
+        Ok(None) => (None, 0),
         Err(e) => {
             warn!(agent = %agent_id, error = %e, "store unavailable");
             return refuse(
@@ -869,7 +870,6 @@ async fn serve_agent(
             .set_agent_version(&agent_id, &agent_version)
             .await;
     }
-    let acked_seq = controller.store().acked_seq(&agent_id).await.unwrap_or(0);
     let welcome = ControllerMessage::Welcome(Welcome {
         protocol_version: version,
         controller_version: env!("CARGO_PKG_VERSION").to_string(),

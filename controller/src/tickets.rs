@@ -8,6 +8,8 @@ use commune_protocol::UtcMillis;
 use rand::Rng as _;
 use tracing::{info, warn};
 
+use std::sync::Arc;
+
 use crate::seat_link::{Frame, SeatTx};
 use crate::{now, Controller, ControllerError};
 
@@ -16,7 +18,7 @@ use crate::{now, Controller, ControllerError};
 pub(crate) const MAX_SITE_TICKETS: usize = 100_000;
 
 /// A site's ticket set, encoded.
-struct TicketFrames {
+pub(crate) struct TicketFrames {
     /// In parts of at most `TICKETS_PER_PART`.
     parts: Vec<Frame>,
     /// Whole in one frame, for agents without the `ticket_parts` capability, when it is
@@ -26,6 +28,38 @@ struct TicketFrames {
 
 /// Pushes of a site's tickets caused by seats' uses, at most once per this period.
 const TICKET_PUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long a site's encoded set serves the seats that connect, unless it changes before:
+/// after a restart, the seats of a site coming back together cost one read of its tickets.
+const TICKET_FRAMES_REUSED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Recently encoded ticket sets, by site (see [`TICKET_FRAMES_REUSED_FOR`]).
+#[derive(Default)]
+pub(crate) struct TicketFramesCache(
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Arc<TicketFrames>)>>,
+);
+
+impl TicketFramesCache {
+    fn fresh(&self, site_id: &str) -> Option<Arc<TicketFrames>> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(site_id)
+            .filter(|(at, _)| at.elapsed() < TICKET_FRAMES_REUSED_FOR)
+            .map(|(_, frames)| frames.clone())
+    }
+
+    fn keep(&self, site_id: &str, frames: Arc<TicketFrames>) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, (at, _)| at.elapsed() < TICKET_FRAMES_REUSED_FOR);
+        map.insert(site_id.to_string(), (std::time::Instant::now(), frames));
+    }
+
+    fn forget(&self, site_id: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(site_id);
+    }
+}
 
 impl Controller {
     /// Creates `count` tickets for a site, each granting `minutes`, usable until
@@ -85,7 +119,7 @@ impl Controller {
 
     /// The site's ticket set, encoded once for every seat of the site: in parts that each
     /// fit in a frame, and whole for agents that do not gather parts (when it fits).
-    async fn ticket_frames(&self, site_id: &str) -> Option<TicketFrames> {
+    async fn ticket_frames(&self, site_id: &str) -> Option<Arc<TicketFrames>> {
         let at = now();
         let tickets = match self.store().site_tickets(site_id, at).await {
             Ok(tickets) => tickets,
@@ -118,7 +152,9 @@ impl Controller {
                 }
             }
         }
-        Some(TicketFrames { parts, whole })
+        let frames = Arc::new(TicketFrames { parts, whole });
+        self.inner.ticket_frames.keep(site_id, frames.clone());
+        Some(frames)
     }
 
     /// Queues the frames to one seat, never waiting on it.
@@ -146,7 +182,11 @@ impl Controller {
 
     /// Sends one connected seat its site's tickets.
     pub(crate) async fn push_tickets_to(&self, site_id: &str, agent_id: &str) {
-        if let Some(frames) = self.ticket_frames(site_id).await {
+        let frames = match self.inner.ticket_frames.fresh(site_id) {
+            Some(frames) => Some(frames),
+            None => self.ticket_frames(site_id).await,
+        };
+        if let Some(frames) = frames {
             self.push_frames(agent_id, &frames);
         }
     }
@@ -170,6 +210,7 @@ impl Controller {
     /// [`Controller::tickets_changed`] for this controller's seats only (a change another
     /// controller announced).
     pub(crate) fn tickets_changed_here(&self, site_id: &str) {
+        self.inner.ticket_frames.forget(site_id);
         self.inner
             .tickets_dirty
             .lock()

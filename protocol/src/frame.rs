@@ -91,6 +91,16 @@ pub fn decode_frame<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, FrameError> 
     }
 }
 
+/// Room a decoder or reader keeps between frames; more is given back once used.
+const KEPT_CAPACITY: usize = 4 * 1024;
+
+/// A reader's first read buffer: a heartbeat fits. It doubles, up to
+/// [`MAX_READ_BUFFER`], each time a read fills it.
+const FIRST_READ_BUFFER: usize = 256;
+
+/// A reader's largest read buffer.
+const MAX_READ_BUFFER: usize = 16 * 1024;
+
 /// Incremental frame decoder.
 #[derive(Debug)]
 pub struct FrameDecoder {
@@ -141,6 +151,10 @@ impl FrameDecoder {
         }
         let body = self.buf[PREFIX..PREFIX + len].to_vec();
         self.buf.drain(..PREFIX + len);
+        if self.buf.is_empty() && self.buf.capacity() > KEPT_CAPACITY {
+            // A large frame's room is given back: thousands of idle links hold little.
+            self.buf = Vec::new();
+        }
         Ok(Some(body))
     }
 
@@ -203,7 +217,7 @@ impl<S: ByteSource> FrameReader<S> {
         FrameReader {
             source,
             decoder: FrameDecoder::new(max_frame_bytes),
-            buf: vec![0u8; 16 * 1024],
+            buf: vec![0u8; FIRST_READ_BUFFER],
         }
     }
 
@@ -215,7 +229,13 @@ impl<S: ByteSource> FrameReader<S> {
                 return Ok(Some(msg));
             }
             match self.source.read(&mut self.buf).await {
-                Ok(Some(n)) => self.decoder.push(&self.buf[..n])?,
+                Ok(Some(n)) => {
+                    self.decoder.push(&self.buf[..n])?;
+                    if n == self.buf.len() && n < MAX_READ_BUFFER {
+                        // Larger frames arrive: read them in fewer pieces.
+                        self.buf.resize(2 * n, 0);
+                    }
+                }
                 Ok(None) => {
                     self.decoder.finish()?;
                     return Ok(None);
@@ -269,6 +289,50 @@ mod tests {
             block_on(reader.next::<AgentMessage>()),
             Err(ReadError::Frame(FrameError::Truncated { .. }))
         ));
+    }
+
+    /// A stream handing out as much as each read's buffer holds.
+    struct Stream(std::collections::VecDeque<u8>);
+
+    impl ByteSource for Stream {
+        type Error = std::convert::Infallible;
+        async fn read(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Self::Error> {
+            if self.0.is_empty() {
+                return Ok(None);
+            }
+            let n = buf.len().min(self.0.len());
+            for (slot, byte) in buf.iter_mut().zip(self.0.drain(..n)) {
+                *slot = byte;
+            }
+            Ok(Some(n))
+        }
+    }
+
+    #[test]
+    fn a_large_frame_grows_the_reader_and_its_room_is_given_back() {
+        let big: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
+        let beat = AgentMessage::Heartbeat(Heartbeat { seat_state: None });
+        let mut bytes = encode_frame(&beat).unwrap();
+        bytes.extend(encode_frame(&big).unwrap());
+        bytes.extend(encode_frame(&beat).unwrap());
+        let beats: Vec<u8> = (0..3).flat_map(|_| encode_frame(&beat).unwrap()).collect();
+        let mut idle = FrameReader::new(Stream(beats.into()), MAX_FRAME_BYTES);
+        while block_on(idle.next::<AgentMessage>()).unwrap().is_some() {}
+        assert_eq!(
+            idle.buf.len(),
+            FIRST_READ_BUFFER,
+            "a link of heartbeats holds little"
+        );
+        let mut reader = FrameReader::new(Stream(bytes.into()), MAX_FRAME_BYTES);
+        assert_eq!(
+            block_on(reader.next::<AgentMessage>()).unwrap(),
+            Some(beat.clone())
+        );
+        assert_eq!(block_on(reader.next::<Vec<String>>()).unwrap(), Some(big));
+        assert_eq!(reader.buf.len(), MAX_READ_BUFFER);
+        assert_eq!(block_on(reader.next::<AgentMessage>()).unwrap(), Some(beat));
+        assert!(reader.decoder.buf.capacity() <= KEPT_CAPACITY);
+        assert_eq!(block_on(reader.next::<AgentMessage>()).unwrap(), None);
     }
 
     #[test]

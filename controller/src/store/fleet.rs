@@ -81,6 +81,9 @@ pub struct HealthSummary {
     pub os: String,
 }
 
+/// Rows of a last-seen flush written per transaction.
+const LAST_SEEN_ROWS_PER_TRANSACTION: usize = 256;
+
 /// One row of a last-seen flush.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LastSeen {
@@ -455,6 +458,26 @@ impl Store {
         })
     }
 
+    /// An agent's record and the highest event seq acknowledged to it, in one read: what a
+    /// connecting seat needs before its `Welcome`.
+    pub async fn agent_for_link(&self, id: &str) -> Result<Option<(AgentRecord, u64)>, StoreError> {
+        with_pool!(self, |pool| {
+            let row = sqlx::query("SELECT a.id, a.site_id, a.hostname, a.cert_serial, a.cert_not_after, a.enrolled_at, \
+                 a.revoked_at, a.agent_version, k.acked_seq FROM agents a \
+                 LEFT JOIN agent_acks k ON k.agent_id = a.id WHERE a.id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|r| {
+                let acked: Option<i64> = r.get(8);
+                (
+                    agent_from_row(&r),
+                    acked.and_then(|a| u64::try_from(a).ok()).unwrap_or(0),
+                )
+            }))
+        })
+    }
+
     /// Records the certificate just signed for an agent's renewal; its current one keeps
     /// working until the agent connects with the new one ([`Store::promote_certificate`]).
     /// A second renewal before that replaces the first.
@@ -552,12 +575,20 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a batch of last-seen instants (and seat states, when reported) in one
-    /// transaction.
+    /// Writes a batch of last-seen instants (and seat states, when reported).
     pub async fn flush_last_seen(&self, rows: &[LastSeen]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
+        // In transactions of a few hundred rows: other writers (a staff command's delivery,
+        // ingest) wait for one of them, not for all.
+        for chunk in rows.chunks(LAST_SEEN_ROWS_PER_TRANSACTION) {
+            self.flush_last_seen_chunk(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush_last_seen_chunk(&self, rows: &[LastSeen]) -> Result<(), StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             for row in rows {
