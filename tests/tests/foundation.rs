@@ -554,12 +554,20 @@ async fn a_connected_seats_row_is_written_when_it_changes_not_at_every_flush() {
     let beat = |state| AgentMessage::Heartbeat(Heartbeat { seat_state: state });
     raw.send(&beat(Some(SeatState::InSession))).await;
     eventually(10, "the state is known", || async {
-        ctrl.controller.live_seat_states().get(&id).map(String::as_str) == Some("in_session")
+        ctrl.controller
+            .live_seat_states()
+            .get(&id)
+            .map(String::as_str)
+            == Some("in_session")
     })
     .await;
     ctrl.controller.flush_last_seen().await;
     let (changed_at, state) = stored().await;
-    assert_eq!(state.as_deref(), Some("in_session"), "written when its state changes");
+    assert_eq!(
+        state.as_deref(),
+        Some("in_session"),
+        "written when its state changes"
+    );
     assert!(changed_at > connected_at);
 
     // The same state again, and plain heartbeats: nothing to write for a minute.
