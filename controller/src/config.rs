@@ -37,7 +37,10 @@ pub struct ControllerConfig {
     /// TLS handshakes in progress at once; more wait their turn.
     pub max_concurrent_handshakes: usize,
     /// Above this many handshakes in progress, a new connection must first prove its
-    /// address (a QUIC Retry round trip), so spoofed Initial packets hold nothing.
+    /// address (a QUIC Retry round trip), so spoofed Initial packets hold at most this many
+    /// handshake permits. Half the permits: a fleet coming back at full speed seldom
+    /// reaches it (a handshake after a Retry now and then stalled until the seat gave up
+    /// and tried again, 5 s later, in the scale benchmark at 32).
     pub handshakes_before_retry: usize,
     /// Handshakes in progress from one address at most (a whole MDH behind one NAT
     /// reconnecting at once stays well below).
@@ -235,7 +238,7 @@ impl Default for ControllerConfig {
             dashboard_listen: "127.0.0.1:8080".parse().expect("static address"),
             max_connections: 50_000,
             max_concurrent_handshakes: 256,
-            handshakes_before_retry: 32,
+            handshakes_before_retry: 128,
             max_handshakes_per_address: 64,
             max_concurrent_enrollments: 8,
             handshake_timeout_secs: 5,

@@ -73,7 +73,7 @@ struct Plan {
 }
 
 /// One side's figures at one N.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Side {
     up_secs: f64,
     rss_idle: u64,
@@ -90,6 +90,7 @@ struct Side {
     handshake_ms: f64,
     answer_ms: f64,
     attempts_failed: u64,
+    failure_reasons: std::collections::BTreeMap<String, u64>,
     connections_lost: u64,
     udp_drops: u64,
 }
@@ -124,6 +125,9 @@ impl Side {
             self.connections_lost,
             self.udp_drops,
         );
+        for (reason, count) in &self.failure_reasons {
+            println!("    failed attempts: {count} × {reason}");
+        }
         if self.noisy() {
             println!("  (other processes were busy during the window: these figures are not the machine's)");
         }
@@ -500,6 +504,7 @@ impl Bench {
         side.handshake_ms = handshake.as_secs_f64() * 1000.0;
         side.answer_ms = answer.as_secs_f64() * 1000.0;
         side.attempts_failed = swarm.attempts_failed();
+        side.failure_reasons = swarm.failure_reasons();
         tokio::time::sleep(plan.warm_up).await;
         let me = std::process::id();
         let (cpu, clients, machine, start) = (

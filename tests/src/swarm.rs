@@ -40,7 +40,7 @@ const SERVER_NAME: &str = commune_protocol::CONTROLLER_SERVER_NAME;
 /// An enrollment given up after this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// A seat waits this long for the answer to its first frame, as the agent waits for its
-/// `Welcome` (the handshake itself has only the idle timeout, as the agent's).
+/// `Welcome`.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
 /// Events per frame at most, as the agent sends them.
 const EVENTS_PER_FRAME: usize = 256;
@@ -254,6 +254,10 @@ struct Shared {
     connected: AtomicUsize,
     /// Attempts that failed before the first answer.
     attempts_failed: AtomicU64,
+    /// The agent's `quic_timeout_secs`.
+    quic_timeout: Duration,
+    /// Why attempts failed: the error's first words, counted.
+    failure_reasons: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     /// Connections lost after their first answer, by why.
     lost: Lost,
     timing: Timing,
@@ -395,6 +399,8 @@ impl Swarm {
             handshakes: Semaphore::new(config.handshakes_in_flight.max(1)),
             connected: AtomicUsize::new(0),
             attempts_failed: AtomicU64::new(0),
+            failure_reasons: Default::default(),
+            quic_timeout: Duration::from_secs(AgentConfig::default().quic_timeout_secs.max(1)),
             lost: Lost::default(),
             timing: Timing::default(),
             events_on: AtomicBool::new(true),
@@ -464,6 +470,15 @@ impl Swarm {
     /// Connection attempts that failed before their first answer.
     pub fn attempts_failed(&self) -> u64 {
         self.shared.attempts_failed.load(Ordering::Relaxed)
+    }
+
+    /// Why attempts failed, counted by the error's first words.
+    pub fn failure_reasons(&self) -> std::collections::BTreeMap<String, u64> {
+        self.shared
+            .failure_reasons
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Connections lost after their first answer, by why.
@@ -603,10 +618,16 @@ impl SeatRun {
         let attempt = async {
             let _place = self.shared.handshakes.acquire().await?;
             let start = Instant::now();
-            let conn = self
-                .endpoint
-                .connect_with(self.client.clone(), self.shared.config.server, SERVER_NAME)?
-                .await?;
+            // The agent gives a QUIC handshake `quic_timeout_secs`, then tries TLS over
+            // TCP; a seat of the swarm (QUIC only) tries QUIC again after its backoff.
+            let connecting = self.endpoint.connect_with(
+                self.client.clone(),
+                self.shared.config.server,
+                SERVER_NAME,
+            )?;
+            let conn = tokio::time::timeout(self.shared.quic_timeout, connecting)
+                .await
+                .map_err(|_| anyhow::anyhow!("no QUIC handshake within quic_timeout_secs"))??;
             let handshake = start.elapsed();
             let answer = tokio::time::timeout(ANSWER_TIMEOUT, first_answer(conn.clone())).await??;
             let timing = &self.shared.timing;
@@ -622,8 +643,16 @@ impl SeatRun {
         tokio::select! {
             r = attempt => match r {
                 Ok(done) => Some(done),
-                Err(_) => {
+                Err(e) => {
                     self.shared.attempts_failed.fetch_add(1, Ordering::Relaxed);
+                    let reason: String = e.to_string().chars().take(60).collect();
+                    *self
+                        .shared
+                        .failure_reasons
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .entry(reason)
+                        .or_default() += 1;
                     None
                 }
             },

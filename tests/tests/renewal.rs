@@ -236,3 +236,50 @@ async fn a_seat_whose_certificate_expired_offline_enrolls_again_and_keeps_its_id
     );
     agent.stop().await;
 }
+
+/// A seat (or whoever holds its key) asking for a second certificate on one connection is
+/// disconnected, and signed nothing more: the controller cannot be made to sign in a loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_renewal_on_one_connection_closes_it_and_signs_nothing_more() {
+    use commune_agent::renewal::PendingRenewal;
+    use commune_protocol::messages::RenewRequest;
+    use commune_tests::raw::RawSeat;
+    let tc = TestController::start().await;
+    let (config, _dir) = enroll_agent(tc.addr, &tc.token().await).await.unwrap();
+    let mut raw = RawSeat::connect(&config).await;
+    let ask = |renewal: &PendingRenewal| {
+        AgentMessage::Renew(RenewRequest {
+            csr_pem: renewal.csr_pem.clone(),
+        })
+    };
+    raw.send(&ask(&PendingRenewal::start(&config.agent_id).unwrap()))
+        .await;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), raw.recv()).await {
+            Ok(Some(ControllerMessage::Renewed(_))) => break,
+            Ok(Some(_)) => continue,
+            other => panic!("no certificate for the first renewal: {other:?}"),
+        }
+    }
+    raw.send(&ask(&PendingRenewal::start(&config.agent_id).unwrap()))
+        .await;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), raw.recv()).await {
+            Ok(None) => break,
+            Ok(Some(ControllerMessage::Renewed(_))) => panic!("a second certificate signed"),
+            Ok(Some(_)) => continue,
+            Err(_) => panic!("the connection stayed open after a second renewal"),
+        }
+    }
+    // The seat itself is served again on its next connection.
+    let mut again = RawSeat::connect(&config).await;
+    again
+        .send(&AgentMessage::Heartbeat(
+            commune_protocol::messages::Heartbeat { seat_state: None },
+        ))
+        .await;
+    eventually(10, "the seat is connected again", || async {
+        tc.controller.connected_ids().contains(&config.agent_id)
+    })
+    .await;
+}
