@@ -30,7 +30,11 @@ pub struct AgentConfig {
     pub funding_line: Option<String>,
     /// QUIC keep-alive.
     pub keep_alive_secs: u64,
-    /// QUIC idle timeout.
+    /// QUIC idle timeout (and, over TCP, how long unanswered data may wait): the link is
+    /// given up after this long without a packet from the controller. 25 s: a live
+    /// controller answers within `keep_alive_secs`, with 10 s to spare for a lost packet;
+    /// a seat that missed the stateless reset of a restarted controller is back in under
+    /// 30 s.
     pub idle_timeout_secs: u64,
     /// First reconnection delay.
     pub backoff_initial_ms: u64,
@@ -178,7 +182,7 @@ impl Default for AgentConfig {
             asset_tag: None,
             funding_line: None,
             keep_alive_secs: 15,
-            idle_timeout_secs: 60,
+            idle_timeout_secs: 25,
             backoff_initial_ms: 500,
             backoff_max_ms: 30_000,
             tcp_port: 443,
