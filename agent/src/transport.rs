@@ -220,18 +220,21 @@ impl Proxy {
             .write_all(request.as_bytes())
             .await
             .map_err(|e| failed(e.to_string()))?;
-        // The answer's head, bounded: a status line, headers, an empty line.
+        // The answer's head, bounded: a status line, headers, an empty line. Each read is
+        // bounded too: a line that never ends is not buffered past the limit.
         let mut status = String::new();
         let mut head_bytes = 0usize;
         let mut line = String::new();
         loop {
             line.clear();
-            let n = stream
+            let room = (MAX_PROXY_HEAD_BYTES - head_bytes) as u64;
+            let n = (&mut stream)
+                .take(room)
                 .read_line(&mut line)
                 .await
-                .map_err(|e| failed(e.to_string()))?;
+                .map_err(|e| failed(format!("no proper answer to CONNECT ({e})")))?;
             head_bytes += n;
-            if n == 0 || head_bytes > 16 * 1024 {
+            if n == 0 || head_bytes >= MAX_PROXY_HEAD_BYTES {
                 return Err(failed("no proper answer to CONNECT".into()));
             }
             if status.is_empty() {
@@ -252,6 +255,9 @@ impl Proxy {
         Ok(stream.into_inner())
     }
 }
+
+/// The head of a proxy's answer to `CONNECT`, at most.
+const MAX_PROXY_HEAD_BYTES: usize = 16 * 1024;
 
 /// TCP's own liveness, as close as it gets to QUIC's: probes after `idle` of silence, and a
 /// connection whose data stays unacknowledged for `dead` is closed (instead of minutes of
@@ -309,6 +315,59 @@ pub async fn connect_tcp(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A proxy on loopback that reads the request's head and answers `answer`, then keeps
+    /// the connection open.
+    async fn proxy_answering(answer: Vec<u8>) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut stream = tokio::io::BufReader::new(stream);
+            let mut line = String::new();
+            while stream.read_line(&mut line).await.unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let _ = stream.get_mut().write_all(&answer).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        Proxy::parse(&format!("http://{address}")).unwrap().unwrap()
+    }
+
+    async fn tunnel_error(answer: &[u8]) -> String {
+        let proxy = proxy_answering(answer.to_vec()).await;
+        match tokio::time::timeout(Duration::from_secs(10), proxy.tunnel("10.0.0.1:443")).await {
+            Ok(Err(e)) => e.to_string(),
+            Ok(Ok(_)) => panic!("a tunnel through a proxy answering {answer:?}"),
+            Err(_) => panic!("no answer in time"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_proxy_answering_garbage_or_refusing_gets_a_clear_error() {
+        let e = tunnel_error(b"SSH-2.0-OpenSSH_9.2\r\n\r\n").await;
+        assert!(e.contains("refused the tunnel"), "{e}");
+        let e = tunnel_error(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").await;
+        assert!(e.contains("407"), "{e}");
+        let e = tunnel_error(b"HTTP/1.1 200 OK\r\n\r\nearly bytes").await;
+        assert!(e.contains("before the tunnel was open"), "{e}");
+        let e = tunnel_error(&[0xff, 0xfe, b'\n']).await;
+        assert!(e.contains("no proper answer"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_proxy_head_that_never_ends_is_not_buffered_past_the_limit() {
+        // One endless line, then headers without an end.
+        let e = tunnel_error(&vec![b'a'; 4 * MAX_PROXY_HEAD_BYTES]).await;
+        assert!(e.contains("no proper answer"), "{e}");
+        let headers: Vec<u8> = b"HTTP/1.1 200 OK\r\n"
+            .iter()
+            .copied()
+            .chain(std::iter::repeat_n(*b"X-Pad: 1\r\n", 4_000).flatten())
+            .collect();
+        let e = tunnel_error(&headers).await;
+        assert!(e.contains("no proper answer"), "{e}");
+    }
 
     #[test]
     fn proxy_urls_are_read_as_people_write_them() {

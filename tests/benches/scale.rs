@@ -6,7 +6,7 @@
 //! process (`commune_tests::swarm`): N seats, each enrolled through the controller's real
 //! enrollment path (a single-use token each, `Enroll` with a CSR over QUIC) and holding its
 //! own certificate, each keeping one real QUIC connection with mutual TLS (the agent's TLS
-//! client configuration, keep-alive 15 s, idle timeout 60 s) and speaking Commune's
+//! client configuration, keep-alive 15 s, idle timeout 25 s) and speaking Commune's
 //! protocol: `Hello`, `Welcome`, a `Heartbeat` every 15 s (±20 %), an event every one to
 //! three minutes (acknowledged by the controller), the outcome of each staff command. A
 //! seat is the protocol, not the agent: a full `commune_agent::link::Link` per seat is too
@@ -166,7 +166,7 @@ struct Recovery {
     /// Seats whose stored seqs are not exactly the ones they produced.
     store_mismatches: usize,
     /// How the seats learnt of the crash: their connection reset by the new process, timed
-    /// out (nothing heard for 60 s), or otherwise.
+    /// out (nothing heard for the idle timeout), or otherwise.
     reset: u64,
     timed_out: u64,
     other: u64,

@@ -99,7 +99,7 @@ pub struct SeatIdentity {
 impl SeatIdentity {
     /// The mutual-TLS client configuration of this seat: the agent's own
     /// (`commune_agent::tls::client_config_from`, with the agent's default transport:
-    /// keep-alive every 15 s, idle timeout 60 s).
+    /// keep-alive every 15 s, idle timeout 25 s).
     pub fn client_config(
         &self,
         ca: &CertificateDer<'static>,
