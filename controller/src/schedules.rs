@@ -41,8 +41,8 @@ impl Controller {
         Ok((model, 0))
     }
 
-    /// A site's stored model with its seats, or `None` when it has none (nothing is pushed):
-    /// a seat connecting to a site without a schedule costs one read.
+    /// A site's stored model with its seats and version (from 1), or `None` when it has none
+    /// (nothing is pushed): a seat connecting to a site without a schedule costs one read.
     async fn site_model(
         &self,
         site_id: &str,
@@ -165,9 +165,6 @@ impl Controller {
         let Some((model, version)) = self.site_model(site_id).await? else {
             return Ok(None);
         };
-        if version == 0 {
-            return Ok(None);
-        }
         let at = now();
         compile_schedule(&model, seat, wire_version(version, at), at, DEFAULT_DAYS)
             .map(Some)
@@ -239,8 +236,8 @@ impl Controller {
     /// Sends every connected seat of a site its new schedule (the model read once).
     pub async fn push_site(&self, site_id: &str) {
         let (model, version) = match self.site_model(site_id).await {
-            Ok(Some(m)) if m.1 != 0 => m,
-            Ok(_) => return,
+            Ok(Some(m)) => m,
+            Ok(None) => return,
             Err(error) => {
                 warn!(site = %site_id, %error, "schedules not pushed");
                 return;

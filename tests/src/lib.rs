@@ -433,28 +433,11 @@ impl TestAgent {
     /// Records `n` events in the outbox as visitor sessions (a start, then its end; an odd
     /// `n` leaves the last session open); returns the last seq.
     pub async fn produce(&self, n: usize) -> u64 {
-        use commune_protocol::messages::{
-            AgentEvent, EndReason, SessionEnded, SessionStarted, SlotKind,
-        };
         let mut last = 0;
         for _ in 0..n {
             let next = self.outbox.last_seq().await.expect("last seq") + 1;
             let session_id = format!("s-{}-{}", self.config.agent_id, next.div_ceil(2));
-            let event = if next % 2 == 1 {
-                AgentEvent::SessionStarted(SessionStarted {
-                    session_id,
-                    slot_kind: SlotKind::Free,
-                    permanence_id: None,
-                    with_ticket: true,
-                })
-            } else {
-                AgentEvent::SessionEnded(SessionEnded {
-                    session_id,
-                    reason: EndReason::TimeUp,
-                    duration_secs: 2700,
-                    documents_erased: 0,
-                })
-            };
+            let event = session_event(next, session_id, true);
             last = self.outbox.append(now(), event).await.expect("append").seq;
         }
         last
@@ -555,4 +538,31 @@ pub fn parse_csv(text: &str, separator: char) -> Vec<Vec<String>> {
         }
     }
     rows
+}
+
+/// The event of seq `seq` in a run of free-access visitor sessions: odd seqs start session
+/// `session_id`, even seqs end it after 45 minutes.
+pub fn session_event(
+    seq: u64,
+    session_id: String,
+    with_ticket: bool,
+) -> commune_protocol::messages::AgentEvent {
+    use commune_protocol::messages::{
+        AgentEvent, EndReason, SessionEnded, SessionStarted, SlotKind,
+    };
+    if seq % 2 == 1 {
+        AgentEvent::SessionStarted(SessionStarted {
+            session_id,
+            slot_kind: SlotKind::Free,
+            permanence_id: None,
+            with_ticket,
+        })
+    } else {
+        AgentEvent::SessionEnded(SessionEnded {
+            session_id,
+            reason: EndReason::TimeUp,
+            duration_secs: 2700,
+            documents_erased: 0,
+        })
+    }
 }

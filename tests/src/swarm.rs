@@ -24,9 +24,8 @@ use commune_agent::link::Backoff;
 use commune_agent::AgentConfig;
 use commune_protocol::enroll::EnrollToken;
 use commune_protocol::messages::{
-    AgentEvent, AgentMessage, CommandOutcome, CommandResult, ControllerMessage, EndReason,
-    EnrollRequest, EventBatch, EventEnvelope, Heartbeat, Hello, SeatState, SessionEnded,
-    SessionStarted, SlotKind,
+    AgentEvent, AgentMessage, CommandOutcome, CommandResult, ControllerMessage, EnrollRequest,
+    EventBatch, EventEnvelope, Heartbeat, Hello, SeatState,
 };
 use commune_protocol::version::{capability, VersionRange};
 use commune_protocol::{encode_frame, FrameReader, UtcMillis, MAX_FRAME_BYTES};
@@ -686,22 +685,7 @@ impl SeatRun {
     /// A visitor's session, in two events: started (odd seq), ended (even seq).
     fn produce_session_event(&self, outbox: &mut Outbox) {
         self.produce(outbox, |seq| {
-            let session_id = format!("s-{}", seq.div_ceil(2));
-            if seq % 2 == 1 {
-                AgentEvent::SessionStarted(SessionStarted {
-                    session_id,
-                    slot_kind: SlotKind::Free,
-                    permanence_id: None,
-                    with_ticket: false,
-                })
-            } else {
-                AgentEvent::SessionEnded(SessionEnded {
-                    session_id,
-                    reason: EndReason::TimeUp,
-                    duration_secs: 2700,
-                    documents_erased: 0,
-                })
-            }
+            crate::session_event(seq, format!("s-{}", seq.div_ceil(2)), false)
         });
     }
 

@@ -448,14 +448,7 @@ impl Store {
 
     /// One agent.
     pub async fn agent(&self, id: &str) -> Result<Option<AgentRecord>, StoreError> {
-        with_pool!(self, |pool| {
-            let row = sqlx::query("SELECT a.id, a.site_id, a.hostname, a.cert_serial, a.cert_not_after, a.enrolled_at, \
-                 a.revoked_at, a.agent_version FROM agents a WHERE a.id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-            Ok(row.map(|r| agent_from_row(&r)))
-        })
+        Ok(self.agent_for_link(id).await?.map(|(record, _)| record))
     }
 
     /// An agent's record and the highest event seq acknowledged to it, in one read: what a
