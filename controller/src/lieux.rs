@@ -1,11 +1,19 @@
 //! The national open-data export of the places of digital mediation ("lieux de médiation
 //! numérique", schema v1.0.2): one CSV row per site, all 32 columns in the schema's order,
-//! opening hours in OpenStreetMap syntax from the site's schedule.
+//! opening hours in OpenStreetMap syntax from the site's schedule ([`osm`]). Each value is
+//! checked against the schema's own constraints first ([`check`]); a site the schema would
+//! refuse is left out, and staff are told which field is wrong.
 
+use commune_protocol::slots::{LocalDate, SiteSchedule};
 use serde::{Deserialize, Serialize};
 
 use crate::csv::CsvWriter;
 use crate::{Controller, ControllerError};
+
+pub mod check;
+pub mod osm;
+
+pub use check::FieldProblem;
 
 /// The columns, in the schema's order, with its exact headers.
 pub const COLUMNS: [&str; 32] = [
@@ -83,42 +91,21 @@ pub struct SiteDetails {
     pub modalites_accompagnement: Vec<String>,
 }
 
-impl SiteDetails {
-    /// What makes the row invalid for the schema, in French for staff.
-    pub fn problems(&self) -> Vec<String> {
-        let mut p = Vec::new();
-        let siret_ok = (9..=14).contains(&self.pivot.len())
-            && self.pivot.chars().all(|c| c.is_ascii_alphanumeric());
-        if !siret_ok {
-            p.push("SIRET (pivot) manquant ou invalide".into());
-        }
-        if self.commune.trim().is_empty() {
-            p.push("commune manquante".into());
-        }
-        if !(self.code_postal.len() == 5 && self.code_postal.chars().all(|c| c.is_ascii_digit())) {
-            p.push("code postal manquant ou invalide".into());
-        }
-        if self.adresse.trim().is_empty() {
-            p.push("adresse manquante".into());
-        }
-        if self.presentation_resume.chars().count() > 280 {
-            p.push("présentation de plus de 280 caractères".into());
-        }
-        p
-    }
-}
-
 impl Controller {
-    /// Stores a site's public description.
+    /// Stores a site's public description, brought to the schema's spellings first
+    /// ([`SiteDetails::normalized`]); returns what the export would still refuse or remark
+    /// about the site, field by field (the description is stored either way: nothing typed
+    /// is lost, and the export leaves the site out until it is fixed).
     pub async fn set_site_details(
         &self,
         site_id: &str,
         details: &SiteDetails,
-    ) -> Result<(), ControllerError> {
+    ) -> Result<Vec<FieldProblem>, ControllerError> {
+        let details = details.normalized();
         let json =
-            serde_json::to_string(details).map_err(|e| ControllerError::Config(e.to_string()))?;
+            serde_json::to_string(&details).map_err(|e| ControllerError::Config(e.to_string()))?;
         self.store().set_site_details(site_id, &json).await?;
-        Ok(())
+        Ok(self.lieux_check(site_id).await?.problems)
     }
 
     /// A site's public description (empty when never set).
@@ -131,28 +118,59 @@ impl Controller {
             .unwrap_or_default())
     }
 
-    /// The export for `sites`: the CSV, and the sites left out with why.
-    pub async fn lieux_csv(
-        &self,
-        sites: &[String],
-    ) -> Result<(String, Vec<(String, Vec<String>)>), ControllerError> {
+    /// What the national export would refuse or remark about one site.
+    pub async fn lieux_check(&self, site_id: &str) -> Result<SiteCheck, ControllerError> {
+        let name = self
+            .store()
+            .sites()
+            .await?
+            .into_iter()
+            .find(|s| s.id == site_id)
+            .map(|s| s.name)
+            .unwrap_or_default();
+        let details = self.site_details(site_id).await?;
+        let model = self.site_model(site_id).await?;
+        let mut problems = details.problems(&name);
+        if let Err(remark) = horaires(model.as_ref().map(|(m, _)| m)) {
+            problems.push(remark);
+        }
+        Ok(SiteCheck {
+            site: site_id.to_string(),
+            problems,
+        })
+    }
+
+    /// The export for `sites`: the CSV, and what each site lacks.
+    pub async fn lieux_csv(&self, sites: &[String]) -> Result<LieuxExport, ControllerError> {
         // The schema's file: `,`, quotes where needed, formulas neutralised like every
         // export's (one writer).
         let mut csv = CsvWriter::open_data();
         csv.header(&COLUMNS);
-        let mut left_out = Vec::new();
+        let mut checks = Vec::new();
         let today = jiff::Zoned::now().date().to_string();
         for site in self.store().sites().await? {
             if !sites.contains(&site.id) {
                 continue;
             }
-            let details = self.site_details(&site.id).await?;
-            let problems = details.problems();
-            if !problems.is_empty() {
-                left_out.push((site.id.clone(), problems));
+            // Stored before the checks existed: brought to the schema's spellings here too.
+            let details = self.site_details(&site.id).await?.normalized();
+            let model = self.site_model(&site.id).await?;
+            let mut problems = details.problems(&site.name);
+            let hours = horaires(model.as_ref().map(|(m, _)| m)).unwrap_or_else(|remark| {
+                problems.push(remark);
+                String::new()
+            });
+            let check = SiteCheck {
+                site: site.id.clone(),
+                problems,
+            };
+            let left_out = check.left_out();
+            if !check.problems.is_empty() {
+                checks.push(check);
+            }
+            if left_out {
                 continue;
             }
-            let (model, _) = self.site_schedule(&site.id).await?;
             let row: Vec<String> = vec![
                 site.id.clone(),
                 details.pivot.clone(),
@@ -168,7 +186,7 @@ impl Controller {
                 details.telephone.clone(),
                 details.courriels.join("|"),
                 details.site_web.clone(),
-                model.opening_hours.to_osm(),
+                hours,
                 details.presentation_resume.clone(),
                 String::new(),
                 "Commune".into(),
@@ -197,6 +215,60 @@ impl Controller {
             }
             csv.end_row();
         }
-        Ok((csv.finish(), left_out))
+        Ok(LieuxExport {
+            csv: csv.finish(),
+            checks,
+        })
     }
+}
+
+/// A site of the export: what it said about each field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteCheck {
+    /// The site's id.
+    pub site: String,
+    /// What the schema refuses (blocking: the site is left out) and remarks.
+    pub problems: Vec<FieldProblem>,
+}
+
+impl SiteCheck {
+    /// Whether the export leaves the site out.
+    pub fn left_out(&self) -> bool {
+        self.problems.iter().any(|p| p.blocking)
+    }
+}
+
+/// The national file and, per site asked for, what is wrong or missing.
+#[derive(Debug, Clone)]
+pub struct LieuxExport {
+    /// The CSV (header, then one row per site without a blocking problem).
+    pub csv: String,
+    /// Every site with a problem or a remark, in the order of the sites.
+    pub checks: Vec<SiteCheck>,
+}
+
+impl LieuxExport {
+    /// The sites left out.
+    pub fn left_out(&self) -> impl Iterator<Item = &SiteCheck> {
+        self.checks.iter().filter(|c| c.left_out())
+    }
+}
+
+/// A site's `horaires`: `Err` with the remark to show when the site has no opening hours.
+fn horaires(model: Option<&SiteSchedule>) -> Result<String, FieldProblem> {
+    let no_hours = || FieldProblem {
+        field: "horaires",
+        blocking: false,
+        fr: "aucun horaire d'ouverture n'est enregistré : la colonne est laissée vide \
+             (`commune schedule set`)"
+            .into(),
+        en: "no opening hours are recorded: the column is left empty (`commune schedule set`)"
+            .into(),
+    };
+    let model = model.ok_or_else(no_hours)?;
+    let today = jiff::tz::TimeZone::get(&model.time_zone)
+        .map(|tz| jiff::Timestamp::now().to_zoned(tz).date())
+        .unwrap_or_else(|_| jiff::Zoned::now().date());
+    let today: LocalDate = today.to_string().parse().map_err(|_| no_hours())?;
+    osm::opening_hours(&model.opening_hours, &model.closures, today).ok_or_else(no_hours)
 }

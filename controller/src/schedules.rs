@@ -43,7 +43,7 @@ impl Controller {
 
     /// A site's stored model with its seats and version (from 1), or `None` when it has none
     /// (nothing is pushed): a seat connecting to a site without a schedule costs one read.
-    async fn site_model(
+    pub(crate) async fn site_model(
         &self,
         site_id: &str,
     ) -> Result<Option<(SiteSchedule, u64)>, ControllerError> {

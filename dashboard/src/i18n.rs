@@ -344,9 +344,11 @@ const TEXTS: &[(&str, &str)] = &[
         "“Digital mediation places” export (national CSV, in French)",
     ),
     (
-        "Sites absents de l'export, description incomplète : ",
-        "Sites left out of the export, description incomplete: ",
+        "Ce lieu est absent de l'export national tant que ces champs ne sont pas corrigés :",
+        "This place is left out of the national export until these fields are corrected:",
     ),
+    ("Export national : à savoir", "National export: good to know"),
+    ("Pour corriger : ", "To correct: "),
     ("Méthode", "Method"),
     // Report sources (commune_controller::reports::SourceKind).
     ("journal des sessions", "session log"),

@@ -230,16 +230,13 @@ pub(crate) async fn report_page(
     let sessions: u64 = report.lines.iter().map(|l| l.sessions).sum();
     let supervised: u64 = report.lines.iter().map(|l| l.supervised).sum();
     let query = format!("du={du}&au={au}");
-    // The national export leaves out a site whose description is incomplete: say why here.
-    let incomplete: Vec<(String, Vec<String>)> = c
+    // The national export leaves out a site the schema would refuse: say which field here.
+    let lieux = c
         .staff_api(&staff.identity)
-        .site_details(&site)
+        .lieux_check(&site)
         .await
-        .map(|d| d.problems())
         .ok()
-        .filter(|p| !p.is_empty())
-        .map(|p| vec![(site.clone(), p)])
-        .unwrap_or_default();
+        .filter(|check| !check.problems.is_empty());
     let body = html! {
         p { a href="/" { (t("← Parc")) } " · " a href={"/sites/" (site) "/permanences"} { (t("Permanences")) } }
         h1 { (t("Rapport — ")) (site) }
@@ -292,10 +289,13 @@ pub(crate) async fn report_page(
         }
         p { a href={"/sites/" (site) "/rapports/postes.csv?" (query)} { (t("Télécharger (CSV, preuve FEDER)")) } }
         p { a href="/export/lieux-mediation-numerique.csv" { (t("Export « lieux de médiation numérique » (CSV national)")) } }
-        @if !incomplete.is_empty() {
-            p role="status" { (t("Sites absents de l'export, description incomplète : "))
-                @for (site, problems) in &incomplete { (site) " (" (problems.join(", ")) ") " }
-                "— " code { "commune site details" } }
+        @if let Some(check) = &lieux {
+            div #lieux role="status" {
+                p { @if check.left_out() { (t("Ce lieu est absent de l'export national tant que ces champs ne sont pas corrigés :")) }
+                    @else { (t("Export national : à savoir")) } }
+                ul { @for problem in &check.problems { li { (problem.text(lang.code())) } } }
+                p { (t("Pour corriger : ")) code { "commune site details " (site) " fiche.toml" } }
+            }
         }
         h2 { (t("Méthode")) }
         dl { @for (figure, text) in METHODS { @let (figure, text) = method(lang, figure, text); dt { (figure) } dd { (text) } } }
@@ -352,10 +352,10 @@ pub(crate) async fn seats_csv(
 /// `GET /export/lieux-mediation-numerique.csv`: the person's sites in the national schema.
 pub(crate) async fn lieux(State(c): State<Controller>, staff: Staff) -> Response {
     match c.staff_api(&staff.identity).lieux_csv().await {
-        Ok((text, left_out)) => {
-            let mut response = csv("lieux-mediation-numerique.csv".into(), text);
-            if !left_out.is_empty() {
-                let names: Vec<String> = left_out.iter().map(|(s, _)| s.clone()).collect();
+        Ok(export) => {
+            let names: Vec<String> = export.left_out().map(|c| c.site.clone()).collect();
+            let mut response = csv("lieux-mediation-numerique.csv".into(), export.csv);
+            if !names.is_empty() {
                 if let Ok(v) = names.join(",").parse() {
                     response
                         .headers_mut()

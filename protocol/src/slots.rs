@@ -423,58 +423,6 @@ pub struct WeeklyHours {
 }
 
 impl WeeklyHours {
-    /// The hours in OpenStreetMap `opening_hours` syntax, days with the same ranges grouped:
-    /// `Mo-Fr 09:00-12:00,14:00-18:30; Sa 08:30-12:00` (what the national "lieux de
-    /// médiation numérique" schema asks for). Empty when the site never opens.
-    pub fn to_osm(&self) -> String {
-        const DAYS: [&str; 7] = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
-        let ranges: Vec<String> = [
-            &self.monday,
-            &self.tuesday,
-            &self.wednesday,
-            &self.thursday,
-            &self.friday,
-            &self.saturday,
-            &self.sunday,
-        ]
-        .iter()
-        .map(|day| {
-            let mut r: Vec<&TimeRange> = day.iter().collect();
-            r.sort_by_key(|t| t.start);
-            r.iter()
-                .map(|t| {
-                    // OSM writes midnight at the end of a range as 24:00.
-                    let end = if t.end == LocalTime::MIDNIGHT {
-                        "24:00".to_string()
-                    } else {
-                        t.end.to_string()
-                    };
-                    format!("{}-{end}", t.start)
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .collect();
-        let mut rules = Vec::new();
-        let mut i = 0;
-        while i < 7 {
-            let mut j = i;
-            while j + 1 < 7 && ranges[j + 1] == ranges[i] {
-                j += 1;
-            }
-            if !ranges[i].is_empty() {
-                let days = match j - i {
-                    0 => DAYS[i].to_string(),
-                    1 => format!("{},{}", DAYS[i], DAYS[j]),
-                    _ => format!("{}-{}", DAYS[i], DAYS[j]),
-                };
-                rules.push(format!("{days} {}", ranges[i]));
-            }
-            i = j + 1;
-        }
-        rules.join("; ")
-    }
-
     /// The ranges that start on `day`.
     pub fn on(&self, day: Weekday) -> &[TimeRange] {
         match day {
@@ -2552,22 +2500,5 @@ mod properties {
         assert!(slots
             .iter()
             .any(|s| s.kind == SlotKind::Supervised && s.end.0 - s.start.0 == 3 * 3_600_000));
-    }
-
-    #[test]
-    fn opening_hours_in_openstreetmap_syntax() {
-        let site: SiteSchedule =
-            toml::from_str(include_str!("../../docs/examples/site-schedule.toml")).unwrap();
-        assert_eq!(
-            site.opening_hours.to_osm(),
-            "Mo 13:30-18:00; Tu,We 09:00-12:00,13:30-18:00; Th 13:30-18:00; Fr 09:00-12:00,13:30-17:00"
-        );
-        assert_eq!(
-            SiteSchedule::always_open("Europe/Paris")
-                .opening_hours
-                .to_osm(),
-            "Mo-Su 00:00-12:00,12:00-24:00"
-        );
-        assert_eq!(WeeklyHours::default().to_osm(), "");
     }
 }

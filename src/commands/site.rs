@@ -28,6 +28,13 @@ pub(crate) enum SiteCommand {
         /// The TOML file (fields of the schema: pivot, commune, code_postal, adresse…).
         file: PathBuf,
     },
+    /// Write the national "lieux de médiation numérique" CSV of every site (schema v1.0.2)
+    /// and say, site by site and field by field, what keeps a site out of it.
+    ExportLieux {
+        /// Where to write the CSV (standard output when not given).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Set the PIN mediators type at the site's computers to open a supervised session
     /// (read from COMMUNE_MEDIATOR_PIN or the first line of standard input).
     Pin {
@@ -55,15 +62,33 @@ pub(crate) async fn run(config: &ControllerConfig, command: &SiteCommand) -> any
                 .with_context(|| format!("reading {}", file.display()))?;
             let details: commune_controller::lieux::SiteDetails = toml::from_str(&text)
                 .with_context(|| format!("{} is not a site description", file.display()))?;
-            let problems = details.problems();
-            api.set_site_details(id, &details).await?;
-            if problems.is_empty() {
-                println!("description of {id} saved");
+            let problems = api.set_site_details(id, &details).await?;
+            if problems.iter().any(|p| p.blocking) {
+                println!("description of {id} saved, but the national export leaves it out until these fields are fixed:");
             } else {
-                println!(
-                    "description of {id} saved, but the export leaves it out until fixed: {}",
-                    problems.join("; ")
-                );
+                println!("description of {id} saved");
+            }
+            for p in &problems {
+                println!("  {}", p.text("en"));
+            }
+        }
+        SiteCommand::ExportLieux { output } => {
+            let export = api.lieux_csv().await?;
+            match output {
+                Some(path) => std::fs::write(path, &export.csv)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{}", export.csv),
+            }
+            for check in &export.checks {
+                let status = if check.left_out() {
+                    "left out"
+                } else {
+                    "exported"
+                };
+                eprintln!("{} ({status}):", check.site);
+                for p in &check.problems {
+                    eprintln!("  {}", p.text("en"));
+                }
             }
         }
         SiteCommand::Pin { id } => {

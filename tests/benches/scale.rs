@@ -174,6 +174,9 @@ struct Recovery {
     events: u64,
     /// Of those, rows in the store.
     stored: u64,
+    /// Datagrams the kernel dropped on full UDP receive buffers (this machine, every socket)
+    /// from the kill to every seat back.
+    udp_drops: u64,
 }
 
 struct Round {
@@ -556,8 +559,8 @@ impl Bench {
             let r = self.crash(&mut server, &swarm).await?;
             println!(
                 "  crash: SIGKILL with {} seats connected and events in flight; restarted in {:.2} s; \
-                 {} seats back {} (connections reset by the new process {}, timed out {}, other {}); \
-                 every event acknowledged {}; {} of {} events stored; {} seats with events \
+                 {} seats back {} (connections reset by the new process {}, timed out {}, other {}; \
+                 {} UDP receive-buffer drops); every event acknowledged {}; {} of {} events stored; {} seats with events \
                  unacknowledged, {} with stored seqs not as produced",
                 r.seats,
                 r.restart_secs,
@@ -567,6 +570,7 @@ impl Bench {
                 r.reset,
                 r.timed_out,
                 r.other,
+                r.udp_drops,
                 r.acked_secs
                     .map_or("not within 60 s".into(), |s| format!("{s:.1} s after the kill")),
                 r.stored,
@@ -698,6 +702,7 @@ impl Bench {
             ]
         };
         let before = lost(swarm);
+        let drops = proc::udp_rcvbuf_errors();
         swarm.set_events(false);
         swarm.burst(2);
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -709,6 +714,7 @@ impl Bench {
             .wait(Duration::from_secs(180), |s| s.answered_since(killed) >= n)
             .await;
         r.back = swarm.answered_since(killed);
+        r.udp_drops = proc::udp_rcvbuf_errors() - drops;
         let after = lost(swarm);
         [r.reset, r.timed_out, r.other] = [0, 1, 2].map(|i| after[i] - before[i]);
         r.back_secs = all_back.then(|| killed.elapsed().as_secs_f64());

@@ -13,7 +13,7 @@ use commune_protocol::UtcMillis;
 
 use super::{Refusal, Right, StaffError, StaffIdentity};
 use crate::alerts::FleetAlert;
-use crate::lieux::SiteDetails;
+use crate::lieux::{FieldProblem, LieuxExport, SiteCheck, SiteDetails};
 use crate::reports::SiteReport;
 use crate::store::{AgentRecord, SessionRecord, SiteRecord};
 use crate::{now, AgentView, CommandRecord, Controller};
@@ -652,16 +652,24 @@ impl<'a> StaffApi<'a> {
         Ok(report)
     }
 
-    /// A site's public description (for the report's warning about the national export).
+    /// A site's public description.
     pub async fn site_details(&self, site: &str) -> Result<SiteDetails, StaffError> {
         self.allow("report.view", Right::SeeReports, Some(site))
             .await?;
         Ok(self.c.site_details(site).await?)
     }
 
+    /// What the national export refuses or remarks about a site, field by field (for the
+    /// report's warning).
+    pub async fn lieux_check(&self, site: &str) -> Result<SiteCheck, StaffError> {
+        self.allow("report.view", Right::SeeReports, Some(site))
+            .await?;
+        Ok(self.c.lieux_check(site).await?)
+    }
+
     /// The national "lieux de médiation numérique" export of the person's sites: the CSV,
-    /// and the sites left out with why.
-    pub async fn lieux_csv(&self) -> Result<(String, Vec<(String, Vec<String>)>), StaffError> {
+    /// and what each site lacks (a site the schema would refuse is left out).
+    pub async fn lieux_csv(&self) -> Result<LieuxExport, StaffError> {
         self.allow("export.lieux", Right::SeeReports, None).await?;
         let sites: Vec<String> = self.sites().await?.into_iter().map(|s| s.id).collect();
         let export = self.c.lieux_csv(&sites).await?;
@@ -730,17 +738,18 @@ impl<'a> StaffApi<'a> {
         Ok(())
     }
 
-    /// Stores a site's public description.
+    /// Stores a site's public description; returns what the national export still refuses
+    /// or remarks about the site, field by field.
     pub async fn set_site_details(
         &self,
         id: &str,
         details: &SiteDetails,
-    ) -> Result<(), StaffError> {
+    ) -> Result<Vec<FieldProblem>, StaffError> {
         self.allow("site.details", Right::ConfigureSites, Some(id))
             .await?;
-        self.c.set_site_details(id, details).await?;
+        let problems = self.c.set_site_details(id, details).await?;
         self.done("site.details", Some(id), "").await;
-        Ok(())
+        Ok(problems)
     }
 
     /// Sets the PIN mediators type at a site's computers; the schedule's new version.
