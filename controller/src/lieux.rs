@@ -254,6 +254,17 @@ impl LieuxExport {
     }
 }
 
+/// Today in `time_zone` (the machine's zone when it is unknown).
+pub(crate) fn today_in(time_zone: Option<&str>) -> LocalDate {
+    let date = time_zone
+        .and_then(|tz| jiff::tz::TimeZone::get(tz).ok())
+        .map(|tz| jiff::Timestamp::now().to_zoned(tz).date())
+        .unwrap_or_else(|| jiff::Zoned::now().date());
+    // Every date jiff gives exists.
+    LocalDate::new(date.year(), date.month(), date.day())
+        .unwrap_or_else(|_| unreachable!("jiff gave a date that does not exist: {date}"))
+}
+
 /// A site's `horaires`: `Err` with the remark to show when the site has no opening hours.
 fn horaires(model: Option<&SiteSchedule>) -> Result<String, FieldProblem> {
     let no_hours = || FieldProblem {
@@ -266,9 +277,6 @@ fn horaires(model: Option<&SiteSchedule>) -> Result<String, FieldProblem> {
             .into(),
     };
     let model = model.ok_or_else(no_hours)?;
-    let today = jiff::tz::TimeZone::get(&model.time_zone)
-        .map(|tz| jiff::Timestamp::now().to_zoned(tz).date())
-        .unwrap_or_else(|_| jiff::Zoned::now().date());
-    let today: LocalDate = today.to_string().parse().map_err(|_| no_hours())?;
+    let today = today_in(Some(&model.time_zone));
     osm::opening_hours(&model.opening_hours, &model.closures, today).ok_or_else(no_hours)
 }

@@ -348,6 +348,10 @@ const TEXTS: &[(&str, &str)] = &[
         "This place is left out of the national export until these fields are corrected:",
     ),
     ("Export national : à savoir", "National export: good to know"),
+    (
+        "Export data·inclusion : accès libre et permanences (JSON national)",
+        "data·inclusion export: free access and permanences (national JSON, in French)",
+    ),
     ("Pour corriger : ", "To correct: "),
     ("Méthode", "Method"),
     // Report sources (commune_controller::reports::SourceKind).

@@ -59,6 +59,10 @@ pub fn router(controller: Controller) -> Router {
         )
         .route("/sites/{site}/rapports/postes.csv", get(reports::seats_csv))
         .route("/export/lieux-mediation-numerique.csv", get(reports::lieux))
+        .route(
+            "/export/data-inclusion-services.json",
+            get(reports::inclusion),
+        )
         .route("/postes/{id}", get(seat::seat_page))
         .route("/appareils", get(devices::devices))
         .route("/appareils/jetons", post(devices::create_token))

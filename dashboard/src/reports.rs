@@ -289,6 +289,7 @@ pub(crate) async fn report_page(
         }
         p { a href={"/sites/" (site) "/rapports/postes.csv?" (query)} { (t("Télécharger (CSV, preuve FEDER)")) } }
         p { a href="/export/lieux-mediation-numerique.csv" { (t("Export « lieux de médiation numérique » (CSV national)")) } }
+        p { a href="/export/data-inclusion-services.json" { (t("Export data·inclusion : accès libre et permanences (JSON national)")) } }
         @if let Some(check) = &lieux {
             div #lieux role="status" {
                 p { @if check.left_out() { (t("Ce lieu est absent de l'export national tant que ces champs ne sont pas corrigés :")) }
@@ -357,6 +358,36 @@ pub(crate) async fn lieux(State(c): State<Controller>, staff: Staff) -> Response
             let mut response = csv("lieux-mediation-numerique.csv".into(), export.csv);
             if !names.is_empty() {
                 if let Ok(v) = names.join(",").parse() {
+                    response
+                        .headers_mut()
+                        .insert("x-commune-incomplete-sites", v);
+                }
+            }
+            response
+        }
+        Err(e) => crate::refusal::staff_error(staff.lang, "Rapport indisponible", &e),
+    }
+}
+
+/// `GET /export/data-inclusion-services.json`: the person's sites' free access and
+/// permanences as data·inclusion services (schema v1.0.8).
+pub(crate) async fn inclusion(State(c): State<Controller>, staff: Staff) -> Response {
+    match c.staff_api(&staff.identity).inclusion_services().await {
+        Ok(export) => {
+            let names: Vec<String> = export.left_out().map(|c| c.site.clone()).collect();
+            let mut response = (
+                [
+                    (header::CONTENT_TYPE, "application/json".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"data-inclusion-services.json\"".to_string(),
+                    ),
+                ],
+                export.json,
+            )
+                .into_response();
+            if let Ok(v) = names.join(",").parse() {
+                if !names.is_empty() {
                     response
                         .headers_mut()
                         .insert("x-commune-incomplete-sites", v);

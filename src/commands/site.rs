@@ -35,6 +35,13 @@ pub(crate) enum SiteCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Write the data·inclusion services (schema v1.0.8) of every site, in JSON: its free
+    /// access and its permanences; sites the "lieux" export leaves out are left out too.
+    ExportInclusion {
+        /// Where to write the JSON (standard output when not given).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Set the PIN mediators type at the site's computers to open a supervised session
     /// (read from COMMUNE_MEDIATOR_PIN or the first line of standard input).
     Pin {
@@ -86,6 +93,20 @@ pub(crate) async fn run(config: &ControllerConfig, command: &SiteCommand) -> any
                     "exported"
                 };
                 eprintln!("{} ({status}):", check.site);
+                for p in &check.problems {
+                    eprintln!("  {}", p.text("en"));
+                }
+            }
+        }
+        SiteCommand::ExportInclusion { output } => {
+            let export = api.inclusion_services().await?;
+            match output {
+                Some(path) => std::fs::write(path, &export.json)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{}", export.json),
+            }
+            for check in export.left_out() {
+                eprintln!("{} (left out):", check.site);
                 for p in &check.problems {
                     eprintln!("  {}", p.text("en"));
                 }

@@ -175,8 +175,9 @@ struct Recovery {
     /// Of those, rows in the store.
     stored: u64,
     /// Datagrams the kernel dropped on full UDP receive buffers (this machine, every socket)
-    /// from the kill to every seat back.
+    /// from the kill to every seat back, and of those, on the new controller's socket.
     udp_drops: u64,
+    controller_drops: u64,
 }
 
 struct Round {
@@ -560,7 +561,7 @@ impl Bench {
             println!(
                 "  crash: SIGKILL with {} seats connected and events in flight; restarted in {:.2} s; \
                  {} seats back {} (connections reset by the new process {}, timed out {}, other {}; \
-                 {} UDP receive-buffer drops); every event acknowledged {}; {} of {} events stored; {} seats with events \
+                 {} UDP receive-buffer drops, {} of them on the controller's socket); every event acknowledged {}; {} of {} events stored; {} seats with events \
                  unacknowledged, {} with stored seqs not as produced",
                 r.seats,
                 r.restart_secs,
@@ -571,6 +572,7 @@ impl Bench {
                 r.timed_out,
                 r.other,
                 r.udp_drops,
+                r.controller_drops,
                 r.acked_secs
                     .map_or("not within 60 s".into(), |s| format!("{s:.1} s after the kill")),
                 r.stored,
@@ -715,6 +717,7 @@ impl Bench {
             .await;
         r.back = swarm.answered_since(killed);
         r.udp_drops = proc::udp_rcvbuf_errors() - drops;
+        r.controller_drops = proc::udp_socket_drops(self.quic.port());
         let after = lost(swarm);
         [r.reset, r.timed_out, r.other] = [0, 1, 2].map(|i| after[i] - before[i]);
         r.back_secs = all_back.then(|| killed.elapsed().as_secs_f64());

@@ -1018,6 +1018,22 @@ pub mod proc {
             .unwrap_or(0)
     }
 
+    /// Datagrams dropped by the kernel on the IPv4 UDP sockets bound to `port` (the last
+    /// column of `/proc/net/udp`): one socket's share of [`udp_rcvbuf_errors`].
+    pub fn udp_socket_drops(port: u16) -> u64 {
+        let text = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+        let wanted = format!(":{port:04X}");
+        text.lines()
+            .skip(1)
+            .filter(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|local| local.ends_with(&wanted))
+            })
+            .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+            .sum()
+    }
+
     /// Raises this process's soft limit of open files to its hard limit (children
     /// inherit it).
     pub fn raise_open_files() -> u64 {

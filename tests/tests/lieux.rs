@@ -1,8 +1,9 @@
-//! The national "lieux de médiation numérique" export as staff download it, checked by
-//! sources the export did not write: the schema's own file (vendored in `tests/schemas/`,
-//! with its version and licence) for every cell, and an OpenStreetMap `opening_hours`
-//! parser (the `opening-hours` crate) for every `horaires`, compared hour by hour with what
-//! the seats themselves compile from the same schedule.
+//! The national exports as staff download them ("lieux de médiation numérique" CSV,
+//! data·inclusion services JSON), checked by sources the exports did not write: the schemas'
+//! own files (vendored in `tests/schemas/`, with their version and licence) for every value,
+//! and an OpenStreetMap `opening_hours` parser (the `opening-hours` crate) for every set of
+//! hours, compared quarter of an hour by quarter of an hour with what the seats themselves
+//! compile from the same schedule.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,7 +11,9 @@ use std::time::Duration;
 use commune_controller::lieux::SiteDetails;
 use commune_controller::staff::Role;
 use commune_protocol::messages::SlotKind;
-use commune_protocol::slots::{compile_between, Closure, SiteSchedule, TimeRange, WeeklyHours};
+use commune_protocol::slots::{
+    compile_between, Closure, Permanence, Programme, SiteSchedule, TimeRange, Weekday, WeeklyHours,
+};
 use commune_protocol::UtcMillis;
 use commune_tests::web::{self, http};
 use commune_tests::{parse_csv, TestController, SITE};
@@ -336,4 +339,214 @@ async fn the_lieux_export_passes_the_schemas_own_file_and_names_each_refused_fie
         open > 35 * 4 * 4,
         "the site is open some of the time: {open}"
     );
+}
+
+const SERVICE_SCHEMA: &str = include_str!("../schemas/data-inclusion/service.json");
+
+/// The night site with a permanence on Tuesdays and Thursdays 14:00–17:00 on `seat`, from
+/// three days ahead to twenty (so that its dates show in the five weeks compared).
+fn schedule_with_permanence(seat: &str) -> SiteSchedule {
+    let mut model = night_schedule();
+    model.seats = vec![seat.into()];
+    model.permanences.push(Permanence {
+        id: "ecrivain".into(),
+        name: "Écrivain public".into(),
+        programme: Programme::EcrivainPublic,
+        weekdays: vec![Weekday::Tuesday, Weekday::Thursday],
+        start: "14:00".parse().unwrap(),
+        end: "17:00".parse().unwrap(),
+        seats: vec![seat.into()],
+        mediator: "Mme Martin".into(),
+        valid_from: Some(paris_day(3)),
+        valid_until: Some(paris_day(20)),
+    });
+    model
+}
+
+/// Every quarter of an hour of the next five weeks: whether `osm` says open, against
+/// `expected` at the same instant.
+fn compare_every_quarter(horaires: &str, expected: impl Fn(i64) -> bool) -> usize {
+    let osm: opening_hours::OpeningHours = horaires
+        .parse()
+        .unwrap_or_else(|e| panic!("{horaires}: {e}"));
+    let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    let start = jiff::Timestamp::now()
+        .to_zoned(paris.clone())
+        .start_of_day()
+        .unwrap()
+        .timestamp();
+    let until = start + jiff::SignedDuration::from_hours(35 * 24);
+    let mut open = 0;
+    let mut at = start;
+    while at < until {
+        let local = at.to_zoned(paris.clone()).datetime();
+        let naive = chrono::NaiveDate::from_ymd_opt(
+            i32::from(local.year()),
+            u32::try_from(local.month()).unwrap(),
+            u32::try_from(local.day()).unwrap(),
+        )
+        .unwrap()
+        .and_hms_opt(
+            u32::try_from(local.hour()).unwrap(),
+            u32::try_from(local.minute()).unwrap(),
+            0,
+        )
+        .unwrap();
+        let want = expected(at.as_millisecond());
+        assert_eq!(
+            osm.is_open(naive),
+            want,
+            "{horaires} at {local} (Paris): the OSM parser and the seats disagree"
+        );
+        open += usize::from(want);
+        at += Duration::from_secs(15 * 60);
+    }
+    open
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_inclusion_services_pass_the_schemas_own_file() {
+    let ctrl = TestController::start().await;
+    let c = ctrl.controller.clone();
+    c.create_staff("it", "IT", Role::It, &[], PASSWORD)
+        .await
+        .unwrap();
+    let cli = commune_controller::staff::StaffIdentity::cli();
+    let api = c.staff_api(&cli);
+    api.add_site("mdh-nuit", "MDH de nuit").await.unwrap();
+    api.add_site("mdh-fautive", "MDH fautive").await.unwrap();
+    // A computer of the night site, enrolled through the real path, for the permanence.
+    let token = c.create_enrollment_token("mdh-nuit", 600).await.unwrap();
+    let (seat, _dir) = commune_tests::enroll_agent(ctrl.addr, &token)
+        .await
+        .unwrap();
+    let seat = seat.agent_id;
+    let model = schedule_with_permanence(&seat);
+    api.set_schedule("mdh-nuit", model.clone()).await.unwrap();
+    api.set_site_details(
+        "mdh-nuit",
+        &SiteDetails {
+            telephone: "04 76 12 34 56".into(),
+            code_insee: "38185".into(),
+            courriels: vec!["accueil.nuit@grenoble.fr".into()],
+            latitude: Some(45.1885),
+            longitude: Some(5.7245),
+            ..details()
+        },
+    )
+    .await
+    .unwrap();
+    api.set_site_details(SITE, &details()).await.unwrap();
+    api.set_site_details(
+        "mdh-fautive",
+        &SiteDetails {
+            code_postal: "380".into(),
+            ..details()
+        },
+    )
+    .await
+    .unwrap();
+
+    let addr = web::serve_dashboard(c.clone()).await;
+    let cookie = web::login(addr, "it", PASSWORD).await;
+    let export = tokio::task::spawn_blocking(move || {
+        http(
+            addr,
+            "GET",
+            "/export/data-inclusion-services.json",
+            &[("Cookie", &cookie)],
+            "",
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(export.status, 200, "{}", export.body);
+    assert!(
+        export.headers.contains("application/json"),
+        "{}",
+        export.headers
+    );
+    assert_eq!(
+        export.header("x-commune-incomplete-sites"),
+        Some("mdh-fautive")
+    );
+
+    let schema: Value = serde_json::from_str(SERVICE_SCHEMA).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let services: Vec<Value> = serde_json::from_str(&export.body).unwrap();
+    for service in &services {
+        let errors: Vec<String> = validator
+            .iter_errors(service)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", service["id"]);
+    }
+    let ids: Vec<&str> = services.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "commune--mdh-nuit--acces-libre",
+            "commune--mdh-nuit--ecrivain",
+            "commune--mdh-test--acces-libre"
+        ],
+        "each site's free access and its permanence; the site the schema refuses left out"
+    );
+    let by_id = |id: &str| services.iter().find(|s| s["id"] == id).unwrap();
+    let free = by_id("commune--mdh-nuit--acces-libre");
+    assert_eq!(free["type"], "aide-materielle");
+    assert_eq!(free["telephone"], "+33476123456");
+    assert_eq!(
+        free["modes_mobilisation"],
+        serde_json::json!(["se-presenter", "telephoner"])
+    );
+    let permanence = by_id("commune--mdh-nuit--ecrivain");
+    assert_eq!(permanence["type"], "accompagnement");
+    assert!(
+        !export.body.contains("Martin"),
+        "no mediator's name in open data"
+    );
+    assert!(
+        by_id("commune--mdh-test--acces-libre")
+            .get("horaires_accueil")
+            .is_none(),
+        "a site without hours has none"
+    );
+
+    // The hours read by the OSM parser: free access as the site's opening hours, the
+    // permanence as the seat's supervised slots, closures included.
+    let paris_start = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+        .start_of_day()
+        .unwrap()
+        .timestamp();
+    let slots = compile_between(
+        &model,
+        &seat,
+        UtcMillis(paris_start.as_millisecond()),
+        UtcMillis((paris_start + jiff::SignedDuration::from_hours(36 * 24)).as_millisecond()),
+    )
+    .unwrap();
+    let kind_at = |ms: i64| {
+        slots
+            .iter()
+            .find(|s| s.start.0 <= ms && ms < s.end.0)
+            .map(|s| s.kind)
+    };
+    let supervised =
+        compare_every_quarter(permanence["horaires_accueil"].as_str().unwrap(), |ms| {
+            kind_at(ms) == Some(SlotKind::Supervised)
+        });
+    assert!(
+        supervised >= 4 * 12,
+        "two afternoons a week, two weeks or more: {supervised}"
+    );
+    // Free access: the site's hours (the permanence's seat is supervised then, the site
+    // still open).
+    let open = compare_every_quarter(free["horaires_accueil"].as_str().unwrap(), |ms| {
+        kind_at(ms).is_some_and(|k| k != SlotKind::Closed)
+    });
+    assert!(open > supervised);
 }

@@ -11,7 +11,7 @@
 //!   they win over the weekly rules. A closed day is closed from 00:00 to 24:00, like the
 //!   seats' own schedule (`commune_protocol::slots::compile`).
 
-use commune_protocol::slots::{Closure, LocalDate, Weekday, WeeklyHours};
+use commune_protocol::slots::{Closure, LocalDate, Permanence, TimeRange, Weekday, WeeklyHours};
 
 const DAY_MINUTES: u16 = 24 * 60;
 const DAYS: [&str; 7] = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
@@ -26,10 +26,52 @@ pub fn opening_hours(
     closures: &[Closure],
     today: LocalDate,
 ) -> Option<String> {
-    let days: Vec<Vec<(u16, u16)>> = (0..7).map(|d| day_intervals(hours, d)).collect();
-    if days.iter().all(Vec::is_empty) {
+    let mut rules = weekly_rules(hours, "");
+    if rules.is_empty() {
         return None;
     }
+    rules.extend(closure_rules(closures, today));
+    Some(rules.join("; "))
+}
+
+/// A permanence's hours: its weekly occurrences, within its dates when it has some, then the
+/// site's closures to come. `None` when it has ended or has no day.
+pub fn permanence_hours(
+    permanence: &Permanence,
+    closures: &[Closure],
+    today: LocalDate,
+) -> Option<String> {
+    if permanence.valid_until.is_some_and(|until| until < today) {
+        return None;
+    }
+    let mut hours = WeeklyHours::default();
+    for day in &permanence.weekdays {
+        hours.on_mut(*day).push(TimeRange {
+            start: permanence.start,
+            end: permanence.end,
+        });
+    }
+    // A date range before the days selects the weeks; a permanence without an end runs
+    // until the last year the syntax's readers agree on.
+    let dates = match (permanence.valid_from, permanence.valid_until) {
+        (None, None) => String::new(),
+        (from, until) => format!(
+            "{}-{} ",
+            date(from.unwrap_or(today)),
+            until.map_or_else(|| "2099 Dec 31".to_string(), date)
+        ),
+    };
+    let mut rules = weekly_rules(&hours, &dates);
+    if rules.is_empty() {
+        return None;
+    }
+    rules.extend(closure_rules(closures, today));
+    Some(rules.join("; "))
+}
+
+/// One rule per group of days with the same hours, each prefixed with `prefix`.
+fn weekly_rules(hours: &WeeklyHours, prefix: &str) -> Vec<String> {
+    let days: Vec<Vec<(u16, u16)>> = (0..7).map(|d| day_intervals(hours, d)).collect();
     let rendered: Vec<String> = days
         .iter()
         .map(|intervals| {
@@ -53,20 +95,27 @@ pub fn opening_hours(
                 1 => format!("{},{}", DAYS[i], DAYS[j]),
                 _ => format!("{}-{}", DAYS[i], DAYS[j]),
             };
-            rules.push(format!("{days} {}", rendered[i]));
+            rules.push(format!("{prefix}{days} {}", rendered[i]));
         }
         i = j + 1;
     }
+    rules
+}
+
+/// The closures that end on `today` or later, as dated `off` rules, first to come first.
+fn closure_rules(closures: &[Closure], today: LocalDate) -> Vec<String> {
     let mut closures: Vec<&Closure> = closures.iter().filter(|c| c.last_day >= today).collect();
     closures.sort_by_key(|c| (c.first_day, c.last_day));
-    for c in closures {
-        if c.first_day == c.last_day {
-            rules.push(format!("{} off", date(c.first_day)));
-        } else {
-            rules.push(format!("{}-{} off", date(c.first_day), date(c.last_day)));
-        }
-    }
-    Some(rules.join("; "))
+    closures
+        .into_iter()
+        .map(|c| {
+            if c.first_day == c.last_day {
+                format!("{} off", date(c.first_day))
+            } else {
+                format!("{}-{} off", date(c.first_day), date(c.last_day))
+            }
+        })
+        .collect()
 }
 
 /// Day `d`'s open intervals (Monday = 0), in minutes within 0..=1440, sorted and merged:
@@ -176,5 +225,37 @@ mod tests {
             opening_hours(&hours, &closures, today()).unwrap(),
             "Mo 09:00-12:00; 2026 Dec 07 off; 2026 Dec 24-2026 Dec 26 off"
         );
+    }
+
+    #[test]
+    fn a_permanence_is_its_days_within_its_dates_then_the_closures() {
+        let mut p = commune_protocol::slots::Permanence {
+            id: "ecrivain".into(),
+            name: "Écrivain public".into(),
+            programme: commune_protocol::slots::Programme::EcrivainPublic,
+            weekdays: vec![Weekday::Tuesday, Weekday::Wednesday],
+            start: "14:00".parse().unwrap(),
+            end: "17:00".parse().unwrap(),
+            seats: vec![],
+            mediator: String::new(),
+            valid_from: None,
+            valid_until: None,
+        };
+        let noel = Closure {
+            label: "Noël".into(),
+            first_day: "2026-12-24".parse().unwrap(),
+            last_day: "2026-12-26".parse().unwrap(),
+        };
+        assert_eq!(
+            permanence_hours(&p, std::slice::from_ref(&noel), today()).unwrap(),
+            "Tu,We 14:00-17:00; 2026 Dec 24-2026 Dec 26 off"
+        );
+        p.valid_until = Some("2027-06-30".parse().unwrap());
+        assert_eq!(
+            permanence_hours(&p, &[], today()).unwrap(),
+            "2026 Dec 01-2027 Jun 30 Tu,We 14:00-17:00"
+        );
+        p.valid_until = Some("2026-11-30".parse().unwrap());
+        assert_eq!(permanence_hours(&p, &[], today()), None, "ended");
     }
 }

@@ -13,6 +13,7 @@ use commune_protocol::UtcMillis;
 
 use super::{Refusal, Right, StaffError, StaffIdentity};
 use crate::alerts::FleetAlert;
+use crate::inclusion::InclusionExport;
 use crate::lieux::{FieldProblem, LieuxExport, SiteCheck, SiteDetails};
 use crate::reports::SiteReport;
 use crate::store::{AgentRecord, SessionRecord, SiteRecord};
@@ -736,6 +737,22 @@ impl<'a> StaffApi<'a> {
         self.c.store().add_site(id, name, now()).await?;
         self.done("site.add", Some(id), name).await;
         Ok(())
+    }
+
+    /// The data·inclusion services (free access, permanences) of the person's sites, in
+    /// JSON, and what each site lacks.
+    pub async fn inclusion_services(&self) -> Result<InclusionExport, StaffError> {
+        self.allow("export.inclusion", Right::SeeReports, None)
+            .await?;
+        let sites: Vec<String> = self.sites().await?.into_iter().map(|s| s.id).collect();
+        let export = self.c.inclusion_services(&sites).await?;
+        self.done(
+            "export.inclusion",
+            None,
+            &format!("{} site(s)", sites.len()),
+        )
+        .await;
+        Ok(export)
     }
 
     /// Stores a site's public description; returns what the national export still refuses
