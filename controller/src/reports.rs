@@ -28,16 +28,43 @@ pub const METHODS: &[(&str, &str)] = &[
     ("libre_accompagne", "sessions en accès libre / sessions en permanence (accompagnées)"),
     ("echecs_effacement", "rapports d'effacement non vérifiés reçus pendant la période"),
     ("personnes_recues", "saisies des médiateurs à la fin de chaque permanence (comptes, sans nom ; une personne venue deux fois compte deux fois)"),
-    ("categories", "catégories de démarches de la liste nationale des rapports d'activité des médiateurs, saisies avec les personnes reçues"),
+    ("categories", "thématiques et démarches de La Coop de la médiation numérique (liste actuelle), en nombre de personnes, saisies avec les personnes reçues ; une colonne par clé de La Coop"),
 ];
 
-/// The procedure categories of the national mediators' activity reports (closed list), with
-/// the label staff read.
-pub const PROCEDURE_CATEGORIES: &[(&str, &str)] = &[
+/// The themes of an activity in La Coop de la médiation numérique (the national mediators'
+/// tool), current list, with the label staff read. `aide_aux_demarches_administratives` is
+/// one of them; its sub-themes are [`COOP_PROCEDURES`].
+pub const COOP_THEMES: &[(&str, &str)] = &[
+    ("diagnostic_numerique", "Diagnostic numérique"),
+    ("prendre_en_main_du_materiel", "Prendre en main du matériel"),
+    ("maintenance_de_materiel", "Maintenance de matériel"),
+    ("navigation_sur_internet", "Navigation sur internet"),
+    ("email", "E-mail"),
+    ("bureautique", "Bureautique"),
+    ("reseaux_sociaux", "Réseaux sociaux"),
+    ("sante", "Santé"),
+    ("banque_et_achats_en_ligne", "Banque et achats en ligne"),
+    ("entrepreneuriat", "Entrepreneuriat"),
+    ("insertion_professionnelle", "Insertion professionnelle"),
+    ("securite_numerique", "Sécurité numérique"),
+    ("parentalite", "Parentalité"),
+    ("scolarite_et_numerique", "Scolarité et numérique"),
+    ("creer_avec_le_numerique", "Créer avec le numérique"),
+    ("culture_numerique", "Culture numérique"),
+    ("intelligence_artificielle", "Intelligence artificielle"),
+    (
+        "gere_ses_contenus_numeriques",
+        "Gérer ses contenus numériques",
+    ),
     (
         "aide_aux_demarches_administratives",
         "Aide aux démarches administratives",
     ),
+];
+
+/// The sub-themes of `aide_aux_demarches_administratives` in La Coop (the procedures), with
+/// the label staff read.
+pub const COOP_PROCEDURES: &[(&str, &str)] = &[
     (
         "papiers_elections_citoyennete",
         "Papiers, élections, citoyenneté",
@@ -53,6 +80,18 @@ pub const PROCEDURE_CATEGORIES: &[(&str, &str)] = &[
     ("loisirs_sports_culture", "Loisirs, sports, culture"),
     ("associations", "Associations"),
 ];
+
+/// Every category a permanence's counters may name, in the Coop's keys: its themes, then
+/// the procedures. Counters recorded before the themes were added used the procedures and
+/// `aide_aux_demarches_administratives` only, all of which keep their key and meaning.
+pub fn coop_categories() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    COOP_THEMES.iter().chain(COOP_PROCEDURES)
+}
+
+/// A category's label for staff (French), from its Coop key.
+pub fn category_label(key: &str) -> Option<&'static str> {
+    coop_categories().find(|(k, _)| *k == key).map(|(_, l)| *l)
+}
 
 /// What the daily aggregates cannot tell (French: it goes in the exports and on the page).
 pub const AGGREGATES_LIMITS: &str = "comptes anonymes par poste et par jour : sans détail par permanence (les sessions accompagnées comptent dans « accompagne », les autres dans « libre », les heures réparties entre les deux au prorata des sessions) ni échecs d'effacement";
@@ -187,7 +226,7 @@ impl SiteReport {
     /// [`CsvWriter`]: the permanence id comes from the seats.
     pub fn lines_csv(&self, site: &str, from: UtcMillis, to: UtcMillis) -> String {
         let mut csv = CsvWriter::spreadsheet();
-        csv.header(&[
+        let columns = [
             "site",
             "debut",
             "fin",
@@ -195,7 +234,15 @@ impl SiteReport {
             "sessions",
             "dont_accompagnees",
             "heures_utilisees",
-        ]);
+        ];
+        // Then the people received and one column per La Coop category, by its key.
+        let header: Vec<&str> = columns
+            .iter()
+            .copied()
+            .chain(["personnes_recues"])
+            .chain(coop_categories().map(|(k, _)| *k))
+            .collect();
+        csv.header(&header);
         for l in &self.lines {
             csv.text(site)
                 .text(&from.to_string())
@@ -204,7 +251,11 @@ impl SiteReport {
                 .number(l.sessions)
                 .number(l.supervised)
                 .number(fr(l.hours_used))
-                .end_row();
+                .number(l.people);
+            for (key, _) in coop_categories() {
+                csv.number(l.categories.get(*key).copied().unwrap_or(0));
+            }
+            csv.end_row();
         }
         push_methods(&mut csv, &self.sources);
         csv.finish()
@@ -361,7 +412,7 @@ fn usage_line<'a>(lines: &'a mut BTreeMap<String, UsageLine>, key: &str) -> &'a 
 
 impl Controller {
     /// Records what a permanence did on a local day: people received and procedure
-    /// categories (from [`PROCEDURE_CATEGORIES`]). Counts only.
+    /// categories (La Coop's keys, [`coop_categories`]). Counts only.
     pub async fn record_counters(
         &self,
         site_id: &str,
@@ -388,7 +439,7 @@ impl Controller {
             ));
         }
         for (category, _) in categories {
-            if !PROCEDURE_CATEGORIES.iter().any(|(k, _)| k == category) {
+            if category_label(category).is_none() {
                 return Err(ControllerError::Config(format!(
                     "catégorie inconnue : {category}"
                 )));

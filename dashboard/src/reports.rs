@@ -158,10 +158,8 @@ fn sources_text(lang: Lang, sources: &[ReportSource]) -> String {
 
 /// A procedure category's label, from its key.
 fn category(lang: Lang, key: &str) -> String {
-    commune_controller::reports::PROCEDURE_CATEGORIES
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, label)| t(lang, label).to_string())
+    commune_controller::reports::category_label(key)
+        .map(|label| t(lang, label).to_string())
         .unwrap_or_else(|| key.to_string())
 }
 

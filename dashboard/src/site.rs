@@ -157,8 +157,17 @@ pub(crate) async fn permanences(
             p { label for="counter-people" { (t("Personnes reçues")) } br;
                 input #counter-people name="people" type="number" min="0" max="10000" value="0" required; }
             fieldset {
-                legend { (t("Démarches (nombre de personnes par catégorie)")) }
-                @for (key, label) in commune_controller::reports::PROCEDURE_CATEGORIES {
+                legend { (t("Thématiques (nombre de personnes, liste de La Coop de la médiation numérique)")) }
+                @for (key, label) in commune_controller::reports::COOP_THEMES {
+                    p {
+                        label for={"cat-" (key)} { (t(label)) } " "
+                        input id={"cat-" (key)} name={"cat-" (key)} type="number" min="0" max="10000" value="0";
+                    }
+                }
+            }
+            fieldset {
+                legend { (t("Démarches administratives (nombre de personnes par catégorie)")) }
+                @for (key, label) in commune_controller::reports::COOP_PROCEDURES {
                     p {
                         label for={"cat-" (key)} { (t(label)) } " "
                         input id={"cat-" (key)} name={"cat-" (key)} type="number" min="0" max="10000" value="0";

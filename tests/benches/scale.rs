@@ -360,8 +360,12 @@ impl Bench {
     /// (its QUIC socket is bound before).
     async fn serve(&mut self) -> anyhow::Result<Process> {
         self.starts += 1;
-        let log =
-            std::fs::File::create(self.dir.path().join(format!("serve-{}.log", self.starts)))?;
+        // `COMMUNE_BENCH_LOGS=DIR` keeps the controller's logs there (with `RUST_LOG`, e.g.
+        // `info,quinn_proto::endpoint=debug`, to see the endpoint's decisions).
+        let logs = std::env::var_os("COMMUNE_BENCH_LOGS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.dir.path().to_path_buf());
+        let log = std::fs::File::create(logs.join(format!("serve-{}.log", self.starts)))?;
         let child = Command::new(&self.program)
             .arg("--config")
             .arg(&self.config_path)

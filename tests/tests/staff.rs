@@ -464,3 +464,122 @@ async fn disabled_accounts_new_passwords_and_revoked_or_expired_tokens_are_refus
         "no password in the audit log"
     );
 }
+
+/// Permanence counters are in La Coop de la médiation numérique's current categories: a
+/// theme it added (`intelligence_artificielle`) is recorded, shown and exported; a made-up
+/// category is refused; a record written before the themes (procedures only, in the store's
+/// format of then) keeps its meaning in the report and the export.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counters_are_in_la_coops_categories_and_old_records_keep_their_meaning() {
+    use commune_controller::reports::{category_label, COOP_PROCEDURES, COOP_THEMES};
+    use commune_controller::staff::OTHER_ACCOMPANIED;
+    use commune_controller::store::CounterRecord;
+
+    let ctrl = TestController::start().await;
+    let c = &ctrl.controller;
+    c.create_staff(
+        "accueil",
+        "Accueil",
+        Role::Staff,
+        &[SITE.into()],
+        "un mot de passe long",
+    )
+    .await
+    .unwrap();
+    let (_, session) = c
+        .login("accueil", "un mot de passe long", None)
+        .await
+        .unwrap();
+    let accueil = c.session_identity(&session.token).await.unwrap().0;
+    let api = c.staff_api(&accueil);
+
+    // Every key once; the Coop's theme and its procedures apart.
+    let keys: Vec<&str> = COOP_THEMES
+        .iter()
+        .chain(COOP_PROCEDURES)
+        .map(|(k, _)| *k)
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = keys.iter().copied().collect();
+    assert_eq!(unique.len(), keys.len());
+    assert_eq!((COOP_THEMES.len(), COOP_PROCEDURES.len()), (19, 11));
+
+    // A record from before the themes, as the store held it.
+    let day = "2026-11-24";
+    let day_start = UtcMillis(1_795_474_800_000 - 14 * 3_600_000);
+    c.store()
+        .add_counters(
+            &CounterRecord {
+                site_id: SITE.into(),
+                permanence: OTHER_ACCOMPANIED.into(),
+                day: day.into(),
+                day_start,
+                people: 5,
+                categories: "aide_aux_demarches_administratives=3;logement=2".into(),
+                recorded_by: "marie".into(),
+            },
+            day_start,
+        )
+        .await
+        .unwrap();
+    api.record_counters(
+        SITE,
+        OTHER_ACCOMPANIED,
+        day,
+        4,
+        &[
+            ("intelligence_artificielle".into(), 4),
+            ("logement".into(), 1),
+        ],
+    )
+    .await
+    .unwrap();
+    let refused = api
+        .record_counters(SITE, OTHER_ACCOMPANIED, day, 1, &[("cuisine".into(), 1)])
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("cuisine"), "{refused}");
+
+    let (from, to) = (day_start, day_start.plus_secs(86_400));
+    let report = api.report(SITE, from, to).await.unwrap();
+    let line = report
+        .lines
+        .iter()
+        .find(|l| l.key == OTHER_ACCOMPANIED)
+        .expect("the accompanied line");
+    assert_eq!(line.people, 9);
+    let counts: Vec<(&str, u64)> = line
+        .categories
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("aide_aux_demarches_administratives", 3),
+            ("intelligence_artificielle", 4),
+            ("logement", 3)
+        ]
+    );
+    assert_eq!(
+        category_label("aide_aux_demarches_administratives"),
+        Some("Aide aux démarches administratives"),
+        "an old key keeps its meaning"
+    );
+    assert_eq!(category_label("logement"), Some("Logement"));
+
+    // The export: people received, then one column per Coop key.
+    let csv = report.lines_csv(SITE, from, to);
+    let rows = commune_tests::parse_csv(&csv, ';');
+    let header = &rows[0];
+    let at = |key: &str| header.iter().position(|h| h == key).unwrap();
+    assert_eq!(header.len(), 8 + keys.len(), "{header:?}");
+    let row = rows
+        .iter()
+        .find(|r| r.get(3).is_some_and(|k| k == OTHER_ACCOMPANIED))
+        .unwrap();
+    assert_eq!(row[at("personnes_recues")], "9");
+    assert_eq!(row[at("intelligence_artificielle")], "4");
+    assert_eq!(row[at("logement")], "3");
+    assert_eq!(row[at("aide_aux_demarches_administratives")], "3");
+    assert_eq!(row[at("email")], "0");
+}

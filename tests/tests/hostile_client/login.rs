@@ -395,13 +395,15 @@ async fn an_export_with_a_formula_in_a_host_name_opens_as_text() {
 
     assert_eq!(lines.status, 200, "{}", lines.body);
     let rows = commune_tests::parse_csv(&lines.body, ';');
-    assert_eq!(rows[0].len(), 7);
+    // 7 columns, the people received, then one per La Coop category.
+    let columns = 8 + commune_controller::reports::coop_categories().count();
+    assert_eq!(rows[0].len(), columns);
     let permanence = rows
         .iter()
         .skip(1)
         .find(|r| r.get(3).is_some_and(|p| p.starts_with("perm")))
         .expect("the permanence's row");
-    assert_eq!(permanence.len(), 7, "{permanence:?}");
+    assert_eq!(permanence.len(), columns, "{permanence:?}");
     assert_eq!(permanence[3], "perm;forged @SUM(A1)");
     assert!(lines.body.lines().all(|l| !l.starts_with('@')));
 }
