@@ -301,26 +301,46 @@ impl Controller {
     }
 
     async fn refresh_gauges(&self) {
-        if let Ok(n) = self.inner.store.enrolled_count().await {
-            self.inner.metrics.agents_enrolled.set(n);
-            // Seats by state: connected ones by what they report, the rest offline.
-            let states = self.live_seat_states();
-            let connected = self.connected_ids().len() as i64;
-            let mut counts: HashMap<String, i64> = HashMap::new();
-            for state in states.values() {
-                *counts.entry(state.clone()).or_default() += 1;
-            }
-            let reporting: i64 = counts.values().sum();
-            *counts.entry("ready".into()).or_default() += (connected - reporting).max(0);
-            counts.insert("offline".into(), (n - connected).max(0));
-            self.inner.metrics.seats.clear();
-            for (state, count) in counts {
-                self.inner
-                    .metrics
-                    .seats
-                    .get_or_create(&metrics::StateLabel { state })
-                    .set(count);
-            }
+        let Ok(enrolled) = self.inner.store.enrolled_sites().await else {
+            return;
+        };
+        self.inner
+            .metrics
+            .agents_enrolled
+            .set(enrolled.len() as i64);
+        // Seats by state, in all and per site: connected ones by what they report (`ready`
+        // until they say), the others `offline`, which is always written (0 when none).
+        let states = self.live_seat_states();
+        let connected: std::collections::HashSet<String> =
+            self.connected_ids().into_iter().collect();
+        let mut counts: HashMap<String, i64> = HashMap::from([("offline".into(), 0)]);
+        let mut per_site: HashMap<(String, String), i64> = HashMap::new();
+        for (id, site) in enrolled {
+            let state = if connected.contains(&id) {
+                states.get(&id).cloned().unwrap_or_else(|| "ready".into())
+            } else {
+                "offline".into()
+            };
+            per_site
+                .entry((site.clone(), "offline".into()))
+                .or_default();
+            *counts.entry(state.clone()).or_default() += 1;
+            *per_site.entry((site, state)).or_default() += 1;
+        }
+        let metrics = &self.inner.metrics;
+        metrics.seats.clear();
+        for (state, count) in counts {
+            metrics
+                .seats
+                .get_or_create(&metrics::StateLabel { state })
+                .set(count);
+        }
+        metrics.site_seats.clear();
+        for ((site, state), count) in per_site {
+            metrics
+                .site_seats
+                .get_or_create(&metrics::SiteStateLabel { site, state })
+                .set(count);
         }
     }
 

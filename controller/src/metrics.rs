@@ -20,6 +20,15 @@ pub struct StateLabel {
     pub state: String,
 }
 
+/// A site and a seat state (sites are the city's own closed list, never a seat's id).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SiteStateLabel {
+    /// The site's id.
+    pub site: String,
+    /// As [`StateLabel::state`].
+    pub state: String,
+}
+
 /// A wipe result label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabel {
@@ -60,6 +69,8 @@ pub struct Metrics {
     pub events_received: Counter,
     /// Enrolled seats by state (connected ones by the state they report).
     pub seats: Family<StateLabel, Gauge>,
+    /// The same, per site.
+    pub site_seats: Family<SiteStateLabel, Gauge>,
     /// Sessions ended, by end reason.
     pub sessions_ended: Family<ReasonLabel, Counter>,
     /// Wipes reported, by result.
@@ -89,6 +100,7 @@ impl Default for Metrics {
         let health_snapshots = Counter::default();
         let events_received = Counter::default();
         let seats = Family::<StateLabel, Gauge>::default();
+        let site_seats = Family::<SiteStateLabel, Gauge>::default();
         let sessions_ended = Family::<ReasonLabel, Counter>::default();
         let wipes = Family::<ResultLabel, Counter>::default();
         let seat_limited = Family::<SeatLimitLabel, Counter>::default();
@@ -110,6 +122,11 @@ impl Default for Metrics {
             pushes_failed.clone(),
         );
         registry.register("seats", "Enrolled seats by state", seats.clone());
+        registry.register(
+            "site_seats",
+            "Enrolled seats by site and state",
+            site_seats.clone(),
+        );
         registry.register(
             "sessions_ended",
             "Visitors' sessions ended, by reason",
@@ -158,6 +175,7 @@ impl Default for Metrics {
             health_snapshots,
             events_received,
             seats,
+            site_seats,
             sessions_ended,
             wipes,
             seat_limited,

@@ -566,3 +566,21 @@ pub fn session_event(
         })
     }
 }
+
+/// The path of `name` on `PATH`. In CI (`CI` set) a missing program fails the test with the
+/// Debian package to install; elsewhere the check that needs it is skipped, and said so.
+pub fn program(name: &str, debian_package: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`{name}` is needed: apt-get install {debian_package}"
+        );
+        eprintln!("`{name}` not found (apt-get install {debian_package}): its check is skipped");
+    }
+    found
+}

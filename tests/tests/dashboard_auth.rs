@@ -200,6 +200,38 @@ async fn refusals_login_rate_limit_other_site_csrf_and_api_token() {
         text.headers,
         text.body
     );
+    assert!(
+        text.body
+            .contains("commune_site_seats{site=\"mdh-test\",state=\"offline\"} "),
+        "per-site gauges: {}",
+        text.body
+    );
+    // Prometheus's own linter, where it is installed (CI installs it: Debian's
+    // `prometheus` package).
+    if let Some(promtool) = commune_tests::program("promtool", "prometheus") {
+        use std::io::Write;
+        let mut child = std::process::Command::new(promtool)
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.body.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+            "promtool check metrics: {}{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            text.body
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -543,6 +543,17 @@ impl Store {
         })
     }
 
+    /// The enrolled, non-revoked agents and their sites: `(agent id, site id)`.
+    pub async fn enrolled_sites(&self) -> Result<Vec<(String, String)>, StoreError> {
+        with_pool!(self, |pool| {
+            Ok(
+                sqlx::query_as("SELECT id, site_id FROM agents WHERE revoked_at IS NULL")
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })
+    }
+
     /// Number of enrolled, non-revoked agents.
     pub async fn enrolled_count(&self) -> Result<i64, StoreError> {
         with_pool!(self, |pool| {
