@@ -57,6 +57,37 @@ const SITES: [(&str, &str); 3] = [
     ("mdh-centre-ville", "MDH Centre-ville"),
 ];
 
+/// Each demo site's public description, so that the national exports (lieux de médiation
+/// numérique, data·inclusion) have something to show: demonstration values, in the forms
+/// people type them (the controller brings them to the schemas' spellings).
+fn site_details(site: &str) -> commune_controller::lieux::SiteDetails {
+    let (adresse, phone, lat, lon) = match site {
+        "mdh-abbaye" => ("1 place de l'Abbaye", "04 76 00 00 01", 45.1791, 5.7390),
+        "mdh-bajatiere" => ("2 rue de la Bajatière", "04 76 00 00 02", 45.1768, 5.7361),
+        _ => ("3 rue du Centre", "04 76 00 00 03", 45.1885, 5.7245),
+    };
+    commune_controller::lieux::SiteDetails {
+        pivot: "21380185500015".into(),
+        commune: "Grenoble".into(),
+        code_postal: "38000".into(),
+        code_insee: "38185".into(),
+        adresse: adresse.into(),
+        latitude: Some(lat),
+        longitude: Some(lon),
+        telephone: phone.into(),
+        presentation_resume: "Démonstration de Commune : ordinateurs en accès libre et \
+                              permanences d'aide aux démarches en ligne."
+            .into(),
+        services: vec![
+            "Aide aux démarches administratives".into(),
+            "Accès internet et matériel informatique".into(),
+        ],
+        modalites_acces: vec!["Se présenter".into(), "Téléphoner".into()],
+        modalites_accompagnement: vec!["En autonomie".into(), "Accompagnement individuel".into()],
+        ..Default::default()
+    }
+}
+
 /// Each site's schedule (TOML, as `commune schedule set` reads it). `SEATS_n` stands for
 /// the site's first n seats; `CLOSURE` for a day next week.
 fn site_schedule_toml(site: &str) -> &'static str {
@@ -235,6 +266,9 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
     for (id, name) in SITES {
         if !known.iter().any(|k| k == id) {
             controller.store().add_site(id, name, now()).await?;
+        }
+        if controller.site_details(id).await?.pivot.is_empty() {
+            controller.set_site_details(id, &site_details(id)).await?;
         }
     }
     // A staff account to log in with (the demo's only; a real city creates its own).
@@ -519,4 +553,20 @@ fn paris(at: commune_protocol::UtcMillis) -> String {
         .and_then(|t| Some(t.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").ok()?)))
         .map(|z| z.strftime("%A %d/%m %H:%M").to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo's sites go into the national exports: their descriptions pass the schema's
+    /// checks once brought to its spellings.
+    #[test]
+    fn the_demo_sites_pass_the_national_checks() {
+        for (id, name) in SITES {
+            let d = site_details(id).normalized();
+            assert_eq!(d.problems(name), [], "{id}");
+            assert!(d.telephone.starts_with("+334"), "{id}");
+        }
+    }
 }

@@ -196,7 +196,10 @@ pub enum Shape {
 pub struct SwarmConfig {
     /// The server.
     pub server: SocketAddr,
-    /// Seats sharing one UDP socket (one quinn endpoint).
+    /// Seats sharing one UDP socket (one quinn endpoint). An agent has its own: at 500 a
+    /// socket, a fleet reconnecting at once overflowed the shared receive buffers (some
+    /// 2,000 datagrams dropped on the swarm's side after a SIGKILL), which no real fleet
+    /// sees; 50 keeps the descriptors within reach at 20,000 seats.
     pub seats_per_socket: usize,
     /// Connection attempts (handshake and first answer) in progress at once, at most.
     pub handshakes_in_flight: usize,
@@ -215,7 +218,7 @@ impl SwarmConfig {
     pub fn new(server: SocketAddr) -> Self {
         SwarmConfig {
             server,
-            seats_per_socket: 500,
+            seats_per_socket: 50,
             handshakes_in_flight: 256,
             udp_buffer_bytes: 4 * 1024 * 1024,
             heartbeat: Duration::from_secs(15),
