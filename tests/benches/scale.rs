@@ -292,8 +292,8 @@ impl Bench {
         let quic: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
         let dashboard: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
         let config_path = dir.path().join("controller.toml");
-        // Defaults but for the addresses, and the handshakes per source address: the swarm's
-        // 500 seats a socket share one address, where a site's NAT holds tens of seats.
+        // Defaults but for the addresses, and the handshakes per source address: every seat
+        // of the swarm comes from 127.0.0.1, where a site's NAT holds tens of seats.
         let text = format!(
             "data_dir = {:?}\nquic_listen = \"{quic}\"\ndashboard_listen = \"{dashboard}\"\n\
              max_handshakes_per_address = 256\n",
