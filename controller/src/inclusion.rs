@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::lieux::{osm, SiteCheck};
+use crate::lieux::{osm, NationalExport, PublicSite};
 use crate::{Controller, ControllerError};
 
 /// `source` of every service: the producer, this software.
@@ -69,22 +69,6 @@ pub struct Service {
     pub date_maj: String,
 }
 
-/// The services and what kept sites out.
-#[derive(Debug, Clone)]
-pub struct InclusionExport {
-    /// A JSON array of services.
-    pub json: String,
-    /// The sites with a problem or a remark (those left out among them).
-    pub checks: Vec<SiteCheck>,
-}
-
-impl InclusionExport {
-    /// The sites left out.
-    pub fn left_out(&self) -> impl Iterator<Item = &SiteCheck> {
-        self.checks.iter().filter(|c| c.left_out())
-    }
-}
-
 fn some(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
@@ -94,14 +78,17 @@ impl Controller {
     pub async fn inclusion_services(
         &self,
         sites: &[String],
-    ) -> Result<InclusionExport, ControllerError> {
+    ) -> Result<NationalExport, ControllerError> {
         let mut services = Vec::new();
         let mut checks = Vec::new();
-        for site in self.store().sites().await? {
-            if !sites.contains(&site.id) {
-                continue;
-            }
-            let check = self.lieux_check(&site.id).await?;
+        for public in self.public_sites(sites).await? {
+            let PublicSite {
+                site,
+                details: d,
+                model,
+                horaires,
+                check,
+            } = public;
             let left_out = check.left_out();
             if !check.problems.is_empty() {
                 checks.push(check);
@@ -109,8 +96,6 @@ impl Controller {
             if left_out {
                 continue;
             }
-            let d = self.site_details(&site.id).await?.normalized();
-            let model = self.site_model(&site.id).await?.map(|(m, _)| m);
             let today = crate::lieux::today_in(model.as_ref().map(|m| m.time_zone.as_str()));
             let mut mobilisation = vec!["se-presenter"];
             if !d.telephone.is_empty() {
@@ -141,13 +126,11 @@ impl Controller {
                     courriel: d.courriels.first().cloned(),
                     date_maj: today.to_string(),
                 };
-            let (session_minutes, hours) = match &model {
-                Some(m) => (
-                    m.free_access.session_minutes,
-                    osm::opening_hours(&m.opening_hours, &m.closures, today),
-                ),
-                None => (commune_protocol::slots::DEFAULT_SESSION_MINUTES, None),
-            };
+            let session_minutes = model
+                .as_ref()
+                .map_or(commune_protocol::slots::DEFAULT_SESSION_MINUTES, |m| {
+                    m.free_access.session_minutes
+                });
             services.push(service(
                 format!("{SOURCE}--{}--acces-libre", site.id),
                 format!("Ordinateurs en accès libre — {}", site.name)
@@ -166,7 +149,7 @@ impl Controller {
                     "numerique--acceder-a-une-connexion-internet",
                     "numerique--acceder-a-des-services-en-ligne",
                 ],
-                hours,
+                horaires,
             ));
             for p in model.iter().flat_map(|m| &m.permanences) {
                 let closures = model.as_ref().map_or(&[][..], |m| &m.closures[..]);
@@ -195,8 +178,8 @@ impl Controller {
                 ));
             }
         }
-        let json = serde_json::to_string_pretty(&services)
+        let body = serde_json::to_string_pretty(&services)
             .map_err(|e| ControllerError::Config(e.to_string()))?;
-        Ok(InclusionExport { json, checks })
+        Ok(NationalExport { body, checks })
     }
 }

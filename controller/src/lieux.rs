@@ -8,6 +8,7 @@ use commune_protocol::slots::{LocalDate, SiteSchedule};
 use serde::{Deserialize, Serialize};
 
 use crate::csv::CsvWriter;
+use crate::store::SiteRecord;
 use crate::{Controller, ControllerError};
 
 pub mod check;
@@ -120,50 +121,77 @@ impl Controller {
 
     /// What the national export would refuse or remark about one site.
     pub async fn lieux_check(&self, site_id: &str) -> Result<SiteCheck, ControllerError> {
-        let name = self
+        let site = self
             .store()
             .sites()
             .await?
             .into_iter()
             .find(|s| s.id == site_id)
-            .map(|s| s.name)
-            .unwrap_or_default();
-        let details = self.site_details(site_id).await?;
-        let model = self.site_model(site_id).await?;
-        let mut problems = details.problems(&name);
-        if let Err(remark) = horaires(model.as_ref().map(|(m, _)| m)) {
-            problems.push(remark);
+            .unwrap_or_else(|| SiteRecord {
+                id: site_id.to_string(),
+                name: String::new(),
+                time_zone: String::new(),
+            });
+        Ok(self.public_site(site).await?.check)
+    }
+
+    /// The sites among `sites` as the national exports see them, in the store's order.
+    pub(crate) async fn public_sites(
+        &self,
+        sites: &[String],
+    ) -> Result<Vec<PublicSite>, ControllerError> {
+        let mut out = Vec::new();
+        for site in self.store().sites().await? {
+            if sites.contains(&site.id) {
+                out.push(self.public_site(site).await?);
+            }
         }
-        Ok(SiteCheck {
-            site: site_id.to_string(),
+        Ok(out)
+    }
+
+    /// One site as the national exports see it: its description brought to the schema's
+    /// spellings (one stored before the checks existed too), its schedule, its hours and
+    /// what the checks say.
+    async fn public_site(&self, site: SiteRecord) -> Result<PublicSite, ControllerError> {
+        let details = self.site_details(&site.id).await?.normalized();
+        let model = self.site_model(&site.id).await?.map(|(m, _)| m);
+        let mut problems = details.problems(&site.name);
+        let horaires = match horaires(model.as_ref()) {
+            Ok(hours) => Some(hours),
+            Err(remark) => {
+                problems.push(remark);
+                None
+            }
+        };
+        let check = SiteCheck {
+            site: site.id.clone(),
             problems,
+        };
+        Ok(PublicSite {
+            site,
+            details,
+            model,
+            horaires,
+            check,
         })
     }
 
     /// The export for `sites`: the CSV, and what each site lacks.
-    pub async fn lieux_csv(&self, sites: &[String]) -> Result<LieuxExport, ControllerError> {
+    pub async fn lieux_csv(&self, sites: &[String]) -> Result<NationalExport, ControllerError> {
         // The schema's file: `,`, quotes where needed, formulas neutralised like every
         // export's (one writer).
         let mut csv = CsvWriter::open_data();
         csv.header(&COLUMNS);
         let mut checks = Vec::new();
         let today = jiff::Zoned::now().date().to_string();
-        for site in self.store().sites().await? {
-            if !sites.contains(&site.id) {
-                continue;
-            }
-            // Stored before the checks existed: brought to the schema's spellings here too.
-            let details = self.site_details(&site.id).await?.normalized();
-            let model = self.site_model(&site.id).await?;
-            let mut problems = details.problems(&site.name);
-            let hours = horaires(model.as_ref().map(|(m, _)| m)).unwrap_or_else(|remark| {
-                problems.push(remark);
-                String::new()
-            });
-            let check = SiteCheck {
-                site: site.id.clone(),
-                problems,
-            };
+        for public in self.public_sites(sites).await? {
+            let PublicSite {
+                site,
+                details,
+                horaires,
+                check,
+                ..
+            } = public;
             let left_out = check.left_out();
             if !check.problems.is_empty() {
                 checks.push(check);
@@ -186,7 +214,7 @@ impl Controller {
                 details.telephone.clone(),
                 details.courriels.join("|"),
                 details.site_web.clone(),
-                hours,
+                horaires.unwrap_or_default(),
                 details.presentation_resume.clone(),
                 String::new(),
                 "Commune".into(),
@@ -215,8 +243,8 @@ impl Controller {
             }
             csv.end_row();
         }
-        Ok(LieuxExport {
-            csv: csv.finish(),
+        Ok(NationalExport {
+            body: csv.finish(),
             checks,
         })
     }
@@ -238,20 +266,32 @@ impl SiteCheck {
     }
 }
 
-/// The national file and, per site asked for, what is wrong or missing.
+/// A national file (the lieux CSV, the data·inclusion JSON) and, per site asked for, what
+/// is wrong or missing.
 #[derive(Debug, Clone)]
-pub struct LieuxExport {
-    /// The CSV (header, then one row per site without a blocking problem).
-    pub csv: String,
+pub struct NationalExport {
+    /// The file, with the sites that have no blocking problem.
+    pub body: String,
     /// Every site with a problem or a remark, in the order of the sites.
     pub checks: Vec<SiteCheck>,
 }
 
-impl LieuxExport {
+impl NationalExport {
     /// The sites left out.
     pub fn left_out(&self) -> impl Iterator<Item = &SiteCheck> {
         self.checks.iter().filter(|c| c.left_out())
     }
+}
+
+/// One site as the national exports see it ([`Controller::public_sites`]).
+pub(crate) struct PublicSite {
+    pub(crate) site: SiteRecord,
+    /// Brought to the schema's spellings.
+    pub(crate) details: SiteDetails,
+    pub(crate) model: Option<SiteSchedule>,
+    /// Its opening hours in OpenStreetMap syntax; `None` when it has none.
+    pub(crate) horaires: Option<String>,
+    pub(crate) check: SiteCheck,
 }
 
 /// Today in `time_zone` (the machine's zone when it is unknown).

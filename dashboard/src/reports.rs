@@ -5,6 +5,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use commune_controller::lieux::NationalExport;
 use commune_controller::reports::{
     ReportSource, SiteReport, SourceKind, AGGREGATES_LIMITS, METHODS,
 };
@@ -351,18 +352,11 @@ pub(crate) async fn seats_csv(
 /// `GET /export/lieux-mediation-numerique.csv`: the person's sites in the national schema.
 pub(crate) async fn lieux(State(c): State<Controller>, staff: Staff) -> Response {
     match c.staff_api(&staff.identity).lieux_csv().await {
-        Ok(export) => {
-            let names: Vec<String> = export.left_out().map(|c| c.site.clone()).collect();
-            let mut response = csv("lieux-mediation-numerique.csv".into(), export.csv);
-            if !names.is_empty() {
-                if let Ok(v) = names.join(",").parse() {
-                    response
-                        .headers_mut()
-                        .insert("x-commune-incomplete-sites", v);
-                }
-            }
-            response
-        }
+        Ok(export) => national_download(
+            "lieux-mediation-numerique.csv",
+            "text/csv; charset=utf-8",
+            export,
+        ),
         Err(e) => crate::refusal::staff_error(staff.lang, "Rapport indisponible", &e),
     }
 }
@@ -371,28 +365,32 @@ pub(crate) async fn lieux(State(c): State<Controller>, staff: Staff) -> Response
 /// permanences as data·inclusion services (schema v1.0.8).
 pub(crate) async fn inclusion(State(c): State<Controller>, staff: Staff) -> Response {
     match c.staff_api(&staff.identity).inclusion_services().await {
-        Ok(export) => {
-            let names: Vec<String> = export.left_out().map(|c| c.site.clone()).collect();
-            let mut response = (
-                [
-                    (header::CONTENT_TYPE, "application/json".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"data-inclusion-services.json\"".to_string(),
-                    ),
-                ],
-                export.json,
-            )
-                .into_response();
-            if let Ok(v) = names.join(",").parse() {
-                if !names.is_empty() {
-                    response
-                        .headers_mut()
-                        .insert("x-commune-incomplete-sites", v);
-                }
-            }
-            response
-        }
+        Ok(export) => national_download("data-inclusion-services.json", "application/json", export),
         Err(e) => crate::refusal::staff_error(staff.lang, "Rapport indisponible", &e),
     }
+}
+
+/// A national export as a download; the sites it leaves out are named in
+/// `x-commune-incomplete-sites`.
+fn national_download(file: &str, content_type: &str, export: NationalExport) -> Response {
+    let names: Vec<String> = export.left_out().map(|c| c.site.clone()).collect();
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        export.body,
+    )
+        .into_response();
+    if !names.is_empty() {
+        if let Ok(v) = names.join(",").parse() {
+            response
+                .headers_mut()
+                .insert("x-commune-incomplete-sites", v);
+        }
+    }
+    response
 }

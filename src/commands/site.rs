@@ -81,41 +81,44 @@ pub(crate) async fn run(config: &ControllerConfig, command: &SiteCommand) -> any
         }
         SiteCommand::ExportLieux { output } => {
             let export = api.lieux_csv().await?;
-            match output {
-                Some(path) => std::fs::write(path, &export.csv)
-                    .with_context(|| format!("writing {}", path.display()))?,
-                None => print!("{}", export.csv),
-            }
-            for check in &export.checks {
-                let status = if check.left_out() {
-                    "left out"
-                } else {
-                    "exported"
-                };
-                eprintln!("{} ({status}):", check.site);
-                for p in &check.problems {
-                    eprintln!("  {}", p.text("en"));
-                }
-            }
+            write_export(output.as_deref(), &export.body, export.checks.iter())?;
         }
         SiteCommand::ExportInclusion { output } => {
             let export = api.inclusion_services().await?;
-            match output {
-                Some(path) => std::fs::write(path, &export.json)
-                    .with_context(|| format!("writing {}", path.display()))?,
-                None => println!("{}", export.json),
-            }
-            for check in export.left_out() {
-                eprintln!("{} (left out):", check.site);
-                for p in &check.problems {
-                    eprintln!("  {}", p.text("en"));
-                }
-            }
+            write_export(output.as_deref(), &export.body, export.left_out())?;
         }
         SiteCommand::Pin { id } => {
             let pin = secret("COMMUNE_MEDIATOR_PIN", "mediator PIN (4 to 8 digits):")?;
             let version = api.set_mediator_pin(id, pin.trim()).await?;
             println!("mediator PIN of {id} set (schedule version {version})");
+        }
+    }
+    Ok(())
+}
+
+/// Writes a national export to `output` (standard output when `None`), and the sites'
+/// problems to standard error, field by field.
+fn write_export<'a>(
+    output: Option<&std::path::Path>,
+    body: &str,
+    checks: impl Iterator<Item = &'a commune_controller::lieux::SiteCheck>,
+) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))?
+        }
+        None if body.ends_with('\n') => print!("{body}"),
+        None => println!("{body}"),
+    }
+    for check in checks {
+        let status = if check.left_out() {
+            "left out"
+        } else {
+            "exported"
+        };
+        eprintln!("{} ({status}):", check.site);
+        for p in &check.problems {
+            eprintln!("  {}", p.text("en"));
         }
     }
     Ok(())

@@ -286,55 +286,10 @@ async fn the_lieux_export_passes_the_schemas_own_file_and_names_each_refused_fie
         1,
         "only the closure to come: {horaires}"
     );
-    let osm: opening_hours::OpeningHours = horaires
-        .parse()
-        .unwrap_or_else(|e| panic!("{horaires}: {e}"));
-    let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
-    let start = jiff::Timestamp::now()
-        .to_zoned(paris.clone())
-        .start_of_day()
-        .unwrap()
-        .timestamp();
-    let until = start + jiff::SignedDuration::from_hours(35 * 24);
-    let slots = compile_between(
-        &model,
-        "pc-1",
-        UtcMillis(start.as_millisecond()),
-        UtcMillis(until.as_millisecond()),
-    )
-    .unwrap();
-    let mut checked = 0;
-    let mut open = 0;
-    let mut at = start;
-    while at < until {
-        let ms = at.as_millisecond();
-        let seat_open = slots
-            .iter()
-            .find(|s| s.start.0 <= ms && ms < s.end.0)
-            .is_some_and(|s| s.kind != SlotKind::Closed);
-        let local = at.to_zoned(paris.clone()).datetime();
-        let naive = chrono::NaiveDate::from_ymd_opt(
-            i32::from(local.year()),
-            u32::try_from(local.month()).unwrap(),
-            u32::try_from(local.day()).unwrap(),
-        )
-        .unwrap()
-        .and_hms_opt(
-            u32::try_from(local.hour()).unwrap(),
-            u32::try_from(local.minute()).unwrap(),
-            0,
-        )
-        .unwrap();
-        assert_eq!(
-            osm.is_open(naive),
-            seat_open,
-            "{horaires} at {local} (Paris): the OSM parser and the seats disagree"
-        );
-        checked += 1;
-        open += usize::from(seat_open);
-        at += Duration::from_secs(15 * 60);
-    }
-    assert_eq!(checked, 35 * 24 * 4);
+    let kinds = SeatKinds::compile(&model, "pc-1");
+    let open = compare_every_quarter(horaires, |ms| {
+        kinds.at(ms).is_some_and(|k| k != SlotKind::Closed)
+    });
     assert!(
         open > 35 * 4 * 4,
         "the site is open some of the time: {open}"
@@ -363,19 +318,52 @@ fn schedule_with_permanence(seat: &str) -> SiteSchedule {
     model
 }
 
+/// Today's midnight in Paris, where the comparisons start.
+fn paris_midnight() -> jiff::Timestamp {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+        .start_of_day()
+        .unwrap()
+        .timestamp()
+}
+
+/// What a seat compiles from a schedule over the compared weeks (and a day more).
+struct SeatKinds(Vec<commune_protocol::schedule::Slot>);
+
+impl SeatKinds {
+    fn compile(model: &SiteSchedule, seat: &str) -> SeatKinds {
+        let start = paris_midnight();
+        let until = start + jiff::SignedDuration::from_hours(36 * 24);
+        SeatKinds(
+            compile_between(
+                model,
+                seat,
+                UtcMillis(start.as_millisecond()),
+                UtcMillis(until.as_millisecond()),
+            )
+            .unwrap(),
+        )
+    }
+
+    /// The kind of slot at `ms`.
+    fn at(&self, ms: i64) -> Option<SlotKind> {
+        self.0
+            .iter()
+            .find(|s| s.start.0 <= ms && ms < s.end.0)
+            .map(|s| s.kind)
+    }
+}
+
 /// Every quarter of an hour of the next five weeks: whether `osm` says open, against
-/// `expected` at the same instant.
+/// `expected` at the same instant. Returns how many quarters `expected` said open.
 fn compare_every_quarter(horaires: &str, expected: impl Fn(i64) -> bool) -> usize {
     let osm: opening_hours::OpeningHours = horaires
         .parse()
         .unwrap_or_else(|e| panic!("{horaires}: {e}"));
     let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
-    let start = jiff::Timestamp::now()
-        .to_zoned(paris.clone())
-        .start_of_day()
-        .unwrap()
-        .timestamp();
+    let start = paris_midnight();
     let until = start + jiff::SignedDuration::from_hours(35 * 24);
+    let mut checked = 0;
     let mut open = 0;
     let mut at = start;
     while at < until {
@@ -398,9 +386,11 @@ fn compare_every_quarter(horaires: &str, expected: impl Fn(i64) -> bool) -> usiz
             want,
             "{horaires} at {local} (Paris): the OSM parser and the seats disagree"
         );
+        checked += 1;
         open += usize::from(want);
         at += Duration::from_secs(15 * 60);
     }
+    assert_eq!(checked, 35 * 24 * 4);
     open
 }
 
@@ -517,27 +507,10 @@ async fn the_data_inclusion_services_pass_the_schemas_own_file() {
 
     // The hours read by the OSM parser: free access as the site's opening hours, the
     // permanence as the seat's supervised slots, closures included.
-    let paris_start = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
-        .start_of_day()
-        .unwrap()
-        .timestamp();
-    let slots = compile_between(
-        &model,
-        &seat,
-        UtcMillis(paris_start.as_millisecond()),
-        UtcMillis((paris_start + jiff::SignedDuration::from_hours(36 * 24)).as_millisecond()),
-    )
-    .unwrap();
-    let kind_at = |ms: i64| {
-        slots
-            .iter()
-            .find(|s| s.start.0 <= ms && ms < s.end.0)
-            .map(|s| s.kind)
-    };
+    let kinds = SeatKinds::compile(&model, &seat);
     let supervised =
         compare_every_quarter(permanence["horaires_accueil"].as_str().unwrap(), |ms| {
-            kind_at(ms) == Some(SlotKind::Supervised)
+            kinds.at(ms) == Some(SlotKind::Supervised)
         });
     assert!(
         supervised >= 4 * 12,
@@ -546,7 +519,7 @@ async fn the_data_inclusion_services_pass_the_schemas_own_file() {
     // Free access: the site's hours (the permanence's seat is supervised then, the site
     // still open).
     let open = compare_every_quarter(free["horaires_accueil"].as_str().unwrap(), |ms| {
-        kind_at(ms).is_some_and(|k| k != SlotKind::Closed)
+        kinds.at(ms).is_some_and(|k| k != SlotKind::Closed)
     });
     assert!(open > supervised);
 }

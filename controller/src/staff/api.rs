@@ -13,8 +13,7 @@ use commune_protocol::UtcMillis;
 
 use super::{Refusal, Right, StaffError, StaffIdentity};
 use crate::alerts::FleetAlert;
-use crate::inclusion::InclusionExport;
-use crate::lieux::{FieldProblem, LieuxExport, SiteCheck, SiteDetails};
+use crate::lieux::{FieldProblem, NationalExport, SiteCheck, SiteDetails};
 use crate::reports::SiteReport;
 use crate::store::{AgentRecord, SessionRecord, SiteRecord};
 use crate::{now, AgentView, CommandRecord, Controller};
@@ -670,7 +669,7 @@ impl<'a> StaffApi<'a> {
 
     /// The national "lieux de médiation numérique" export of the person's sites: the CSV,
     /// and what each site lacks (a site the schema would refuse is left out).
-    pub async fn lieux_csv(&self) -> Result<LieuxExport, StaffError> {
+    pub async fn lieux_csv(&self) -> Result<NationalExport, StaffError> {
         self.allow("export.lieux", Right::SeeReports, None).await?;
         let sites: Vec<String> = self.sites().await?.into_iter().map(|s| s.id).collect();
         let export = self.c.lieux_csv(&sites).await?;
@@ -741,7 +740,7 @@ impl<'a> StaffApi<'a> {
 
     /// The data·inclusion services (free access, permanences) of the person's sites, in
     /// JSON, and what each site lacks.
-    pub async fn inclusion_services(&self) -> Result<InclusionExport, StaffError> {
+    pub async fn inclusion_services(&self) -> Result<NationalExport, StaffError> {
         self.allow("export.inclusion", Right::SeeReports, None)
             .await?;
         let sites: Vec<String> = self.sites().await?.into_iter().map(|s| s.id).collect();
