@@ -175,6 +175,10 @@ async fn a_mediator_acts_on_their_permanences_only() {
         Refusal::NotYourRole
     );
     assert_eq!(forbidden(m.lieux_csv().await), Refusal::NotYourRole);
+    assert_eq!(
+        forbidden(m.inclusion_services().await),
+        Refusal::NotYourRole
+    );
     assert_eq!(forbidden(m.devices().await), Refusal::NotYourRole);
     assert_eq!(forbidden(m.accounts().await), Refusal::NotYourRole);
     assert_eq!(
