@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use commune_protocol::messages::{
-    AgentMessage, ControllerMessage, EventBatch, Heartbeat, Hello, RenewRequest, CLOSE_NORMAL,
+    AgentMessage, ControllerMessage, EventBatch, Hello, RenewRequest, CLOSE_NORMAL,
 };
 use commune_protocol::version::{capability, VersionRange};
 use commune_protocol::{encode_frame, MAX_FRAME_BYTES};
@@ -617,13 +617,7 @@ impl Link {
         self.stats.acked_seq.fetch_max(acked, Ordering::Relaxed);
         let mut sent = acked;
         self.send_events(&mut send, &mut sent, acked).await?;
-        write(
-            &mut send,
-            &AgentMessage::Heartbeat(Heartbeat {
-                seat_state: Some(self.seat.state()),
-            }),
-        )
-        .await?;
+        write(&mut send, &AgentMessage::Heartbeat(self.seat.heartbeat())).await?;
 
         let mut health_tick = tokio::time::interval(Duration::from_secs(u64::from(
             welcome.health_interval_secs.max(1),
@@ -633,7 +627,7 @@ impl Link {
         )));
         // The seat's state goes to the controller as soon as it changes (live dashboards).
         let mut seat_changes = self.seat.changes();
-        let mut last_state = self.seat.state();
+        let mut last_state = (self.seat.state(), self.seat.session_deadline());
         // A big ticket set comes in parts and is applied whole.
         let mut ticket_parts = commune_protocol::tickets::TicketSetParts::default();
         // At two thirds of its certificate's life, the seat asks for a new one over this
@@ -695,10 +689,10 @@ impl Link {
                     renew_deadline = Some(tokio::time::Instant::now() + RENEW_RETRY);
                 }
                 () = seat_changed => {
-                    let state = self.seat.state();
+                    let state = (self.seat.state(), self.seat.session_deadline());
                     if state != last_state {
                         last_state = state;
-                        write(&mut send, &AgentMessage::Heartbeat(Heartbeat { seat_state: Some(state) })).await?;
+                        write(&mut send, &AgentMessage::Heartbeat(self.seat.heartbeat())).await?;
                     }
                 }
                 _ = inventory_tick.tick() => {
@@ -724,8 +718,7 @@ impl Link {
                     Some(ControllerMessage::Command(c)) => {
                         self.stats.commands_received.fetch_add(1, Ordering::Relaxed);
                         if self.seat.execute(&self.outbox, &c, crate::now()).await? {
-                            let beat = Heartbeat { seat_state: Some(self.seat.state()) };
-                            write(&mut send, &AgentMessage::Heartbeat(beat)).await?;
+                            write(&mut send, &AgentMessage::Heartbeat(self.seat.heartbeat())).await?;
                         }
                     }
                     Some(ControllerMessage::Goodbye(g)) => {
@@ -740,8 +733,7 @@ impl Link {
                         let version = schedule.version;
                         if self.seat.schedule(schedule).await {
                             info!(version, "new schedule enforced");
-                            let beat = Heartbeat { seat_state: Some(self.seat.state()) };
-                            write(&mut send, &AgentMessage::Heartbeat(beat)).await?;
+                            write(&mut send, &AgentMessage::Heartbeat(self.seat.heartbeat())).await?;
                         }
                     }
                     Some(ControllerMessage::Tickets(part)) => {

@@ -54,6 +54,25 @@ impl Seat {
         }
     }
 
+    /// What the seat reports in a heartbeat: its state and, while a session with a limit
+    /// runs, the seconds it has left.
+    pub fn heartbeat(&self) -> commune_protocol::messages::Heartbeat {
+        let session = self.sessions.as_ref().and_then(|s| s.status().session);
+        commune_protocol::messages::Heartbeat {
+            seat_state: Some(self.state()),
+            session_seconds_left: session.and_then(|s| s.seconds_left_now()),
+        }
+    }
+
+    /// When the running session ends on its own (monotonic clock): a heartbeat goes out
+    /// when it moves (a session extended), not only when the state changes.
+    pub fn session_deadline(&self) -> Option<tokio::time::Instant> {
+        self.sessions
+            .as_ref()
+            .and_then(|s| s.status().session)
+            .and_then(|s| s.deadline)
+    }
+
     /// Notified when the session manager's status changes (none without sessions).
     pub fn changes(&self) -> Option<tokio::sync::watch::Receiver<crate::manager::Status>> {
         self.sessions.as_ref().map(|s| s.status_receiver())

@@ -156,6 +156,8 @@ pub(crate) struct Inner {
     last_seen_written: Mutex<HashMap<String, (UtcMillis, bool)>>,
     /// Each connected seat's latest reported state, in memory, for live pages.
     seat_states: Mutex<HashMap<String, String>>,
+    /// When each connected seat's running session ends on its own, as it reported it.
+    session_ends: Mutex<HashMap<String, UtcMillis>>,
     /// Bumped on every connection, disconnection and seat state change.
     seat_changes: tokio::sync::watch::Sender<u64>,
     next_conn_id: AtomicU64,
@@ -205,6 +207,7 @@ impl Controller {
                 last_seen: Mutex::new(HashMap::new()),
                 last_seen_written: Mutex::new(HashMap::new()),
                 seat_states: Mutex::new(HashMap::new()),
+                session_ends: Mutex::new(HashMap::new()),
                 seat_changes: tokio::sync::watch::channel(0).0,
                 next_conn_id: AtomicU64::new(1),
                 open_connections: AtomicUsize::new(0),
@@ -652,6 +655,21 @@ impl Controller {
             .collect()
     }
 
+    /// When each connected seat's running session ends on its own (sessions without a
+    /// limit, and seats without a session, are absent).
+    pub fn live_session_ends(&self) -> HashMap<String, UtcMillis> {
+        let connected: std::collections::HashSet<String> =
+            self.lock_live().keys().cloned().collect();
+        self.inner
+            .session_ends
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(id, _)| connected.contains(id.as_str()))
+            .map(|(id, at)| (id.clone(), *at))
+            .collect()
+    }
+
     fn mark_seen(&self, agent_id: &str, connected: bool) {
         let mut seen = self
             .inner
@@ -671,12 +689,41 @@ impl Controller {
     }
 
     /// Records the state a seat reported (written with the next last-seen flush).
-    fn set_seat_state(&self, agent_id: &str, state: commune_protocol::messages::SeatState) {
+    /// `seconds_left` is what the seat said its session has left.
+    fn set_seat_state(
+        &self,
+        agent_id: &str,
+        state: commune_protocol::messages::SeatState,
+        seconds_left: Option<u64>,
+    ) {
         self.mark_seen(agent_id, true);
         let label = match serde_json::to_value(state) {
             Ok(serde_json::Value::String(s)) => s,
             _ => return,
         };
+        // A seat's word, bounded: a day at most.
+        let ends =
+            seconds_left.map(|s| UtcMillis(now().0.saturating_add(s.min(86_400) as i64 * 1000)));
+        let moved = {
+            let mut ends_by_seat = self
+                .inner
+                .session_ends
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let before = match ends {
+                Some(at) => ends_by_seat.insert(agent_id.to_string(), at),
+                None => ends_by_seat.remove(agent_id),
+            };
+            // The same end reported again a few seconds apart is no change.
+            match (before, ends) {
+                (Some(a), Some(b)) => (a.0 - b.0).abs() > 5_000,
+                (None, None) => false,
+                _ => true,
+            }
+        };
+        if moved {
+            self.inner.seat_changes.send_modify(|n| *n += 1);
+        }
         let changed = self
             .inner
             .seat_states

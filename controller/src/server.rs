@@ -996,7 +996,7 @@ async fn serve_agent(
             }
             AgentMessage::Heartbeat(beat) => {
                 if let Some(state) = beat.seat_state {
-                    controller.set_seat_state(&agent_id, state);
+                    controller.set_seat_state(&agent_id, state, beat.session_seconds_left);
                 }
             }
             AgentMessage::Renew(request) => {

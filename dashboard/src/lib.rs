@@ -12,6 +12,7 @@ pub mod auth;
 mod devices;
 pub mod i18n;
 mod live;
+mod map;
 mod refusal;
 mod reports;
 mod seat;
@@ -169,11 +170,29 @@ fn page_markup(lang: Lang, title: &str, body: Markup) -> Markup {
     }
 }
 
-const LIVE_JS: &str = "(function(){if(!window.EventSource)return;var es=new EventSource('/evenements');\
+/// The fleet page's script: the table's states and the seat map's tiles and counts, live by
+/// server-sent events, and the time left of each session counting down. A few lines, no
+/// application framework; the Content-Security-Policy allows it by its hash.
+const LIVE_JS: &str = "(function(){var carte=document.getElementById('carte');var skew=0;\
+function q(s){return document.querySelector(s);}\
+function left(){if(!carte)return;var tpl=carte.getAttribute('data-left');\
+document.querySelectorAll('.reste[data-ends]').forEach(function(el){\
+var m=Math.max(0,Math.ceil((+el.getAttribute('data-ends')-Date.now()-skew)/60000));el.textContent=tpl.replace('{}',m);});}\
+function recount(){document.querySelectorAll('section.site').forEach(function(sec){var n={};\
+sec.querySelectorAll('li[data-kind]').forEach(function(t){var k=t.getAttribute('data-kind');n[k]=(n[k]||0)+1;});\
+sec.querySelectorAll('[data-count]').forEach(function(c){var v=String(n[c.getAttribute('data-count')]||0);if(c.textContent!==v)c.textContent=v;});});}\
+if(carte)skew=+carte.getAttribute('data-now')-Date.now();left();setInterval(left,15000);\
+if(!window.EventSource)return;var es=new EventSource('/evenements');\
 es.onmessage=function(e){var s=JSON.parse(e.data);Object.keys(s).forEach(function(id){\
-var row=document.querySelector('tr[data-seat=\\''+id+'\\']');if(!row)return;var cell=row.querySelector('.etat');\
+var row=q('tr[data-seat=\"'+CSS.escape(id)+'\"]');if(!row)return;var cell=row.querySelector('.etat');\
 if(!cell||cell.textContent===s[id][0])return;var span=document.createElement('span');span.className=s[id][1];\
-span.textContent=s[id][0];cell.replaceChildren(span);});};})();";
+span.textContent=s[id][0];cell.replaceChildren(span);});};\
+es.addEventListener('tuiles',function(e){var d=JSON.parse(e.data);skew=d.now-Date.now();\
+Object.keys(d.seats).forEach(function(id){var v=d.seats[id];var li=q('li[data-tile=\"'+CSS.escape(id)+'\"]');if(!li)return;\
+li.className='tile '+v.kind;li.setAttribute('data-kind',v.kind);li.querySelector('.symbole').textContent=v.symbol;\
+li.querySelector('.libelle').textContent=v.label;var fin=li.querySelector('.fin');fin.replaceChildren();\
+if(v.until&&v.ends_at!==null){fin.append(v.until+' (');var r=document.createElement('span');r.className='reste';\
+r.setAttribute('data-ends',v.ends_at);fin.append(r,')');}});recount();left();});})();";
 
 const CSS: &str = "
 body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff;font-size:1rem;line-height:1.5}
@@ -183,6 +202,21 @@ main{padding:1rem;max-width:80rem}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;color:#000091;padding:.25rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ccc}
 .online{color:#18753c;font-weight:700}.offline{color:#b34000;font-weight:700}.revoked{color:#6a6a6a}
+.defile{overflow-x:auto}
+section.site{border:1px solid #ccc;border-radius:.5rem;padding:.5rem 1rem;margin:1rem 0}
+section.site h2{margin:.25rem 0}
+ul.comptes{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;margin:.25rem 0}
+ul.tuiles{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.5rem}
+li.tile a{display:flex;flex-direction:column;padding:.5rem;border:2px solid #666;border-radius:.4rem;color:#1b1b1b;text-decoration:none;min-height:4.5rem}
+li.tile a:focus{outline:3px solid #000091;outline-offset:2px}
+li.tile .poste{font-weight:700;overflow-wrap:anywhere}
+li.free a{background:#e3f4e8;border-color:#18753c}li.session a{background:#e8edff;border-color:#000091}
+li.ending a{background:#fff4d6;border-color:#7a5c00}li.supervised a{background:#f3e8ff;border-color:#6e3aa8}
+li.closed a{background:#eee;border-color:#6a6a6a}li.offline a{background:#fff;border-style:dashed;border-color:#b34000}
+li.blocked a{background:#ffe9e6;border-color:#ce0500;border-width:3px}li.revoked a{background:#f6f6f6;color:#555}
+.frise rect.open{fill:#18753c}.frise rect.permanence{fill:#6e3aa8}.frise rect.slot{fill:#000091}.frise rect.closure{fill:#6a6a6a}
+.journee h3{margin:.5rem 0 0;font-size:1rem}ul.programme{margin:.25rem 0}
+svg.frise{max-width:60rem;display:block}
 ";
 
 /// The seat state an agent reported, in the page's language.
@@ -338,6 +372,11 @@ async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff)
     let live = c.live_seat_states();
     let alerts = api.alerts().await.unwrap_or_default();
     let sites = api.sites().await.unwrap_or_default();
+    let ends = c.live_session_ends();
+    let mut maps = Vec::with_capacity(sites.len());
+    for site in &sites {
+        maps.push((site, api.schedule(&site.id).await.ok().map(|(s, _)| s)));
+    }
     let body = html! {
         form.logout method="post" action="/deconnexion" {
             (who.display_name) " "
@@ -386,6 +425,16 @@ async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff)
             }
         }
         p { (fleet.len()) (t(" postes enrôlés, ")) (online) (t(" en ligne.")) }
+        // The seat map: per site, its seats as tiles and today's timeline.
+        div #carte data-now=(now.0) data-left=(map::left_template(lang)) {
+            @for (site, schedule) in &maps {
+                @let seats: Vec<&AgentView> = fleet.iter().filter(|a| a.overview.agent.site_id == site.id).collect();
+                (map::site_section(lang, site, schedule.as_ref(), &seats, &live, &ends, now))
+            }
+        }
+        h2 #detail { (t("Détail des postes")) }
+        // Wide: scrolls on its own at 200 % zoom rather than the whole page.
+        div.defile role="region" aria-labelledby="detail" tabindex="0" {
         table {
             caption.skip { (t("Postes enrôlés")) }
             thead { tr {
@@ -413,6 +462,7 @@ async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff)
                     }
                 }
             }
+        }
         }
     };
     let body = html! {

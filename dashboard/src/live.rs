@@ -1,6 +1,8 @@
 //! Live seat states for the fleet page, by server-sent events: on every connection,
-//! disconnection or state change the controller reports, the person's seats and their state
-//! text (the same pair the page renders, in the person's language) go down the stream.
+//! disconnection, state change or moved session end the controller reports, the person's
+//! seats go down the stream twice: their state text for the table (the same pair the page
+//! renders, in the person's language; the unnamed event) and their tile for the seat map
+//! (`event: tuiles`, see `map.rs`).
 //!
 //! The stream lives as long as the page, so it checks the person again on every change and
 //! every [`RECHECK`]: it ends when their session ends (logout, expiry, an admin ending it,
@@ -16,6 +18,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use commune_controller::staff::StaffIdentity;
 use commune_controller::Controller;
+use futures_util::StreamExt;
 
 use crate::auth::Staff;
 use crate::i18n::Lang;
@@ -61,24 +64,48 @@ impl Drop for Open {
     }
 }
 
-async fn snapshot(
-    c: &Controller,
-    who: &StaffIdentity,
-    lang: Lang,
-) -> HashMap<String, (String, &'static str)> {
+/// The seat map's tiles of a change: the server's clock (the page corrects its countdown
+/// by it) and each seat's tile.
+#[derive(serde::Serialize)]
+struct Tiles {
+    now: i64,
+    seats: HashMap<String, crate::map::Tile>,
+}
+
+/// The two events of a change: the table's state texts (the unnamed event) and the seat
+/// map's tiles (`tuiles`).
+async fn snapshot(c: &Controller, who: &StaffIdentity, lang: Lang) -> [Event; 2] {
     let live = c.live_seat_states();
-    c.staff_api(who)
-        .fleet()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|a| {
-            (
-                a.overview.agent.id.clone(),
-                crate::seat_state(lang, &a, &live),
-            )
-        })
-        .collect()
+    let ends = c.live_session_ends();
+    let api = c.staff_api(who);
+    let fleet = api.fleet().await.unwrap_or_default();
+    let mut zones: HashMap<String, String> = HashMap::new();
+    let mut states = HashMap::with_capacity(fleet.len());
+    let mut tiles = HashMap::with_capacity(fleet.len());
+    for a in &fleet {
+        let site = &a.overview.agent.site_id;
+        if !zones.contains_key(site) {
+            zones.insert(site.clone(), api.time_zone(site).await);
+        }
+        let zone = zones
+            .get(site)
+            .map(String::as_str)
+            .unwrap_or("Europe/Paris");
+        let id = a.overview.agent.id.clone();
+        states.insert(id.clone(), crate::seat_state(lang, a, &live));
+        tiles.insert(id, crate::map::tile(lang, a, &live, &ends, zone));
+    }
+    let tiles = Tiles {
+        now: commune_controller::now().0,
+        seats: tiles,
+    };
+    [
+        Event::default().json_data(states).unwrap_or_default(),
+        Event::default()
+            .event("tuiles")
+            .json_data(tiles)
+            .unwrap_or_default(),
+    ]
 }
 
 pub(crate) async fn events(State(c): State<Controller>, lang: Lang, staff: Staff) -> Response {
@@ -106,11 +133,11 @@ pub(crate) async fn events(State(c): State<Controller>, lang: Lang, staff: Staff
                 }
                 c.staff_api(&who).recheck().await.ok()?;
             }
-            let states = snapshot(&c, &who, lang).await;
-            let event = Event::default().json_data(states).unwrap_or_default();
-            Some((Ok::<_, Infallible>(event), (c, changes, who, false, open)))
+            let events = snapshot(&c, &who, lang).await;
+            Some((events, (c, changes, who, false, open)))
         },
-    );
+    )
+    .flat_map(|events| futures_util::stream::iter(events.map(Ok::<_, Infallible>)));
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()

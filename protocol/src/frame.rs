@@ -276,7 +276,10 @@ mod tests {
 
     #[test]
     fn the_reader_ends_cleanly_only_after_a_whole_frame() {
-        let msg = AgentMessage::Heartbeat(Heartbeat { seat_state: None });
+        let msg = AgentMessage::Heartbeat(Heartbeat {
+            seat_state: None,
+            session_seconds_left: None,
+        });
         let frame = encode_frame(&msg).unwrap();
         let (head, tail) = frame.split_at(3);
         let whole = Pieces([head.to_vec(), tail.to_vec()].into());
@@ -311,7 +314,10 @@ mod tests {
     #[test]
     fn a_large_frame_grows_the_reader_and_its_room_is_given_back() {
         let big: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
-        let beat = AgentMessage::Heartbeat(Heartbeat { seat_state: None });
+        let beat = AgentMessage::Heartbeat(Heartbeat {
+            seat_state: None,
+            session_seconds_left: None,
+        });
         let mut bytes = encode_frame(&beat).unwrap();
         bytes.extend(encode_frame(&big).unwrap());
         bytes.extend(encode_frame(&beat).unwrap());
@@ -344,7 +350,10 @@ mod tests {
 
     #[test]
     fn frames_split_anywhere_decode_the_same() {
-        let msg = AgentMessage::Heartbeat(Heartbeat { seat_state: None });
+        let msg = AgentMessage::Heartbeat(Heartbeat {
+            seat_state: None,
+            session_seconds_left: None,
+        });
         let frame = encode_frame(&msg).unwrap();
         let mut two = frame.clone();
         two.extend_from_slice(&frame);
@@ -376,7 +385,10 @@ mod tests {
 
     #[test]
     fn encoder_refuses_what_the_decoder_would() {
-        let msg = AgentMessage::Heartbeat(Heartbeat { seat_state: None });
+        let msg = AgentMessage::Heartbeat(Heartbeat {
+            seat_state: None,
+            session_seconds_left: None,
+        });
         assert!(matches!(
             encode_frame_with_limit(&msg, 2),
             Err(FrameError::TooLarge { .. })

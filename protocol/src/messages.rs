@@ -597,6 +597,11 @@ pub struct Heartbeat {
     /// The seat's state, when the agent manages sessions.
     #[serde(default)]
     pub seat_state: Option<SeatState>,
+    /// Seconds until the running session ends on its own (its length, its slot's end),
+    /// when a session with a limit is running: staff see who must leave soon. Seconds
+    /// rather than an instant, so a seat's wrong clock does not move it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_seconds_left: Option<u64>,
 }
 
 /// Acknowledgement of stored events.

@@ -220,6 +220,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
             "agent_heartbeat",
             Agent(AgentMessage::Heartbeat(Heartbeat {
                 seat_state: Some(SeatState::InSession),
+                session_seconds_left: None,
             })),
         ),
         ("agent_unknown", Agent(AgentMessage::Unknown)),

@@ -268,14 +268,19 @@ class Runner {
         return '';
       }
       case 'expectJs': {
-        // An expression evaluated in the page until it is true.
-        try {
-          await page.waitForFunction(value, null, { timeout: timeoutMs, polling: 100 });
-        } catch (e) {
-          if (e.name !== 'TimeoutError') throw e;
-          throw new StepFailure(`\`${value}\` still false after ${timeoutMs / 1000} s; ${await this.excerpt()}`);
+        // An expression evaluated in the page until it is true. Polled from here: each
+        // evaluation goes through the DevTools protocol, which the page's
+        // Content-Security-Policy (no 'unsafe-eval') does not apply to, whereas
+        // waitForFunction would evaluate the text inside the page.
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const ok = await page.evaluate(value).catch(() => false);
+          if (ok) return '';
+          if (Date.now() > deadline) {
+            throw new StepFailure(`\`${value}\` still false after ${timeoutMs / 1000} s; ${await this.excerpt()}`);
+          }
+          await sleep(100);
         }
-        return '';
       }
       case 'expectNoText': {
         if ((await this.text()).includes(value)) {

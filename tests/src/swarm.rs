@@ -740,6 +740,7 @@ impl SeatRun {
         let mut sent = welcome.acked_seq;
         let beat = encode_frame(&AgentMessage::Heartbeat(Heartbeat {
             seat_state: Some(SeatState::Ready),
+            session_seconds_left: None,
         }))
         .expect("a heartbeat encodes");
         let mut next_beat =

@@ -180,3 +180,162 @@ async fn login_fleet_and_a_live_session_in_chromium_with_no_serious_accessibilit
         assert!(shots.join(name).exists(), "screenshot {name}");
     }
 }
+
+/// The seat map, staff's first page: the site's seats as tiles that follow a session live
+/// (its time left counting down), the counts per state (a reserved computer offline),
+/// today's timeline (a permanence and its mediator; another site closed today), usable with the keyboard, readable at 200 %
+/// zoom (a 640-pixel-wide window), in French and English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seat_map_follows_a_session_live_with_its_time_left_and_shows_todays_timeline() {
+    use commune_protocol::slots::{Closure, Permanence, Programme, SiteSchedule};
+    let shots = commune_tests::browser::screenshots();
+    let shot = |name: &str| shots.join(name).display().to_string();
+
+    let ctrl = TestController::start().await;
+    let c = ctrl.controller.clone();
+    let (mut config, _dir) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    config.sessions.platform = PlatformKind::Sandbox;
+    let seat = config.agent_id.clone();
+    // A second computer, reserved for the permanence, never started: offline.
+    let (reserved, _dir2) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    let reserved = reserved.agent_id;
+
+    // Today in Paris: open all day, sessions of 40 minutes; a permanence all day on another
+    // (reserved) computer; a second site closed today.
+    let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    let today = jiff::Timestamp::now().to_zoned(paris).date();
+    let day: commune_protocol::slots::LocalDate = today.to_string().parse().unwrap();
+    let cli = commune_controller::staff::StaffIdentity::cli();
+    let api = c.staff_api(&cli);
+    let mut model = SiteSchedule::always_open("Europe/Paris");
+    model.seats = vec![seat.clone(), reserved.clone()];
+    model.free_access.session_minutes = 40;
+    model.permanences.push(Permanence {
+        id: "ecrivain".into(),
+        name: "Écrivain public".into(),
+        programme: Programme::EcrivainPublic,
+        weekdays: vec![day.weekday()],
+        start: "00:00".parse().unwrap(),
+        end: "23:59".parse().unwrap(),
+        seats: vec![reserved.clone()],
+        mediator: "Mme Roux".into(),
+        valid_from: None,
+        valid_until: None,
+    });
+    api.set_schedule(SITE, model).await.unwrap();
+    api.add_site("mdh-fermee", "MDH Fermée").await.unwrap();
+    let mut closed = SiteSchedule::always_open("Europe/Paris");
+    closed.closures.push(Closure {
+        label: "Inventaire".into(),
+        first_day: day,
+        last_day: day,
+    });
+    api.set_schedule("mdh-fermee", closed).await.unwrap();
+    c.create_staff(
+        "marie",
+        "Marie",
+        Role::Staff,
+        &[SITE.to_string(), "mdh-fermee".to_string()],
+        "un mot de passe long",
+    )
+    .await
+    .unwrap();
+
+    let mut agent = TestAgent::start(config).await;
+    agent.wait_connected(20).await;
+    let sessions = agent.sessions.clone().expect("a session manager");
+    commune_tests::eventually(20, "the seat enforces the site's schedule", || {
+        let sessions = sessions.clone();
+        async move {
+            let s = sessions.status();
+            s.state == SeatState::Ready && s.greeter.session_minutes == Some(40)
+        }
+    })
+    .await;
+    let addr = commune_tests::web::serve_dashboard(c.clone()).await;
+
+    let kind_is = |kind: &str| {
+        json!({"expectJs": format!(
+            "document.querySelector('li[data-tile=\"{seat}\"]').getAttribute('data-kind') === '{kind}'"
+        ), "timeoutSecs": 20})
+    };
+    let scenario = json!({
+        "baseUrl": format!("http://{addr}"),
+        "user": "marie",
+        "password": "un mot de passe long",
+        "timeoutSecs": 150,
+        "stepTimeoutSecs": 10,
+        "steps": [
+            {"viewport": {"width": 1280, "height": 900}},
+            {"login": true},
+            {"expectText": "MDH Test"},
+            kind_is("free"),
+            {"expectText": "Libre"},
+            {"expectText": "Libres : 1"},
+            {"expectText": "En session : 0"},
+            // Today's timeline, written out beside its drawing.
+            {"expectText": "Aujourd'hui"},
+            {"expectText": format!("Écrivain public (Mme Roux) · postes {reserved}")},
+            {"expectText": "Hors ligne : 1"},
+            {"expectJs": "document.querySelectorAll('svg.frise rect.permanence').length === 1"},
+            {"expectText": "MDH Fermée"},
+            {"expectText": "Fermé aujourd'hui : Inventaire"},
+            {"axe": true},
+            {"screenshot": shot("carte.png")},
+            {"note": "a visitor sits down"},
+            // Live, without reloading: the tile, its time left, the counts.
+            kind_is("session"),
+            {"expectText": "En session : 1"},
+            {"expectText": "Libres : 0"},
+            {"expectJs": "/^encore (39|40) min$/.test(document.querySelector('.reste').textContent)"},
+            {"expectText": "jusqu'à "},
+            {"axe": true},
+            {"screenshot": shot("carte-en-session.png")},
+            // The keyboard reaches the seat's tile, a link to its page.
+            {"tabTo": format!("li[data-tile=\"{seat}\"] a")},
+            // 200 % zoom: the page reflows, only the detailed table scrolls on its own.
+            {"viewport": {"width": 640, "height": 900}},
+            {"expectJs": "document.documentElement.scrollWidth <= window.innerWidth"},
+            {"screenshot": shot("carte-200.png")},
+            {"viewport": {"width": 1280, "height": 900}},
+            {"note": "the visitor leaves"},
+            kind_is("free"),
+            {"expectText": "Libres : 1"},
+            {"expectJs": "document.querySelectorAll('.reste').length === 0"},
+            {"click": "English"},
+            {"expectText": "Free: 1"},
+            {"expectText": "Today"},
+            {"expectText": "Closed today: Inventaire"},
+            {"axe": true},
+            {"screenshot": shot("carte-en.png")},
+        ],
+    });
+    commune_tests::browser::run(&scenario, Duration::from_secs(180), |note| {
+        let sessions = sessions.clone();
+        async move {
+            match note.as_str() {
+                "a visitor sits down" => {
+                    let info = sessions.start_session(SlotKind::Free, None).await.unwrap();
+                    assert!(info.seconds_left.is_some(), "a session of 40 minutes");
+                }
+                "the visitor leaves" => {
+                    sessions.end_session(EndReason::Visitor).await.unwrap();
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    for name in [
+        "carte.png",
+        "carte-en-session.png",
+        "carte-200.png",
+        "carte-en.png",
+    ] {
+        assert!(shots.join(name).exists(), "screenshot {name}");
+    }
+}

@@ -551,7 +551,12 @@ async fn a_connected_seats_row_is_written_when_it_changes_not_at_every_flush() {
     assert!(connected_at.is_some(), "written when it connects");
 
     tick().await;
-    let beat = |state| AgentMessage::Heartbeat(Heartbeat { seat_state: state });
+    let beat = |state| {
+        AgentMessage::Heartbeat(Heartbeat {
+            seat_state: state,
+            session_seconds_left: None,
+        })
+    };
     raw.send(&beat(Some(SeatState::InSession))).await;
     eventually(10, "the state is known", || async {
         ctrl.controller

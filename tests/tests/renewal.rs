@@ -275,7 +275,10 @@ async fn a_second_renewal_on_one_connection_closes_it_and_signs_nothing_more() {
     let mut again = RawSeat::connect(&config).await;
     again
         .send(&AgentMessage::Heartbeat(
-            commune_protocol::messages::Heartbeat { seat_state: None },
+            commune_protocol::messages::Heartbeat {
+                seat_state: None,
+                session_seconds_left: None,
+            },
         ))
         .await;
     eventually(10, "the seat is connected again", || async {
