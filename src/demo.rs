@@ -339,6 +339,18 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
             )?;
         }
     }
+    // A year of plausible past, once, before the seats first connect (see
+    // `commune_controller::history`): every report shows something on the first visit.
+    let history_file = config.data_dir.join("history.json");
+    if !history_file.exists() {
+        let sites: Vec<&str> = SITES.iter().map(|(id, _)| *id).collect();
+        println!("Writing a year of demo history (sessions, permanences, health)…");
+        let history =
+            commune_controller::history::write_history(&controller, &sites, 365, now(), 2026)
+                .await
+                .context("writing the demo's history")?;
+        std::fs::write(&history_file, serde_json::to_string_pretty(&history)?)?;
+    }
     let origin = clock_origin(&controller, args.real_time).await?;
     let shifted = origin.0 != now().0 || args.speed != 1.0;
 

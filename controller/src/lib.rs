@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod config;
 pub mod csv;
 pub mod error;
+pub mod history;
 pub mod inclusion;
 mod ingest;
 pub mod lieux;

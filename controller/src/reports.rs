@@ -24,11 +24,17 @@ pub const METHODS: &[(&str, &str)] = &[
     ("heures_utilisees", "somme des durées des sessions, mesurées par l'horloge monotone des postes"),
     ("heures_disponibles", "heures en accès libre ou en permanence selon le planning actuel du site, pour chaque poste"),
     ("occupation", "heures utilisées / heures disponibles"),
-    ("disponibilite", "part de la période où le poste fonctionnait : mesures de santé reçues × intervalle des mesures / durée de la période"),
+    ("disponibilite", "part des heures d'ouverture du poste (créneaux libres ou accompagnés) pendant lesquelles il a envoyé au moins une mesure de santé ; toutes les heures de la période pour un poste jamais ouvert"),
     ("libre_accompagne", "sessions en accès libre / sessions en permanence (accompagnées)"),
     ("echecs_effacement", "rapports d'effacement non vérifiés reçus pendant la période"),
     ("personnes_recues", "saisies des médiateurs à la fin de chaque permanence (comptes, sans nom ; une personne venue deux fois compte deux fois)"),
     ("categories", "thématiques et démarches de La Coop de la médiation numérique (liste actuelle), en nombre de personnes, saisies avec les personnes reçues ; une colonne par clé de La Coop"),
+];
+
+/// How each chart of the report page is computed (French), written beside it.
+pub const CHART_METHODS: &[(&str, &str)] = &[
+    ("occupation_horaire", "pour chaque jour de la semaine et chaque heure locale : heures-postes utilisées par les sessions / heures-postes ouvertes (accès libre ou permanence) selon le planning actuel, sur la période ; sessions du journal technique seulement (les agrégats quotidiens n'ont pas d'heure)"),
+    ("sessions_par_mois", "sessions ouvertes chaque mois local, sur les douze mois qui finissent avec la période (journal technique et agrégats quotidiens anonymes)"),
 ];
 
 /// The themes of an activity in La Coop de la médiation numérique (the national mediators'
@@ -208,6 +214,70 @@ pub struct SiteReport {
     /// Where the sessions of each part of the period come from, oldest first (empty for
     /// an empty period).
     pub sources: Vec<ReportSource>,
+    /// Occupancy by weekday (Monday first) and local hour: seat-hours used and seat-hours
+    /// open in each cell, over the period (used from the session log only: the daily
+    /// aggregates have no hours).
+    pub heat: Heat,
+}
+
+/// Seat-hours used and open per weekday (Monday first) and local hour of the day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heat {
+    /// Seat-hours used, `[weekday][hour]`.
+    pub used: [[f64; 24]; 7],
+    /// Seat-hours open (free or supervised slots), `[weekday][hour]`.
+    pub open: [[f64; 24]; 7],
+}
+
+impl Default for Heat {
+    fn default() -> Self {
+        Heat {
+            used: [[0.0; 24]; 7],
+            open: [[0.0; 24]; 7],
+        }
+    }
+}
+
+impl Heat {
+    /// Adds `[start, end)` to `cells`, split by local hour. The UTC offset at `start` holds
+    /// for the whole span (sessions and slots do not straddle a clock change by much).
+    fn add(cells: &mut [[f64; 24]; 7], start: UtcMillis, end: UtcMillis, tz: &TimeZone) {
+        let Ok(ts) = jiff::Timestamp::from_millisecond(start.0) else {
+            return;
+        };
+        let offset = i64::from(tz.to_offset(ts).seconds()) * 1000;
+        let mut t = start.0 + offset;
+        let last = end.0 + offset;
+        while t < last {
+            let hour_end = (t.div_euclid(3_600_000) + 1) * 3_600_000;
+            let piece = hour_end.min(last) - t;
+            let day = t.div_euclid(86_400_000);
+            // 1970-01-01 was a Thursday: Monday is 0.
+            let weekday = (day + 3).rem_euclid(7) as usize;
+            let hour = (t.rem_euclid(86_400_000) / 3_600_000) as usize;
+            cells[weekday][hour] += piece as f64 / 3_600_000.0;
+            t = hour_end;
+        }
+    }
+
+    /// Used over open in a cell, when the cell was ever open.
+    pub fn share(&self, weekday: usize, hour: usize) -> Option<f64> {
+        let open = self.open[weekday][hour];
+        (open > 0.0).then(|| (self.used[weekday][hour] / open).clamp(0.0, 1.0))
+    }
+}
+
+/// One month of a site's trend.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MonthLine {
+    /// `YYYY-MM`, local.
+    pub month: String,
+    /// Sessions started.
+    pub sessions: u64,
+    /// Of which supervised.
+    pub supervised: u64,
+    /// Hours used.
+    pub hours_used: f64,
 }
 
 impl SiteReport {
@@ -500,8 +570,11 @@ impl Controller {
         let mut days: BTreeMap<Date, DaySources> = BTreeMap::new();
         let mut lines: BTreeMap<String, UsageLine> = BTreeMap::new();
         let mut per_seat: BTreeMap<String, (u64, f64)> = BTreeMap::new();
+        let mut heat = Heat::default();
         for s in &sessions {
             let hours = s.duration_secs.unwrap_or(0).max(0) as f64 / 3600.0;
+            let end = UtcMillis(s.started_at.0 + s.duration_secs.unwrap_or(0).max(0) * 1000);
+            Heat::add(&mut heat.used, s.started_at, end, &tz);
             let key = match (s.slot_kind.as_str(), &s.permanence_id) {
                 (_, Some(p)) => p.as_str(),
                 ("supervised", None) => crate::staff::OTHER_ACCOMPANIED,
@@ -573,24 +646,46 @@ impl Controller {
             let id = o.agent.id.clone();
             // Available: the free and supervised time of its schedule; a site without a
             // stored model is open all day.
-            let available_ms: i64 = compile_between(&model, &id, from, to)
+            let open_slots: Vec<_> = compile_between(&model, &id, from, to)
                 .map(|slots| {
                     slots
-                        .iter()
+                        .into_iter()
                         .filter(|s| s.kind != SlotKind::Closed)
-                        .map(|s| s.end.0 - s.start.0)
-                        .sum()
+                        .collect()
                 })
-                .unwrap_or(0);
+                .unwrap_or_default();
+            let available_ms: i64 = open_slots.iter().map(|s| s.end.0 - s.start.0).sum();
+            for slot in &open_slots {
+                Heat::add(&mut heat.open, slot.start, slot.end, &tz);
+            }
             let (n, used) = per_seat.get(&id).copied().unwrap_or_default();
             let wipe_failures = self.store().wipe_failures(&id, from, to).await?;
-            // Up and reporting: one health snapshot per interval; the period is counted up to
-            // now when it has not ended.
+            // Up and reporting: the share of the seat's open hours (free or supervised
+            // slots) in which it reported at least once; every hour of the period for a
+            // seat never open. Counted up to now when the period has not ended. Hours
+            // rather than snapshots × interval: the interval may change over the years.
             let until = to.min(crate::now());
-            let snapshots = self.store().health_count_between(&id, from, until).await?;
-            let interval_ms = i64::from(self.config().health_interval_secs.max(1)) * 1000;
-            let span = (until.0 - from.0).max(1);
-            let availability = (snapshots as f64 * interval_ms as f64 / span as f64).min(1.0);
+            let reported: std::collections::HashSet<i64> = self
+                .store()
+                .health_hours_between(&id, from, until)
+                .await?
+                .into_iter()
+                .collect();
+            let mut open_hours: std::collections::BTreeSet<i64> = Default::default();
+            for slot in &open_slots {
+                let last = slot.end.0.min(until.0);
+                if last <= slot.start.0 {
+                    continue;
+                }
+                open_hours.extend(slot.start.0 / 3_600_000..=(last - 1) / 3_600_000);
+            }
+            let availability = if open_hours.is_empty() {
+                let hours = ((until.0 - from.0).max(1) + 3_599_999) / 3_600_000;
+                (reported.len() as f64 / hours as f64).min(1.0)
+            } else {
+                open_hours.iter().filter(|h| reported.contains(h)).count() as f64
+                    / open_hours.len() as f64
+            };
             seats.push(SeatLine {
                 agent_id: id,
                 hostname: o.agent.hostname,
@@ -607,7 +702,91 @@ impl Controller {
             lines: lines.into_values().collect(),
             seats,
             sources,
+            heat,
         })
+    }
+
+    /// A site's sessions month by month over the twelve local months that end with the one
+    /// holding `to` (its last instant), from the session log and the daily aggregates.
+    pub async fn site_months(
+        &self,
+        site_id: &str,
+        to: UtcMillis,
+    ) -> Result<Vec<MonthLine>, ControllerError> {
+        let (model, _) = self.site_schedule(site_id).await?;
+        let tz = TimeZone::get(&model.time_zone).unwrap_or(TimeZone::UTC);
+        let Some(last_day) = local_date(UtcMillis(to.0.saturating_sub(1)), &tz) else {
+            return Ok(Vec::new());
+        };
+        let mut months: Vec<Date> = Vec::with_capacity(12);
+        let mut first = last_day.first_of_month();
+        for _ in 0..12 {
+            months.push(first);
+            first = match first.checked_sub(jiff::Span::new().months(1)) {
+                Ok(d) => d,
+                Err(_) => break,
+            };
+        }
+        months.reverse();
+        let (Some(start_day), Some(end_day)) = (
+            months.first().copied(),
+            last_day.last_of_month().tomorrow().ok(),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let at = |d: Date| {
+            d.to_zoned(tz.clone())
+                .map(|z| UtcMillis(z.timestamp().as_millisecond()))
+                .ok()
+        };
+        let (Some(from), Some(until)) = (at(start_day), at(end_day)) else {
+            return Ok(Vec::new());
+        };
+        let key = |d: Date| d.strftime("%Y-%m").to_string();
+        let mut lines: BTreeMap<String, MonthLine> = months
+            .iter()
+            .map(|m| {
+                (
+                    key(*m),
+                    MonthLine {
+                        month: key(*m),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        for s in self
+            .store()
+            .sessions(from, until)
+            .await?
+            .into_iter()
+            .filter(|s| s.site_id == site_id)
+        {
+            let Some(day) = local_date(s.started_at, &tz) else {
+                continue;
+            };
+            if let Some(line) = lines.get_mut(&key(day)) {
+                line.sessions += 1;
+                line.supervised += u64::from(s.slot_kind == "supervised");
+                line.hours_used += s.duration_secs.unwrap_or(0).max(0) as f64 / 3600.0;
+            }
+        }
+        for d in self
+            .store()
+            .site_days(site_id, &start_day.to_string(), &end_day.to_string())
+            .await?
+        {
+            let Ok(day) = d.day.parse::<Date>() else {
+                continue;
+            };
+            if let Some(line) = lines.get_mut(&key(day)) {
+                let n = u64::try_from(d.sessions).unwrap_or(0);
+                line.sessions += n;
+                line.supervised += u64::try_from(d.supervised_sessions).unwrap_or(0).min(n);
+                line.hours_used += d.session_seconds.max(0) as f64 / 3600.0;
+            }
+        }
+        Ok(lines.into_values().collect())
     }
 }
 

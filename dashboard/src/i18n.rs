@@ -334,8 +334,8 @@ const TEXTS: &[(&str, &str)] = &[
     ("Échecs d'effacement", "Wipe failures"),
     ("Disponibilité", "Availability"),
     (
-        "part de la période où le poste fonctionnait : mesures de santé reçues × intervalle des mesures / durée de la période",
-        "share of the period the computer was up: health snapshots received × their interval / length of the period",
+        "part des heures d'ouverture du poste (créneaux libres ou accompagnés) pendant lesquelles il a envoyé au moins une mesure de santé ; toutes les heures de la période pour un poste jamais ouvert",
+        "share of the computer's open hours (free or supervised slots) in which it sent at least one health snapshot; every hour of the period for a computer never open",
     ),
     ("Télécharger (CSV, preuve FEDER)", "Download (CSV, ERDF evidence)"),
     (
@@ -575,6 +575,40 @@ const TEXTS: &[(&str, &str)] = &[
     ),
     ("Compte inchangé", "Account unchanged"),
     ("Jeton non révoqué", "Token not revoked"),
+    // The report's charts and print view (reports.rs).
+    ("Aucune heure d'ouverture sur la période.", "No opening hours in the period."),
+    (
+        "Occupation (%) par jour de la semaine et par heure",
+        "Occupancy (%) by weekday and hour",
+    ),
+    (
+        "Occupation par jour et par heure (tableau)",
+        "Occupancy by day and hour (table)",
+    ),
+    ("Sessions par mois : ", "Sessions per month: "),
+    ("accompagnées", "supervised"),
+    ("Sessions par mois (tableau)", "Sessions per month (table)"),
+    ("Mois", "Month"),
+    (
+        "Personnes reçues par permanence (le tableau ci-dessus donne les chiffres)",
+        "People received per permanence (the table above gives the figures)",
+    ),
+    ("Imprimer (A4, dossier FEDER)", "Print (A4, ERDF file)"),
+    ("Période : du ", "Period: from "),
+    (" au ", " to "),
+    (" (inclus).", " (included)."),
+    ("Accès libre et accompagnement", "Free access and supervised sessions"),
+    ("Méthode : ", "Method: "),
+    ("Occupation par jour et par heure", "Occupancy by day and hour"),
+    ("Tendance sur douze mois", "Trend over twelve months"),
+    (
+        "pour chaque jour de la semaine et chaque heure locale : heures-postes utilisées par les sessions / heures-postes ouvertes (accès libre ou permanence) selon le planning actuel, sur la période ; sessions du journal technique seulement (les agrégats quotidiens n'ont pas d'heure)",
+        "for each weekday and local hour: computer-hours used by sessions / computer-hours open (free access or permanence) by the current schedule, over the period; sessions of the technical log only (the daily aggregates have no hours)",
+    ),
+    (
+        "sessions ouvertes chaque mois local, sur les douze mois qui finissent avec la période (journal technique et agrégats quotidiens anonymes)",
+        "sessions opened each local month, over the twelve months ending with the period (technical log and anonymous daily aggregates)",
+    ),
     // The seat map (map.rs).
     ("Libres", "Free"),
     ("En session", "In session"),

@@ -217,6 +217,17 @@ li.blocked a{background:#ffe9e6;border-color:#ce0500;border-width:3px}li.revoked
 .frise rect.open{fill:#18753c}.frise rect.permanence{fill:#6e3aa8}.frise rect.slot{fill:#000091}.frise rect.closure{fill:#6a6a6a}
 .journee h3{margin:.5rem 0 0;font-size:1rem}ul.programme{margin:.25rem 0}
 svg.frise{max-width:60rem;display:block}
+figure.graphique{margin:.5rem 0;max-width:60rem}figure.graphique svg{display:block}svg.chaleur{max-width:42rem}
+.legende-libre{color:#000091}.legende-accompagne{color:#6e3aa8}
+.methode{font-size:.9rem;color:#3a3a3a;max-width:60rem}
+table.donnees caption{text-align:left;font-weight:700;padding:.25rem 0}
+@media print{@page{size:A4;margin:14mm}
+header,.skip,.noprint,form,nav.lang,#carte~script{display:none!important}
+body{font-size:10pt;color:#000}main{padding:0;max-width:none}a{color:#000;text-decoration:none}
+h1{font-size:16pt;margin:0 0 .25rem}h2{font-size:12.5pt;break-after:avoid}
+section.figure,figure,tr{break-inside:avoid}.defile{overflow:visible}
+th,td{padding:.15rem .3rem}
+*{print-color-adjust:exact;-webkit-print-color-adjust:exact}}
 ";
 
 /// The seat state an agent reported, in the page's language.

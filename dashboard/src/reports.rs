@@ -7,7 +7,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use commune_controller::lieux::NationalExport;
 use commune_controller::reports::{
-    ReportSource, SiteReport, SourceKind, AGGREGATES_LIMITS, METHODS,
+    Heat, MonthLine, ReportSource, SiteReport, SourceKind, AGGREGATES_LIMITS, CHART_METHODS,
+    METHODS,
 };
 use commune_controller::Controller;
 use commune_protocol::UtcMillis;
@@ -126,6 +127,8 @@ fn method(lang: Lang, figure: &str, french: &'static str) -> (String, &'static s
         (Lang::En, "libre_accompagne") => "free_supervised".into(),
         (Lang::En, "echecs_effacement") => "wipe_failures".into(),
         (Lang::En, "personnes_recues") => "people_received".into(),
+        (Lang::En, "occupation_horaire") => "hourly_occupancy".into(),
+        (Lang::En, "sessions_par_mois") => "sessions_per_month".into(),
         (Lang::En, f) => f.to_string(),
     };
     (figure, t(lang, french))
@@ -162,6 +165,190 @@ fn category(lang: Lang, key: &str) -> String {
     commune_controller::reports::category_label(key)
         .map(|label| t(lang, label).to_string())
         .unwrap_or_else(|| key.to_string())
+}
+
+/// The French weekdays, Monday first, for the heat map.
+const WEEKDAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+
+/// A share as the page writes it: "42 %".
+fn percent(lang: Lang, share: f64) -> String {
+    format!("{}\u{a0}%", crate::decimal(lang, 100.0 * share, 0))
+}
+
+/// The blue of a share, from pale to the page's dark blue; the number is always written
+/// in the cell too (never colour alone), white on the darker ones.
+fn shade(share: f64) -> (&'static str, &'static str) {
+    match share {
+        s if s < 0.1 => ("#f0f3ff", "#1b1b1b"),
+        s if s < 0.25 => ("#cdd6fb", "#1b1b1b"),
+        s if s < 0.45 => ("#8fa3ef", "#1b1b1b"),
+        s if s < 0.65 => ("#4a63d6", "#fff"),
+        _ => ("#000091", "#fff"),
+    }
+}
+
+/// Occupancy by weekday and hour: a drawing and its table. Hours never open in the week
+/// are left out; cells never open are marked "—".
+fn heat_map(lang: Lang, heat: &Heat) -> maud::Markup {
+    let t = |fr: &'static str| t(lang, fr);
+    let open_hours: Vec<usize> = (0..24)
+        .filter(|h| (0..7).any(|d| heat.open[d][*h] > 0.0))
+        .collect();
+    if open_hours.is_empty() {
+        return html! { p { (t("Aucune heure d'ouverture sur la période.")) } };
+    }
+    let days: Vec<usize> = (0..7)
+        .filter(|d| open_hours.iter().any(|h| heat.open[*d][*h] > 0.0))
+        .collect();
+    let (cell_w, cell_h, left, top) = (44u32, 30u32, 90u32, 22u32);
+    let width = left + cell_w * open_hours.len() as u32;
+    let height = top + cell_h * days.len() as u32;
+    html! {
+        figure.graphique {
+            svg.chaleur viewBox={"0 0 " (width) " " (height)} width="100%" aria-hidden="true" focusable="false" {
+                @for (i, h) in open_hours.iter().enumerate() {
+                    text x=(left + cell_w * i as u32 + cell_w / 2) y="15" font-size="13" text-anchor="middle" fill="#1b1b1b" { (format!("{h}h")) }
+                }
+                @for (row, d) in days.iter().enumerate() {
+                    text x="0" y=(top + cell_h * row as u32 + 20) font-size="13" fill="#1b1b1b" { (t(WEEKDAYS[*d])) }
+                    @for (i, h) in open_hours.iter().enumerate() {
+                        @let x = left + cell_w * i as u32;
+                        @let y = top + cell_h * row as u32;
+                        @match heat.share(*d, *h) {
+                            Some(share) => {
+                                @let (fill, ink) = shade(share);
+                                rect x=(x) y=(y) width=(cell_w - 2) height=(cell_h - 2) fill=(fill) {}
+                                text x=(x + cell_w / 2) y=(y + 19) font-size="12" text-anchor="middle" fill=(ink) { (crate::decimal(lang, 100.0 * share, 0)) }
+                            }
+                            None => {
+                                rect x=(x) y=(y) width=(cell_w - 2) height=(cell_h - 2) fill="#fff" stroke="#ccc" {}
+                                text x=(x + cell_w / 2) y=(y + 19) font-size="12" text-anchor="middle" fill="#666" { "—" }
+                            }
+                        }
+                    }
+                }
+            }
+            figcaption { (t("Occupation (%) par jour de la semaine et par heure")) }
+        }
+        div.defile role="region" aria-label=(t("Occupation par jour et par heure (tableau)")) tabindex="0" {
+            table.donnees {
+                caption { (t("Occupation par jour et par heure (tableau)")) }
+                thead { tr { th scope="col" { (t("Jour")) } @for h in &open_hours { th scope="col" { (format!("{h}h")) } } } }
+                tbody {
+                    @for d in &days {
+                        tr {
+                            th scope="row" { (t(WEEKDAYS[*d])) }
+                            @for h in &open_hours {
+                                td { @match heat.share(*d, *h) { Some(share) => (percent(lang, share)), None => "—" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+const MONTHS_FR: [&str; 12] = [
+    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+    "déc.",
+];
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `2026-03` → "mars 2026" / "Mar 2026".
+fn month_label(lang: Lang, month: &str) -> String {
+    let (year, m) = month.split_once('-').unwrap_or((month, "1"));
+    let index = m.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1;
+    let name = match lang {
+        Lang::Fr => MONTHS_FR[index],
+        Lang::En => MONTHS_EN[index],
+    };
+    format!("{name} {year}")
+}
+
+/// Sessions month by month over a year: bars split free / supervised, and the table.
+fn months_chart(lang: Lang, months: &[MonthLine]) -> maud::Markup {
+    let t = |fr: &'static str| t(lang, fr);
+    let max = months.iter().map(|m| m.sessions).max().unwrap_or(0).max(1);
+    let (bar_w, chart_h, top) = (60u32, 180u32, 20u32);
+    let width = bar_w * months.len() as u32 + 10;
+    let height = top + chart_h + 40;
+    let y = |n: u64| top + chart_h - (chart_h as u64 * n / max) as u32;
+    html! {
+        figure.graphique {
+            svg.mois viewBox={"0 0 " (width) " " (height)} width="100%" aria-hidden="true" focusable="false" {
+                line x1="0" y1=(top + chart_h) x2=(width) y2=(top + chart_h) stroke="#666" {}
+                @for (i, m) in months.iter().enumerate() {
+                    @let x = 10 + bar_w * i as u32;
+                    @let free = m.sessions - m.supervised.min(m.sessions);
+                    rect.libre x=(x) y=(y(free)) width=(bar_w - 14) height=(top + chart_h - y(free)) fill="#000091" {}
+                    rect.accompagne x=(x) y=(y(m.sessions)) width=(bar_w - 14) height=(y(free) - y(m.sessions)) fill="#6e3aa8" {}
+                    text x=(x + (bar_w - 14) / 2) y=(y(m.sessions).saturating_sub(4)) font-size="12" text-anchor="middle" fill="#1b1b1b" { (m.sessions) }
+                    text x=(x + (bar_w - 14) / 2) y=(top + chart_h + 16) font-size="12" text-anchor="middle" fill="#1b1b1b" { (month_label(lang, &m.month).split(' ').next().unwrap_or_default()) }
+                    text x=(x + (bar_w - 14) / 2) y=(top + chart_h + 32) font-size="11" text-anchor="middle" fill="#3a3a3a" { (m.month.get(..4).unwrap_or_default()) }
+                }
+            }
+            figcaption {
+                (t("Sessions par mois : ")) span.legende-libre { "■" } " " (t("accès libre")) " · " span.legende-accompagne { "■" } " " (t("accompagnées"))
+            }
+        }
+        table.donnees {
+            caption { (t("Sessions par mois (tableau)")) }
+            thead { tr { th scope="col" { (t("Mois")) } th scope="col" { (t("Sessions")) } th scope="col" { (t("Dont accompagnées")) } th scope="col" { (t("Heures utilisées")) } } }
+            tbody { @for m in months { tr { th scope="row" { (month_label(lang, &m.month)) } td { (m.sessions) } td { (m.supervised) } td { (crate::decimal(lang, m.hours_used, 1)) } } } }
+        }
+    }
+}
+
+/// Free access against supervised sessions: one bar in two parts, its numbers written.
+fn free_supervised_chart(lang: Lang, free: u64, supervised: u64) -> maud::Markup {
+    let t = |fr: &'static str| t(lang, fr);
+    let total = (free + supervised).max(1);
+    let w_free = 600 * free / total;
+    html! {
+        figure.graphique {
+            svg viewBox="0 0 600 30" width="100%" aria-hidden="true" focusable="false" {
+                rect x="0" y="0" width=(w_free) height="30" fill="#000091" {}
+                rect x=(w_free) y="0" width=(600 - w_free) height="30" fill="#6e3aa8" {}
+            }
+            figcaption {
+                span.legende-libre { "■" } " " (t("accès libre")) " : " (free) " (" (percent(lang, free as f64 / total as f64)) ") · "
+                span.legende-accompagne { "■" } " " (t("accompagnées")) " : " (supervised) " (" (percent(lang, supervised as f64 / total as f64)) ")"
+            }
+        }
+    }
+}
+
+/// People received per permanence: bars with their numbers.
+fn people_chart(lang: Lang, report: &SiteReport) -> maud::Markup {
+    let rows: Vec<(&str, u64)> = report
+        .lines
+        .iter()
+        .filter(|l| l.people > 0)
+        .map(|l| (l.key.as_str(), l.people))
+        .collect();
+    if rows.is_empty() {
+        return html! {};
+    }
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
+    let height = 26 * rows.len() as u32 + 4;
+    html! {
+        figure.graphique {
+            svg viewBox={"0 0 700 " (height)} width="100%" aria-hidden="true" focusable="false" {
+                @for (i, (key, n)) in rows.iter().enumerate() {
+                    @let y = 26 * i as u32 + 2;
+                    text x="0" y=(y + 15) font-size="13" fill="#1b1b1b" { (key) }
+                    rect x="240" y=(y) width=((400 * n / max).max(1)) height="20" fill="#6e3aa8" {}
+                    text x=(246 + (400 * n / max) as u32) y=(y + 15) font-size="13" fill="#1b1b1b" { (n) }
+                }
+            }
+            figcaption { (t(lang, "Personnes reçues par permanence (le tableau ci-dessus donne les chiffres)")) }
+        }
+    }
 }
 
 /// Horizontal bars of each computer's occupancy (decorative: the table below carries the
@@ -217,11 +404,29 @@ pub(crate) async fn report_page(
     Query(period): Query<Period>,
     staff: Staff,
 ) -> Response {
-    let (report, _, _, du, au) = match load(&c, &staff, &site, &period, None).await {
+    let (report, _, to, du, au) = match load(&c, &staff, &site, &period, None).await {
         Ok(r) => r,
         Err(r) => return r,
     };
     let lang = staff.lang;
+    let months = c
+        .staff_api(&staff.identity)
+        .report_months(&site, to)
+        .await
+        .unwrap_or_default();
+    // The method of a figure, in the page's language, to write beside it.
+    let how = |figure: &str| -> String {
+        METHODS
+            .iter()
+            .chain(CHART_METHODS)
+            .find(|(f, _)| *f == figure)
+            .map(|(f, text)| method(lang, f, text).1.to_string())
+            .unwrap_or_default()
+    };
+    let day = |d: &str| match (lang, d.parse::<jiff::civil::Date>()) {
+        (Lang::Fr, Ok(date)) => date.strftime("%d/%m/%Y").to_string(),
+        _ => d.to_string(),
+    };
     let t = |fr: &'static str| t(lang, fr);
     let fr = |v: f64| crate::decimal(lang, v, 1);
     let available = report.hours_available();
@@ -237,9 +442,13 @@ pub(crate) async fn report_page(
         .ok()
         .filter(|check| !check.problems.is_empty());
     let body = html! {
-        p { a href="/" { (t("← Parc")) } " · " a href={"/sites/" (site) "/permanences"} { (t("Permanences")) } }
+        p.noprint {
+            a href="/" { (t("← Parc")) } " · " a href={"/sites/" (site) "/permanences"} { (t("Permanences")) }
+            " · " button type="button" onclick="window.print()" { (t("Imprimer (A4, dossier FEDER)")) }
+        }
         h1 { (t("Rapport — ")) (site) }
-        form method="get" {
+        p.periode { (t("Période : du ")) (day(&du)) (t(" au ")) (day(&au)) (t(" (inclus).")) }
+        form.noprint method="get" {
             label for="du" { (t("Du")) } " " input #du name="du" type="date" value=(du);
             " " label for="au" { (t("au")) } " " input #au name="au" type="date" value=(au);
             " " button type="submit" { (t("Afficher")) }
@@ -255,6 +464,23 @@ pub(crate) async fn report_page(
                 p { (t("Jours agrégés : ")) (t(AGGREGATES_LIMITS)) "." }
             }
         }
+        section.figure aria-labelledby="libre-accompagne" {
+            h2 #libre-accompagne { (t("Accès libre et accompagnement")) }
+            (free_supervised_chart(lang, sessions - supervised, supervised))
+            p.methode { (t("Méthode : ")) (how("libre_accompagne")) }
+        }
+        section.figure aria-labelledby="occupation-horaire" {
+            h2 #occupation-horaire { (t("Occupation par jour et par heure")) }
+            (heat_map(lang, &report.heat))
+            p.methode { (t("Méthode : ")) (how("occupation_horaire")) }
+        }
+        @if !months.is_empty() {
+            section.figure aria-labelledby="tendance" {
+                h2 #tendance { (t("Tendance sur douze mois")) }
+                (months_chart(lang, &months))
+                p.methode { (t("Méthode : ")) (how("sessions_par_mois")) }
+            }
+        }
         h2 { (t("Par permanence")) }
         table {
             caption.skip { (t("Sessions par permanence")) }
@@ -266,9 +492,12 @@ pub(crate) async fn report_page(
                     Lang::En => format!("{}: {v}", category(lang, k)),
                 }).collect::<Vec<_>>().join(", ")) } } } }
         }
-        p { a href={"/sites/" (site) "/rapports/permanences.csv?" (query)} { (t("Télécharger (CSV)")) } }
+        (people_chart(lang, &report))
+        p.methode { (t("Méthode : ")) (how("personnes_recues")) }
+        p.noprint { a href={"/sites/" (site) "/rapports/permanences.csv?" (query)} { (t("Télécharger (CSV)")) } }
         h2 { (t("Par poste financé")) }
         (occupancy_chart(&report, t("Occupation")))
+        p.methode { (t("Méthode : ")) (how("occupation")) }
         table {
             caption.skip { (t("Utilisation par poste")) }
             thead { tr { th scope="col" { (t("Poste")) } th scope="col" { (t("Inventaire")) } th scope="col" { (t("Sessions")) }
@@ -286,9 +515,9 @@ pub(crate) async fn report_page(
                 }
             }
         }
-        p { a href={"/sites/" (site) "/rapports/postes.csv?" (query)} { (t("Télécharger (CSV, preuve FEDER)")) } }
-        p { a href="/export/lieux-mediation-numerique.csv" { (t("Export « lieux de médiation numérique » (CSV national)")) } }
-        p { a href="/export/data-inclusion-services.json" { (t("Export data·inclusion : accès libre et permanences (JSON national)")) } }
+        p.noprint { a href={"/sites/" (site) "/rapports/postes.csv?" (query)} { (t("Télécharger (CSV, preuve FEDER)")) } }
+        p.noprint { a href="/export/lieux-mediation-numerique.csv" { (t("Export « lieux de médiation numérique » (CSV national)")) } }
+        p.noprint { a href="/export/data-inclusion-services.json" { (t("Export data·inclusion : accès libre et permanences (JSON national)")) } }
         @if let Some(check) = &lieux {
             div #lieux role="status" {
                 p { @if check.left_out() { (t("Ce lieu est absent de l'export national tant que ces champs ne sont pas corrigés :")) }
@@ -298,7 +527,7 @@ pub(crate) async fn report_page(
             }
         }
         h2 { (t("Méthode")) }
-        dl { @for (figure, text) in METHODS { @let (figure, text) = method(lang, figure, text); dt { (figure) } dd { (text) } } }
+        dl { @for (figure, text) in METHODS.iter().chain(CHART_METHODS) { @let (figure, text) = method(lang, figure, text); dt { (figure) } dd { (text) } } }
     };
     page(lang, &format!("{}{site}", t("Rapport — ")), body).into_response()
 }

@@ -311,6 +311,17 @@ class Runner {
         }
         throw new StepFailure(`"${value}" not reached with the Tab key; ${await this.excerpt()}`);
       }
+      case 'media': {
+        // "print" shows the page as it prints; "screen" back.
+        await page.emulateMedia({ media: value === 'print' ? 'print' : 'screen' });
+        return '';
+      }
+      case 'pdf': {
+        // The page printed on A4, as Chromium's print does (print stylesheet included).
+        await mkdir(dirname(value), { recursive: true });
+        await page.pdf({ path: value, format: 'A4', printBackground: true, timeout: timeoutMs });
+        return '';
+      }
       case 'viewport': {
         await page.setViewportSize({ width: value.width, height: value.height });
         return '';

@@ -3,7 +3,9 @@
 //! dashboard and 30 real agents at three sites. The test waits for the dashboard, logs in
 //! with the printed staff login, sees at least 30 seats online on the fleet page, and sees
 //! sessions being created and wiped (the controller's counters of verified wipes grow, a
-//! seat is in session). Then Ctrl-C stops everything: no agent process is left.
+//! seat is in session), and a site's report over the year of history the demo wrote on its
+//! first start shows exactly what it wrote. Then Ctrl-C stops everything: no agent process
+//! is left.
 //!
 //! The release build is the slow part (minutes on a cold machine); it goes to
 //! `target/newcomer/` so that later runs reuse it.
@@ -155,6 +157,35 @@ async fn the_readme_demo_from_a_clean_clone_runs_30_seats_with_sessions_wiped() 
     assert!(online >= 30, "{online} seats online on the fleet page");
     assert!(in_session_seen, "no seat was ever in session");
     assert!(wiped >= 3.0, "{wiped} verified wipes");
+
+    // The demo wrote a year of history on its first start: the first report of a site
+    // shows it, exactly as the generator wrote it (the live sessions are today's).
+    let history: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(clone.join("demo-data/history.json")).expect("history.json"),
+    )
+    .expect("history.json is JSON");
+    let site = &history["sites"]["mdh-abbaye"];
+    let (sessions, supervised) = (
+        site["sessions"].as_u64().unwrap(),
+        site["supervised"].as_u64().unwrap(),
+    );
+    assert!(sessions > 1_000, "a year of sessions: {site}");
+    let path = format!(
+        "/sites/mdh-abbaye/rapports?du={}&au={}",
+        history["first_day"].as_str().unwrap(),
+        history["last_day"].as_str().unwrap()
+    );
+    let c = cookie.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        http(dashboard, "GET", &path, &[("Cookie", &c)], "")
+    })
+    .await
+    .unwrap();
+    let sentence = format!(
+        "{sessions} sessions ({} en accès libre, {supervised} accompagnées)",
+        sessions - supervised
+    );
+    assert!(report.body.contains(&sentence), "{sentence} in the report");
 
     // Logs that are not on a terminal carry no colour codes: the controller's (a pipe here)
     // and every agent's log file.

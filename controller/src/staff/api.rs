@@ -632,6 +632,17 @@ impl<'a> StaffApi<'a> {
         Ok(self.c.site_report(site, from, to).await?)
     }
 
+    /// A site's sessions month by month over the year that ends with the month of `to`.
+    pub async fn report_months(
+        &self,
+        site: &str,
+        to: UtcMillis,
+    ) -> Result<Vec<crate::reports::MonthLine>, StaffError> {
+        self.allow("report.view", Right::SeeReports, Some(site))
+            .await?;
+        Ok(self.c.site_months(site, to).await?)
+    }
+
     /// A site's report over `[from, to)`, to export as `file` (audited).
     pub async fn export_report(
         &self,

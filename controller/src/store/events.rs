@@ -567,6 +567,17 @@ impl Store {
         Ok(self.ingest_work(batches, &[], &[], received_at).await?.acks)
     }
 
+    /// Stores health snapshots of several agents in one transaction, as the link's ingest
+    /// does (the demo's history writes its past through it).
+    pub async fn ingest_health(
+        &self,
+        health: &[(String, HealthSnapshot)],
+        received_at: UtcMillis,
+    ) -> Result<(), StoreError> {
+        self.ingest_work(&[], health, &[], received_at).await?;
+        Ok(())
+    }
+
     /// Stores events, health snapshots and inventories of several agents in one
     /// transaction (see [`Store::ingest`] for the events). Health snapshots are appended;
     /// an agent's inventory replaces its previous one (the last given wins).

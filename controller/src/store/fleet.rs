@@ -216,6 +216,27 @@ impl Store {
         })
     }
 
+    /// The hours (`at / 3600000`) in `[from, to)` during which an agent sent at least one
+    /// health snapshot, ascending.
+    pub async fn health_hours_between(
+        &self,
+        agent_id: &str,
+        from: UtcMillis,
+        to: UtcMillis,
+    ) -> Result<Vec<i64>, StoreError> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT DISTINCT at / 3600000 AS hour FROM health_snapshots \
+                 WHERE agent_id = $1 AND at >= $2 AND at < $3 ORDER BY hour",
+            )
+            .bind(agent_id)
+            .bind(from.0)
+            .bind(to.0)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// A site's public description (JSON), if set.
     pub async fn site_details(&self, id: &str) -> Result<Option<String>, StoreError> {
         with_pool!(self, |pool| {
