@@ -226,7 +226,7 @@ header,.skip,.noprint,form,nav.lang,#carte~script{display:none!important}
 body{font-size:10pt;color:#000}main{padding:0;max-width:none}a{color:#000;text-decoration:none}
 h1{font-size:16pt;margin:0 0 .25rem}h2{font-size:12.5pt;break-after:avoid}
 section.figure,figure,tr{break-inside:avoid}.defile{overflow:visible}
-th,td{padding:.15rem .3rem}
+th,td{padding:.15rem .3rem}figure.graphique svg{max-width:16cm}svg.chaleur{max-width:14cm}
 *{print-color-adjust:exact;-webkit-print-color-adjust:exact}}
 ";
 
