@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use commune_controller::staff::{AccountView, StaffError, MIN_PASSWORD_CHARS};
+use commune_controller::store::ApiTokenRecord;
 use commune_controller::Controller;
 use commune_protocol::UtcMillis;
 use maud::{html, Markup};
@@ -41,6 +42,22 @@ fn sites_text(lang: Lang, sites: &[String]) -> String {
         t(lang, "tous les sites").to_string()
     } else {
         sites.join(", ")
+    }
+}
+
+/// What an API token was narrowed to: its role and sites, or the account's rights.
+fn token_scope(lang: Lang, token: &ApiTokenRecord) -> String {
+    let mut parts = Vec::new();
+    if let Some(role) = &token.scope.role {
+        parts.push(format!("{}{}", t(lang, "rôle : "), role_name(lang, role)));
+    }
+    if let Some(sites) = &token.scope.sites {
+        parts.push(format!("{}{}", t(lang, "sites : "), sites.join(", ")));
+    }
+    if parts.is_empty() {
+        t(lang, "droits du compte").to_string()
+    } else {
+        parts.join(" · ")
     }
 }
 
@@ -190,13 +207,14 @@ fn account_row(lang: Lang, csrf: &str, me: &str, a: &AccountView, now: UtcMillis
             @if !a.api_tokens.is_empty() {
                 table {
                     caption { (t("Jetons d'API")) }
-                    thead { tr { th scope="col" { (t("Nom")) } th scope="col" { (t("Créé le")) } th scope="col" { (t("État")) } th scope="col" { (t("Action")) } } }
+                    thead { tr { th scope="col" { (t("Nom")) } th scope="col" { (t("Créé le")) } th scope="col" { (t("État")) } th scope="col" { (t("Portée")) } th scope="col" { (t("Action")) } } }
                     tbody {
                         @for token in &a.api_tokens {
                             tr {
                                 td { (token.name) }
                                 td { (day(token.created_at)) }
                                 td { (token_state(lang, token, now)) }
+                                td { (token_scope(lang, token)) }
                                 td {
                                     @if token.revoked_at.is_none() {
                                         form method="post" action=(action("jetons/revoquer")) {

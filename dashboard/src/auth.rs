@@ -144,7 +144,8 @@ where
                 [(header::WWW_AUTHENTICATE, "Bearer")],
                 axum::Json(serde_json::json!({
                     "error": "an API token is required: `Authorization: Bearer <token>` \
-                              (create one with `commune user token`)"
+                              (create one with `commune user token`)",
+                    "code": "unauthorized"
                 })),
             )
                 .into_response()

@@ -639,6 +639,10 @@ const TEXTS: &[(&str, &str)] = &[
     ),
     ("Maintenant : ", "Now: "),
     ("Détail des postes", "Computers in detail"),
+    ("Portée", "Scope"),
+    ("droits du compte", "the account's rights"),
+    ("rôle : ", "role: "),
+    ("sites : ", "sites: "),
 ];
 
 #[cfg(test)]

@@ -88,6 +88,22 @@ pub fn router(controller: Controller) -> Router {
             post(accounts::revoke_token),
         )
         .route("/api/v1/seats", get(api::seats))
+        .route("/api/v1/seats/{id}", get(api::seat))
+        .route("/api/v1/sites/{site}/sessions", get(api::sessions))
+        .route("/api/v1/sites/{site}/report", get(api::report))
+        .route("/api/v1/sites/{site}/slots", post(api::open_slot))
+        .route(
+            "/api/v1/sites/{site}/slots/{slot}/extend",
+            post(api::extend_slot),
+        )
+        .route(
+            "/api/v1/sites/{site}/slots/{slot}",
+            axum::routing::delete(api::close_slot),
+        )
+        .route("/api/v1/sites/{site}/tickets", post(api::create_tickets))
+        .route("/api/v1/devices", get(api::devices))
+        .route("/api/v1/devices/tokens", post(api::create_enrollment_token))
+        .route("/api/v1/devices/{id}/revoke", post(api::revoke_device))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))

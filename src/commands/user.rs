@@ -67,6 +67,15 @@ pub(crate) enum UserCommand {
         /// How long it stays valid (e.g. 30d, 12h); 90 days by default, 366 at most.
         #[arg(long, value_parser = humantime::parse_duration)]
         expires: Option<Duration>,
+        /// Narrow the token to a role no higher than the account's (e.g. `mediator` for a
+        /// read-and-permanences script; the account's role by default).
+        #[arg(long)]
+        role: Option<String>,
+        /// Narrow the token to some of the account's sites (repeat for several; the
+        /// account's sites by default; needed when an IT or admin account's token is
+        /// narrowed to `staff` or `mediator`).
+        #[arg(long = "site")]
+        sites: Vec<String>,
     },
     /// List an account's API tokens with their expiry.
     Tokens {
@@ -144,11 +153,27 @@ pub(crate) async fn run(config: &ControllerConfig, command: &UserCommand) -> any
             login,
             name,
             expires,
+            role,
+            sites,
         } => {
             let ttl = expires.unwrap_or(API_TOKEN_DEFAULT_TTL);
-            let token = api.create_api_token(login, name, ttl).await?;
+            let role = match role {
+                Some(r) => Some(Role::parse(r).with_context(|| {
+                    format!("unknown role `{r}`: admin, it, staff or mediator")
+                })?),
+                None => None,
+            };
+            let token = api
+                .create_scoped_api_token(login, name, ttl, role, sites)
+                .await?;
+            let scope = match (role, sites.is_empty()) {
+                (None, true) => String::from("the account's rights"),
+                (Some(r), true) => format!("role {}", r.as_str()),
+                (None, false) => format!("sites {}", sites.join(", ")),
+                (Some(r), false) => format!("role {}, sites {}", r.as_str(), sites.join(", ")),
+            };
             eprintln!(
-                "API token `{name}` for {login}, valid {} (shown once; send it as \
+                "API token `{name}` for {login} ({scope}), valid {} (shown once; send it as \
                  `Authorization: Bearer …`):",
                 humantime::format_duration(ttl)
             );
@@ -163,7 +188,17 @@ pub(crate) async fn run(config: &ControllerConfig, command: &UserCommand) -> any
                     (None, Some(e)) => format!("expired {e}"),
                     (None, None) => "expired".into(),
                 };
-                println!("{}\tcreated {}\t{state}", t.name, t.created_at);
+                let role = t.scope.role.as_deref().unwrap_or("account's role");
+                let sites = t
+                    .scope
+                    .sites
+                    .as_ref()
+                    .map(|s| s.join(","))
+                    .unwrap_or_else(|| "account's sites".into());
+                println!(
+                    "{}\tcreated {}\t{state}\t{role}\t{sites}",
+                    t.name, t.created_at
+                );
             }
         }
         UserCommand::RevokeToken { login, name } => {

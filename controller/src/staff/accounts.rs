@@ -9,12 +9,14 @@ use super::api::StaffApi;
 use super::{hash_password, random_token, token_hash};
 use super::{Credential, Refusal, Right, Role, StaffError};
 use crate::now;
-use crate::store::{ApiTokenRecord, StaffRecord};
+use crate::store::{ApiTokenRecord, ApiTokenScope, StaffRecord};
 
 /// How long an API token lasts when no expiry is given.
 pub const API_TOKEN_DEFAULT_TTL: Duration = Duration::from_secs(90 * 86_400);
 /// The longest an API token may last.
 pub const API_TOKEN_MAX_TTL: Duration = Duration::from_secs(366 * 86_400);
+/// The most sites an API token may be narrowed to.
+pub const MAX_TOKEN_SITES: usize = 100;
 /// The shortest password, in characters (ANSSI's minimum for a password alone with rate
 /// limiting).
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -270,9 +272,25 @@ impl StaffApi<'_> {
         name: &str,
         ttl: Duration,
     ) -> Result<String, StaffError> {
+        self.create_scoped_api_token(login, name, ttl, None, &[])
+            .await
+    }
+
+    /// [`Self::create_api_token`], narrowed to `role` (no higher than the account's) and to
+    /// `sites` (some of the account's; empty: the account's). The identity the token yields
+    /// has the narrower role and sites, so every check of the staff API applies to them.
+    pub async fn create_scoped_api_token(
+        &self,
+        login: &str,
+        name: &str,
+        ttl: Duration,
+        role: Option<Role>,
+        sites: &[String],
+    ) -> Result<String, StaffError> {
         self.allow("api_token.create", Right::ManageAccounts, None)
             .await?;
         let record = self.record_of(login).await?;
+        let scope = self.token_scope(&record, role, sites).await?;
         if record.disabled {
             return Err(StaffError::Invalid(format!(
                 "the account `{login}` is disabled; `commune user enable` first"
@@ -304,15 +322,85 @@ impl StaffApi<'_> {
         let expires_at = at.plus_secs(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 1000));
         self.c
             .store()
-            .create_api_token(&token_hash(&token), name, login, at, expires_at)
+            .create_scoped_api_token(&token_hash(&token), name, login, at, expires_at, &scope)
             .await?;
         self.done(
             "api_token.create",
             None,
-            &format!("{name} for {login} until {expires_at}"),
+            &format!(
+                "{name} for {login} until {expires_at}{}",
+                scope_text(&scope)
+            ),
         )
         .await;
         Ok(token)
+    }
+
+    /// The scope of a new token of `record`, checked against the account.
+    async fn token_scope(
+        &self,
+        record: &StaffRecord,
+        role: Option<Role>,
+        sites: &[String],
+    ) -> Result<ApiTokenScope, StaffError> {
+        let login = &record.login;
+        let account_role = Role::parse(&record.role).ok_or_else(|| {
+            StaffError::Invalid(format!("the account `{login}` has an unknown role"))
+        })?;
+        if let Some(role) = role {
+            if !account_role.covers(role) {
+                return Err(StaffError::Invalid(format!(
+                    "`{login}` is a {} account: its tokens are {} at most, not {}",
+                    account_role.as_str(),
+                    account_role.as_str(),
+                    role.as_str()
+                )));
+            }
+        }
+        let effective = role.unwrap_or(account_role);
+        let mut chosen: Vec<String> = Vec::new();
+        for site in sites {
+            if !chosen.contains(site) {
+                chosen.push(site.clone());
+            }
+        }
+        if chosen.len() > MAX_TOKEN_SITES {
+            return Err(StaffError::Invalid(format!(
+                "a token names {MAX_TOKEN_SITES} sites at most"
+            )));
+        }
+        if !chosen.is_empty() {
+            let known: Vec<String> = self
+                .c
+                .store()
+                .sites()
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            for site in &chosen {
+                if !known.contains(site) {
+                    return Err(StaffError::Invalid(format!(
+                        "unknown site `{site}` (`commune site list` shows them)"
+                    )));
+                }
+                if !account_role.all_sites() && !record.sites.contains(site) {
+                    return Err(StaffError::Invalid(format!(
+                        "`{login}` does not act on site `{site}`: its sites are {}",
+                        record.sites.join(", ")
+                    )));
+                }
+            }
+        } else if account_role.all_sites() && !effective.all_sites() {
+            return Err(StaffError::Invalid(format!(
+                "`{login}` acts on every site: a {} token names its sites (--site)",
+                effective.as_str()
+            )));
+        }
+        Ok(ApiTokenScope {
+            role: role.map(|r| r.as_str().to_string()),
+            sites: (!chosen.is_empty()).then_some(chosen),
+        })
     }
 
     /// An account's API tokens, valid or not.
@@ -338,4 +426,16 @@ impl StaffApi<'_> {
             .await;
         Ok(n)
     }
+}
+
+/// A token's scope for the audit log: empty when it has the account's rights.
+fn scope_text(scope: &ApiTokenScope) -> String {
+    let mut text = String::new();
+    if let Some(role) = &scope.role {
+        text.push_str(&format!(", role {role}"));
+    }
+    if let Some(sites) = &scope.sites {
+        text.push_str(&format!(", sites {}", sites.join(",")));
+    }
+    text
 }

@@ -372,11 +372,17 @@ impl<'a> StaffApi<'a> {
     ) -> Result<(), StaffError> {
         self.allow(action, Right::ChangeOwnSlot, Some(site)).await?;
         let openers = self.c.store().slot_openers(site).await?;
-        if self.may_change_slot(site, slot, &openers) {
-            Ok(())
-        } else {
-            Err(self.refuse(action, Some(site), Refusal::NotYourSlot).await)
+        if !self.may_change_slot(site, slot, &openers) {
+            return Err(self.refuse(action, Some(site), Refusal::NotYourSlot).await);
         }
+        // Only a slot open now: extending one that ended would open it again.
+        let (model, _) = self.c.site_schedule(site).await?;
+        if !model.ad_hoc.iter().any(|s| s.id == slot && s.end > now()) {
+            return Err(StaffError::NotFound(format!(
+                "no supervised slot `{slot}` open now at {site}"
+            )));
+        }
+        Ok(())
     }
 
     /// Moves the end of a supervised slot opened now to `until`.

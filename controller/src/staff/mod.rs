@@ -22,7 +22,9 @@ pub mod rights;
 pub(crate) use login::LoginLimiter;
 pub use login::LOGIN_MAX_BYTES;
 
-pub use accounts::{AccountView, API_TOKEN_DEFAULT_TTL, API_TOKEN_MAX_TTL, MIN_PASSWORD_CHARS};
+pub use accounts::{
+    AccountView, API_TOKEN_DEFAULT_TTL, API_TOKEN_MAX_TTL, MAX_TOKEN_SITES, MIN_PASSWORD_CHARS,
+};
 pub use api::{
     SeatView, SiteView, StaffApi, MAX_COUNTER_PERMANENCE_CHARS, MAX_SLOT_NAME_CHARS,
     OTHER_ACCOMPANIED,
@@ -81,6 +83,9 @@ pub struct StaffIdentity {
     pub role: Role,
     /// Sites of `staff` and `mediator` accounts.
     pub sites: Vec<String>,
+    /// The sites an API token was narrowed to (`None`: the account's). The person acts on
+    /// a site only when both the account and this allow it.
+    pub site_scope: Option<Vec<String>>,
     /// How they came: `web`, `api:<token name>` or `cli`, for the audit log.
     pub via: String,
     /// What they showed, so that a long-lived request (the live stream) can check it again.
@@ -120,6 +125,7 @@ impl StaffIdentity {
             display_name: "cli".into(),
             role: Role::Admin,
             sites: Vec::new(),
+            site_scope: None,
             via: "cli".into(),
             credential: Credential::Cli,
         }
@@ -127,7 +133,12 @@ impl StaffIdentity {
 
     /// Whether this person may see and act on `site_id`.
     pub fn may_act_on(&self, site_id: &str) -> bool {
-        self.role.all_sites() || self.sites.iter().any(|s| s == site_id)
+        let account = self.role.all_sites() || self.sites.iter().any(|s| s == site_id);
+        account
+            && self
+                .site_scope
+                .as_ref()
+                .is_none_or(|scope| scope.iter().any(|s| s == site_id))
     }
 
     /// Whether the role grants `right` (on the person's sites).
@@ -142,7 +153,32 @@ impl StaffIdentity {
 
     /// Whether `other` is the same person with the same rights (role and sites).
     pub fn same_rights(&self, other: &StaffIdentity) -> bool {
-        self.login == other.login && self.role == other.role && self.sites == other.sites
+        self.login == other.login
+            && self.role == other.role
+            && self.sites == other.sites
+            && self.site_scope == other.site_scope
+    }
+}
+
+impl StaffIdentity {
+    /// Narrows the account's identity to what its API token was created with: the lower of
+    /// the two roles (an unreadable role narrows to a mediator's), and the token's sites
+    /// within the account's. The account's later changes still apply: a token never holds
+    /// more than its account holds now.
+    pub(crate) fn narrow(&mut self, scope: &crate::store::ApiTokenScope) {
+        if let Some(sites) = &scope.sites {
+            if self.role.all_sites() {
+                // The account acts on every site: the token's sites are the ones it acts
+                // on, whatever role it is narrowed to below.
+                self.sites = sites.clone();
+            }
+            self.site_scope = Some(sites.clone());
+        }
+        if let Some(role) = &scope.role {
+            self.role = self
+                .role
+                .at_most(Role::parse(role).unwrap_or(Role::Mediator));
+        }
     }
 }
 
@@ -293,9 +329,15 @@ impl Controller {
     /// The person behind an API token that is valid now.
     pub async fn api_identity(&self, token: &str) -> Option<StaffIdentity> {
         let hash = token_hash(token);
-        let (name, login) = self.store().api_token(&hash, now()).await.ok().flatten()?;
-        let record = self.store().staff(&login).await.ok().flatten()?;
-        let mut identity = identity_of(&record, format!("api:{name}"))?;
+        let valid = self
+            .store()
+            .api_token_scoped(&hash, now())
+            .await
+            .ok()
+            .flatten()?;
+        let record = self.store().staff(&valid.login).await.ok().flatten()?;
+        let mut identity = identity_of(&record, format!("api:{}", valid.name))?;
+        identity.narrow(&valid.scope);
         identity.credential = Credential::ApiToken(hash);
         Some(identity)
     }
@@ -304,14 +346,22 @@ impl Controller {
     /// identity again with this).
     pub async fn current_identity(&self, who: &StaffIdentity) -> Option<StaffIdentity> {
         let at = now();
-        let login = match &who.credential {
+        let (login, scope) = match &who.credential {
             Credential::Cli => return Some(who.clone()),
-            Credential::Session(hash) => self.store().staff_session(hash, at).await.ok()??.0,
-            Credential::ApiToken(hash) => self.store().api_token(hash, at).await.ok()??.1,
-            Credential::Account => who.login.clone(),
+            Credential::Session(hash) => {
+                (self.store().staff_session(hash, at).await.ok()??.0, None)
+            }
+            Credential::ApiToken(hash) => {
+                let valid = self.store().api_token_scoped(hash, at).await.ok()??;
+                (valid.login, Some(valid.scope))
+            }
+            Credential::Account => (who.login.clone(), None),
         };
         let record = self.store().staff(&login).await.ok().flatten()?;
         let mut identity = identity_of(&record, who.via.clone())?;
+        if let Some(scope) = scope {
+            identity.narrow(&scope);
+        }
         identity.credential = who.credential.clone();
         Some(identity)
     }
@@ -372,6 +422,7 @@ pub(crate) fn identity_of(record: &StaffRecord, via: String) -> Option<StaffIden
         display_name: record.display_name.clone(),
         role: Role::parse(&record.role)?,
         sites: record.sites.clone(),
+        site_scope: None,
         via,
         credential: Credential::Account,
     })
@@ -388,6 +439,7 @@ mod tests {
             display_name: "M".into(),
             role: Role::Mediator,
             sites: vec!["mdh-a".into()],
+            site_scope: None,
             via: "web".into(),
             credential: Credential::Account,
         };

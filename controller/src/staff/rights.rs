@@ -108,6 +108,20 @@ impl Role {
         }
     }
 
+    /// Whether the role holds every right of `other` (same or higher in the chain).
+    pub fn covers(self, other: Role) -> bool {
+        self.rank() >= other.rank()
+    }
+
+    /// The lower of the two roles (an API token's role, narrowed from its account's).
+    pub fn at_most(self, ceiling: Role) -> Role {
+        if self.covers(ceiling) {
+            ceiling
+        } else {
+            self
+        }
+    }
+
     /// The rights of the role (on its sites).
     pub fn rights(self) -> Vec<Right> {
         Right::ALL.into_iter().filter(|r| self.may(*r)).collect()

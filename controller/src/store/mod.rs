@@ -26,7 +26,7 @@ pub use fleet::{
 };
 pub use retention::{local_day, PurgeReport, RetentionConfig, SeatDay};
 pub use schedules::SCHEDULE_CHANNEL;
-pub use staff::{ApiTokenRecord, AuditEntry, StaffRecord};
+pub use staff::{ApiTokenRecord, ApiTokenScope, AuditEntry, StaffRecord, ValidApiToken};
 pub use tickets::{TicketRecord, TICKET_CHANNEL};
 
 use crate::error::StoreError;

@@ -35,6 +35,46 @@ pub struct ApiTokenRecord {
     pub expires_at: Option<UtcMillis>,
     /// Revoked, if it was.
     pub revoked_at: Option<UtcMillis>,
+    /// What the token was narrowed to at creation.
+    pub scope: ApiTokenScope,
+}
+
+/// What an API token was narrowed to at its creation; `None` parts are the account's own
+/// (tokens from before scopes have neither).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiTokenScope {
+    /// A role no higher than the account's (`admin`, `it`, `staff`, `mediator`).
+    pub role: Option<String>,
+    /// Some of the account's sites.
+    pub sites: Option<Vec<String>>,
+}
+
+impl ApiTokenScope {
+    fn sites_column(&self) -> Option<String> {
+        self.sites
+            .as_ref()
+            .map(|s| serde_json::Value::from(s.clone()).to_string())
+    }
+
+    /// Read from the two columns. Unreadable sites narrow to none: a damaged row must not
+    /// widen a token to its account's sites.
+    fn from_columns(role: Option<String>, sites: Option<String>) -> ApiTokenScope {
+        ApiTokenScope {
+            role,
+            sites: sites.map(|s| serde_json::from_str(&s).unwrap_or_default()),
+        }
+    }
+}
+
+/// A token valid now, as [`Store::api_token_scoped`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidApiToken {
+    /// Its name.
+    pub name: String,
+    /// Its account.
+    pub login: String,
+    /// What it was narrowed to.
+    pub scope: ApiTokenScope,
 }
 
 /// One audit log line.
@@ -200,16 +240,40 @@ impl Store {
         now: UtcMillis,
         expires_at: UtcMillis,
     ) -> Result<(), StoreError> {
+        self.create_scoped_api_token(
+            token_hash,
+            name,
+            login,
+            now,
+            expires_at,
+            &ApiTokenScope::default(),
+        )
+        .await
+    }
+
+    /// [`Self::create_api_token`], narrowed to `scope`.
+    pub async fn create_scoped_api_token(
+        &self,
+        token_hash: &str,
+        name: &str,
+        login: &str,
+        now: UtcMillis,
+        expires_at: UtcMillis,
+        scope: &ApiTokenScope,
+    ) -> Result<(), StoreError> {
         with_pool!(self, |pool| {
             sqlx::query(
-                "INSERT INTO api_tokens (token_hash, name, login, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO api_tokens \
+                 (token_hash, name, login, created_at, expires_at, scope_role, scope_sites) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(token_hash)
             .bind(name)
             .bind(login)
             .bind(now.0)
             .bind(expires_at.0)
+            .bind(scope.role.clone())
+            .bind(scope.sites_column())
             .execute(pool)
             .await?;
         });
@@ -223,9 +287,22 @@ impl Store {
         token_hash: &str,
         now: UtcMillis,
     ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .api_token_scoped(token_hash, now)
+            .await?
+            .map(|t| (t.name, t.login)))
+    }
+
+    /// [`Self::api_token`], with what the token was narrowed to.
+    pub async fn api_token_scoped(
+        &self,
+        token_hash: &str,
+        now: UtcMillis,
+    ) -> Result<Option<ValidApiToken>, StoreError> {
         with_pool!(self, |pool| {
             let row = sqlx::query(
-                "SELECT t.name, t.login FROM api_tokens t JOIN staff_users u ON u.login = t.login \
+                "SELECT t.name, t.login, t.scope_role, t.scope_sites \
+                 FROM api_tokens t JOIN staff_users u ON u.login = t.login \
                  WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
                  AND u.disabled_at IS NULL",
             )
@@ -233,7 +310,11 @@ impl Store {
             .bind(now.0)
             .fetch_optional(pool)
             .await?;
-            Ok(row.map(|r| (r.get(0), r.get(1))))
+            Ok(row.map(|r| ValidApiToken {
+                name: r.get(0),
+                login: r.get(1),
+                scope: ApiTokenScope::from_columns(r.get(2), r.get(3)),
+            }))
         })
     }
 
@@ -241,8 +322,8 @@ impl Store {
     pub async fn api_tokens_of(&self, login: &str) -> Result<Vec<ApiTokenRecord>, StoreError> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT name, created_at, expires_at, revoked_at FROM api_tokens \
-                 WHERE login = $1 ORDER BY created_at, name",
+                "SELECT name, created_at, expires_at, revoked_at, scope_role, scope_sites \
+                 FROM api_tokens WHERE login = $1 ORDER BY created_at, name",
             )
             .bind(login)
             .fetch_all(pool)
@@ -254,6 +335,7 @@ impl Store {
                     created_at: UtcMillis(r.get(1)),
                     expires_at: r.get::<Option<i64>, _>(2).map(UtcMillis),
                     revoked_at: r.get::<Option<i64>, _>(3).map(UtcMillis),
+                    scope: ApiTokenScope::from_columns(r.get(4), r.get(5)),
                 })
                 .collect())
         })
