@@ -662,6 +662,37 @@ async fn staff_accounts_sessions_tokens_and_the_audit_log(store: Store) {
         None,
         "an API token expires"
     );
+    // A narrowed token keeps its scope; an old one has none (its account's rights).
+    let scope = commune_controller::store::ApiTokenScope {
+        role: Some("mediator".into()),
+        sites: Some(vec!["mdh-a".into(), "mdh-b".into()]),
+    };
+    store
+        .create_scoped_api_token("t9", "portee", "marie", NOW, in_90_days, &scope)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .api_token_scoped("t9", NOW)
+            .await
+            .unwrap()
+            .unwrap()
+            .scope,
+        scope
+    );
+    assert_eq!(
+        store
+            .api_token_scoped("t1", NOW)
+            .await
+            .unwrap()
+            .unwrap()
+            .scope,
+        Default::default()
+    );
+    store
+        .revoke_api_tokens("marie", "portee", NOW)
+        .await
+        .unwrap();
 
     // Disabling an account refuses its sessions and tokens and deletes its sessions;
     // enabling it again brings the tokens back, not the sessions.

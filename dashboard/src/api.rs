@@ -160,6 +160,29 @@ fn body<T>(read: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     }
 }
 
+/// The body limit's refusal (413, sent before any handler runs) as the API's JSON error
+/// under `/api/`; other answers pass unchanged.
+pub(crate) async fn json_refusals(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if api && response.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the body is larger than the dashboard accepts (`max_form_bytes`)",
+        )
+        .into_response();
+    }
+    response
+}
+
 fn query<T>(read: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     read.map(|Query(q)| q)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.body_text()))

@@ -102,6 +102,7 @@ pub(crate) fn protect(router: Router, limits: &WebLimits) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(delays, slow_refusals))
         .layer(RequestBodyLimitLayer::new(limits.max_form_bytes))
+        .layer(axum::middleware::from_fn(crate::api::json_refusals))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
