@@ -733,7 +733,9 @@ async fn staff_accounts_sessions_tokens_and_the_audit_log(store: Store) {
     );
     assert_eq!(store.api_token("t1", NOW).await.unwrap(), None);
     let tokens = store.api_tokens_of("marie").await.unwrap();
-    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[1].name, "portee");
+    assert_eq!(tokens[1].scope, scope, "the listing shows the scope");
     assert_eq!(tokens[0].revoked_at, Some(NOW));
     assert_eq!(tokens[0].expires_at, Some(in_90_days));
 
