@@ -144,6 +144,11 @@ async fn the_lieux_export_passes_the_schemas_own_file_and_names_each_refused_fie
     ] {
         api.add_site(id, name).await.unwrap();
     }
+    // A site id goes into addresses, file names and metric labels: refused otherwise.
+    for bad in ["MDH Nuit", "mdh\"}", "-mdh"] {
+        let refused = api.add_site(bad, "MDH").await.unwrap_err().to_string();
+        assert!(refused.contains("a-z, 0-9"), "{bad}: {refused}");
+    }
     api.set_schedule("mdh-nuit", night_schedule())
         .await
         .unwrap();

@@ -176,11 +176,10 @@ async fn the_readme_demo_from_a_clean_clone_runs_30_seats_with_sessions_wiped() 
         history["last_day"].as_str().unwrap()
     );
     let c = cookie.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        http(dashboard, "GET", &path, &[("Cookie", &c)], "")
-    })
-    .await
-    .unwrap();
+    let report =
+        tokio::task::spawn_blocking(move || http(dashboard, "GET", &path, &[("Cookie", &c)], ""))
+            .await
+            .unwrap();
     let sentence = format!(
         "{sessions} sessions ({} en accès libre, {supervised} accompagnées)",
         sessions - supervised

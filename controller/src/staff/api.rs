@@ -750,6 +750,23 @@ impl<'a> StaffApi<'a> {
     /// Adds a site.
     pub async fn add_site(&self, id: &str, name: &str) -> Result<(), StaffError> {
         self.allow("site.add", Right::ConfigureSites, None).await?;
+        if !valid_site_id(id) {
+            return Err(StaffError::Invalid(format!(
+                "identifiant de site « {id} » refusé : 1 à 64 caractères parmi a-z, 0-9 et « - », \
+                 sans « - » au début ni à la fin (ex. mdh-abbaye) / site id refused: 1 to 64 of \
+                 a-z, 0-9 and '-', not starting or ending with '-'"
+            )));
+        }
+        if name.trim().is_empty()
+            || name.chars().count() > 200
+            || name.chars().any(char::is_control)
+        {
+            return Err(StaffError::Invalid(
+                "nom de site : 1 à 200 caractères, sans caractère de contrôle / site name: 1 to \
+                 200 characters, no control character"
+                    .into(),
+            ));
+        }
         self.c.store().add_site(id, name, now()).await?;
         self.done("site.add", Some(id), name).await;
         Ok(())
@@ -803,5 +820,41 @@ impl<'a> StaffApi<'a> {
         self.done("schedule.set", Some(site), &format!("version {version}"))
             .await;
         Ok(version)
+    }
+}
+
+/// A site id as it appears in addresses, file names and metric labels: 1 to 64 of `a-z`,
+/// `0-9` and `-`, not starting or ending with `-`.
+pub(crate) fn valid_site_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+}
+
+#[cfg(test)]
+mod site_id_tests {
+    use super::valid_site_id;
+
+    #[test]
+    fn site_ids_are_safe_in_addresses_files_and_labels() {
+        for ok in ["mdh-abbaye", "mq-1", "a", "x9"] {
+            assert!(valid_site_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "-mdh",
+            "mdh-",
+            "MDH",
+            "mdh abbaye",
+            "mdh\"x",
+            "mdh/../x",
+            "é",
+            &"a".repeat(65),
+        ] {
+            assert!(!valid_site_id(bad), "{bad}");
+        }
     }
 }
