@@ -35,7 +35,7 @@ pub const MAX_TICKET_DAYS: u32 = 90;
 /// How long an enrollment token stays valid, in hours (the dashboard's devices form).
 pub const MAX_ENROLLMENT_HOURS: u32 = 168;
 /// The longest report period, in days (the dashboard's report page).
-pub const MAX_PERIOD_DAYS: i64 = 366;
+pub use crate::period::MAX_PERIOD_DAYS;
 
 // --- Errors ------------------------------------------------------------------------------
 
@@ -410,55 +410,30 @@ struct Bounds {
     last_day: String,
 }
 
-fn day_start(day: jiff::civil::Date, tz: &jiff::tz::TimeZone) -> Option<UtcMillis> {
-    let zoned = day.to_zoned(tz.clone()).ok()?;
-    Some(UtcMillis(zoned.timestamp().as_millisecond()))
-}
-
 impl Period {
     fn bounds(&self, zone: &str) -> Result<Bounds, ApiError> {
-        let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
-        let today = jiff::Zoned::now().with_time_zone(tz.clone()).date();
-        let date =
-            |field: &'static str, text: &Option<String>, default: jiff::civil::Date| match text
-                .as_deref()
-                .filter(|s| !s.is_empty())
-            {
-                None => Ok(default),
-                Some(s) => s.parse::<jiff::civil::Date>().map_err(|_| {
-                    ApiError::field(
-                        field,
-                        format!("`{field}` is a date, YYYY-MM-DD (got `{s}`)"),
-                    )
-                }),
-            };
-        let last = date("to", &self.to, today)?;
-        let first = date(
-            "from",
-            &self.from,
-            last.checked_sub(jiff::Span::new().days(29)).unwrap_or(last),
-        )?;
-        let bad_period = || {
-            ApiError::field(
+        use crate::period::{resolve, today, PeriodError};
+        match resolve(self.from.as_deref(), self.to.as_deref(), zone, today(zone)) {
+            Ok(days) => Ok(Bounds {
+                from: days.from,
+                to: days.to,
+                first_day: days.first.to_string(),
+                last_day: days.last.to_string(),
+            }),
+            Err(PeriodError::NotADate { first, text }) => {
+                let field = if first { "from" } else { "to" };
+                Err(ApiError::field(
+                    field,
+                    format!("`{field}` is a date, YYYY-MM-DD (got `{text}`)"),
+                ))
+            }
+            Err(PeriodError::Bounds) => Err(ApiError::field(
                 "from",
-                format!("the period runs from `from` to `to`, both included, {MAX_PERIOD_DAYS} days at most"),
-            )
-        };
-        let from = day_start(first, &tz).ok_or_else(bad_period)?;
-        let to = last
-            .tomorrow()
-            .ok()
-            .and_then(|d| day_start(d, &tz))
-            .ok_or_else(bad_period)?;
-        if to <= from || to.0 - from.0 > MAX_PERIOD_DAYS * 86_400_000 {
-            return Err(bad_period());
+                format!(
+                    "the period runs from `from` to `to`, both included, {MAX_PERIOD_DAYS} days at most"
+                ),
+            )),
         }
-        Ok(Bounds {
-            from,
-            to,
-            first_day: first.to_string(),
-            last_day: last.to_string(),
-        })
     }
 }
 

@@ -13,6 +13,7 @@ mod devices;
 pub mod i18n;
 mod live;
 mod map;
+mod period;
 mod refusal;
 mod reports;
 mod seat;

@@ -26,60 +26,35 @@ pub(crate) struct Period {
     au: Option<String>,
 }
 
-fn day_start(day: &str, zone: &str) -> Option<UtcMillis> {
-    let date: jiff::civil::Date = day.parse().ok()?;
-    let tz = jiff::tz::TimeZone::get(zone).ok()?;
-    let zoned = date.to_zoned(tz).ok()?;
-    Some(UtcMillis(zoned.timestamp().as_millisecond()))
-}
-
 impl Period {
-    /// `[from, to)` in UTC, or a sentence for the person.
+    /// `[from, to)` in UTC and the days shown in the form, or a sentence for the person.
     fn bounds(
         &self,
         lang: Lang,
         zone: &str,
     ) -> Result<(UtcMillis, UtcMillis, String, String), String> {
-        let quoted = |day: &str, problem: &'static str| match lang {
-            Lang::Fr => format!("« {day} » {problem}"),
-            Lang::En => format!("“{day}” {}", t(lang, problem)),
-        };
-        let today = jiff::Zoned::now()
-            .with_time_zone(jiff::tz::TimeZone::get(zone).map_err(|e| e.to_string())?)
-            .date();
-        let au = self
-            .au
-            .clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| today.to_string());
-        let du = self
-            .du
-            .clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| {
-                today
-                    .checked_sub(jiff::Span::new().days(29))
-                    .unwrap_or(today)
-                    .to_string()
-            });
-        let from =
-            day_start(&du, zone).ok_or_else(|| quoted(&du, "n'est pas une date (AAAA-MM-JJ)"))?;
-        let end_day: jiff::civil::Date = au
-            .parse()
-            .map_err(|_| quoted(&au, "n'est pas une date (AAAA-MM-JJ)"))?;
-        let to = end_day
-            .tomorrow()
-            .ok()
-            .and_then(|d| day_start(&d.to_string(), zone))
-            .ok_or_else(|| quoted(&au, "n'est pas une date valable"))?;
-        if to <= from || to.0 - from.0 > 366 * 86_400_000 {
-            return Err(t(
+        match crate::period::resolve(
+            self.du.as_deref(),
+            self.au.as_deref(),
+            zone,
+            crate::period::today(zone),
+        ) {
+            Ok(days) => Ok((
+                days.from,
+                days.to,
+                days.first.to_string(),
+                days.last.to_string(),
+            )),
+            Err(crate::period::PeriodError::NotADate { text, .. }) => Err(match lang {
+                Lang::Fr => format!("« {text} » n'est pas une date (AAAA-MM-JJ)"),
+                Lang::En => format!("“{text}” {}", t(lang, "n'est pas une date (AAAA-MM-JJ)")),
+            }),
+            Err(crate::period::PeriodError::Bounds) => Err(t(
                 lang,
                 "la période va du premier au dernier jour, un an au plus",
             )
-            .into());
+            .into()),
         }
-        Ok((from, to, du, au))
     }
 }
 
