@@ -226,6 +226,9 @@ pub struct Seat {
     pub state: String,
     /// Last contact, RFC 3339, if any.
     pub last_seen: Option<String>,
+    /// When the running session ends on its own, RFC 3339, as the seat reported it (a
+    /// session with a limit only).
+    pub session_ends_at: Option<String>,
 }
 
 /// The seat states the document lists.
@@ -262,13 +265,32 @@ fn state_of(a: &AgentView, live: &std::collections::HashMap<String, String>) -> 
     }
 }
 
-fn seat_of(a: &AgentView, live: &std::collections::HashMap<String, String>) -> Seat {
+/// What the controller knows live of the seats: their states and their sessions' ends.
+struct Live {
+    states: std::collections::HashMap<String, String>,
+    ends: std::collections::HashMap<String, UtcMillis>,
+}
+
+impl Live {
+    fn of(c: &Controller) -> Live {
+        Live {
+            states: c.live_seat_states(),
+            ends: c.live_session_ends(),
+        }
+    }
+}
+
+fn seat_of(a: &AgentView, live: &Live) -> Seat {
     let o = &a.overview;
+    let state = state_of(a, &live.states);
     Seat {
         id: o.agent.id.clone(),
         site: o.agent.site_id.clone(),
         name: o.agent.hostname.clone(),
-        state: state_of(a, live),
+        session_ends_at: (state == "in_session" || state == "ending")
+            .then(|| live.ends.get(&o.agent.id).map(|t| t.to_string()))
+            .flatten(),
+        state,
         last_seen: o.last_seen_at.map(|t| t.to_string()),
     }
 }
@@ -276,7 +298,7 @@ fn seat_of(a: &AgentView, live: &std::collections::HashMap<String, String>) -> S
 /// `GET /api/v1/seats`: the seats of the sites the token acts on.
 pub(crate) async fn seats(State(c): State<Controller>, Api(who): Api) -> ApiResult {
     let fleet = c.staff_api(&who).fleet().await?;
-    let live = c.live_seat_states();
+    let live = Live::of(&c);
     let seats: Vec<Seat> = fleet.iter().map(|a| seat_of(a, &live)).collect();
     Ok(Json(seats).into_response())
 }
@@ -299,7 +321,7 @@ pub struct Device {
     pub certificate_not_after: String,
 }
 
-fn device_of(a: &AgentView, live: &std::collections::HashMap<String, String>) -> Device {
+fn device_of(a: &AgentView, live: &Live) -> Device {
     let o = &a.overview;
     Device {
         seat: seat_of(a, live),
@@ -320,7 +342,7 @@ pub(crate) async fn seat(
     let api = c.staff_api(&who);
     // The staff API decides whether the seat is the person's (and audits a refusal).
     api.seat(&id).await?;
-    let live = c.live_seat_states();
+    let live = Live::of(&c);
     let fleet = api.fleet().await?;
     let found = fleet
         .iter()
@@ -338,7 +360,7 @@ pub(crate) async fn seat(
 /// `GET /api/v1/devices`: every computer of the token's sites, revoked ones too (IT).
 pub(crate) async fn devices(State(c): State<Controller>, Api(who): Api) -> ApiResult {
     let (fleet, _) = c.staff_api(&who).devices().await?;
-    let live = c.live_seat_states();
+    let live = Live::of(&c);
     let devices: Vec<Device> = fleet.iter().map(|a| device_of(a, &live)).collect();
     Ok(Json(devices).into_response())
 }
@@ -792,7 +814,8 @@ pub fn document() -> Value {
                         "site": { "type": "string" },
                         "name": { "type": "string", "description": "host name" },
                         "state": { "type": "string", "enum": SEAT_STATES },
-                        "last_seen": nullable_date_time
+                        "last_seen": nullable_date_time,
+                        "session_ends_at": nullable_date_time
                     }
                 },
                 "Device": {
@@ -804,6 +827,7 @@ pub fn document() -> Value {
                         "name": { "type": "string", "description": "host name" },
                         "state": { "type": "string", "enum": SEAT_STATES },
                         "last_seen": nullable_date_time,
+                        "session_ends_at": nullable_date_time,
                         "asset_tag": { "type": "string", "nullable": true },
                         "agent_version": { "type": "string" },
                         "enrolled_at": date_time,

@@ -316,11 +316,27 @@ async fn the_seat_map_follows_a_session_live_with_its_time_left_and_shows_todays
     });
     commune_tests::browser::run(&scenario, Duration::from_secs(180), |note| {
         let sessions = sessions.clone();
+        let (c, seat) = (c.clone(), seat.clone());
         async move {
             match note.as_str() {
                 "a visitor sits down" => {
                     let info = sessions.start_session(SlotKind::Free, None).await.unwrap();
                     assert!(info.seconds_left.is_some(), "a session of 40 minutes");
+                    // The seat's heartbeat tells the controller when the session ends.
+                    commune_tests::eventually(
+                        10,
+                        "the session's end reaches the controller",
+                        || {
+                            let at = c.live_session_ends().get(&seat).copied();
+                            let now = commune_controller::now().0;
+                            async move {
+                                at.is_some_and(|t| {
+                                    (now + 39 * 60_000..=now + 40 * 60_000 + 5_000).contains(&t.0)
+                                })
+                            }
+                        },
+                    )
+                    .await;
                 }
                 "the visitor leaves" => {
                     sessions.end_session(EndReason::Visitor).await.unwrap();
