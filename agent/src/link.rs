@@ -259,6 +259,8 @@ pub struct LinkStats {
     pub commands_received: AtomicU64,
     /// Certificates renewed over the link.
     pub renewals: AtomicU64,
+    /// Connections left because the controller stopped answering (see [`Silence`]).
+    pub silent_controllers: AtomicU64,
     /// The current (or last) connection is TLS over TCP, not QUIC.
     pub transport_tcp: std::sync::atomic::AtomicBool,
 }
@@ -267,6 +269,78 @@ pub struct LinkStats {
 const EVENTS_PER_FRAME: usize = 256;
 /// Events sent and not yet acknowledged, at most: bounds what a reconnection resends.
 const MAX_EVENTS_IN_FLIGHT: u64 = 4096;
+
+/// How long a QUIC connection may send without hearing anything back before the seat
+/// gives it up and connects again (at most; half the idle timeout when that is shorter).
+/// The controller's transport acknowledges every packet that asks for it within its
+/// `max_ack_delay` (25 ms), whatever its application does with the events (it may hold
+/// them back): silence this long means it is gone.
+pub const SILENCE: Duration = Duration::from_secs(8);
+
+/// Notices a controller that stopped answering, from the connection's datagram counters:
+/// the seat sent and heard nothing back for [`SILENCE`].
+///
+/// Without it, a seat whose controller was killed learns it from the restarted process's
+/// stateless reset, which it gets only when one of its packets reaches the new process.
+/// A seat that had data in flight at the crash only sends retransmissions, at intervals that
+/// double each time; when the ones around the restart are lost (thousands of seats send
+/// theirs at the same instants), the next comes tens of seconds later, and the seat waited
+/// for its idle timeout (25 s) and then its backoff.
+#[derive(Debug)]
+pub struct Silence {
+    limit: Duration,
+    heard: u64,
+    sent: u64,
+    since: Option<tokio::time::Instant>,
+}
+
+impl Default for Silence {
+    fn default() -> Self {
+        Silence::for_idle_timeout(Duration::from_secs(25))
+    }
+}
+
+impl Silence {
+    /// For a connection whose idle timeout is `idle`: [`SILENCE`], or half of `idle` when
+    /// that is shorter (two seconds at least).
+    pub fn for_idle_timeout(idle: Duration) -> Silence {
+        Silence {
+            limit: (idle / 2).clamp(Duration::from_secs(2), SILENCE),
+            heard: 0,
+            sent: 0,
+            since: None,
+        }
+    }
+
+    /// How long a silence ends the connection.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// Looks at `conn`'s counters now; true once it has sent without hearing anything back
+    /// for [`Silence::limit`]. Call it every second or so.
+    pub fn is_dead(&mut self, conn: &quinn::Connection) -> bool {
+        let stats = conn.stats();
+        self.check(
+            stats.udp_rx.datagrams,
+            stats.udp_tx.datagrams,
+            tokio::time::Instant::now(),
+        )
+    }
+
+    fn check(&mut self, heard: u64, sent: u64, now: tokio::time::Instant) -> bool {
+        if heard != self.heard {
+            (self.heard, self.sent, self.since) = (heard, sent, None);
+            return false;
+        }
+        if sent != self.sent {
+            self.sent = sent;
+            self.since.get_or_insert(now);
+        }
+        self.since
+            .is_some_and(|t| now.duration_since(t) >= self.limit)
+    }
+}
 
 /// Delays between attempts: exponential with "equal jitter" (half fixed, half random), so
 /// that a fleet spreads out without agents drifting into very long waits.
@@ -647,6 +721,11 @@ impl Link {
         let mut quic_probe = matches!(conn, Connection::Tcp).then(|| {
             tokio::time::Instant::now() + Duration::from_secs(self.config.quic_retry_secs.max(1))
         });
+        // A controller gone silent is left after SILENCE, not after the idle timeout.
+        let mut silence =
+            Silence::for_idle_timeout(Duration::from_secs(self.config.idle_timeout_secs.max(1)));
+        let mut silence_tick = tokio::time::interval(Duration::from_millis(500));
+        silence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Both intervals fire at once: inventory on connect, then the first health snapshot.
         loop {
             let seat_changed = async {
@@ -672,6 +751,21 @@ impl Link {
                 }
             };
             tokio::select! {
+                _ = silence_tick.tick() => {
+                    if let Connection::Quic(quic) = &conn {
+                        if silence.is_dead(quic) {
+                            warn!(silent_ms = silence.limit().as_millis() as u64, "the controller stopped answering; connecting again");
+                            conn.close(CLOSE_NORMAL, b"nothing heard from the controller");
+                            self.stats.silent_controllers.fetch_add(1, Ordering::Relaxed);
+                            // An error: with several controllers, the next attempt goes to
+                            // the next one.
+                            return Err(AgentError::Connection(format!(
+                                "the controller stopped answering (nothing heard for {} ms)",
+                                silence.limit().as_millis()
+                            )));
+                        }
+                    }
+                }
                 () = probe_due => {
                     if self.quic_answers(endpoint, addr).await {
                         info!("QUIC answers again; leaving TLS over TCP");
@@ -776,6 +870,35 @@ async fn write(send: &mut SendHalf, msg: &AgentMessage) -> Result<(), AgentError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn silence_is_half_the_idle_timeout_at_most_eight_seconds() {
+        let limit = |s| Silence::for_idle_timeout(Duration::from_secs(s)).limit();
+        assert_eq!(limit(25), SILENCE);
+        assert_eq!(limit(10), Duration::from_secs(5));
+        assert_eq!(limit(1), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn silence_is_sending_without_hearing_back() {
+        let t0 = tokio::time::Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut silence = Silence::default();
+        // Quiet both ways (nothing to send): alive.
+        assert!(!silence.check(0, 0, at(0)));
+        assert!(!silence.check(0, 0, at(60)));
+        // Sent at 61 and nothing heard: dead at 61 + SILENCE, not before.
+        assert!(!silence.check(0, 1, at(61)));
+        assert!(!silence.check(0, 3, at(61 + SILENCE.as_secs() - 1)));
+        assert!(silence.check(0, 4, at(61 + SILENCE.as_secs())));
+        // Anything heard starts over.
+        let mut silence = Silence::default();
+        assert!(!silence.check(0, 1, at(0)));
+        assert!(!silence.check(1, 2, at(7)));
+        assert!(!silence.check(1, 3, at(8)));
+        assert!(!silence.check(1, 3, at(8 + SILENCE.as_secs() - 1)));
+        assert!(silence.check(1, 3, at(8 + SILENCE.as_secs())));
+    }
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {

@@ -165,9 +165,11 @@ struct Recovery {
     unacked_seats: usize,
     /// Seats whose stored seqs are not exactly the ones they produced.
     store_mismatches: usize,
-    /// How the seats learnt of the crash: their connection reset by the new process, timed
-    /// out (nothing heard for the idle timeout), or otherwise.
+    /// How the seats learnt of the crash: their connection reset by the new process, left
+    /// by the seat (nothing heard for `SILENCE`), timed out (nothing heard for the idle
+    /// timeout), or otherwise.
     reset: u64,
+    silent: u64,
     timed_out: u64,
     other: u64,
     /// Events the seats produced in this run.
@@ -564,7 +566,7 @@ impl Bench {
             let r = self.crash(&mut server, &swarm).await?;
             println!(
                 "  crash: SIGKILL with {} seats connected and events in flight; restarted in {:.2} s; \
-                 {} seats back {} (connections reset by the new process {}, timed out {}, other {}; \
+                 {} seats back {} (connections reset by the new process {}, left silent {}, timed out {}, other {}; \
                  {} UDP receive-buffer drops, {} of them on the controller's socket); every event acknowledged {}; {} of {} events stored; {} seats with events \
                  unacknowledged, {} with stored seqs not as produced",
                 r.seats,
@@ -573,6 +575,7 @@ impl Bench {
                 r.back_secs
                     .map_or("not all within 180 s".into(), |s| format!("{s:.1} s after the kill")),
                 r.reset,
+                r.silent,
                 r.timed_out,
                 r.other,
                 r.udp_drops,
@@ -703,6 +706,7 @@ impl Bench {
         let lost = |s: &Swarm| {
             [
                 s.lost().reset.load(Ordering::Relaxed),
+                s.lost().silent.load(Ordering::Relaxed),
                 s.lost().timed_out.load(Ordering::Relaxed),
                 s.lost().other.load(Ordering::Relaxed),
             ]
@@ -723,7 +727,7 @@ impl Bench {
         r.udp_drops = proc::udp_rcvbuf_errors() - drops;
         r.controller_drops = proc::udp_socket_drops(self.quic.port());
         let after = lost(swarm);
-        [r.reset, r.timed_out, r.other] = [0, 1, 2].map(|i| after[i] - before[i]);
+        [r.reset, r.silent, r.timed_out, r.other] = [0, 1, 2, 3].map(|i| after[i] - before[i]);
         r.back_secs = all_back.then(|| killed.elapsed().as_secs_f64());
         let all_acked = swarm
             .wait(Duration::from_secs(60), |s| s.unacknowledged() == 0)

@@ -279,6 +279,8 @@ pub struct Lost {
     pub timed_out: AtomicU64,
     /// Anything else (closed by the server, refused, a bad frame).
     pub other: AtomicU64,
+    /// Left by the seat: nothing heard for `commune_agent::link::SILENCE`.
+    pub silent: AtomicU64,
 }
 
 impl Lost {
@@ -295,6 +297,7 @@ impl Lost {
     pub fn total(&self) -> u64 {
         self.reset.load(Ordering::Relaxed)
             + self.timed_out.load(Ordering::Relaxed)
+            + self.silent.load(Ordering::Relaxed)
             + self.other.load(Ordering::Relaxed)
     }
 }
@@ -754,8 +757,24 @@ impl SeatRun {
         {
             return lost(&self.shared);
         }
+        // As the agent: a controller silent for `SILENCE` is left (checked every 2 s, a
+        // seat's phase of its own).
+        let mut silence = commune_agent::link::Silence::default();
+        let mut silence_tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + jitter.between(Duration::ZERO, Duration::from_secs(2)),
+            Duration::from_secs(2),
+        );
+        silence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let wrote = tokio::select! {
+                _ = silence_tick.tick() => {
+                    if silence.is_dead(&conn) {
+                        conn.close(0u32.into(), b"nothing heard from the controller");
+                        self.shared.lost.silent.fetch_add(1, Ordering::Relaxed);
+                        return SessionEnd::Failed;
+                    }
+                    Ok(())
+                }
                 () = stopped(&mut stop) => {
                     conn.close(0u32.into(), b"swarm stopping");
                     return SessionEnd::Stop;

@@ -72,6 +72,19 @@ async fn fifty_agents_lose_nothing_through_a_network_cut() {
         a.produce(15).await;
     }
     assert!(proxy.dropped() > 0);
+    // Each seat, having sent into the void, gave its connection up when nothing came back
+    // (agent/src/link.rs `Silence`), not at the idle timeout.
+    for a in &agents {
+        assert!(
+            a.stats
+                .silent_controllers
+                .load(std::sync::atomic::Ordering::Relaxed)
+                >= 1,
+            "agent {}: left by silence; state {:?}",
+            a.config.agent_id,
+            *a.state.borrow()
+        );
+    }
     proxy.restore();
     for a in &agents {
         exactly(&ctrl, a, 40).await;
