@@ -1,5 +1,5 @@
 //! The JSON API for IT's scripts, under `/api/v1`, with API tokens; described by the
-//! OpenAPI document at `/api/v1/openapi.json` ([`openapi`]).
+//! OpenAPI document at `/api/v1/openapi.json` ([`document`]).
 //!
 //! Every operation goes through the controller's staff API, acting as the token's identity
 //! (its account's role and sites, narrowed to the token's scope): the rights are checked and
