@@ -253,11 +253,7 @@ fn state_of(a: &AgentView, live: &std::collections::HashMap<String, String>) -> 
     if !a.connected {
         return "offline".into();
     }
-    let state = live
-        .get(&o.agent.id)
-        .map(String::as_str)
-        .or(o.seat_state.as_deref())
-        .unwrap_or("ready");
+    let state = crate::reported_state(a, live).unwrap_or("ready");
     if SEAT_STATES.contains(&state) {
         state.to_owned()
     } else {

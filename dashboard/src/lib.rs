@@ -359,16 +359,22 @@ pub(crate) fn seat_state(
     a: &AgentView,
     live: &std::collections::HashMap<String, String>,
 ) -> (String, &'static str) {
-    let state = live
-        .get(&a.overview.agent.id)
-        .map(String::as_str)
-        .or(a.overview.seat_state.as_deref());
     state_text(
         lang,
         a.overview.agent.revoked_at.is_some(),
         a.connected,
-        state,
+        reported_state(a, live),
     )
+}
+
+/// The state a seat reported last: live from memory while connected, else as stored.
+pub(crate) fn reported_state<'a>(
+    a: &'a AgentView,
+    live: &'a std::collections::HashMap<String, String>,
+) -> Option<&'a str> {
+    live.get(&a.overview.agent.id)
+        .map(String::as_str)
+        .or(a.overview.seat_state.as_deref())
 }
 
 fn state_cell(

@@ -72,10 +72,7 @@ pub(crate) fn tile(
     zone: &str,
 ) -> Tile {
     let id = &a.overview.agent.id;
-    let state = live
-        .get(id)
-        .map(String::as_str)
-        .or(a.overview.seat_state.as_deref());
+    let state = crate::reported_state(a, live);
     let (kind, fr) = if a.overview.agent.revoked_at.is_some() {
         ("revoked", "Révoqué")
     } else if !a.connected {

@@ -105,7 +105,7 @@ async fn a_year_of_history_shows_in_the_first_report_with_its_charts_and_print_v
         "August, in the summer holidays, is among the quietest: {:?}",
         site.months
     );
-    // The same seed writes the same past.
+    // One site asked, one site written.
     assert_eq!(history.sites.len(), 1);
 
     // The report over the history's days counts exactly what was written.
