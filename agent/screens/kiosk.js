@@ -101,6 +101,16 @@
         location.assign(`/${lang}/efface`);
         return;
       }
+      // Stepped away (from another window of the session): the pause screen.
+      if (seat.state === 'stepped_away') {
+        location.assign(`/${lang}/pause`);
+        return;
+      }
+      // A device alarm raised or lifted: show it.
+      if ((seat.state === 'device_alarm') !== (shownState === 'device_alarm')) {
+        location.reload();
+        return;
+      }
       if (session === null) {
         session = seat.session;
         if (warning) sound(warning);
@@ -113,6 +123,13 @@
         warning = seat.warning;
         showWarning(warning);
         sound(warning);
+      }
+    } else if (page === 'away') {
+      if (!seat.session) location.assign(`/${lang}/efface`);
+      else if (seat.state !== 'stepped_away') location.assign(`/${lang}/session`);
+      else if (countdown && seat.away_seconds_left !== null && seat.away_seconds_left !== undefined) {
+        seconds = seat.away_seconds_left;
+        render();
       }
     } else if (page === 'wait') {
       if (seat.session) location.assign(`/${lang}/session`);

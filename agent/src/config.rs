@@ -57,6 +57,40 @@ pub struct AgentConfig {
     pub sessions: SessionsConfig,
     /// The `[screens]` section: the visitor's screens for the kiosk browser.
     pub screens: ScreensConfig,
+    /// The `[guard]` section: input devices and USB sticks plugged in.
+    pub guard: GuardConfig,
+}
+
+/// The `[guard]` section: the device guard ([`crate::guard`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardConfig {
+    /// Whether the guard runs. Unset: with the `linux-direct` platform (a public
+    /// computer), not with the sandbox (the demo, whose machine's devices are the
+    /// developer's).
+    pub enabled: Option<bool>,
+    /// Where the kernel's device lists are (`/sys`).
+    pub sysfs: PathBuf,
+    /// How often the devices are read, in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig {
+            enabled: None,
+            sysfs: PathBuf::from("/sys"),
+            poll_ms: 1000,
+        }
+    }
+}
+
+impl GuardConfig {
+    /// Whether the guard runs with `platform`.
+    pub fn runs_with(&self, platform: PlatformKind) -> bool {
+        self.enabled
+            .unwrap_or(platform == PlatformKind::LinuxDirect)
+    }
 }
 
 /// The `[screens]` section.
@@ -193,6 +227,7 @@ impl Default for AgentConfig {
             outbox_capacity: 200_000,
             sessions: SessionsConfig::default(),
             screens: ScreensConfig::default(),
+            guard: GuardConfig::default(),
         }
     }
 }

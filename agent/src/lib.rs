@@ -14,6 +14,7 @@ pub mod config;
 pub mod ctl;
 pub mod documents;
 pub mod enroll;
+pub mod guard;
 pub mod health;
 pub mod link;
 pub mod manager;
@@ -162,6 +163,13 @@ pub fn start_sessions(
         }
     };
     let (handle, _task) = spawn_manager(platform, config, outbox)?;
+    if config.guard.runs_with(config.sessions.platform) {
+        let guard = guard::Guard::open(&config.guard.sysfs, &config.state_dir, now())
+            .map_err(|e| AgentError::Config(format!("the device guard: {e}")))?;
+        let handle = handle.clone();
+        let every = std::time::Duration::from_millis(config.guard.poll_ms.max(100));
+        tokio::spawn(async move { handle.watch_devices(guard, every).await });
+    }
     Ok(Some(handle))
 }
 

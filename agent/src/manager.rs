@@ -27,12 +27,14 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::documents::DocumentWatch;
+use crate::guard::{Guard, InputDevice};
 use crate::outbox::Outbox;
 use crate::platform::{Account, SessionPlatform, SessionSpec};
-use crate::session::{Admitted, Ask, Decision, Effect, Now, Refusal, SessionMachine};
+use crate::session::{Admitted, Ask, ComeBack, Decision, Effect, Now, Refusal, SessionMachine};
 use crate::slots::SlotBook;
 use crate::tickets::TicketBook;
 use crate::wipe::{failure_summary, Journal, JournalEntry, Phase, SessionEnd};
+use commune_protocol::messages::{CheckedBy, DevicesChecked};
 
 pub use crate::session::{Greeter, SessionRules};
 
@@ -58,9 +60,24 @@ pub struct SessionInfo {
     /// When the session ends on its own, on the monotonic clock (for the screens' countdown).
     #[serde(skip)]
     pub deadline: Option<tokio::time::Instant>,
+    /// The visitor stepped away: when the pause ends (the session then ends too), on the
+    /// monotonic clock.
+    #[serde(skip)]
+    pub away_until: Option<tokio::time::Instant>,
+    /// While away: how many wrong codes may still be typed.
+    #[serde(default)]
+    pub away_tries_left: Option<u32>,
 }
 
 impl SessionInfo {
+    /// Seconds left of the visitor's pause, if they stepped away.
+    pub fn away_seconds_left(&self) -> Option<u64> {
+        self.away_until.map(|at| {
+            at.saturating_duration_since(tokio::time::Instant::now())
+                .as_secs()
+        })
+    }
+
     /// Seconds left from now, if the session has a limit.
     pub fn seconds_left_now(&self) -> Option<u64> {
         match self.deadline {
@@ -90,6 +107,17 @@ pub struct Status {
     /// What a visitor may start now (for the screens).
     #[serde(default)]
     pub greeter: Greeter,
+    /// When staff last checked the seat's devices (the first screen says so), if the
+    /// device guard runs.
+    #[serde(default)]
+    pub devices_checked_at: Option<UtcMillis>,
+    /// A device alarm: what was plugged in since (staff must check the seat).
+    #[serde(default)]
+    pub device_alarm: Option<String>,
+    /// When a USB stick was last refused by the site's policy (the screens say why it
+    /// does not appear).
+    #[serde(default)]
+    pub usb_refused_at: Option<UtcMillis>,
 }
 
 /// Errors of manager requests.
@@ -135,6 +163,26 @@ enum Request {
     Tickets {
         set: TicketSet,
         reply: oneshot::Sender<bool>,
+    },
+    StepAway {
+        code: String,
+        reply: oneshot::Sender<Result<(), ManagerError>>,
+    },
+    ComeBack {
+        code: String,
+        reply: oneshot::Sender<Result<ComeBack, ManagerError>>,
+    },
+    Guard {
+        guard: Box<Guard>,
+    },
+    Devices {
+        current: Vec<InputDevice>,
+        usb: Vec<PathBuf>,
+    },
+    AcceptDevices {
+        by: CheckedBy,
+        pin: Option<String>,
+        reply: oneshot::Sender<Result<DevicesChecked, ManagerError>>,
     },
 }
 
@@ -256,6 +304,72 @@ impl ManagerHandle {
         .unwrap_or(false)
     }
 
+    /// The visitor steps away: the session locks with `code` for the site's minutes.
+    pub async fn step_away(&self, code: String) -> Result<(), ManagerError> {
+        self.ask(|reply| Request::StepAway { code, reply })
+            .await
+            .unwrap_or(Err(ManagerError::Stopped))
+    }
+
+    /// Someone typed `code` at the paused session.
+    pub async fn come_back(&self, code: String) -> Result<ComeBack, ManagerError> {
+        self.ask(|reply| Request::ComeBack { code, reply })
+            .await
+            .unwrap_or(Err(ManagerError::Stopped))
+    }
+
+    /// Staff accept the seat's devices (from the dashboard: `pin` is `None`; at the seat:
+    /// the mediator's PIN, checked like a PIN that opens a session).
+    pub async fn accept_devices(
+        &self,
+        by: CheckedBy,
+        pin: Option<String>,
+    ) -> Result<DevicesChecked, ManagerError> {
+        self.ask(|reply| Request::AcceptDevices { by, pin, reply })
+            .await
+            .unwrap_or(Err(ManagerError::Stopped))
+    }
+
+    /// Starts the device guard: the manager holds `guard`, and a task reads the devices
+    /// every `every` and tells the manager when they change.
+    pub async fn watch_devices(&self, guard: Guard, every: Duration) {
+        let sys = guard.sys().to_path_buf();
+        let _ = self
+            .requests
+            .send(Request::Guard {
+                guard: Box::new(guard),
+            })
+            .await;
+        let requests = self.requests.clone();
+        tokio::spawn(async move {
+            let mut last: Option<(Vec<String>, Vec<PathBuf>)> = None;
+            loop {
+                let sys = sys.clone();
+                let scanned = tokio::task::spawn_blocking(move || {
+                    (
+                        crate::guard::scan_input(&sys),
+                        crate::guard::scan_usb_storage(&sys),
+                    )
+                })
+                .await;
+                if let Ok((current, usb)) = scanned {
+                    let seen = (current.iter().map(|d| d.key.clone()).collect(), usb.clone());
+                    if last.as_ref() != Some(&seen) {
+                        last = Some(seen);
+                        if requests
+                            .send(Request::Devices { current, usb })
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+
     /// A receiver of every status change.
     pub fn status_receiver(&self) -> watch::Receiver<Status> {
         self.status.clone()
@@ -335,6 +449,12 @@ struct Manager {
     #[cfg(feature = "demo")]
     speed: f64,
     recovered: bool,
+    /// The device guard, once started.
+    guard: Option<Guard>,
+    /// The input devices the guard last saw.
+    devices: Vec<InputDevice>,
+    /// When a USB stick was last switched off by the site's policy.
+    usb_refused_at: Option<UtcMillis>,
     status: watch::Sender<Status>,
     last_report: watch::Sender<Option<WipeReport>>,
 }
@@ -418,6 +538,9 @@ fn build(
         platform: platform.name().into(),
         recovering: true,
         greeter: Greeter::default(),
+        devices_checked_at: None,
+        device_alarm: None,
+        usb_refused_at: None,
     };
     let (status, status_rx) = watch::channel(initial);
     let (last_report, last_rx) = watch::channel(last);
@@ -441,6 +564,9 @@ fn build(
         #[cfg(feature = "demo")]
         speed: 1.0,
         recovered: false,
+        guard: None,
+        devices: Vec::new(),
+        usb_refused_at: None,
         status,
         last_report,
     };
@@ -490,6 +616,11 @@ impl Manager {
                 seconds_left: running.deadline.map(|d| d.saturating_sub(now).as_secs()),
                 warning: running.warned.iter().min().copied(),
                 deadline: running.deadline.map(|d| self.origin + d),
+                away_until: running.away.as_ref().map(|a| self.origin + a.until),
+                away_tries_left: running
+                    .away
+                    .as_ref()
+                    .map(|a| crate::session::AWAY_WRONG_CODES.saturating_sub(a.wrong)),
             }),
             _ => None,
         };
@@ -500,6 +631,9 @@ impl Manager {
             platform: self.platform.name().into(),
             recovering: !self.recovered,
             greeter: shown.greeter,
+            devices_checked_at: self.guard.as_ref().map(|g| g.checked().at),
+            device_alarm: self.machine.alarm().map(str::to_owned),
+            usb_refused_at: self.usb_refused_at,
         });
     }
 
@@ -598,6 +732,39 @@ impl Manager {
                 }
                 let _ = reply.send(newer);
             }
+            Request::StepAway { code, reply } => {
+                let now = self.now();
+                let answer = self.machine.step_away(now, &code).map(|_| ());
+                if answer.is_ok() {
+                    if let Some(current) = &self.current {
+                        let platform = self.platform.clone();
+                        let account = current.account.clone();
+                        let _ = tokio::task::spawn_blocking(move || platform.lock_screen(&account))
+                            .await;
+                    }
+                }
+                let _ = reply.send(answer.map_err(Into::into));
+            }
+            Request::ComeBack { code, reply } => {
+                match self.machine.come_back(self.monotonic(), &code) {
+                    Ok(ComeBack::Ended(effect)) => {
+                        // The answer goes first: the wipe takes a while.
+                        let _ = reply.send(Ok(ComeBack::Ended(effect.clone())));
+                        self.publish();
+                        self.perform(effect, None).await;
+                    }
+                    other => {
+                        let _ = reply.send(other.map_err(Into::into));
+                    }
+                }
+            }
+            Request::Guard { guard } => {
+                self.guard = Some(*guard);
+            }
+            Request::Devices { current, usb } => self.devices_seen(current, usb).await,
+            Request::AcceptDevices { by, pin, reply } => {
+                let _ = reply.send(self.accept_devices(by, pin).await);
+            }
             Request::Documents { reply } => {
                 let docs = self
                     .current
@@ -608,6 +775,97 @@ impl Manager {
                 let _ = reply.send(docs);
             }
         }
+    }
+
+    /// The guard read the devices: a new keyboard or unknown device raises the alarm (it
+    /// is inhibited, the seat refuses new sessions, staff are alerted); a USB stick is
+    /// switched off where the site refuses them.
+    async fn devices_seen(&mut self, current: Vec<InputDevice>, usb: Vec<PathBuf>) {
+        let Some(guard) = &self.guard else {
+            return;
+        };
+        let alarming: Vec<InputDevice> = guard.alarming(&current).into_iter().cloned().collect();
+        self.devices = current;
+        if !alarming.is_empty() {
+            for device in &alarming {
+                if !crate::guard::inhibit(device, true) {
+                    tracing::warn!(device = %device.describe(), "could not inhibit the device (kernel before 5.11?)");
+                }
+            }
+            let what = alarming
+                .iter()
+                .map(InputDevice::describe)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if self.machine.alarm() != Some(what.as_str()) {
+                tracing::warn!(devices = %what, "device plugged in since the last check: seat locked");
+                self.machine.device_alarm(what.clone());
+                self.emit(
+                    (self.wall)(),
+                    AgentEvent::Alert(Alert {
+                        kind: AlertKind::DeviceAttached,
+                        message: format!(
+                            "Appareil branché depuis la dernière vérification : {what}.                              Le poste refuse toute nouvelle session jusqu'à ce qu'un membre de                              l'équipe vérifie le câble et le clavier."
+                        ),
+                    }),
+                )
+                .await;
+            }
+        }
+        if !usb.is_empty()
+            && self.machine.policy().usb_storage == commune_protocol::schedule::UsbStorage::Refused
+        {
+            let switched_off = usb.iter().filter(|d| crate::guard::deauthorize(d)).count();
+            tracing::info!(
+                sticks = switched_off,
+                "USB storage refused by the site's policy"
+            );
+            self.usb_refused_at = Some((self.wall)());
+        }
+    }
+
+    /// Staff accept what is plugged in now: the alarm is lifted, the devices are let
+    /// through again, and the check is recorded (on disk, then as an event).
+    async fn accept_devices(
+        &mut self,
+        by: CheckedBy,
+        pin: Option<String>,
+    ) -> Result<DevicesChecked, ManagerError> {
+        if self.guard.is_none() {
+            return Err(ManagerError::Platform(
+                "the device guard does not run on this computer".into(),
+            ));
+        }
+        if let Some(pin) = pin {
+            let hashes = self
+                .machine
+                .book()
+                .schedule()
+                .map(|s| s.mediator_pins.clone())
+                .unwrap_or_default();
+            if hashes.is_empty() || !Self::pin_matches(hashes, pin).await {
+                return Err(Refusal::MediatorPin.into());
+            }
+        }
+        let now = (self.wall)();
+        let guard = self.guard.as_mut().expect("checked above");
+        let current = guard.scan();
+        let new_devices = guard
+            .accept(&current, by, now)
+            .map_err(|e| ManagerError::Platform(format!("recording the check: {e}")))?;
+        for device in &current {
+            crate::guard::inhibit(device, false);
+        }
+        self.devices = current;
+        self.machine.devices_checked();
+        let checked = DevicesChecked {
+            by,
+            input_devices: u32::try_from(self.devices.len()).unwrap_or(u32::MAX),
+            new_devices,
+        };
+        self.emit(now, AgentEvent::DevicesChecked(checked.clone()))
+            .await;
+        Ok(checked)
     }
 
     /// Whether `pin` matches one of the site's mediator PIN `hashes` (Argon2, checked on a

@@ -143,6 +143,21 @@ impl Seat {
                 sessions.unlock().await;
                 (CommandOutcome::Done, "seat unlocked".into())
             }
+            CommandAction::ApproveDevices => {
+                match sessions
+                    .accept_devices(commune_protocol::messages::CheckedBy::Staff, None)
+                    .await
+                {
+                    Ok(checked) => (
+                        CommandOutcome::Done,
+                        format!(
+                            "devices accepted: {} input devices, {} new since the last check",
+                            checked.input_devices, checked.new_devices
+                        ),
+                    ),
+                    Err(e) => refused(e),
+                }
+            }
             _ => return None,
         })
     }
@@ -173,6 +188,7 @@ impl Seat {
                 (CommandOutcome::Done, "seat unlocked".into())
             }
             CommandAction::OpenSupervisedSlot { .. }
+            | CommandAction::ApproveDevices
             | CommandAction::ExtendSlot { .. }
             | CommandAction::CloseSlot
             | CommandAction::StartSession { .. }

@@ -224,6 +224,9 @@ pub struct Greeter {
     /// Staff closed the seat (`lock`) with this message.
     #[serde(default)]
     pub staff_message: Option<String>,
+    /// How long a visitor may step away, in minutes (0: not offered).
+    #[serde(default)]
+    pub step_away_minutes: u32,
 }
 
 impl Greeter {
@@ -270,6 +273,66 @@ pub struct Running {
     pub own_deadline: Option<Duration>,
     /// Warnings already given, in minutes left.
     pub warned: Vec<u32>,
+    /// The visitor stepped away: the session runs on, locked with their code.
+    pub away: Option<Away>,
+}
+
+/// A visitor's pause: their session stays open, locked with a code they chose, until they
+/// come back or the pause ends (then the session ends and is wiped).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Away {
+    /// When the pause ends, on the monotonic clock (never after the session's own end).
+    pub until: Duration,
+    /// Salted SHA-256 of the code: the code itself is not kept, and never leaves the
+    /// machine's memory (a restart ends the session anyway).
+    code_hash: [u8; 32],
+    salt: [u8; 16],
+    /// Wrong codes typed so far.
+    pub wrong: u32,
+}
+
+impl std::fmt::Debug for Away {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Away")
+            .field("until", &self.until)
+            .field("wrong", &self.wrong)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Away {
+    fn hash(salt: &[u8; 16], code: &str) -> [u8; 32] {
+        let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+        h.update(salt);
+        h.update(code.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(h.finish().as_ref());
+        out
+    }
+
+    fn matches(&self, code: &str) -> bool {
+        let typed = Away::hash(&self.salt, code);
+        // Constant time: the comparison says nothing about how much of the code was right.
+        typed
+            .iter()
+            .zip(self.code_hash.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+/// How many wrong codes end a paused session.
+pub const AWAY_WRONG_CODES: u32 = 5;
+
+/// What happened when someone typed a code at a paused session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComeBack {
+    /// The right code: the session is the visitor's again.
+    Resumed,
+    /// A wrong code; this many tries are left.
+    Wrong(u32),
+    /// The last try was wrong: the session ends and is wiped.
+    Ended(Effect),
 }
 
 /// The seat's state.
@@ -367,6 +430,24 @@ pub enum Refusal {
     /// There is no session to end.
     #[error("no session is running on this computer")]
     NoSession,
+    /// A device was plugged in since the seat was checked: staff must look first.
+    #[error("this computer is locked because a device was plugged in ({0}); staff must check it")]
+    DeviceAlarm(String),
+    /// The site does not offer stepping away.
+    #[error("stepping away is not offered on this computer")]
+    StepAwayOff,
+    /// The code to lock the session is not 4 to 8 digits.
+    #[error("choose a code of 4 to 8 digits")]
+    StepAwayCode,
+    /// The visitor already stepped away.
+    #[error("the session is already locked")]
+    AlreadyAway,
+    /// The session is not locked.
+    #[error("the session is not locked")]
+    NotAway,
+    /// Too little time is left in the session to step away.
+    #[error("your session ends in less than a minute: it cannot be locked now")]
+    TooLateToStepAway,
 }
 
 /// The seat's session state machine, with what it decides from: the rules, the cached
@@ -377,6 +458,9 @@ pub struct SessionMachine {
     rules: SessionRules,
     book: SlotBook,
     tickets: TicketBook,
+    /// A device alarm (what was plugged in): no session starts until staff accept the
+    /// seat's devices. Orthogonal to the state: a running session runs on.
+    alarm: Option<String>,
 }
 
 impl Default for SessionMachine {
@@ -393,6 +477,7 @@ impl SessionMachine {
             rules: SessionRules::default(),
             book: SlotBook::default(),
             tickets: TicketBook::default(),
+            alarm: None,
         }
     }
 
@@ -407,6 +492,7 @@ impl SessionMachine {
             rules,
             book,
             tickets,
+            alarm: None,
         }
     }
 
@@ -427,6 +513,9 @@ impl SessionMachine {
 
     /// Why the seat's own state refuses a new session, if it does.
     fn refusal(&self) -> Option<Refusal> {
+        if let (Some(what), State::Ready | State::Closed(_)) = (&self.alarm, &self.state) {
+            return Some(Refusal::DeviceAlarm(what.clone()));
+        }
         match &self.state {
             State::Ready => None,
             State::InSession(_) => Some(Refusal::Busy),
@@ -506,6 +595,7 @@ impl SessionMachine {
             deadline_reason: limit.map(|l| l.1).unwrap_or(EndReason::TimeUp),
             own_deadline: admitted.own.map(|d| now.after(d)),
             warned: Vec::new(),
+            away: None,
         });
         Ok(())
     }
@@ -543,6 +633,12 @@ impl SessionMachine {
         let State::InSession(running) = &mut self.state else {
             return Vec::new();
         };
+        if running.away.as_ref().is_some_and(|a| now >= a.until) {
+            return self
+                .end(now, EndReason::Abandoned)
+                .map(|e| vec![e])
+                .unwrap_or_default();
+        }
         let Some(deadline) = running.deadline else {
             return Vec::new();
         };
@@ -629,7 +725,10 @@ impl SessionMachine {
         let State::InSession(running) = &self.state else {
             return None;
         };
-        let deadline = running.deadline?;
+        let away = running.away.as_ref().map(|a| a.until);
+        let Some(deadline) = running.deadline else {
+            return away;
+        };
         // A warning whose time is before the machine's origin (a short session just after
         // the agent started) is due at once.
         WARNING_MINUTES
@@ -637,6 +736,7 @@ impl SessionMachine {
             .filter(|m| !running.warned.contains(m))
             .map(|m| deadline.saturating_sub(Duration::from_secs(u64::from(*m) * 60)))
             .chain(std::iter::once(deadline))
+            .chain(away)
             .min()
     }
 
@@ -659,10 +759,18 @@ impl SessionMachine {
                 _ => {}
             }
         }
+        if self.running().is_some_and(|r| r.away.is_some()) {
+            state = SeatState::SteppedAway;
+        }
+        if let Some(what) = &self.alarm {
+            state = SeatState::DeviceAlarm;
+            reason = Some(what.clone());
+        }
         let mut greeter = self.greeter(wall);
         if let State::Closed(message) = &self.state {
             greeter.staff_message = Some(message.clone());
         }
+        greeter.step_away_minutes = self.policy().step_away_minutes;
         Shown {
             state,
             reason,
@@ -766,6 +874,85 @@ impl SessionMachine {
         }
     }
 
+    /// The site's seat policy (stepping away, USB sticks), from the cached schedule.
+    pub fn policy(&self) -> commune_protocol::schedule::SeatPolicy {
+        self.book
+            .schedule()
+            .map(|s| s.seat_policy)
+            .unwrap_or_default()
+    }
+
+    /// A device was plugged in since the seat was checked (`what` says which, for the
+    /// screens and staff): no session starts until [`SessionMachine::devices_checked`].
+    /// A running session is not cut: its visitor is told, and staff decide.
+    pub fn device_alarm(&mut self, what: String) {
+        self.alarm = Some(what);
+    }
+
+    /// The device alarm, if any.
+    pub fn alarm(&self) -> Option<&str> {
+        self.alarm.as_deref()
+    }
+
+    /// Staff looked at the seat's devices and accepted them: the alarm is lifted.
+    pub fn devices_checked(&mut self) {
+        self.alarm = None;
+    }
+
+    /// The visitor steps away: the session locks with `code` (4 to 8 digits) for the
+    /// site's minutes at most, never past the session's own end. Its time keeps running.
+    /// Returns when the pause ends, on the monotonic clock.
+    pub fn step_away(&mut self, now: Now, code: &str) -> Result<Duration, Refusal> {
+        let minutes_allowed = self.policy().step_away_minutes;
+        let State::InSession(running) = &mut self.state else {
+            return Err(Refusal::NoSession);
+        };
+        if minutes_allowed == 0 {
+            return Err(Refusal::StepAwayOff);
+        }
+        if running.away.is_some() {
+            return Err(Refusal::AlreadyAway);
+        }
+        if !(4..=8).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Refusal::StepAwayCode);
+        }
+        let mut until = now.after(minutes(minutes_allowed));
+        if let Some(deadline) = running.deadline {
+            if deadline.saturating_sub(now.monotonic) < Duration::from_secs(60) {
+                return Err(Refusal::TooLateToStepAway);
+            }
+            until = until.min(deadline);
+        }
+        let salt: [u8; 16] = rand::random();
+        running.away = Some(Away {
+            until,
+            code_hash: Away::hash(&salt, code),
+            salt,
+            wrong: 0,
+        });
+        Ok(until)
+    }
+
+    /// Someone typed `code` at the paused session. The right code resumes it; the
+    /// [`AWAY_WRONG_CODES`]th wrong one ends it (and it is wiped).
+    pub fn come_back(&mut self, now: Duration, code: &str) -> Result<ComeBack, Refusal> {
+        let State::InSession(running) = &mut self.state else {
+            return Err(Refusal::NoSession);
+        };
+        let Some(away) = &mut running.away else {
+            return Err(Refusal::NotAway);
+        };
+        if away.matches(code) {
+            running.away = None;
+            return Ok(ComeBack::Resumed);
+        }
+        away.wrong += 1;
+        if away.wrong >= AWAY_WRONG_CODES {
+            return self.end(now, EndReason::Abandoned).map(ComeBack::Ended);
+        }
+        Ok(ComeBack::Wrong(AWAY_WRONG_CODES - away.wrong))
+    }
+
     /// IT cleared a blocked seat after a wipe that verified on retry.
     pub fn unblock(&mut self) {
         if matches!(self.state, State::Blocked(_)) {
@@ -819,6 +1006,7 @@ mod tests {
             time_zone: "Europe/Paris".into(),
             slots,
             mediator_pins: vec!["$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()],
+            seat_policy: Default::default(),
         }
     }
 
@@ -904,6 +1092,98 @@ mod tests {
 
     fn end_of(running: &Running) -> (Option<Duration>, EndReason) {
         (running.deadline, running.deadline_reason)
+    }
+
+    #[test]
+    fn a_visitor_who_steps_away_comes_back_with_their_code_and_their_time_kept_running() {
+        let mut m = started(Some(45 * MIN));
+        assert_eq!(m.step_away(at(10), "12a4"), Err(Refusal::StepAwayCode));
+        assert_eq!(m.step_away(at(10), "123"), Err(Refusal::StepAwayCode));
+        let until = m.step_away(at(10), "2468").unwrap();
+        // The site's default pause: ten minutes.
+        assert_eq!(until, 20 * MIN);
+        assert_eq!(m.shown(at(10).wall).state, SeatState::SteppedAway);
+        assert_eq!(m.step_away(at(11), "1357"), Err(Refusal::AlreadyAway));
+        assert_eq!(m.next_deadline(), Some(20 * MIN));
+        assert_eq!(m.come_back(12 * MIN, "1111"), Ok(ComeBack::Wrong(4)));
+        assert_eq!(m.come_back(13 * MIN, "2468"), Ok(ComeBack::Resumed));
+        assert_eq!(m.shown(at(13).wall).state, SeatState::InSession);
+        // The session's own end did not move.
+        assert_eq!(m.running().unwrap().deadline, Some(45 * MIN));
+        assert_eq!(m.come_back(14 * MIN, "2468"), Err(Refusal::NotAway));
+    }
+
+    #[test]
+    fn five_wrong_codes_or_the_end_of_the_pause_end_the_session() {
+        let mut m = started(Some(45 * MIN));
+        m.step_away(at(1), "2468").unwrap();
+        for left in (1..5).rev() {
+            assert_eq!(m.come_back(2 * MIN, "0000"), Ok(ComeBack::Wrong(left)));
+        }
+        match m.come_back(2 * MIN, "0000") {
+            Ok(ComeBack::Ended(Effect::EndAndWipe { reason, .. })) => {
+                assert_eq!(reason, EndReason::Abandoned)
+            }
+            other => panic!("expected the end, got {other:?}"),
+        }
+        assert!(matches!(m.state(), State::Wiping { .. }));
+
+        let mut m = started(Some(45 * MIN));
+        m.step_away(at(30), "2468").unwrap();
+        assert!(m
+            .tick(39 * MIN + Duration::from_secs(59))
+            .iter()
+            .all(|e| matches!(e, Effect::Warn { .. })));
+        match m.tick(40 * MIN).as_slice() {
+            [Effect::EndAndWipe { reason, .. }] => assert_eq!(*reason, EndReason::Abandoned),
+            other => panic!("expected the end of the pause, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_pause_never_outlasts_the_session_and_a_site_may_turn_it_off() {
+        let mut m = started(Some(45 * MIN));
+        assert_eq!(m.step_away(at(40), "2468"), Ok(45 * MIN));
+        let mut m = started(Some(45 * MIN));
+        assert_eq!(
+            m.step_away(at_time(44 * MIN + Duration::from_secs(30)), "2468"),
+            Err(Refusal::TooLateToStepAway)
+        );
+        let mut off = schedule(2, vec![]);
+        off.seat_policy.step_away_minutes = 0;
+        let mut m = started(Some(45 * MIN));
+        m.schedule_offered(at(0), off);
+        assert_eq!(m.step_away(at(1), "2468"), Err(Refusal::StepAwayOff));
+        assert_eq!(m.shown(at(1).wall).greeter.step_away_minutes, 0);
+        assert_eq!(
+            SessionMachine::default().step_away(at(1), "2468"),
+            Err(Refusal::NoSession)
+        );
+    }
+
+    #[test]
+    fn a_device_alarm_refuses_new_sessions_but_lets_the_running_one_finish() {
+        let mut m = SessionMachine::default();
+        m.device_alarm("clavier « X »".into());
+        assert_eq!(
+            m.decide(at(0), &free()).unwrap_err(),
+            Refusal::DeviceAlarm("clavier « X »".into())
+        );
+        assert_eq!(m.shown(at(0).wall).state, SeatState::DeviceAlarm);
+        m.devices_checked();
+        assert!(m.decide(at(0), &free()).is_ok());
+
+        let mut m = started(Some(45 * MIN));
+        m.device_alarm("clavier « X »".into());
+        assert_eq!(m.shown(at(1).wall).state, SeatState::DeviceAlarm);
+        let effect = m.end(2 * MIN, EndReason::Visitor).unwrap();
+        assert!(matches!(effect, Effect::EndAndWipe { .. }));
+        m.wipe_finished(true, "");
+        // After the wipe, still locked until staff check.
+        assert!(matches!(
+            m.decide(at(3), &free()),
+            Err(Refusal::DeviceAlarm(_))
+        ));
     }
 
     #[test]

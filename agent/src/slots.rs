@@ -294,6 +294,7 @@ mod tests {
             time_zone: "Europe/Paris".into(),
             slots,
             mediator_pins: Vec::new(),
+            seat_policy: Default::default(),
         }));
         b
     }
@@ -363,6 +364,7 @@ mod tests {
             time_zone: String::new(),
             slots: vec![],
             mediator_pins: Vec::new(),
+            seat_policy: Default::default(),
         }));
         assert_eq!(b.kind_at(at(10)), Some(SlotKind::Closed));
         assert_eq!(b.next_change(at(10)), Some(at(60)));

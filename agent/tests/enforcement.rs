@@ -186,6 +186,7 @@ fn schedule(version: u64, slots: Vec<Slot>) -> Schedule {
         time_zone: "Europe/Paris".into(),
         slots,
         mediator_pins: Vec::new(),
+        seat_policy: Default::default(),
     }
 }
 

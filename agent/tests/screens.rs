@@ -70,6 +70,7 @@ async fn seat(dir: &Path) -> ManagerHandle {
         time_zone: "Europe/Paris".into(),
         slots: Vec::new(),
         mediator_pins: vec![hash],
+        seat_policy: Default::default(),
     };
     assert!(sessions.schedule(schedule).await);
     sessions.wait_for(|s| s.state == SeatState::Ready).await;

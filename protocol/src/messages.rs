@@ -357,6 +357,9 @@ pub enum AgentEvent {
     CommandResult(CommandResult),
     /// Something IT must look at.
     Alert(Alert),
+    /// Staff looked at the seat's devices and accepted them (after a device alarm, or to
+    /// record the check).
+    DevicesChecked(DevicesChecked),
     /// An event type this build does not know; stored raw by nobody, skipped.
     #[serde(other)]
     Unknown,
@@ -406,6 +409,9 @@ pub enum EndReason {
     Staff,
     /// The agent restarted during the session.
     AgentRestart,
+    /// The visitor stepped away and did not come back in time, or the session's code was
+    /// typed wrong five times.
+    Abandoned,
     /// A reason this build does not know.
     #[serde(other)]
     Other,
@@ -551,6 +557,9 @@ pub enum AlertKind {
     TicketDoubleUse,
     /// A disk is nearly full.
     DiskFull,
+    /// A keyboard or another input device was plugged in since the seat was checked: the
+    /// seat is locked until staff look at it.
+    DeviceAttached,
     /// A kind this build does not know.
     #[serde(other)]
     Other,
@@ -564,6 +573,35 @@ pub struct Alert {
     pub kind: AlertKind,
     /// A sentence for IT.
     pub message: String,
+}
+
+/// Who accepted a seat's devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum CheckedBy {
+    /// The devices found when the agent first ran (the installation).
+    Installation,
+    /// A staff member, from the dashboard (the command's audit names them).
+    Staff,
+    /// A mediator, at the computer, with the site's mediator PIN.
+    MediatorPin,
+    /// Someone this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// The seat's devices were looked at and accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct DevicesChecked {
+    /// Who accepted them.
+    pub by: CheckedBy,
+    /// How many input devices the seat has now (keyboards, pointers, others).
+    pub input_devices: u32,
+    /// How many of them were new since the previous check.
+    #[serde(default)]
+    pub new_devices: u32,
 }
 
 /// Seat states an agent reports.
@@ -585,6 +623,10 @@ pub enum SeatState {
     Blocked,
     /// Free, in a supervised slot: the mediator opens the next session.
     Supervised,
+    /// The visitor stepped away: their session runs on, locked with their code.
+    SteppedAway,
+    /// A device was plugged in since the seat was checked: locked until staff check it.
+    DeviceAlarm,
     /// A state this build does not know.
     #[serde(other)]
     Other,
@@ -701,6 +743,9 @@ pub enum CommandAction {
     },
     /// Unlock the seat.
     Unlock,
+    /// Staff looked at the seat's devices (the cable, the keyboard): accept what is
+    /// plugged in now and lift a device alarm.
+    ApproveDevices,
     /// Show a message to the visitor.
     Message {
         /// The text.

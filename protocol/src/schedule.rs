@@ -24,6 +24,62 @@ pub struct Schedule {
     /// supervised session at the computer with one, even offline.
     #[serde(default)]
     pub mediator_pins: Vec<String>,
+    /// What the site allows at its seats (stepping away, USB sticks). Left out of the
+    /// encoding when it is the default, so older agents read the same bytes.
+    #[serde(default, skip_serializing_if = "SeatPolicy::is_default")]
+    pub seat_policy: SeatPolicy,
+}
+
+/// What a site allows at its computers, set by staff per site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct SeatPolicy {
+    /// How long a visitor may step away with their session locked by a code they choose,
+    /// in minutes (0: not offered). The session's own time keeps running meanwhile.
+    #[serde(default = "default_step_away_minutes")]
+    pub step_away_minutes: u32,
+    /// Whether visitors may plug in a USB stick to save their documents.
+    #[serde(default)]
+    pub usb_storage: UsbStorage,
+}
+
+/// The default pause: long enough to fetch papers or a print, short enough that a
+/// forgotten session does not stay open.
+pub const DEFAULT_STEP_AWAY_MINUTES: u32 = 10;
+
+/// The longest pause a site may set.
+pub const MAX_STEP_AWAY_MINUTES: u32 = 30;
+
+fn default_step_away_minutes() -> u32 {
+    DEFAULT_STEP_AWAY_MINUTES
+}
+
+impl Default for SeatPolicy {
+    fn default() -> Self {
+        SeatPolicy {
+            step_away_minutes: DEFAULT_STEP_AWAY_MINUTES,
+            usb_storage: UsbStorage::Allowed,
+        }
+    }
+}
+
+impl SeatPolicy {
+    /// Whether this is the default policy (then left out of the encoding).
+    pub fn is_default(&self) -> bool {
+        *self == SeatPolicy::default()
+    }
+}
+
+/// A site's rule for USB storage at its seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum UsbStorage {
+    /// Visitors may save their documents on their own stick.
+    #[default]
+    Allowed,
+    /// A stick plugged in is switched off (USB authorisation) and the visitor told why.
+    Refused,
 }
 
 /// One slot of a seat's schedule.

@@ -211,6 +211,44 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 ],
             })),
         ),
+        (
+            "agent_events_devices",
+            Agent(AgentMessage::Events(EventBatch {
+                events: vec![
+                    event(
+                        8,
+                        AgentEvent::Alert(Alert {
+                            kind: AlertKind::DeviceAttached,
+                            message: "new keyboard".into(),
+                        }),
+                    ),
+                    event(
+                        9,
+                        AgentEvent::DevicesChecked(DevicesChecked {
+                            by: CheckedBy::MediatorPin,
+                            input_devices: 3,
+                            new_devices: 1,
+                        }),
+                    ),
+                    event(
+                        10,
+                        AgentEvent::SessionEnded(SessionEnded {
+                            session_id: "s-4f2b".into(),
+                            reason: EndReason::Abandoned,
+                            duration_secs: 900,
+                            documents_erased: 0,
+                        }),
+                    ),
+                ],
+            })),
+        ),
+        (
+            "agent_heartbeat_away",
+            Agent(AgentMessage::Heartbeat(Heartbeat {
+                seat_state: Some(SeatState::SteppedAway),
+                session_seconds_left: Some(600),
+            })),
+        ),
         ("agent_health", Agent(AgentMessage::Health(health()))),
         (
             "agent_inventory",
@@ -310,6 +348,21 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 mediator_pins: vec![
                     "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
                 ],
+                seat_policy: SeatPolicy::default(),
+            })),
+        ),
+        (
+            "controller_schedule_policy",
+            Controller(ControllerMessage::Schedule(Schedule {
+                version: 13,
+                generated_at: T0,
+                time_zone: "Europe/Paris".into(),
+                slots: vec![],
+                mediator_pins: vec![],
+                seat_policy: SeatPolicy {
+                    step_away_minutes: 5,
+                    usb_storage: UsbStorage::Refused,
+                },
             })),
         ),
         (
@@ -377,6 +430,10 @@ fn samples() -> Vec<(&'static str, Sample)> {
             ),
         ),
         (
+            "controller_command_approve_devices",
+            command("c-9", CommandAction::ApproveDevices),
+        ),
+        (
             "controller_command_unlock",
             command("c-7", CommandAction::Unlock),
         ),
@@ -421,6 +478,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
                     AgentEvent::TicketUsed(_) => "TicketUsed",
                     AgentEvent::CommandResult(_) => "CommandResult",
                     AgentEvent::Alert(_) => "Alert",
+                    AgentEvent::DevicesChecked(_) => "DevicesChecked",
                     AgentEvent::Unknown => "AgentEvent::Unknown",
                 })
                 .chain(["Events"])
@@ -447,6 +505,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
                     CommandAction::EndSession { .. } => "EndSession",
                     CommandAction::Lock { .. } => "Lock",
                     CommandAction::Unlock => "Unlock",
+                    CommandAction::ApproveDevices => "ApproveDevices",
                     CommandAction::Message { .. } => "Message",
                     CommandAction::Unknown => "CommandAction::Unknown",
                 };
@@ -474,6 +533,7 @@ const ALL_VARIANTS: &[&str] = &[
     "TicketUsed",
     "CommandResult",
     "Alert",
+    "DevicesChecked",
     "Welcome",
     "Refused",
     "Enrolled",
@@ -487,6 +547,7 @@ const ALL_VARIANTS: &[&str] = &[
     "EndSession",
     "Lock",
     "Unlock",
+    "ApproveDevices",
     "Message",
     "CommandAction::Unknown",
     "Command",

@@ -122,3 +122,38 @@ closed-ask = Pour toute question, demandez à l'accueil de la Maison des Habitan
 blocked-title = Ordinateur hors service
 blocked-text = Cet ordinateur ne peut pas être utilisé pour le moment.
 blocked-ask = Demandez à l'accueil : un autre ordinateur est peut-être libre.
+
+## Device guard
+
+checked-on = Cet ordinateur a été vérifié par l'équipe le { $date } à { $time }.
+alarm-title = Ordinateur verrouillé par sécurité
+alarm-text = Un clavier ou un autre appareil a été branché sur cet ordinateur depuis la dernière vérification. Personne ne peut l'utiliser avant qu'un membre de l'équipe l'ait vérifié.
+alarm-no-password = Ne tapez aucun mot de passe ni code sur cet ordinateur.
+alarm-ask = Prévenez l'accueil ou un médiateur. Un autre ordinateur est peut-être libre.
+alarm-device = Appareil détecté :
+alarm-staff-title = Pour l'équipe
+alarm-staff-label = Code médiateur, après avoir vérifié le câble et le clavier
+alarm-staff-submit = Appareils vérifiés : déverrouiller
+error-device-alarm = Cet ordinateur est verrouillé par sécurité : un appareil a été branché. Prévenez l'accueil.
+
+## Stepping away
+
+away-title = M'absenter quelques minutes
+away-explain = Vous allez chercher un papier ou une impression ? Verrouillez votre session avec un code que vous choisissez. Vous avez { $minutes } minutes pour revenir. Le temps de votre session continue de passer.
+away-code-label = Choisissez un code (4 à 8 chiffres)
+away-code-hint = Retenez-le : il faudra le taper pour reprendre votre session.
+away-again-label = Tapez le même code encore une fois
+away-submit = Verrouiller ma session
+away-locked-title = Session verrouillée
+away-locked-text = La personne qui utilise cet ordinateur s'est absentée quelques minutes. Sa session est verrouillée.
+away-time-left = Temps pour revenir
+away-until = Revenez avant { $time }.
+away-erased-after = Sans retour à temps, ou après 5 codes faux, la session se termine et tout est effacé.
+away-back-label = Votre code
+away-back-submit = Reprendre ma session
+away-tries-left = Essais restants : { $tries }.
+away-error-wrong = Ce code n'est pas le bon.
+away-error-mismatch = Les deux codes sont différents. Tapez deux fois le même code.
+away-error-code = Choisissez un code de 4 à 8 chiffres.
+away-error-off = Cet ordinateur ne permet pas de verrouiller la session.
+away-error-late = Votre session se termine dans moins d'une minute : elle ne peut plus être verrouillée.

@@ -118,6 +118,12 @@ pub trait SessionPlatform: Send + Sync + 'static {
     /// sound); the visitor's screens show it as well. Never ends anything.
     fn warn(&self, account: &Account, minutes_left: u32) -> Result<(), PlatformError>;
 
+    /// The visitor stepped away: hide their desktop behind the screen lock, if the
+    /// platform has one (the notice shows the pause screen in any case). Ends nothing.
+    fn lock_screen(&self, _account: &Account) -> Result<(), PlatformError> {
+        Ok(())
+    }
+
     /// Ends every process of the account: with `courtesy`, a SIGTERM and a short grace
     /// first (a visitor's session ending normally); then kill until none is left. Recovery
     /// after a crash skips the courtesy: nobody is there to save anything.

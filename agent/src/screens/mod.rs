@@ -147,6 +147,9 @@ pub fn router(manager: ManagerHandle, options: Options) -> Result<Router, String
         .route("/{lang}/session", get(session))
         .route("/{lang}/fin", get(end).post(end_post))
         .route("/{lang}/efface", get(erased))
+        .route("/{lang}/pause", get(away).post(away_post))
+        .route("/{lang}/reprendre", axum::routing::post(come_back_post))
+        .route("/{lang}/verification", axum::routing::post(check_post))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(screens.clone(), guard))
         .with_state(screens))
@@ -334,12 +337,15 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
     }
 }
 
-/// `POST /{lang}/fin`: "end my session now", the one form the session may post itself.
+/// The forms the session's own notice posts, which can carry no greeter secret: "end my
+/// session now" (`POST /{lang}/fin`), "I step away" (`/{lang}/pause`) and "I am back"
+/// (`/{lang}/reprendre`). None opens a session; the last two act only on the running
+/// session, whose code five wrong tries end.
 fn is_end_of_session(path: &str) -> bool {
     let mut segments = path.trim_start_matches('/').split('/');
     matches!(
         (segments.next(), segments.next(), segments.next()),
-        (Some(lang), Some("fin"), None) if i18n::language(lang).is_some()
+        (Some(lang), Some("fin" | "pause" | "reprendre"), None) if i18n::language(lang).is_some()
     )
 }
 
@@ -453,6 +459,11 @@ fn refusal_message(error: &ManagerError) -> (&'static str, bool) {
             Refusal::SupervisedOnly(_) => ("error-supervised", false),
             Refusal::MediatorPin => ("error-pin", true),
             Refusal::NoSession => ("error-other", false),
+            Refusal::DeviceAlarm(_) => ("error-device-alarm", false),
+            Refusal::StepAwayOff => ("away-error-off", false),
+            Refusal::StepAwayCode => ("away-error-code", false),
+            Refusal::AlreadyAway | Refusal::NotAway => ("error-other", false),
+            Refusal::TooLateToStepAway => ("away-error-late", false),
         },
         ManagerError::Platform(_) | ManagerError::Stopped => ("error-other", false),
     }
@@ -577,8 +588,137 @@ async fn session(State(s): State<Shared>, Lang(lang): Lang) -> Response {
     let Some(info) = status.session.clone() else {
         return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
     };
-    let time_zone = status.greeter.time_zone.clone();
-    html(pages::session(s.tr(lang), &info, &time_zone))
+    if info.away_until.is_some() {
+        return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
+    }
+    html(pages::session(s.tr(lang), &info, &status, None))
+}
+
+/// The step-away form: the code, twice.
+#[derive(Debug, Deserialize)]
+struct AwayForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    again: String,
+}
+
+/// The code typed to come back.
+#[derive(Debug, Deserialize)]
+struct ComeBackForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// `GET /{lang}/pause`: the paused session's screen (what the notice shows full screen).
+async fn away(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    let status = s.manager.status();
+    match &status.session {
+        None => Redirect::to(&format!("/{}/efface", lang.code)).into_response(),
+        Some(info) if info.away_until.is_none() => {
+            Redirect::to(&format!("/{}/session", lang.code)).into_response()
+        }
+        Some(info) => html(pages::away(s.tr(lang), info, &status, None)),
+    }
+}
+
+/// `POST /{lang}/pause`: the visitor steps away with the code they chose.
+async fn away_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<AwayForm>,
+) -> Response {
+    let refused = |s: &Screens, id: &str| {
+        let status = s.manager.status();
+        match status.session.clone() {
+            Some(info) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::response::Html(
+                    pages::session(s.tr(lang), &info, &status, Some(id)).into_string(),
+                ),
+            )
+                .into_response(),
+            None => Redirect::to(&format!("/{}/efface", lang.code)).into_response(),
+        }
+    };
+    let code = form.code.trim().to_string();
+    if code != form.again.trim() {
+        return refused(&s, "away-error-mismatch");
+    }
+    match s.manager.step_away(code).await {
+        Ok(()) => Redirect::to(&format!("/{}/pause", lang.code)).into_response(),
+        Err(error) => refused(&s, refusal_message(&error).0),
+    }
+}
+
+/// `POST /{lang}/reprendre`: someone typed a code at the paused session.
+async fn come_back_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<ComeBackForm>,
+) -> Response {
+    match s.manager.come_back(form.code.trim().to_string()).await {
+        Ok(crate::session::ComeBack::Resumed) => {
+            Redirect::to(&format!("/{}/session", lang.code)).into_response()
+        }
+        Ok(crate::session::ComeBack::Wrong(_)) => {
+            let status = s.manager.status();
+            match status.session.clone() {
+                Some(info) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    axum::response::Html(
+                        pages::away(s.tr(lang), &info, &status, Some("away-error-wrong"))
+                            .into_string(),
+                    ),
+                )
+                    .into_response(),
+                None => Redirect::to(&format!("/{}/efface", lang.code)).into_response(),
+            }
+        }
+        Ok(crate::session::ComeBack::Ended(_)) | Err(_) => {
+            Redirect::to(&format!("/{}/efface", lang.code)).into_response()
+        }
+    }
+}
+
+/// `POST /{lang}/verification`: a mediator at the seat accepts its devices with the
+/// site's PIN after looking at the cable (the greeter's form; counted like every PIN).
+async fn check_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<MediatorForm>,
+) -> Response {
+    let Some(reservation) = s.reserve().await else {
+        let status = s.manager.status();
+        let page = pages::access(s.tr(lang), &status, Some("error-too-many"), None);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::response::Html(page.into_string()),
+        )
+            .into_response();
+    };
+    match s
+        .manager
+        .accept_devices(
+            commune_protocol::messages::CheckedBy::MediatorPin,
+            Some(form.pin),
+        )
+        .await
+    {
+        Ok(_) => {
+            let _ = tokio::task::spawn_blocking(move || reservation.give_back()).await;
+            Redirect::to(&format!("/{}/", lang.code)).into_response()
+        }
+        Err(error) => {
+            let status = s.manager.status();
+            let page = pages::access(s.tr(lang), &status, Some(refusal_message(&error).0), None);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::response::Html(page.into_string()),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// The documents the visitor would lose, as `folder/name` relative to the home (as the
@@ -626,6 +766,8 @@ struct SeatJson {
     kind: Option<SlotKind>,
     seconds_left: Option<u64>,
     warning: Option<u32>,
+    /// Seconds left of the visitor's pause, while they are away.
+    away_seconds_left: Option<u64>,
 }
 
 async fn state_json(State(s): State<Shared>) -> Response {
@@ -636,6 +778,7 @@ async fn state_json(State(s): State<Shared>) -> Response {
         kind: session.as_ref().map(|i| i.kind),
         seconds_left: session.as_ref().and_then(|i| i.seconds_left_now()),
         warning: session.as_ref().and_then(|i| i.warning),
+        away_seconds_left: session.as_ref().and_then(|i| i.away_seconds_left()),
     })
     .into_response()
 }

@@ -52,6 +52,8 @@ fn seat_state_name(state: SeatState) -> &'static str {
         SeatState::Closed => "closed",
         SeatState::Blocked => "blocked",
         SeatState::Supervised => "supervised",
+        SeatState::SteppedAway => "stepped_away",
+        SeatState::DeviceAlarm => "device_alarm",
         _ => "unknown",
     }
 }
@@ -155,8 +157,54 @@ fn unavailable(t: Tr<'_>, status: &Status) -> Option<Markup> {
             }
         }),
         SeatState::Wiping => Some(wiping(t)),
+        SeatState::DeviceAlarm => Some(device_alarm(t, status, None)),
         _ => None,
     }
+}
+
+/// A device was plugged in since the seat was checked: nobody may use it until staff
+/// look; a mediator may accept the devices here with the site's PIN.
+fn device_alarm(t: Tr<'_>, status: &Status, error: Option<&str>) -> Markup {
+    let lang = t.lang.code;
+    html! {
+        section.notice.blocked.alarm {
+            h1 { (t.t("alarm-title")) }
+            p.big { (t.t("alarm-text")) }
+            p { strong { (t.t("alarm-no-password")) } }
+            p { (t.t("alarm-ask")) }
+            @if let Some(what) = &status.device_alarm {
+                p.hint { (t.t("alarm-device")) " " bdi dir="ltr" { (what) } }
+            }
+            @if status.session.is_none() {
+                section.mediator aria-labelledby="alarm-staff-title" {
+                    h2 #alarm-staff-title { (t.t("alarm-staff-title")) }
+                    @if let Some(id) = error {
+                        div.error #error role="alert" { p { (t.t(id)) } }
+                    }
+                    form method="post" action={ "/" (lang) "/verification" } {
+                        label for="alarm-pin" { (t.t("alarm-staff-label")) }
+                        input #alarm-pin type="password" name="pin" inputmode="numeric" autocomplete="off" required
+                            aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "error")];
+                        button.button.primary type="submit" { (t.t("alarm-staff-submit")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// "This computer was checked on …": when staff last looked at its devices.
+fn checked_line(t: Tr<'_>, status: &Status) -> Option<Markup> {
+    let at = status.devices_checked_at?;
+    let when = local(at, &status.greeter.time_zone)?;
+    Some(html! {
+        p.hint.checked {
+            (t.with("checked-on", &[
+                ("date", text(when.strftime("%d/%m/%Y").to_string())),
+                ("time", text(when.strftime("%H:%M").to_string())),
+            ]))
+        }
+    })
 }
 
 fn wiping(t: Tr<'_>) -> Markup {
@@ -217,6 +265,9 @@ pub(super) fn welcome(
                 p { (t.t("welcome-free")) }
                 p { a.button.primary href={ "/" (t.lang.code) "/charte" } { (t.t("welcome-start")) } }
             }
+        }
+        @if let Some(line) = checked_line(t, status) {
+            (line)
         }
     };
     page(
@@ -280,6 +331,15 @@ pub(super) fn access(
             }
         }
     });
+    if status.state == SeatState::DeviceAlarm {
+        return page(
+            t,
+            &t.t("alarm-title"),
+            Some("ready"),
+            Some(status.state),
+            device_alarm(t, status, error),
+        );
+    }
     if let Some(block) = unavailable(t, status) {
         let data_page = if status.state == SeatState::Wiping {
             "wiping"
@@ -361,8 +421,15 @@ pub(super) fn access(
     )
 }
 
-/// The notice during the session.
-pub(super) fn session(t: Tr<'_>, info: &SessionInfo, time_zone: &str) -> Markup {
+/// The notice during the session; `error` names the message of a refused step-away.
+pub(super) fn session(
+    t: Tr<'_>,
+    info: &SessionInfo,
+    status: &Status,
+    error: Option<&str>,
+) -> Markup {
+    let time_zone = status.greeter.time_zone.as_str();
+    let step_away = status.greeter.step_away_minutes;
     let lang = t.lang.code;
     let seconds = info.seconds_left_now();
     let ends = seconds.map(|s| UtcMillis(crate::now().0 + i64::try_from(s).unwrap_or(0) * 1000));
@@ -396,16 +463,80 @@ pub(super) fn session(t: Tr<'_>, info: &SessionInfo, time_zone: &str) -> Markup 
                 }
             }
         }
+        @if status.state == SeatState::DeviceAlarm {
+            (device_alarm(t, status, None))
+        }
         nav.actions {
             a.button href={ "/" (lang) "/fin" } { (t.t("session-documents")) }
             a.button.danger href={ "/" (lang) "/fin" } { (t.t("session-end-now")) }
+        }
+        @if step_away > 0 {
+            section.away-form aria-labelledby="away-title" {
+                h2 #away-title { (t.t("away-title")) }
+                p { (t.with("away-explain", &[("minutes", FluentValue::from(step_away))])) }
+                @if let Some(id) = error {
+                    div.error #error role="alert" { p { (t.t(id)) } }
+                }
+                form method="post" action={ "/" (lang) "/pause" } {
+                    label for="away-code" { (t.t("away-code-label")) }
+                    p.hint #away-code-hint { (t.t("away-code-hint")) }
+                    input #away-code type="password" name="code" inputmode="numeric" autocomplete="off"
+                        pattern="[0-9]{4,8}" minlength="4" maxlength="8" required dir="ltr"
+                        aria-describedby=(if error.is_some() { "away-code-hint error" } else { "away-code-hint" })
+                        aria-invalid=[error.map(|_| "true")];
+                    label for="away-again" { (t.t("away-again-label")) }
+                    input #away-again type="password" name="again" inputmode="numeric" autocomplete="off"
+                        pattern="[0-9]{4,8}" minlength="4" maxlength="8" required dir="ltr";
+                    button.button.primary type="submit" { (t.t("away-submit")) }
+                }
+            }
         }
     };
     page(
         t,
         &t.t("session-title"),
         Some("session"),
-        Some(SeatState::InSession),
+        Some(status.state),
+        body,
+    )
+}
+
+/// The paused session: locked with the visitor's code; the pause's countdown; the code to
+/// come back (`error`: a wrong one, with the tries left).
+pub(super) fn away(t: Tr<'_>, info: &SessionInfo, status: &Status, error: Option<&str>) -> Markup {
+    let lang = t.lang.code;
+    let seconds = info.away_seconds_left().unwrap_or(0);
+    let until = UtcMillis(crate::now().0 + i64::try_from(seconds).unwrap_or(0) * 1000);
+    let tries = info.away_tries_left.unwrap_or(0);
+    let body = html! {
+        h1 { (t.t("away-locked-title")) }
+        p.big { (t.t("away-locked-text")) }
+        p.label #countdown-label { (t.t("away-time-left")) }
+        p.countdown {
+            span #countdown role="timer" aria-labelledby="countdown-label" data-seconds=(seconds) dir="ltr" {
+                (clock(seconds))
+            }
+        }
+        p { (t.with("away-until", &[("time", text(hhmm(until, &status.greeter.time_zone)))])) }
+        p { (t.t("away-erased-after")) }
+        @if let Some(id) = error {
+            div.error #error role="alert" {
+                p { (t.t(id)) }
+                p { (t.with("away-tries-left", &[("tries", FluentValue::from(tries))])) }
+            }
+        }
+        form method="post" action={ "/" (lang) "/reprendre" } {
+            label for="back-code" { (t.t("away-back-label")) }
+            input #back-code type="password" name="code" inputmode="numeric" autocomplete="off" required dir="ltr"
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "error")];
+            button.button.primary type="submit" { (t.t("away-back-submit")) }
+        }
+    };
+    page(
+        t,
+        &t.t("away-locked-title"),
+        Some("away"),
+        Some(status.state),
         body,
     )
 }

@@ -279,6 +279,7 @@ fn event_label(e: &AgentEvent) -> &'static str {
         AgentEvent::TicketUsed(_) => "ticket_used",
         AgentEvent::CommandResult(_) => "command_result",
         AgentEvent::Alert(_) => "alert",
+        AgentEvent::DevicesChecked(_) => "devices_checked",
         AgentEvent::Unknown => "unknown",
     }
 }
@@ -342,7 +343,7 @@ pub(crate) fn clamp_events(
                 caps.text(&mut r.detail);
             }
             AgentEvent::Alert(a) => caps.text(&mut a.message),
-            AgentEvent::Unknown => {}
+            AgentEvent::DevicesChecked(_) | AgentEvent::Unknown => {}
         }
     }
 }

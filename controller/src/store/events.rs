@@ -86,6 +86,7 @@ pub(crate) fn event_kind(e: &AgentEvent) -> &'static str {
         AgentEvent::TicketUsed(_) => "ticket_used",
         AgentEvent::CommandResult(_) => "command_result",
         AgentEvent::Alert(_) => "alert",
+        AgentEvent::DevicesChecked(_) => "devices_checked",
         AgentEvent::Unknown => "unknown",
     }
 }

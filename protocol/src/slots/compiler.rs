@@ -86,6 +86,7 @@ pub fn compile_schedule(
         time_zone: tz.iana_name().unwrap_or(&site.time_zone).to_owned(),
         slots,
         mediator_pins: site.mediator_pin.iter().cloned().collect(),
+        seat_policy: site.seat_policy,
     })
 }
 

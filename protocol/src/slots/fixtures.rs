@@ -39,6 +39,7 @@ pub(super) fn paris() -> SiteSchedule {
         permanences: Vec::new(),
         ad_hoc: Vec::new(),
         mediator_pin: None,
+        seat_policy: Default::default(),
     }
 }
 

@@ -52,6 +52,9 @@ pub struct SiteSchedule {
     /// supervised session; never the PIN itself.
     #[serde(default)]
     pub mediator_pin: Option<String>,
+    /// What the site allows at its seats: stepping away, USB sticks.
+    #[serde(default)]
+    pub seat_policy: crate::schedule::SeatPolicy,
 }
 
 impl SiteSchedule {
@@ -87,6 +90,7 @@ impl SiteSchedule {
             permanences: Vec::new(),
             ad_hoc: Vec::new(),
             mediator_pin: None,
+            seat_policy: Default::default(),
         }
     }
 }

@@ -30,6 +30,16 @@ pub enum SlotsError {
         /// As written.
         text: String,
     },
+    /// The pause a visitor may take is longer than allowed.
+    #[error(
+        "a visitor may step away for at most {max} minutes (seat_policy.step_away_minutes is {minutes}); use 0 to turn it off"
+    )]
+    StepAwayTooLong {
+        /// As written.
+        minutes: u32,
+        /// The limit.
+        max: u32,
+    },
     /// A seat id is empty.
     #[error("a seat has an empty id; give every seat an id such as its asset tag")]
     EmptySeatId,
@@ -232,6 +242,14 @@ impl SiteSchedule {
                     last_day: closure.last_day,
                 });
             }
+        }
+
+        let max = crate::schedule::MAX_STEP_AWAY_MINUTES;
+        if self.seat_policy.step_away_minutes > max {
+            return Err(SlotsError::StepAwayTooLong {
+                minutes: self.seat_policy.step_away_minutes,
+                max,
+            });
         }
 
         let rule = &self.free_access;

@@ -974,6 +974,28 @@ impl SessionPlatform for LinuxDirect {
         Ok(())
     }
 
+    fn lock_screen(&self, account: &Account) -> Result<(), PlatformError> {
+        // logind asks the session's locker to lock (LightDM shows its greeter, which shows
+        // the pause screen). Without logind (a container, the tests) the notice's pause
+        // screen is the lock.
+        if !Path::new("/run/systemd/seats").exists() {
+            return Ok(());
+        }
+        let status = std::process::Command::new("loginctl")
+            .args(["lock-sessions"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            tracing::warn!(
+                uid = account.uid,
+                "loginctl lock-sessions failed; the notice's pause screen is the lock"
+            );
+        }
+        Ok(())
+    }
+
     fn terminate(&self, account: &Account, courtesy: bool) -> Vec<WipeStep> {
         let uid = account.uid;
         let mut steps = Vec::new();

@@ -208,6 +208,7 @@ fn case(zones: &'static [&'static str], avoid: &'static [u8]) -> impl Strategy<V
                             permanences,
                             ad_hoc,
                             mediator_pin: None,
+                            seat_policy: Default::default(),
                         },
                         seat,
                         from,
