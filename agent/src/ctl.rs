@@ -41,7 +41,7 @@ pub enum CtlRequest {
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum CtlResponse {
     /// For `status`.
-    Status(Status),
+    Status(Box<Status>),
     /// For `start-session`.
     Started(SessionInfo),
     /// For `end-session` and `last-wipe-report`.
@@ -124,7 +124,7 @@ async fn answer(request: CtlRequest, manager: &ManagerHandle) -> CtlResponse {
         message: e.to_string(),
     };
     match request {
-        CtlRequest::Status => CtlResponse::Status(manager.status()),
+        CtlRequest::Status => CtlResponse::Status(Box::new(manager.status())),
         CtlRequest::StartSession { kind, ticket, pin } => {
             let started = match pin {
                 Some(pin) => manager.start_session_with_pin(pin).await,

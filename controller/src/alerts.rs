@@ -18,7 +18,7 @@ pub struct FleetAlert {
     /// Its host name.
     pub hostname: String,
     /// `offline_while_open`, `wipe_failed`, `disk_full`, `outbox_filling`,
-    /// `ticket_double_use`, `certificate_expiring`, `blocked`.
+    /// `ticket_double_use`, `certificate_expiring`, `blocked`, `device_alarm`.
     pub kind: String,
     /// A sentence in French for the dashboard.
     pub message: String,
@@ -114,6 +114,15 @@ impl Controller {
                     "poste bloqué après un effacement non vérifié : appeler l'informatique".into(),
                 ));
             }
+            // A device alarm shows while the seat is locked by it, not for a day after.
+            if live.get(&agent.id).map(String::as_str) == Some("device_alarm") {
+                out.push(alert(
+                    "device_alarm",
+                    "appareil branché depuis la dernière vérification : poste verrouillé, \
+                     aller voir le câble et le clavier, puis déverrouiller depuis la page du poste"
+                        .into(),
+                ));
+            }
             if agent.cert_not_after.0 - at.0 < CERT_WARNING_MS {
                 out.push(alert(
                     "certificate_expiring",
@@ -124,7 +133,7 @@ impl Controller {
                 ));
             }
             for (agent_id, kind, _) in &recent {
-                if agent_id == &agent.id {
+                if agent_id == &agent.id && kind != "device_attached" {
                     out.push(alert(kind, french(kind).to_string()));
                 }
             }

@@ -232,7 +232,7 @@ pub struct Seat {
 }
 
 /// The seat states the document lists.
-const SEAT_STATES: [&str; 10] = [
+const SEAT_STATES: [&str; 12] = [
     "offline",
     "revoked",
     "ready",
@@ -242,6 +242,8 @@ const SEAT_STATES: [&str; 10] = [
     "closed",
     "blocked",
     "supervised",
+    "stepped_away",
+    "device_alarm",
     "other",
 ];
 

@@ -261,6 +261,8 @@ fn seat_label_fr(state: Option<&str>) -> &'static str {
         Some("closed") => "fermé",
         Some("blocked") => "bloqué",
         Some("supervised") => "permanence",
+        Some("stepped_away") => "visiteur absent (session verrouillée)",
+        Some("device_alarm") => "verrouillé : appareil branché",
         _ => "état inconnu",
     }
 }
@@ -324,6 +326,7 @@ fn alert_text(
             None => "certificate expiring soon: enroll the computer again".into(),
         },
         "wipe_failed" => "wipe not verified: computer blocked".into(),
+        "device_alarm" => "device plugged in since the last check: computer locked; check the cable and keyboard, then unlock it from the computer's page".into(),
         "disk_full" => "disk almost full".into(),
         "outbox_filling" => "event queue almost full (controller unreachable?)".into(),
         "ticket_double_use" => "ticket used twice while offline".into(),

@@ -36,9 +36,10 @@ pub(crate) struct Tile {
 }
 
 /// The kinds in the order the counts list them, with their French names.
-const KINDS: [(&str, &str); 8] = [
+const KINDS: [(&str, &str); 9] = [
     ("free", "Libres"),
     ("session", "En session"),
+    ("alarm", "Appareil branché"),
     ("ending", "En fin de session"),
     ("supervised", "Permanence"),
     ("closed", "Fermés"),
@@ -57,6 +58,7 @@ fn symbol(kind: &str) -> &'static str {
         "closed" => "✕",
         "offline" => "○",
         "blocked" => "⚠",
+        "alarm" => "⛔",
         "revoked" => "–",
         _ => "?",
     }
@@ -81,6 +83,8 @@ pub(crate) fn tile(
         match state {
             Some("ready") => ("free", "Libre"),
             Some("in_session") => ("session", "En session"),
+            Some("stepped_away") => ("session", "Visiteur absent"),
+            Some("device_alarm") => ("alarm", "Appareil branché : à vérifier"),
             Some("ending") => ("ending", "Fin de session"),
             Some("wiping") => ("ending", "Effacement"),
             Some("supervised") => ("supervised", "Permanence"),

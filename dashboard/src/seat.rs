@@ -100,6 +100,17 @@ pub(crate) async fn seat_page(
     let body = html! {
         p { a href="/" { (t("← Parc")) } }
         h1 { (t("Poste ")) (agent.hostname) }
+        @if c.live_seat_states().get(&agent.id).map(String::as_str) == Some("device_alarm") {
+            section.alarm role="alert" aria-labelledby="alarm-title" {
+                h2 #alarm-title { (t("⛔ Appareil branché depuis la dernière vérification")) }
+                p { (t("Un clavier ou un autre appareil a été branché sur ce poste : il refuse toute nouvelle session. Allez voir le poste : le câble du clavier, ce qui est branché entre le clavier et l'ordinateur, les prises USB. Retirez ce qui n'a rien à faire là, puis déverrouillez.")) }
+                form method="post" action={"/sites/" (agent.site_id) "/postes/" (agent.id) "/session"} {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    input type="hidden" name="action" value="devices";
+                    button type="submit" { (t("J'ai vérifié le poste : déverrouiller")) }
+                }
+            }
+        }
         p { (t("Site ")) (agent.site_id) (t(", agent ")) (agent.agent_version) (t(", identifiant ")) code { (agent.id) } "." }
         h2 { (t("Santé (dernières 24 heures)")) }
         (chart(lang, &points))

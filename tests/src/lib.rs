@@ -7,6 +7,7 @@ pub mod namespace;
 pub mod netcut;
 pub mod raw;
 pub mod swarm;
+pub mod uinput;
 pub mod web;
 
 use std::net::SocketAddr;

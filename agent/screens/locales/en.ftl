@@ -119,3 +119,38 @@ closed-ask = If you have a question, ask at the front desk of the Maison des Hab
 blocked-title = Computer out of order
 blocked-text = This computer cannot be used right now.
 blocked-ask = Ask at the front desk: another computer may be free.
+
+## Device guard
+
+checked-on = This computer was checked by the staff on { $date } at { $time }.
+alarm-title = Computer locked for safety
+alarm-text = A keyboard or another device was plugged into this computer since the last check. No one can use it until a staff member has checked it.
+alarm-no-password = Do not type any password or code on this computer.
+alarm-ask = Tell the front desk or a helper. Another computer may be free.
+alarm-device = Device found:
+alarm-staff-title = For staff
+alarm-staff-label = Helper code, after checking the cable and the keyboard
+alarm-staff-submit = Devices checked: unlock
+error-device-alarm = This computer is locked for safety: a device was plugged in. Tell the front desk.
+
+## Stepping away
+
+away-title = Step away for a few minutes
+away-explain = Do you need to get a paper or a printout? Lock your session with a code you choose. You have { $minutes } minutes to come back. The time of your session keeps running.
+away-code-label = Choose a code (4 to 8 numbers)
+away-code-hint = Remember it: you will need to type it to go back to your session.
+away-again-label = Type the same code again
+away-submit = Lock my session
+away-locked-title = Session locked
+away-locked-text = The person using this computer has stepped away for a few minutes. Their session is locked.
+away-time-left = Time to come back
+away-until = Come back before { $time }.
+away-erased-after = If the person is not back in time, or after 5 wrong codes, the session ends and everything is deleted.
+away-back-label = Your code
+away-back-submit = Go back to my session
+away-tries-left = Tries left: { $tries }.
+away-error-wrong = This code is not right.
+away-error-mismatch = The two codes are different. Type the same code twice.
+away-error-code = Choose a code with 4 to 8 numbers.
+away-error-off = This computer cannot lock the session.
+away-error-late = Your session ends in less than one minute: it can no longer be locked.

@@ -119,3 +119,38 @@ closed-ask = Si tiene alguna pregunta, pregunte en la recepción de la Maison de
 blocked-title = Ordenador fuera de servicio
 blocked-text = Este ordenador no se puede usar por ahora.
 blocked-ask = Pregunte en la recepción: quizás hay otro ordenador libre.
+
+## Device guard
+
+checked-on = El personal revisó este ordenador el { $date } a las { $time }.
+alarm-title = Ordenador bloqueado por seguridad
+alarm-text = Se ha conectado un teclado u otro aparato a este ordenador desde la última revisión. Nadie puede usarlo hasta que alguien del personal lo revise.
+alarm-no-password = No escriba ninguna contraseña ni ningún código en este ordenador.
+alarm-ask = Avise en la recepción o a un mediador. Quizás hay otro ordenador libre.
+alarm-device = Aparato detectado:
+alarm-staff-title = Para el personal
+alarm-staff-label = Código de mediador, después de revisar el cable y el teclado
+alarm-staff-submit = Aparatos revisados: desbloquear
+error-device-alarm = Este ordenador está bloqueado por seguridad: se ha conectado un aparato. Avise en la recepción.
+
+## Stepping away
+
+away-title = Ausentarme unos minutos
+away-explain = ¿Va a buscar un papel o una impresión? Bloquee su sesión con un código que usted elige. Tiene { $minutes } minutos para volver. El tiempo de su sesión sigue corriendo.
+away-code-label = Elija un código (de 4 a 8 números)
+away-code-hint = Recuérdelo: tendrá que escribirlo para volver a su sesión.
+away-again-label = Escriba el mismo código otra vez
+away-submit = Bloquear mi sesión
+away-locked-title = Sesión bloqueada
+away-locked-text = La persona que usa este ordenador se ha ausentado unos minutos. Su sesión está bloqueada.
+away-time-left = Tiempo para volver
+away-until = Vuelva antes de las { $time }.
+away-erased-after = Si la persona no vuelve a tiempo, o después de 5 códigos incorrectos, la sesión termina y todo se borra.
+away-back-label = Su código
+away-back-submit = Volver a mi sesión
+away-tries-left = Intentos restantes: { $tries }.
+away-error-wrong = Este código no es correcto.
+away-error-mismatch = Los dos códigos son diferentes. Escriba dos veces el mismo código.
+away-error-code = Elija un código de 4 a 8 números.
+away-error-off = Este ordenador no permite bloquear la sesión.
+away-error-late = Su sesión termina en menos de un minuto: ya no se puede bloquear.

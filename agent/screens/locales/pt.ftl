@@ -119,3 +119,38 @@ closed-ask = Se tiver alguma pergunta, pergunte na receção da Maison des Habit
 blocked-title = Computador fora de serviço
 blocked-text = Este computador não pode ser usado de momento.
 blocked-ask = Pergunte na receção: talvez haja outro computador livre.
+
+## Device guard
+
+checked-on = Este computador foi verificado pela equipa no dia { $date }, às { $time }.
+alarm-title = Computador bloqueado por segurança
+alarm-text = Foi ligado um teclado ou outro aparelho a este computador depois da última verificação. Ninguém o pode usar até alguém da equipa o verificar.
+alarm-no-password = Não escreva nenhuma palavra-passe nem nenhum código neste computador.
+alarm-ask = Avise a receção ou um mediador. Talvez haja outro computador livre.
+alarm-device = Aparelho detetado:
+alarm-staff-title = Para a equipa
+alarm-staff-label = Código de mediador, depois de verificar o cabo e o teclado
+alarm-staff-submit = Aparelhos verificados: desbloquear
+error-device-alarm = Este computador está bloqueado por segurança: foi ligado um aparelho. Avise a receção.
+
+## Stepping away
+
+away-title = Ausentar-me alguns minutos
+away-explain = Vai buscar um papel ou uma impressão? Bloqueie a sua sessão com um código à sua escolha. Tem { $minutes } minutos para voltar. O tempo da sua sessão continua a contar.
+away-code-label = Escolha um código (4 a 8 números)
+away-code-hint = Não se esqueça dele: vai ter de o escrever para voltar à sua sessão.
+away-again-label = Escreva o mesmo código outra vez
+away-submit = Bloquear a minha sessão
+away-locked-title = Sessão bloqueada
+away-locked-text = A pessoa que usa este computador ausentou-se por alguns minutos. A sessão dela está bloqueada.
+away-time-left = Tempo para voltar
+away-until = Volte antes das { $time }.
+away-erased-after = Se a pessoa não voltar a tempo, ou depois de 5 códigos errados, a sessão termina e tudo é apagado.
+away-back-label = O seu código
+away-back-submit = Voltar à minha sessão
+away-tries-left = Tentativas restantes: { $tries }.
+away-error-wrong = Este código não está certo.
+away-error-mismatch = Os dois códigos são diferentes. Escreva o mesmo código duas vezes.
+away-error-code = Escolha um código de 4 a 8 números.
+away-error-off = Este computador não permite bloquear a sessão.
+away-error-late = A sua sessão termina daqui a menos de um minuto: já não pode ser bloqueada.

@@ -119,3 +119,38 @@ closed-ask = ንዝኾነ ሕቶ፣ ኣብ መቐበሊ Maison des Habitants ሕ
 blocked-title = ኮምፒተር ኣይሰርሕን እዩ
 blocked-text = ነዚ ኮምፒተር ሕጂ ክትጥቀሙሉ ኣይትኽእሉን ኢኹም።
 blocked-ask = ኣብ መቐበሊ ሕተቱ: ምናልባት ካልእ ባዶ ኮምፒተር ይህሉ ይኸውን።
+
+## Device guard
+
+checked-on = እዚ ኮምፒተር ብሰራሕተኛታት ኣብ { $date }፣ ሰዓት { $time } ተመርሚሩ።
+alarm-title = ኮምፒተር ንድሕንነት ተዓጽዩ እዩ
+alarm-text = ድሕሪ እቲ ናይ መወዳእታ ምርመራ፣ ኪቦርድ ወይ ካልእ መሳርሒ ምስዚ ኮምፒተር ተኣሳሲሩ እዩ። ሓደ ካብ ሰራሕተኛታት ክሳብ ዝምርምሮ፣ ዝኾነ ሰብ ክጥቀመሉ ኣይክእልን።
+alarm-no-password = ኣብዚ ኮምፒተር ዝኾነ ቃል ምሕላፍ ወይ ኮድ ኣይትጽሓፉ።
+alarm-ask = ንመቐበሊ ወይ ንሓጋዚ ሓብሩ። ምናልባት ካልእ ባዶ ኮምፒተር ይህሉ ይኸውን።
+alarm-device = ዝተረኽበ መሳርሒ:
+alarm-staff-title = ንሰራሕተኛታት
+alarm-staff-label = ኮድ ሓጋዚ፣ ነቲ ኬብልን ኪቦርድን ድሕሪ ምምርማር
+alarm-staff-submit = መሳርሒታት ተመርሚሮም: ክፈት
+error-device-alarm = እዚ ኮምፒተር ንድሕንነት ተዓጽዩ እዩ: ሓደ መሳርሒ ተኣሳሲሩ። ንመቐበሊ ሓብሩ።
+
+## Stepping away
+
+away-title = ንሒደት ደቓይቕ ክወጽእ እየ
+away-explain = ወረቐት ወይ ሕትመት ከተምጽኡ ትኸዱ ዶ? ክፍለ-ግዜኹም ብእትመርጽዎ ኮድ ዕጸውዎ። ክትምለሱ { $minutes } ደቒቕ ኣለኩም። ግዜ ክፍለ-ግዜኹም ምኻዱ ይቕጽል።
+away-code-label = ኮድ ምረጹ (ካብ 4 ክሳብ 8 ቁጽርታት)
+away-code-hint = ዘክርዎ: ናብ ክፍለ-ግዜኹም ንምምላስ ክትጽሕፍዎ ኢኹም።
+away-again-label = ነቲ ተመሳሳሊ ኮድ ሓንሳብ ደጊምኩም ጽሓፍዎ
+away-submit = ክፍለ-ግዜይ ዕጸው
+away-locked-title = ክፍለ-ግዜ ተዓጽዩ ኣሎ
+away-locked-text = እቲ ነዚ ኮምፒተር ዝጥቀም ዘሎ ሰብ ንሒደት ደቓይቕ ወጺኡ ኣሎ። ክፍለ-ግዜኡ ተዓጽዩ ኣሎ።
+away-time-left = ንምምላስ ዝተረፈ ግዜ
+away-until = ቅድሚ ሰዓት { $time } ተመለሱ።
+away-erased-after = እቲ ሰብ ብግዜኡ እንተዘይተመሊሱ፣ ወይ ድሕሪ 5 ጌጋ ኮድ፣ ክፍለ-ግዜ ይውዳእን ኩሉ ይስረዝን።
+away-back-label = ኮድኩም
+away-back-submit = ናብ ክፍለ-ግዜይ ተመለስ
+away-tries-left = ዝተረፉ ፈተነታት: { $tries }።
+away-error-wrong = እዚ ኮድ ጌጋ እዩ።
+away-error-mismatch = እቶም ክልተ ኮዳት ዝተፈላለዩ እዮም። ሓደ ዓይነት ኮድ ክልተ ግዜ ጽሓፉ።
+away-error-code = ካብ 4 ክሳብ 8 ቁጽርታት ዘለዎ ኮድ ምረጹ።
+away-error-off = እዚ ኮምፒተር ክፍለ-ግዜ ንምዕጻው ኣይፈቕድን።
+away-error-late = ክፍለ-ግዜኹም ካብ ሓደ ደቒቕ ብዝውሕድ ግዜ ክውዳእ እዩ: ሕጂ ክዕጾ ኣይክእልን እዩ።

@@ -119,3 +119,38 @@ closed-ask = Sorularınız için Maison des Habitants danışmasına başvurun.
 blocked-title = Bilgisayar hizmet dışı
 blocked-text = Bu bilgisayar şu anda kullanılamıyor.
 blocked-ask = Danışmaya sorun: belki başka bir bilgisayar boştur.
+
+## Device guard
+
+checked-on = Bu bilgisayar personel tarafından kontrol edildi: { $date }, saat { $time }.
+alarm-title = Bilgisayar güvenlik için kilitlendi
+alarm-text = Son kontrolden sonra bu bilgisayara bir klavye veya başka bir cihaz takıldı. Bir personel kontrol edene kadar kimse bu bilgisayarı kullanamaz.
+alarm-no-password = Bu bilgisayara hiçbir şifre veya kod yazmayın.
+alarm-ask = Danışmaya veya bir rehbere haber verin. Belki başka bir bilgisayar boştur.
+alarm-device = Bulunan cihaz:
+alarm-staff-title = Personel için
+alarm-staff-label = Rehber kodu (kabloyu ve klavyeyi kontrol ettikten sonra)
+alarm-staff-submit = Cihazlar kontrol edildi: kilidi aç
+error-device-alarm = Bu bilgisayar güvenlik için kilitlendi: bir cihaz takıldı. Danışmaya haber verin.
+
+## Stepping away
+
+away-title = Birkaç dakikalığına ayrılmak
+away-explain = Bir kâğıt veya çıktı almaya mı gidiyorsunuz? Oturumunuzu kendi seçtiğiniz bir kodla kilitleyin. Geri dönmek için { $minutes } dakikanız var. Oturumunuzun süresi işlemeye devam eder.
+away-code-label = Bir kod seçin (4 ile 8 arası rakam)
+away-code-hint = Bu kodu unutmayın: oturumunuza dönmek için onu yazmanız gerekecek.
+away-again-label = Aynı kodu bir kez daha yazın
+away-submit = Oturumumu kilitle
+away-locked-title = Oturum kilitli
+away-locked-text = Bu bilgisayarı kullanan kişi birkaç dakikalığına ayrıldı. Oturumu kilitli.
+away-time-left = Geri dönmek için kalan süre
+away-until = Geri dönüş için son saat: { $time }.
+away-erased-after = Kişi zamanında dönmezse veya 5 kez yanlış kod yazılırsa oturum biter ve her şey silinir.
+away-back-label = Kodunuz
+away-back-submit = Oturumuma geri dön
+away-tries-left = Kalan deneme: { $tries }.
+away-error-wrong = Bu kod yanlış.
+away-error-mismatch = İki kod birbirinden farklı. Aynı kodu iki kez yazın.
+away-error-code = 4 ile 8 arası rakamdan oluşan bir kod seçin.
+away-error-off = Bu bilgisayarda oturum kilitlenemez.
+away-error-late = Oturumunuz bir dakikadan kısa bir süre içinde bitiyor: artık kilitlenemez.

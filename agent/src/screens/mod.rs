@@ -732,15 +732,30 @@ async fn documents(s: &Screens) -> Vec<String> {
         .collect()
 }
 
+/// Whether the visitor stepped away: their documents and their session are not anyone
+/// else's to see or end (only their code, or staff, give it back or end it).
+fn away_now(s: &Screens) -> bool {
+    s.manager
+        .status()
+        .session
+        .is_some_and(|i| i.away_until.is_some())
+}
+
 async fn end(State(s): State<Shared>, Lang(lang): Lang) -> Response {
     if s.manager.status().session.is_none() {
         return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
+    }
+    if away_now(&s) {
+        return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
     }
     let documents = documents(&s).await;
     html(pages::end(s.tr(lang), &documents))
 }
 
 async fn end_post(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    if away_now(&s) {
+        return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
+    }
     // Waits for the wipe: the next page shows its report.
     match s.manager.end_session(EndReason::Visitor).await {
         Ok(_) | Err(ManagerError::Refused(Refusal::NoSession)) => {}

@@ -544,6 +544,29 @@ impl<'a> StaffApi<'a> {
         Ok(command)
     }
 
+    /// Staff looked at `seat` (its cable, its keyboard) after a device alarm: the seat
+    /// accepts what is plugged in now and lets visitors in again. Audited.
+    pub async fn accept_devices(
+        &self,
+        site: &str,
+        seat: &str,
+    ) -> Result<CommandRecord, StaffError> {
+        self.allow("devices.accept", Right::SuperviseSession, Some(site))
+            .await?;
+        self.seat_of("devices.accept", site, seat).await?;
+        let command = self
+            .c
+            .send_command(seat, CommandAction::ApproveDevices, &self.who.login)
+            .await?;
+        self.done(
+            "devices.accept",
+            Some(site),
+            &format!("{seat}: command {}", command.id),
+        )
+        .await;
+        Ok(command)
+    }
+
     // --- Counters, tickets, reports --------------------------------------------------
 
     /// Records what a permanence did on a day (counts only).
