@@ -401,6 +401,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_usb_stick_is_found_by_its_bus_and_switched_off_without_reading_it() {
+        let sys = tempfile::tempdir().unwrap();
+        let root = sys.path();
+        // As the kernel lays it out: /sys/block/sdb/device → …/usb1/1-2/1-2:1.0/host6/…
+        let usb = root.join("devices/pci0000:00/0000:00:14.0/usb1/1-2");
+        let disk = usb.join("1-2:1.0/host6/target6:0:0/6:0:0:0");
+        std::fs::create_dir_all(&disk).unwrap();
+        std::fs::write(usb.join("authorized"), "1").unwrap();
+        std::fs::write(usb.join("idVendor"), "0781").unwrap();
+        // The interface has `authorized` too, but no `idVendor`: not the device.
+        std::fs::write(usb.join("1-2:1.0/authorized"), "1").unwrap();
+        // The computer's own SATA disk.
+        let sata = root.join("devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0");
+        std::fs::create_dir_all(&sata).unwrap();
+        std::fs::create_dir_all(root.join("block/sda")).unwrap();
+        std::fs::create_dir_all(root.join("block/sdb")).unwrap();
+        std::os::unix::fs::symlink(&sata, root.join("block/sda/device")).unwrap();
+        std::os::unix::fs::symlink(&disk, root.join("block/sdb/device")).unwrap();
+        // A loop device has no `device`.
+        std::fs::create_dir_all(root.join("block/loop0")).unwrap();
+
+        let found = scan_usb_storage(root);
+        assert_eq!(found, vec![std::fs::canonicalize(&usb).unwrap()]);
+        assert!(deauthorize(&found[0]));
+        assert_eq!(read(&usb.join("authorized")), "0");
+    }
+
+    #[test]
     fn real_bitmaps_are_told_apart() {
         assert_eq!(classify(KEYBOARD.0, KEYBOARD.1), DeviceKind::Keyboard);
         assert_eq!(classify(MOUSE.0, MOUSE.1), DeviceKind::Pointer);

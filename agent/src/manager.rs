@@ -797,9 +797,12 @@ impl Manager {
                 .map(InputDevice::describe)
                 .collect::<Vec<_>>()
                 .join(", ");
-            if self.machine.alarm() != Some(what.as_str()) {
+            // One alert per alarm: a device that comes and goes under new names does not
+            // fill the outbox; the screens and staff see the latest list.
+            let first = self.machine.alarm().is_none();
+            self.machine.device_alarm(what.clone());
+            if first {
                 tracing::warn!(devices = %what, "device plugged in since the last check: seat locked");
-                self.machine.device_alarm(what.clone());
                 self.emit(
                     (self.wall)(),
                     AgentEvent::Alert(Alert {

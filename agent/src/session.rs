@@ -227,6 +227,9 @@ pub struct Greeter {
     /// How long a visitor may step away, in minutes (0: not offered).
     #[serde(default)]
     pub step_away_minutes: u32,
+    /// The site refuses USB sticks (the screens do not suggest one).
+    #[serde(default)]
+    pub usb_refused: bool,
 }
 
 impl Greeter {
@@ -771,6 +774,8 @@ impl SessionMachine {
             greeter.staff_message = Some(message.clone());
         }
         greeter.step_away_minutes = self.policy().step_away_minutes;
+        greeter.usb_refused =
+            self.policy().usb_storage == commune_protocol::schedule::UsbStorage::Refused;
         Shown {
             state,
             reason,

@@ -154,3 +154,7 @@ away-error-mismatch = The two codes are different. Type the same code twice.
 away-error-code = Choose a code with 4 to 8 numbers.
 away-error-off = This computer cannot lock the session.
 away-error-late = Your session ends in less than one minute: it can no longer be locked.
+
+## USB sticks
+
+usb-refused = USB sticks are not allowed on this centre's computers: your stick was disconnected and nothing on it was read. To keep your documents, print them or ask at the front desk.

@@ -154,3 +154,7 @@ away-error-mismatch = Los dos códigos son diferentes. Escriba dos veces el mism
 away-error-code = Elija un código de 4 a 8 números.
 away-error-off = Este ordenador no permite bloquear la sesión.
 away-error-late = Su sesión termina en menos de un minuto: ya no se puede bloquear.
+
+## USB sticks
+
+usb-refused = Las memorias USB no están permitidas en los ordenadores de este centro: su memoria se ha desconectado y no se ha leído nada. Para guardar sus documentos, imprímalos o pregunte en la recepción.

@@ -157,3 +157,7 @@ away-error-mismatch = Les deux codes sont différents. Tapez deux fois le même 
 away-error-code = Choisissez un code de 4 à 8 chiffres.
 away-error-off = Cet ordinateur ne permet pas de verrouiller la session.
 away-error-late = Votre session se termine dans moins d'une minute : elle ne peut plus être verrouillée.
+
+## USB sticks
+
+usb-refused = Les clés USB ne sont pas autorisées sur les ordinateurs de cette Maison des Habitants : votre clé a été déconnectée, rien n'a été lu. Pour garder vos documents, imprimez-les ou demandez à l'accueil.

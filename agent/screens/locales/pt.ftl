@@ -154,3 +154,7 @@ away-error-mismatch = Os dois códigos são diferentes. Escreva o mesmo código 
 away-error-code = Escolha um código de 4 a 8 números.
 away-error-off = Este computador não permite bloquear a sessão.
 away-error-late = A sua sessão termina daqui a menos de um minuto: já não pode ser bloqueada.
+
+## USB sticks
+
+usb-refused = As pens USB não são permitidas nos computadores deste centro: a sua pen foi desligada e nada foi lido. Para guardar os seus documentos, imprima-os ou pergunte na receção.

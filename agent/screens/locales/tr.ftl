@@ -154,3 +154,7 @@ away-error-mismatch = İki kod birbirinden farklı. Aynı kodu iki kez yazın.
 away-error-code = 4 ile 8 arası rakamdan oluşan bir kod seçin.
 away-error-off = Bu bilgisayarda oturum kilitlenemez.
 away-error-late = Oturumunuz bir dakikadan kısa bir süre içinde bitiyor: artık kilitlenemez.
+
+## USB sticks
+
+usb-refused = Bu merkezin bilgisayarlarında USB bellek kullanılamaz: belleğiniz devre dışı bırakıldı, içinden hiçbir şey okunmadı. Belgelerinizi saklamak için yazdırın veya danışmaya sorun.

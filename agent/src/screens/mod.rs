@@ -749,7 +749,8 @@ async fn end(State(s): State<Shared>, Lang(lang): Lang) -> Response {
         return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
     }
     let documents = documents(&s).await;
-    html(pages::end(s.tr(lang), &documents))
+    let usb_refused = s.manager.status().greeter.usb_refused;
+    html(pages::end(s.tr(lang), &documents, usb_refused))
 }
 
 async fn end_post(State(s): State<Shared>, Lang(lang): Lang) -> Response {

@@ -466,6 +466,13 @@ pub(super) fn session(
         @if status.state == SeatState::DeviceAlarm {
             (device_alarm(t, status, None))
         }
+        // A stick plugged in was switched off (the site refuses them): say why it does not
+        // appear, for a few minutes.
+        @if status.usb_refused_at.is_some_and(|at| crate::now().0 - at.0 < 5 * 60_000) {
+            div.warning role="status" {
+                p { (t.t("usb-refused")) }
+            }
+        }
         nav.actions {
             a.button href={ "/" (lang) "/fin" } { (t.t("session-documents")) }
             a.button.danger href={ "/" (lang) "/fin" } { (t.t("session-end-now")) }
@@ -542,7 +549,7 @@ pub(super) fn away(t: Tr<'_>, info: &SessionInfo, status: &Status, error: Option
 }
 
 /// Before ending: the documents that will be erased and the ways to keep them.
-pub(super) fn end(t: Tr<'_>, documents: &[String]) -> Markup {
+pub(super) fn end(t: Tr<'_>, documents: &[String], usb_refused: bool) -> Markup {
     let lang = t.lang.code;
     let body = html! {
         h1 { (t.t("end-title")) }
@@ -561,7 +568,9 @@ pub(super) fn end(t: Tr<'_>, documents: &[String]) -> Markup {
         section aria-labelledby="keep-title" {
             h2 #keep-title { (t.t("end-keep-title")) }
             ul {
-                li { (t.t("end-keep-usb")) }
+                @if !usb_refused {
+                    li { (t.t("end-keep-usb")) }
+                }
                 li { (t.t("end-keep-print")) }
                 li { (t.t("end-keep-mail")) }
             }
