@@ -87,6 +87,9 @@
     }, 1000);
   }
 
+  // The call for a mediator: sent, then taken ("a mediator is coming"), shown at once.
+  const helpBox = document.getElementById('help-box');
+
   async function poll() {
     let seat;
     try {
@@ -95,6 +98,10 @@
       seat = await response.json();
     } catch (e) {
       return; // the agent restarts: try again
+    }
+    if (helpBox && (seat.help || 'none') !== helpBox.dataset.help && (seat.session || page !== 'session')) {
+      location.reload();
+      return;
     }
     if (page === 'session') {
       if (!seat.session) {

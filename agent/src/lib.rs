@@ -16,6 +16,7 @@ pub mod documents;
 pub mod enroll;
 pub mod guard;
 pub mod health;
+pub mod help;
 pub mod link;
 pub mod manager;
 pub mod outbox;

@@ -193,6 +193,8 @@ pub struct ManagerHandle {
     online: Arc<std::sync::atomic::AtomicBool>,
     status: watch::Receiver<Status>,
     last_report: watch::Receiver<Option<WipeReport>>,
+    /// The seat's calls for a mediator (see [`crate::help`]).
+    help: crate::help::Help,
 }
 
 impl std::fmt::Debug for ManagerHandle {
@@ -394,6 +396,11 @@ impl ManagerHandle {
     pub fn last_wipe_report(&self) -> Option<WipeReport> {
         self.last_report.borrow().clone()
     }
+
+    /// The seat's calls for a mediator.
+    pub fn help(&self) -> &crate::help::Help {
+        &self.help
+    }
 }
 
 struct Current {
@@ -546,6 +553,7 @@ fn build(
     let (last_report, last_rx) = watch::channel(last);
     let (tx, rx) = mpsc::channel(32);
     let online = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let help = crate::help::Help::new(outbox.clone(), wall.clone(), status_rx.clone());
     let manager = Manager {
         online: online.clone(),
         platform,
@@ -573,6 +581,7 @@ fn build(
     let handle = ManagerHandle {
         requests: tx,
         online,
+        help,
         status: status_rx,
         last_report: last_rx,
     };

@@ -158,6 +158,16 @@ impl Seat {
                     Err(e) => refused(e),
                 }
             }
+            CommandAction::HelpTaken { call_id } => {
+                if sessions.help().taken(call_id).await {
+                    (CommandOutcome::Done, "the visitor sees a mediator is coming".into())
+                } else {
+                    (
+                        CommandOutcome::Refused,
+                        "this call is no longer open on the seat".into(),
+                    )
+                }
+            }
             _ => return None,
         })
     }
@@ -192,7 +202,8 @@ impl Seat {
             | CommandAction::ExtendSlot { .. }
             | CommandAction::CloseSlot
             | CommandAction::StartSession { .. }
-            | CommandAction::EndSession { .. } => (
+            | CommandAction::EndSession { .. }
+            | CommandAction::HelpTaken { .. } => (
                 CommandOutcome::Refused,
                 "this computer runs no session manager; sessions and slots cannot be driven here"
                     .into(),

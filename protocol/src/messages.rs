@@ -360,6 +360,10 @@ pub enum AgentEvent {
     /// Staff looked at the seat's devices and accepted them (after a device alarm, or to
     /// record the check).
     DevicesChecked(DevicesChecked),
+    /// A visitor called a mediator, with a coarse need (nothing else: no screen, no text).
+    HelpCalled(HelpCalled),
+    /// The visitor cancelled their call.
+    HelpCancelled(HelpCancelled),
     /// An event type this build does not know; stored raw by nobody, skipped.
     #[serde(other)]
     Unknown,
@@ -604,6 +608,72 @@ pub struct DevicesChecked {
     pub new_devices: u32,
 }
 
+/// What a visitor needs a mediator for: a closed list, so that nothing a visitor types
+/// ever leaves the computer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum HelpNeed {
+    /// Printing or scanning.
+    Printing,
+    /// An account or a password.
+    Account,
+    /// A form to fill in.
+    Form,
+    /// Anything else.
+    Other,
+    /// A need this build does not know (from a newer agent): refused by the controller.
+    #[serde(other)]
+    Unknown,
+}
+
+impl HelpNeed {
+    /// The needs a visitor may choose, in the order the screens show them.
+    pub const CHOICES: [HelpNeed; 4] = [
+        HelpNeed::Printing,
+        HelpNeed::Account,
+        HelpNeed::Form,
+        HelpNeed::Other,
+    ];
+
+    /// Stable name, as on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HelpNeed::Printing => "printing",
+            HelpNeed::Account => "account",
+            HelpNeed::Form => "form",
+            HelpNeed::Other => "other",
+            HelpNeed::Unknown => "unknown",
+        }
+    }
+
+    /// The need of a stable name; `None` for a name this build does not know.
+    pub fn parse(name: &str) -> Option<HelpNeed> {
+        HelpNeed::CHOICES.into_iter().find(|n| n.as_str() == name)
+    }
+}
+
+/// A call for a mediator from the visitor's screens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct HelpCalled {
+    /// Random id of the call (not tied to any person).
+    pub call_id: String,
+    /// What the visitor needs.
+    pub need: HelpNeed,
+    /// The session the call was made in; none from the welcome screens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
+
+/// A call the visitor cancelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct HelpCancelled {
+    /// The call.
+    pub call_id: String,
+}
+
 /// Seat states an agent reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(proptest_derive::Arbitrary))]
@@ -750,6 +820,12 @@ pub enum CommandAction {
     Message {
         /// The text.
         text: String,
+    },
+    /// A staff member took the visitor's call for a mediator: the screens say someone is
+    /// coming.
+    HelpTaken {
+        /// The call.
+        call_id: String,
     },
     /// An action this build does not know; reported as refused.
     #[serde(other)]

@@ -249,6 +249,27 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 session_seconds_left: Some(600),
             })),
         ),
+        (
+            "agent_events_help",
+            Agent(AgentMessage::Events(EventBatch {
+                events: vec![
+                    event(
+                        8,
+                        AgentEvent::HelpCalled(HelpCalled {
+                            call_id: "h-3c9e".into(),
+                            need: HelpNeed::Printing,
+                            session_id: Some("s-77".into()),
+                        }),
+                    ),
+                    event(
+                        9,
+                        AgentEvent::HelpCancelled(HelpCancelled {
+                            call_id: "h-3c9e".into(),
+                        }),
+                    ),
+                ],
+            })),
+        ),
         ("agent_health", Agent(AgentMessage::Health(health()))),
         (
             "agent_inventory",
@@ -447,6 +468,15 @@ fn samples() -> Vec<(&'static str, Sample)> {
             ),
         ),
         (
+            "controller_command_help_taken",
+            command(
+                "c-10",
+                CommandAction::HelpTaken {
+                    call_id: "h-3c9e".into(),
+                },
+            ),
+        ),
+        (
             "controller_command_unknown",
             command("c-9", CommandAction::Unknown),
         ),
@@ -479,6 +509,8 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
                     AgentEvent::CommandResult(_) => "CommandResult",
                     AgentEvent::Alert(_) => "Alert",
                     AgentEvent::DevicesChecked(_) => "DevicesChecked",
+                    AgentEvent::HelpCalled(_) => "HelpCalled",
+                    AgentEvent::HelpCancelled(_) => "HelpCancelled",
                     AgentEvent::Unknown => "AgentEvent::Unknown",
                 })
                 .chain(["Events"])
@@ -507,6 +539,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
                     CommandAction::Unlock => "Unlock",
                     CommandAction::ApproveDevices => "ApproveDevices",
                     CommandAction::Message { .. } => "Message",
+                    CommandAction::HelpTaken { .. } => "HelpTaken",
                     CommandAction::Unknown => "CommandAction::Unknown",
                 };
                 vec![name, "Command"]
@@ -534,6 +567,8 @@ const ALL_VARIANTS: &[&str] = &[
     "CommandResult",
     "Alert",
     "DevicesChecked",
+    "HelpCalled",
+    "HelpCancelled",
     "Welcome",
     "Refused",
     "Enrolled",
@@ -549,6 +584,7 @@ const ALL_VARIANTS: &[&str] = &[
     "Unlock",
     "ApproveDevices",
     "Message",
+    "HelpTaken",
     "CommandAction::Unknown",
     "Command",
     "Goodbye",
@@ -680,4 +716,31 @@ fn unknown_types_and_fields_from_newer_peers_are_skipped() {
         decode_body::<ControllerMessage>(&body).unwrap(),
         ControllerMessage::Ack(Ack { up_to_seq: 9 })
     );
+}
+
+#[test]
+fn a_need_from_a_newer_agent_decodes_as_unknown_and_the_batch_still_decodes() {
+    #[derive(serde::Serialize)]
+    struct FutureCall {
+        r#type: &'static str,
+        call_id: &'static str,
+        need: &'static str,
+    }
+    let body = rmp_serde::to_vec_named(&FutureCall {
+        r#type: "help_called",
+        call_id: "h-1",
+        need: "scanner",
+    })
+    .unwrap();
+    let event: AgentEvent = rmp_serde::from_slice(&body).unwrap();
+    assert_eq!(
+        event,
+        AgentEvent::HelpCalled(HelpCalled {
+            call_id: "h-1".into(),
+            need: HelpNeed::Unknown,
+            session_id: None,
+        })
+    );
+    assert_eq!(HelpNeed::parse("printing"), Some(HelpNeed::Printing));
+    assert_eq!(HelpNeed::parse("unknown"), None);
 }

@@ -158,3 +158,25 @@ away-error-late = Your session ends in less than one minute: it can no longer be
 ## USB sticks
 
 usb-refused = USB sticks are not allowed on this centre's computers: your stick was disconnected and nothing on it was read. To keep your documents, print them or ask at the front desk.
+
+## Calling a mediator
+
+help-call = Call a helper
+help-title = Call a helper
+help-text = A helper can come and help you.
+help-private = The computer only sends your choice. It never sends your screen or what you type.
+help-choose = What do you need help with?
+help-need-printing = Printing or scanning
+help-need-account = An account or a password
+help-need-form = A form
+help-need-other = Something else
+help-sent-title = Your call has been sent
+help-sent-text = Stay at your seat. A helper will see your call.
+help-taken-title = A helper is coming
+help-taken-text = A helper has taken your call and is coming to help you.
+help-your-need = You asked for:
+help-cancel = Cancel my call
+help-back = Back to my session
+help-error-too-soon = You have just called. Wait 30 seconds, then try again.
+help-error-too-many = You have already called several times. Ask at the front desk.
+help-error-other = The call did not go through. Ask at the front desk.

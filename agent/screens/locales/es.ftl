@@ -158,3 +158,25 @@ away-error-late = Su sesión termina en menos de un minuto: ya no se puede bloqu
 ## USB sticks
 
 usb-refused = Las memorias USB no están permitidas en los ordenadores de este centro: su memoria se ha desconectado y no se ha leído nada. Para guardar sus documentos, imprímalos o pregunte en la recepción.
+
+## Llamar a un mediador
+
+help-call = Llamar a un mediador
+help-title = Llamar a un mediador
+help-text = Un mediador puede venir a ayudarle.
+help-private = El ordenador solo envía su elección. Nunca envía su pantalla ni lo que usted escribe.
+help-choose = ¿Para qué necesita ayuda?
+help-need-printing = Imprimir o escanear
+help-need-account = Una cuenta o una contraseña
+help-need-form = Un formulario
+help-need-other = Otra cosa
+help-sent-title = Su llamada se ha enviado
+help-sent-text = Quédese en su sitio. Un mediador verá su llamada.
+help-taken-title = Un mediador viene
+help-taken-text = Un mediador ha recibido su llamada y viene a ayudarle.
+help-your-need = Su petición:
+help-cancel = Cancelar mi llamada
+help-back = Volver a mi sesión
+help-error-too-soon = Acaba de llamar. Espere 30 segundos y vuelva a intentarlo.
+help-error-too-many = Ya ha llamado varias veces. Pregunte en la recepción.
+help-error-other = La llamada no se ha enviado. Pregunte en la recepción.

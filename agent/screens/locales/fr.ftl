@@ -161,3 +161,25 @@ away-error-late = Votre session se termine dans moins d'une minute : elle ne peu
 ## USB sticks
 
 usb-refused = Les clés USB ne sont pas autorisées sur les ordinateurs de cette Maison des Habitants : votre clé a été déconnectée, rien n'a été lu. Pour garder vos documents, imprimez-les ou demandez à l'accueil.
+
+## Calling a mediator (the visitor chooses a need; nothing else is sent)
+
+help-call = Appeler un médiateur
+help-title = Appeler un médiateur
+help-text = Un médiateur peut venir vous aider.
+help-private = L'ordinateur envoie seulement votre choix. Il n'envoie jamais votre écran ni ce que vous tapez.
+help-choose = Pourquoi avez-vous besoin d'aide ?
+help-need-printing = Imprimer ou scanner
+help-need-account = Un compte ou un mot de passe
+help-need-form = Un formulaire
+help-need-other = Autre chose
+help-sent-title = Votre appel est envoyé
+help-sent-text = Restez à votre place. Un médiateur va voir votre appel.
+help-taken-title = Un médiateur arrive
+help-taken-text = Un médiateur a pris votre appel. Il vient vous aider.
+help-your-need = Votre demande :
+help-cancel = Annuler mon appel
+help-back = Revenir à ma session
+help-error-too-soon = Vous venez d'appeler. Attendez 30 secondes, puis réessayez.
+help-error-too-many = Vous avez déjà appelé plusieurs fois. Demandez à l'accueil.
+help-error-other = L'appel n'est pas parti. Demandez à l'accueil.

@@ -158,3 +158,25 @@ away-error-late = A sua sessão termina daqui a menos de um minuto: já não pod
 ## USB sticks
 
 usb-refused = As pens USB não são permitidas nos computadores deste centro: a sua pen foi desligada e nada foi lido. Para guardar os seus documentos, imprima-os ou pergunte na receção.
+
+## Chamar um mediador
+
+help-call = Chamar um mediador
+help-title = Chamar um mediador
+help-text = Um mediador pode vir ajudá-lo.
+help-private = O computador só envia a sua escolha. Nunca envia o seu ecrã nem o que escreve.
+help-choose = Precisa de ajuda com quê?
+help-need-printing = Imprimir ou digitalizar
+help-need-account = Uma conta ou uma palavra-passe
+help-need-form = Um formulário
+help-need-other = Outra coisa
+help-sent-title = A sua chamada foi enviada
+help-sent-text = Fique no seu lugar. Um mediador vai ver a sua chamada.
+help-taken-title = Um mediador está a chegar
+help-taken-text = Um mediador recebeu a sua chamada e vem ajudá-lo.
+help-your-need = O seu pedido:
+help-cancel = Cancelar a minha chamada
+help-back = Voltar à minha sessão
+help-error-too-soon = Acabou de chamar. Espere 30 segundos e tente outra vez.
+help-error-too-many = Já chamou várias vezes. Pergunte na receção.
+help-error-other = A chamada não foi enviada. Pergunte na receção.

@@ -158,3 +158,25 @@ away-error-late = ክፍለ-ግዜኹም ካብ ሓደ ደቒቕ ብዝውሕድ
 ## USB sticks
 
 usb-refused = ኣብዚ ማእከል ኣብ ዘለዉ ኮምፒተራት USB ፍላሽ ኣይፍቀድን እዩ፡ ፍላሽኩም ተፈልዩ፣ ካብኡ ዝተነበበ የለን። ሰነዳትኩም ንምሓዝ፡ ሕተምዎም ወይ ንእንግዳ መቐበሊ ሕተቱ።
+
+## ሓጋዚ ምጽዋዕ
+
+help-call = ሓጋዚ ጸውዑ
+help-title = ሓጋዚ ጸውዑ
+help-text = ሓጋዚ መጺኡ ክሕግዘኩም ይኽእል።
+help-private = እዚ ኮምፒተር ምርጫኹም ጥራይ እዩ ዝሰድድ። ስክሪንኩም ወይ ዝጸሓፍኩምዎ ፈጺሙ ኣይሰድድን።
+help-choose = ብምንታይ ሓገዝ የድልየኩም?
+help-need-printing = ምሕታም ወይ ስካን
+help-need-account = ኣካውንት ወይ ቃል-ምሕላፍ
+help-need-form = ቅጥዒ
+help-need-other = ካልእ ነገር
+help-sent-title = ጻውዒትኩም ተላኢኹ
+help-sent-text = ኣብ ቦታኹም ጽንሑ። ሓጋዚ ጻውዒትኩም ክርኢ እዩ።
+help-taken-title = ሓጋዚ ይመጽእ ኣሎ
+help-taken-text = ሓጋዚ ጻውዒትኩም ተቐቢሉ ክሕግዘኩም ይመጽእ ኣሎ።
+help-your-need = ሕቶኹም:
+help-cancel = ጻውዒተይ ሰርዝ
+help-back = ናብ ክፍለ-ግዜይ ተመለስ
+help-error-too-soon = ሕጂ ጸዊዕኩም ኢኹም። 30 ሰከንድ ተጸበዩ፣ ድሕሪኡ እንደገና ፈትኑ።
+help-error-too-many = ብዙሕ ግዜ ጸዊዕኩም ኢኹም። ኣብ መቐበሊ ሕተቱ።
+help-error-other = ጻውዒት ኣይተላእከን። ኣብ መቐበሊ ሕተቱ።

@@ -158,3 +158,25 @@ away-error-late = Oturumunuz bir dakikadan kısa bir süre içinde bitiyor: art�
 ## USB sticks
 
 usb-refused = Bu merkezin bilgisayarlarında USB bellek kullanılamaz: belleğiniz devre dışı bırakıldı, içinden hiçbir şey okunmadı. Belgelerinizi saklamak için yazdırın veya danışmaya sorun.
+
+## Rehber çağırma
+
+help-call = Rehber çağır
+help-title = Rehber çağır
+help-text = Bir rehber gelip size yardım edebilir.
+help-private = Bilgisayar yalnızca seçiminizi gönderir. Ekranınızı ya da yazdıklarınızı asla göndermez.
+help-choose = Ne için yardıma ihtiyacınız var?
+help-need-printing = Yazdırma veya tarama
+help-need-account = Bir hesap veya şifre
+help-need-form = Bir form
+help-need-other = Başka bir şey
+help-sent-title = Çağrınız gönderildi
+help-sent-text = Yerinizde kalın. Bir rehber çağrınızı görecek.
+help-taken-title = Bir rehber geliyor
+help-taken-text = Bir rehber çağrınızı aldı ve size yardıma geliyor.
+help-your-need = İsteğiniz:
+help-cancel = Çağrımı iptal et
+help-back = Oturumuma geri dön
+help-error-too-soon = Az önce çağırdınız. 30 saniye bekleyin, sonra tekrar deneyin.
+help-error-too-many = Zaten birkaç kez çağırdınız. Danışmaya sorun.
+help-error-other = Çağrı gönderilemedi. Danışmaya sorun.

@@ -100,6 +100,15 @@ pub const REQUIRED: &[&str] = &[
     "erased-failed",
     "wiping-title",
     "wiping-text",
+    "help-call",
+    "help-choose",
+    "help-need-printing",
+    "help-need-account",
+    "help-need-form",
+    "help-need-other",
+    "help-sent-title",
+    "help-taken-title",
+    "help-cancel",
 ];
 
 /// Finds a language by its tag (exact, as the URLs carry it).

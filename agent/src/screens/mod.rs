@@ -150,6 +150,8 @@ pub fn router(manager: ManagerHandle, options: Options) -> Result<Router, String
         .route("/{lang}/pause", get(away).post(away_post))
         .route("/{lang}/reprendre", axum::routing::post(come_back_post))
         .route("/{lang}/verification", axum::routing::post(check_post))
+        .route("/{lang}/aide", get(help_page).post(help_post))
+        .route("/{lang}/aide/annuler", axum::routing::post(help_cancel))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(screens.clone(), guard))
         .with_state(screens))
@@ -239,8 +241,12 @@ async fn guard(State(s): State<Shared>, request: Request, next: Next) -> Respons
         if !same || !matches!(site, "same-origin" | "none") {
             return (StatusCode::FORBIDDEN, "forms of these screens only").into_response();
         }
-        // The notice inside the session may end it; everything else is the greeter's.
-        if !is_end_of_session(request.uri().path()) && !s.carries_greeter_secret(request.headers())
+        // The notice inside the session may end it or call a mediator; everything else is
+        // the greeter's.
+        let path = request.uri().path();
+        if !is_end_of_session(path)
+            && !is_help_call(path)
+            && !s.carries_greeter_secret(request.headers())
         {
             return greeter_only();
         }
@@ -346,6 +352,17 @@ fn is_end_of_session(path: &str) -> bool {
     matches!(
         (segments.next(), segments.next(), segments.next()),
         (Some(lang), Some("fin" | "pause" | "reprendre"), None) if i18n::language(lang).is_some()
+    )
+}
+
+/// `POST /{lang}/aide` and `/{lang}/aide/annuler`: calling a mediator and cancelling the
+/// call, which the notice inside the session may post too. They open nothing, send only a
+/// need from a closed list, and are bounded by [`crate::help::HelpDesk`].
+fn is_help_call(path: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    matches!(
+        (segments.next(), segments.next(), segments.next(), segments.next()),
+        (Some(lang), Some("aide"), None | Some("annuler"), None) if i18n::language(lang).is_some()
     )
 }
 
@@ -591,7 +608,8 @@ async fn session(State(s): State<Shared>, Lang(lang): Lang) -> Response {
     if info.away_until.is_some() {
         return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
     }
-    html(pages::session(s.tr(lang), &info, &status, None))
+    let call = s.manager.help().current().await;
+    html(pages::session(s.tr(lang), &info, &status, None, call.as_ref()))
 }
 
 /// The step-away form: the code, twice.
@@ -628,13 +646,15 @@ async fn away_post(
     Lang(lang): Lang,
     Form(form): Form<AwayForm>,
 ) -> Response {
+    let call = s.manager.help().current().await;
     let refused = |s: &Screens, id: &str| {
         let status = s.manager.status();
         match status.session.clone() {
             Some(info) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 axum::response::Html(
-                    pages::session(s.tr(lang), &info, &status, Some(id)).into_string(),
+                    pages::session(s.tr(lang), &info, &status, Some(id), call.as_ref())
+                        .into_string(),
                 ),
             )
                 .into_response(),
@@ -721,6 +741,59 @@ async fn check_post(
     }
 }
 
+/// The need a visitor chose.
+#[derive(Debug, Deserialize)]
+struct HelpForm {
+    #[serde(default)]
+    besoin: String,
+}
+
+/// `GET /{lang}/aide`: the needs to choose from, or the open call (sent, or taken: a
+/// mediator is coming) with its cancel button.
+async fn help_page(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    let status = s.manager.status();
+    let call = s.manager.help().current().await;
+    html(pages::help(s.tr(lang), &status, call.as_ref(), None))
+}
+
+/// `POST /{lang}/aide`: places the call, then shows it.
+async fn help_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<HelpForm>,
+) -> Response {
+    use crate::help::HelpRefusal;
+    use commune_protocol::messages::HelpNeed;
+    let need = HelpNeed::parse(&form.besoin).unwrap_or(HelpNeed::Unknown);
+    let (code, message) = match s.manager.help().call(need).await {
+        Ok(_) => return Redirect::to(&format!("/{}/aide", lang.code)).into_response(),
+        Err(HelpRefusal::AlreadyOpen) => {
+            return Redirect::to(&format!("/{}/aide", lang.code)).into_response()
+        }
+        Err(HelpRefusal::TooSoon(_)) => (StatusCode::TOO_MANY_REQUESTS, "help-error-too-soon"),
+        Err(HelpRefusal::TooMany) => (StatusCode::TOO_MANY_REQUESTS, "help-error-too-many"),
+        Err(HelpRefusal::UnknownNeed) => (StatusCode::UNPROCESSABLE_ENTITY, "help-error-other"),
+        Err(HelpRefusal::Failed(error)) => {
+            tracing::error!(%error, "a call for a mediator could not be recorded");
+            (StatusCode::INTERNAL_SERVER_ERROR, "help-error-other")
+        }
+    };
+    let status = s.manager.status();
+    let page = pages::help(s.tr(lang), &status, None, Some(message));
+    (code, axum::response::Html(page.into_string())).into_response()
+}
+
+/// `POST /{lang}/aide/annuler`: cancels the open call; back to the session or the welcome.
+async fn help_cancel(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    s.manager.help().cancel().await;
+    let to = if s.manager.status().session.is_some() {
+        format!("/{}/session", lang.code)
+    } else {
+        format!("/{}/", lang.code)
+    };
+    Redirect::to(&to).into_response()
+}
+
 /// The documents the visitor would lose, as `folder/name` relative to the home (as the
 /// manager gives them).
 async fn documents(s: &Screens) -> Vec<String> {
@@ -784,10 +857,13 @@ struct SeatJson {
     warning: Option<u32>,
     /// Seconds left of the visitor's pause, while they are away.
     away_seconds_left: Option<u64>,
+    /// The call for a mediator: `sent`, `taken`, or none.
+    help: Option<&'static str>,
 }
 
 async fn state_json(State(s): State<Shared>) -> Response {
     let Status { state, session, .. } = s.manager.status();
+    let call = s.manager.help().current().await;
     Json(SeatJson {
         state,
         session: session.as_ref().map(|i| i.session_id.clone()),
@@ -795,6 +871,7 @@ async fn state_json(State(s): State<Shared>) -> Response {
         seconds_left: session.as_ref().and_then(|i| i.seconds_left_now()),
         warning: session.as_ref().and_then(|i| i.warning),
         away_seconds_left: session.as_ref().and_then(|i| i.away_seconds_left()),
+        help: call.map(|c| pages::help_state(Some(&c))),
     })
     .into_response()
 }

@@ -7,7 +7,9 @@ use fluent_bundle::FluentValue;
 use maud::{html, Markup, DOCTYPE};
 
 use super::i18n::{Tr, LANGUAGES};
+use crate::help::Call;
 use crate::manager::{SessionInfo, Status};
+use commune_protocol::messages::HelpNeed;
 
 /// `data-page` tells the script what to follow: `ready`, `wait`, `session`, `wiping`, or
 /// nothing (a page that never moves by itself, like the charter).
@@ -269,6 +271,7 @@ pub(super) fn welcome(
         @if let Some(line) = checked_line(t, status) {
             (line)
         }
+        (help_link(t))
     };
     page(
         t,
@@ -363,6 +366,7 @@ pub(super) fn access(
             @if let Some(name) = &greeter.permanence {
                 p { (t.with("supervised-permanence", &[("name", text(name.clone()))])) }
             }
+            (help_link(t))
             section.mediator aria-labelledby="mediator-title" {
                 h2 #mediator-title { (t.t("mediator-title")) }
                 @if let Some(e) = &error_block { (e) }
@@ -411,6 +415,7 @@ pub(super) fn access(
         @if greeter.ticket_required {
             p { (t.t("ticket-none")) }
         }
+        (help_link(t))
     };
     page(
         t,
@@ -421,12 +426,114 @@ pub(super) fn access(
     )
 }
 
-/// The notice during the session; `error` names the message of a refused step-away.
+/// `sent` or `taken` for an open call, `none` without one: what the script compares with
+/// `/etat.json` to show the change at once.
+pub(super) fn help_state(call: Option<&Call>) -> &'static str {
+    match call {
+        Some(c) if c.taken => "taken",
+        Some(_) => "sent",
+        None => "none",
+    }
+}
+
+fn need_message(need: HelpNeed) -> &'static str {
+    match need {
+        HelpNeed::Printing => "help-need-printing",
+        HelpNeed::Account => "help-need-account",
+        HelpNeed::Form => "help-need-form",
+        HelpNeed::Other | HelpNeed::Unknown => "help-need-other",
+    }
+}
+
+/// "Call a mediator", on the greeter's pages (the call's state is on its own page).
+fn help_link(t: Tr<'_>) -> Markup {
+    html! {
+        p.help-call { a.button href={ "/" (t.lang.code) "/aide" } { (t.t("help-call")) } }
+    }
+}
+
+/// The open call (sent, or taken: someone is coming) with its cancel button, or the
+/// button that leads to the needs. The script reloads the page when the state changes.
+fn help_box(t: Tr<'_>, call: Option<&Call>) -> Markup {
+    let lang = t.lang.code;
+    html! {
+        section #help-box .help aria-labelledby="help-box-title" data-help=(help_state(call)) {
+            @if let Some(call) = call {
+                @if call.taken {
+                    h2 #help-box-title { (t.t("help-taken-title")) }
+                    p.big { (t.t("help-taken-text")) }
+                } @else {
+                    h2 #help-box-title { (t.t("help-sent-title")) }
+                    p.big { (t.t("help-sent-text")) }
+                }
+                p { (t.t("help-your-need")) " " strong { (t.t(need_message(call.need))) } }
+                form method="post" action={ "/" (lang) "/aide/annuler" } {
+                    button.button type="submit" { (t.t("help-cancel")) }
+                }
+            } @else {
+                h2 #help-box-title .visually-hidden { (t.t("help-title")) }
+                p { a.button href={ "/" (lang) "/aide" } { (t.t("help-call")) } }
+            }
+        }
+    }
+}
+
+/// Calling a mediator: the four needs (nothing else is sent), or the open call.
+pub(super) fn help(
+    t: Tr<'_>,
+    status: &Status,
+    call: Option<&Call>,
+    error: Option<&str>,
+) -> Markup {
+    let lang = t.lang.code;
+    let in_session = status.session.is_some();
+    let body = html! {
+        h1 { (t.t("help-title")) }
+        @if let Some(id) = error {
+            div.error #error role="alert" {
+                p { (t.t(id)) }
+            }
+        }
+        @if call.is_some() {
+            (help_box(t, call))
+        } @else {
+            p.big { (t.t("help-text")) }
+            p { (t.t("help-private")) }
+            form.needs method="post" action={ "/" (lang) "/aide" } {
+                fieldset {
+                    legend { (t.t("help-choose")) }
+                    @for need in HelpNeed::CHOICES {
+                        button.button.primary type="submit" name="besoin" value=(need.as_str()) {
+                            (t.t(need_message(need)))
+                        }
+                    }
+                }
+            }
+        }
+        @if in_session {
+            p { a.button href={ "/" (lang) "/session" } { (t.t("help-back")) } }
+        } @else {
+            p { a.button href={ "/" (lang) "/" } { (t.t("erased-home")) } }
+        }
+    };
+    let data_page = if in_session { "session" } else { "ready" };
+    page(
+        t,
+        &t.t("help-title"),
+        Some(data_page),
+        Some(status.state),
+        body,
+    )
+}
+
+/// The notice during the session; `error` names the message of a refused step-away,
+/// `call` the visitor's call for a mediator.
 pub(super) fn session(
     t: Tr<'_>,
     info: &SessionInfo,
     status: &Status,
     error: Option<&str>,
+    call: Option<&Call>,
 ) -> Markup {
     let time_zone = status.greeter.time_zone.as_str();
     let step_away = status.greeter.step_away_minutes;
@@ -473,6 +580,7 @@ pub(super) fn session(
                 p { (t.t("usb-refused")) }
             }
         }
+        (help_box(t, call))
         nav.actions {
             a.button href={ "/" (lang) "/fin" } { (t.t("session-documents")) }
             a.button.danger href={ "/" (lang) "/fin" } { (t.t("session-end-now")) }

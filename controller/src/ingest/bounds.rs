@@ -280,6 +280,8 @@ fn event_label(e: &AgentEvent) -> &'static str {
         AgentEvent::CommandResult(_) => "command_result",
         AgentEvent::Alert(_) => "alert",
         AgentEvent::DevicesChecked(_) => "devices_checked",
+        AgentEvent::HelpCalled(_) => "help_called",
+        AgentEvent::HelpCancelled(_) => "help_cancelled",
         AgentEvent::Unknown => "unknown",
     }
 }
@@ -343,7 +345,13 @@ pub(crate) fn clamp_events(
                 caps.text(&mut r.detail);
             }
             AgentEvent::Alert(a) => caps.text(&mut a.message),
-            AgentEvent::DevicesChecked(_) | AgentEvent::Unknown => {}
+            AgentEvent::DevicesChecked(_) => {}
+            AgentEvent::HelpCalled(h) => {
+                caps.name(&mut h.call_id);
+                caps.opt_name(&mut h.session_id);
+            }
+            AgentEvent::HelpCancelled(h) => caps.name(&mut h.call_id),
+            AgentEvent::Unknown => {}
         }
     }
 }
