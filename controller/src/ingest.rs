@@ -12,7 +12,8 @@
 pub(crate) mod bounds;
 
 use commune_protocol::health::{HealthSnapshot, Inventory};
-use commune_protocol::messages::EventEnvelope;
+use commune_protocol::messages::{AgentEvent, EventEnvelope};
+use commune_protocol::UtcMillis;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Duration, Instant};
 use tracing::warn;
@@ -358,6 +359,7 @@ pub(crate) async fn events(
 ) -> Result<EventsStored, ControllerError> {
     let mut tally = Tally::default();
     bounds::clamp_events(&mut events, now(), &controller.config().seat, &mut tally);
+    let help = help_events(&events);
     let (reply, answer) = oneshot::channel();
     let job = Job {
         agent_id: agent_id.to_string(),
@@ -373,8 +375,86 @@ pub(crate) async fn events(
     if matches!(stored, Ok(EventsStored { delayed: true, .. })) {
         tally.add(Limit::EventsDelayed, "events", 1);
     }
+    if stored.is_ok() && !help.is_empty() {
+        help_calls(controller, agent_id, help, &mut tally).await;
+    }
     tally.record(controller.metrics());
     stored
+}
+
+/// The events that move a seat's calls for a mediator: the calls, their cancellations,
+/// and the session starts and ends that end them.
+fn help_events(events: &[EventEnvelope]) -> Vec<(UtcMillis, AgentEvent)> {
+    events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.event,
+                AgentEvent::HelpCalled(_)
+                    | AgentEvent::HelpCancelled(_)
+                    | AgentEvent::SessionStarted(_)
+                    | AgentEvent::SessionEnded(_)
+            )
+        })
+        .map(|e| (e.at, e.event.clone()))
+        .collect()
+}
+
+/// After a seat's events are committed: its calls for a mediator, bounded (see
+/// [`crate::help`]), on the live board and in the store (each call counted once).
+async fn help_calls(
+    controller: &Controller,
+    agent_id: &str,
+    events: Vec<(UtcMillis, AgentEvent)>,
+    tally: &mut Tally,
+) {
+    let store = controller.store();
+    let mut changed = false;
+    for (at, event) in events {
+        let outcome = match &event {
+            AgentEvent::HelpCalled(call) => {
+                let admitted = controller
+                    .help_board()
+                    .admit(agent_id, call, at, now());
+                match admitted {
+                    Err(limit) => {
+                        tally.add(Limit::Help(limit), "help_called", 1);
+                        Ok(())
+                    }
+                    Ok(()) => {
+                        let stored = store
+                            .help_called(agent_id, &call.call_id, call.need.as_str(), at)
+                            .await;
+                        if !matches!(stored, Ok(true)) {
+                            // Known already (delivered again after it ended), or not stored.
+                            controller.help_board().remove(agent_id, &call.call_id);
+                        }
+                        changed |= matches!(stored, Ok(true));
+                        stored.map(|_| ())
+                    }
+                }
+            }
+            AgentEvent::HelpCancelled(c) => {
+                changed |= controller.help_board().remove(agent_id, &c.call_id);
+                store.help_ended(agent_id, Some(&c.call_id), at).await.map(|_| ())
+            }
+            _ => {
+                let had = controller.help_board().session_changed(agent_id);
+                if had {
+                    changed = true;
+                    store.help_ended(agent_id, None, at).await.map(|_| ())
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        if let Err(error) = outcome {
+            warn!(agent = %agent_id, %error, "a call for a mediator was not stored");
+        }
+    }
+    if changed {
+        controller.seats_changed();
+    }
 }
 
 /// Stores a seat's health snapshot within its bounds: capped, and dropped when sooner than

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod config;
 pub mod csv;
 pub mod error;
+pub mod help;
 pub mod history;
 pub mod inclusion;
 mod ingest;
@@ -161,6 +162,8 @@ pub(crate) struct Inner {
     session_ends: Mutex<HashMap<String, UtcMillis>>,
     /// Bumped on every connection, disconnection and seat state change.
     seat_changes: tokio::sync::watch::Sender<u64>,
+    /// The seats' open calls for a mediator (see [`help`]).
+    help: Mutex<help::HelpBoard>,
     next_conn_id: AtomicU64,
     pub(crate) open_connections: AtomicUsize,
     /// The TLS-over-TCP listener bound by [`Controller::bind`], taken by [`run`], with the
@@ -197,6 +200,7 @@ impl Controller {
         let ca = FleetCa::load(&config.pki_dir())?;
         let store = Store::open(&config.database_url()).await?;
         let ingest = ingest::spawn(store.clone(), config.ingest_batch_max_events);
+        let help = help::HelpBoard::from_store(&store.unended_help_calls(None).await?);
         Ok(Controller {
             inner: Arc::new(Inner {
                 config,
@@ -210,6 +214,7 @@ impl Controller {
                 seat_states: Mutex::new(HashMap::new()),
                 session_ends: Mutex::new(HashMap::new()),
                 seat_changes: tokio::sync::watch::channel(0).0,
+                help: Mutex::new(help),
                 next_conn_id: AtomicU64::new(1),
                 open_connections: AtomicUsize::new(0),
                 tcp: Mutex::default(),
@@ -639,6 +644,20 @@ impl Controller {
     /// Notified on every connection, disconnection and seat state change (live pages).
     pub fn seat_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.seat_changes.subscribe()
+    }
+
+    /// The open call for a mediator of each seat that has one, in memory (the seat map).
+    pub fn open_help_calls(&self) -> HashMap<String, help::OpenCall> {
+        self.help_board().open_calls()
+    }
+
+    pub(crate) fn help_board(&self) -> std::sync::MutexGuard<'_, help::HelpBoard> {
+        self.inner.help.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tells the live pages something changed on the seats.
+    pub(crate) fn seats_changed(&self) {
+        self.inner.seat_changes.send_modify(|n| *n += 1);
     }
 
     /// The latest state each connected seat reported (`ready`, `in_session`…), in memory.

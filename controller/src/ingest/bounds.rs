@@ -45,6 +45,8 @@ pub(crate) enum Limit {
     InventoryRate,
     /// A batch of events held back until the seat's rate allowed it.
     EventsDelayed,
+    /// A call for a mediator kept off the seat map (see [`crate::help`]).
+    Help(crate::help::HelpLimit),
 }
 
 impl Limit {
@@ -60,6 +62,7 @@ impl Limit {
             Limit::HealthRate => "health_rate",
             Limit::InventoryRate => "inventory_rate",
             Limit::EventsDelayed => "events_delayed",
+            Limit::Help(limit) => limit.as_str(),
         }
     }
 }

@@ -567,6 +567,74 @@ impl<'a> StaffApi<'a> {
         Ok(command)
     }
 
+    // --- Calls for a mediator ---------------------------------------------------------
+
+    /// Takes the visitor's call `call_id` on `seat` ("Je m'en occupe"): it leaves every
+    /// staff page at once and the seat is told someone is coming. A call already taken,
+    /// cancelled or ended is `NotFound`.
+    pub async fn take_help_call(
+        &self,
+        seat: &str,
+        call_id: &str,
+    ) -> Result<CommandRecord, StaffError> {
+        let Some(agent) = self.c.store().agent(seat).await? else {
+            return Err(StaffError::NotFound(format!("no computer {seat}")));
+        };
+        let site = agent.site_id.as_str();
+        self.allow("help.take", Right::AnswerHelp, Some(site))
+            .await?;
+        let need = self
+            .c
+            .open_help_calls()
+            .get(seat)
+            .filter(|c| c.call_id == call_id)
+            .map(|c| c.need.as_str())
+            .unwrap_or("?");
+        if !self
+            .c
+            .store()
+            .help_taken(seat, call_id, &self.who.login, now())
+            .await?
+        {
+            return Err(StaffError::NotFound(
+                "this call is no longer open: someone took it, or the visitor cancelled it"
+                    .into(),
+            ));
+        }
+        self.c.help_board().remove(seat, call_id);
+        self.c.seats_changed();
+        let command = self
+            .c
+            .send_command(
+                seat,
+                CommandAction::HelpTaken {
+                    call_id: call_id.to_string(),
+                },
+                &self.who.login,
+            )
+            .await?;
+        self.done(
+            "help.take",
+            Some(site),
+            &format!("{seat}: call {call_id} ({need}), command {}", command.id),
+        )
+        .await;
+        Ok(command)
+    }
+
+    /// A site's calls for a mediator per local day, hour and need, over `[from_day,
+    /// to_day]` (anonymous counts: no seat, no session).
+    pub async fn help_counts(
+        &self,
+        site: &str,
+        from_day: &str,
+        to_day: &str,
+    ) -> Result<Vec<crate::store::HelpCount>, StaffError> {
+        self.allow("report.view", Right::SeeReports, Some(site))
+            .await?;
+        Ok(self.c.store().help_counts(site, from_day, to_day).await?)
+    }
+
     // --- Counters, tickets, reports --------------------------------------------------
 
     /// Records what a permanence did on a day (counts only).

@@ -50,6 +50,9 @@ pub enum Right {
     AnySession,
     /// Record a permanence's counters.
     RecordCounters,
+    /// Take a visitor's call for a mediator on the seat map ("Je m'en occupe"): whoever
+    /// is on the floor of the site, mediators included.
+    AnswerHelp,
     /// Create free-access tickets (and see their codes, once).
     CreateTickets,
     /// Reports, their CSV files (FEDER evidence) and the national export.
@@ -64,12 +67,13 @@ pub enum Right {
 
 impl Right {
     /// Every right, in the order of the roles that gain them.
-    const ALL: [Right; 12] = [
+    const ALL: [Right; 13] = [
         Right::SeeFleet,
         Right::OpenSlot,
         Right::ChangeOwnSlot,
         Right::SuperviseSession,
         Right::RecordCounters,
+        Right::AnswerHelp,
         Right::ChangeAnySlot,
         Right::AnySession,
         Right::CreateTickets,
@@ -87,7 +91,8 @@ impl Right {
             | Right::OpenSlot
             | Right::ChangeOwnSlot
             | Right::SuperviseSession
-            | Right::RecordCounters => Role::Mediator,
+            | Right::RecordCounters
+            | Right::AnswerHelp => Role::Mediator,
             Right::ChangeAnySlot | Right::AnySession | Right::CreateTickets | Right::SeeReports => {
                 Role::Staff
             }
@@ -146,6 +151,7 @@ mod tests {
             Right::ChangeOwnSlot,
             Right::SuperviseSession,
             Right::RecordCounters,
+            Right::AnswerHelp,
         ] {
             assert!(m.may(right), "{right:?}");
         }

@@ -7,6 +7,7 @@ mod commands;
 mod counters;
 mod events;
 mod fleet;
+mod help;
 mod retention;
 mod schedules;
 mod staff;
@@ -24,6 +25,7 @@ pub use events::{IngestBatch, SessionRecord};
 pub use fleet::{
     AgentOverview, AgentRecord, EnrollStoreError, HealthSummary, LastSeen, SiteRecord, TokenRefusal,
 };
+pub use help::{HelpCallRecord, HelpCount};
 pub use retention::{local_day, PurgeReport, RetentionConfig, SeatDay};
 pub use schedules::SCHEDULE_CHANNEL;
 pub use staff::{ApiTokenRecord, ApiTokenScope, AuditEntry, StaffRecord, ValidApiToken};

@@ -169,10 +169,20 @@ impl Store {
                     .rows_affected();
             let oldest_day = local_day(now.plus_secs(-days(config.aggregates_days)), "UTC");
             report.aggregates_deleted = sqlx::query("DELETE FROM seat_daily WHERE day < $1")
-                .bind(oldest_day)
+                .bind(&oldest_day)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // Calls for a mediator: their rows two days after the call (a call lasts a
+            // session at most), their anonymous counts as long as the seat-day aggregates.
+            sqlx::query("DELETE FROM help_calls WHERE called_at < $1")
+                .bind(now.plus_secs(-2 * 86_400).0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM help_call_counts WHERE day < $1")
+                .bind(&oldest_day)
+                .execute(&mut *tx)
+                .await?;
             report.commands_deleted = sqlx::query("DELETE FROM commands WHERE issued_at < $1")
                 .bind(now.plus_secs(-days(config.audit_log_days)).0)
                 .execute(&mut *tx)
