@@ -651,6 +651,13 @@ const TEXTS: &[(&str, &str)] = &[
     ("droits du compte", "the account's rights"),
     ("rôle : ", "role: "),
     ("sites : ", "sites: "),
+    ("Appel : ", "Call: "),
+    ("impression", "printing"),
+    ("compte ou mot de passe", "account or password"),
+    ("formulaire", "form"),
+    ("autre besoin", "something else"),
+    ("Je m'en occupe", "I'll take it"),
+    ("Appel non pris", "Call not taken"),
 ];
 
 #[cfg(test)]

@@ -66,6 +66,7 @@ pub fn router(controller: Controller) -> Router {
             get(reports::inclusion),
         )
         .route("/postes/{id}", get(seat::seat_page))
+        .route("/postes/{id}/aide", post(map::take_call))
         .route("/appareils", get(devices::devices))
         .route("/appareils/jetons", post(devices::create_token))
         .route("/appareils/{id}/revoquer", post(devices::revoke))
@@ -209,7 +210,13 @@ Object.keys(d.seats).forEach(function(id){var v=d.seats[id];var li=q('li[data-ti
 li.className='tile '+v.kind;li.setAttribute('data-kind',v.kind);li.querySelector('.symbole').textContent=v.symbol;\
 li.querySelector('.libelle').textContent=v.label;var fin=li.querySelector('.fin');fin.replaceChildren();\
 if(v.until&&v.ends_at!==null){fin.append(v.until+' (');var r=document.createElement('span');r.className='reste';\
-r.setAttribute('data-ends',v.ends_at);fin.append(r,')');}});recount();left();});})();";
+r.setAttribute('data-ends',v.ends_at);fin.append(r,')');}\
+var ap=li.querySelector('.appel');if(ap&&(ap.getAttribute('data-call')||'')!==(v.call?v.call.id:'')){ap.replaceChildren();\
+ap.setAttribute('data-call',v.call?v.call.id:'');if(v.call){var sp=document.createElement('span');sp.className='appel-texte';\
+sp.textContent=v.call.text;var f=document.createElement('form');f.method='post';f.action='/postes/'+encodeURIComponent(id)+'/aide';\
+[['csrf',carte.getAttribute('data-csrf')],['appel',v.call.id]].forEach(function(p){var i=document.createElement('input');\
+i.type='hidden';i.name=p[0];i.value=p[1];f.append(i);});var b=document.createElement('button');b.type='submit';\
+b.textContent=carte.getAttribute('data-take');f.append(b);ap.append(sp,f);}}});recount();left();});})();";
 
 const CSS: &str = "
 body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff;font-size:1rem;line-height:1.5}
@@ -227,6 +234,8 @@ ul.tuiles{list-style:none;padding:0;display:grid;grid-template-columns:repeat(au
 li.tile a{display:flex;flex-direction:column;padding:.5rem;border:2px solid #666;border-radius:.4rem;color:#1b1b1b;text-decoration:none;min-height:4.5rem}
 li.tile a:focus{outline:3px solid #000091;outline-offset:2px}
 li.tile .poste{font-weight:700;overflow-wrap:anywhere}
+li.tile .appel:not(:empty){border:3px solid #b34000;border-top:none;border-radius:0 0 .4rem .4rem;padding:.25rem .5rem;background:#fff4e6}
+li.tile .appel-texte{display:block;font-weight:700;color:#7a2e00}
 li.free a{background:#e3f4e8;border-color:#18753c}li.session a{background:#e8edff;border-color:#000091}
 li.ending a{background:#fff4d6;border-color:#7a5c00}li.supervised a{background:#f3e8ff;border-color:#6e3aa8}
 li.closed a{background:#eee;border-color:#6a6a6a}li.offline a{background:#fff;border-style:dashed;border-color:#b34000}
@@ -410,6 +419,7 @@ async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff)
     let alerts = api.alerts().await.unwrap_or_default();
     let sites = api.sites().await.unwrap_or_default();
     let ends = c.live_session_ends();
+    let calls = c.open_help_calls();
     let mut maps = Vec::with_capacity(sites.len());
     for site in &sites {
         maps.push((site, api.schedule(&site.id).await.ok().map(|(s, _)| s)));
@@ -463,10 +473,11 @@ async fn fleet_page(State(c): State<Controller>, lang: Lang, staff: auth::Staff)
         }
         p { (fleet.len()) (t(" postes enrôlés, ")) (online) (t(" en ligne.")) }
         // The seat map: per site, its seats as tiles and today's timeline.
-        div #carte data-now=(now.0) data-left=(map::left_template(lang)) {
+        div #carte data-now=(now.0) data-left=(map::left_template(lang)) data-csrf=(staff.csrf)
+            data-take=(t("Je m'en occupe")) {
             @for (site, schedule) in &maps {
                 @let seats: Vec<&AgentView> = fleet.iter().filter(|a| a.overview.agent.site_id == site.id).collect();
-                (map::site_section(lang, site, schedule.as_ref(), &seats, &live, &ends, now))
+                (map::site_section(lang, site, schedule.as_ref(), &seats, &live, &ends, &calls, now, &staff.csrf))
             }
         }
         h2 #detail { (t("Détail des postes")) }

@@ -77,6 +77,7 @@ struct Tiles {
 async fn snapshot(c: &Controller, who: &StaffIdentity, lang: Lang) -> [Event; 2] {
     let live = c.live_seat_states();
     let ends = c.live_session_ends();
+    let calls = c.open_help_calls();
     let api = c.staff_api(who);
     let fleet = api.fleet().await.unwrap_or_default();
     let mut zones: HashMap<String, String> = HashMap::new();
@@ -93,7 +94,7 @@ async fn snapshot(c: &Controller, who: &StaffIdentity, lang: Lang) -> [Event; 2]
             .unwrap_or("Europe/Paris");
         let id = a.overview.agent.id.clone();
         states.insert(id.clone(), crate::seat_state(lang, a, &live));
-        tiles.insert(id, crate::map::tile(lang, a, &live, &ends, zone));
+        tiles.insert(id, crate::map::tile(lang, a, &live, &ends, &calls, zone));
     }
     let tiles = Tiles {
         now: commune_controller::now().0,

@@ -12,7 +12,9 @@
 
 use std::collections::HashMap;
 
+use commune_controller::help::OpenCall;
 use commune_controller::AgentView;
+use commune_protocol::messages::HelpNeed;
 use commune_protocol::slots::{SiteSchedule, TimeRange};
 use commune_protocol::UtcMillis;
 use maud::{html, Markup};
@@ -33,6 +35,40 @@ pub(crate) struct Tile {
     pub(crate) ends_at: Option<UtcMillis>,
     /// The same, as the site's clock shows it ("jusqu'à 15:42").
     pub(crate) until: Option<String>,
+    /// The visitor's open call for a mediator: its need and time, never the screen.
+    pub(crate) call: Option<TileCall>,
+}
+
+/// An open call on a tile, with what "Je m'en occupe" posts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub(crate) struct TileCall {
+    /// The call's id.
+    pub(crate) id: String,
+    /// "Appel : impression — 14:32".
+    pub(crate) text: String,
+}
+
+/// A need in words, in the page's language.
+fn need_words(lang: Lang, need: HelpNeed) -> &'static str {
+    t(
+        lang,
+        match need {
+            HelpNeed::Printing => "impression",
+            HelpNeed::Account => "compte ou mot de passe",
+            HelpNeed::Form => "formulaire",
+            HelpNeed::Other | HelpNeed::Unknown => "autre besoin",
+        },
+    )
+}
+
+/// "Appel : impression — 14:32".
+fn call_text(lang: Lang, call: &OpenCall, zone: &str) -> String {
+    format!(
+        "{}{} — {}",
+        t(lang, "Appel : "),
+        need_words(lang, call.need),
+        crate::local_time(call.called_at, zone, "%H:%M")
+    )
 }
 
 /// The kinds in the order the counts list them, with their French names.
@@ -71,6 +107,7 @@ pub(crate) fn tile(
     a: &AgentView,
     live: &HashMap<String, String>,
     ends: &HashMap<String, UtcMillis>,
+    calls: &HashMap<String, OpenCall>,
     zone: &str,
 ) -> Tile {
     let id = &a.overview.agent.id;
@@ -108,6 +145,56 @@ pub(crate) fn tile(
                 crate::local_time(end, zone, "%H:%M")
             )
         }),
+        call: calls.get(id).map(|c| TileCall {
+            id: c.call_id.clone(),
+            text: call_text(lang, c, zone),
+        }),
+    }
+}
+
+/// The call on a tile: its need and time, and "Je m'en occupe" (the page's script builds
+/// the same from a `tuiles` event).
+fn call_markup(lang: Lang, seat: &str, call: Option<&TileCall>, csrf: &str) -> Markup {
+    html! {
+        div.appel role="status" data-call=(call.map(|c| c.id.as_str()).unwrap_or("")) {
+            @if let Some(call) = call {
+                span.appel-texte { (call.text) }
+                form method="post" action={"/postes/" (seat) "/aide"} {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="appel" value=(call.id);
+                    button type="submit" { (t(lang, "Je m'en occupe")) }
+                }
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct TakeForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    appel: String,
+}
+
+/// `POST /postes/{id}/aide`: a staff member takes the visitor's call; it leaves every
+/// staff page and the visitor's screen says someone is coming.
+pub(crate) async fn take_call(
+    axum::extract::State(c): axum::extract::State<commune_controller::Controller>,
+    axum::extract::Path(seat): axum::extract::Path<String>,
+    staff: crate::auth::Staff,
+    axum::Form(form): axum::Form<TakeForm>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Some(r) = staff.csrf_refusal(form.csrf.as_deref()) {
+        return r;
+    }
+    match c
+        .staff_api(&staff.identity)
+        .take_help_call(&seat, &form.appel)
+        .await
+    {
+        Ok(_) => axum::response::Redirect::to("/").into_response(),
+        Err(e) => crate::refusal::staff_error(staff.lang, "Appel non pris", &e),
     }
 }
 
@@ -121,7 +208,7 @@ pub(crate) fn left_template(lang: Lang) -> &'static str {
     t(lang, "encore {} min")
 }
 
-fn tile_markup(lang: Lang, a: &AgentView, tile: &Tile, now: UtcMillis) -> Markup {
+fn tile_markup(lang: Lang, a: &AgentView, tile: &Tile, now: UtcMillis, csrf: &str) -> Markup {
     let o = &a.overview;
     html! {
         li.tile class=(tile.kind) data-tile=(o.agent.id) data-kind=(tile.kind) {
@@ -139,6 +226,7 @@ fn tile_markup(lang: Lang, a: &AgentView, tile: &Tile, now: UtcMillis) -> Markup
                     }
                 }
             }
+            (call_markup(lang, &o.agent.id, tile.call.as_ref(), csrf))
         }
     }
 }
@@ -151,14 +239,16 @@ pub(crate) fn site_section(
     seats: &[&AgentView],
     live: &HashMap<String, String>,
     ends: &HashMap<String, UtcMillis>,
+    calls: &HashMap<String, OpenCall>,
     now: UtcMillis,
+    csrf: &str,
 ) -> Markup {
     let zone = schedule
         .map(|s| s.time_zone.as_str())
         .unwrap_or(site.time_zone.as_str());
     let tiles: Vec<Tile> = seats
         .iter()
-        .map(|a| tile(lang, a, live, ends, zone))
+        .map(|a| tile(lang, a, live, ends, calls, zone))
         .collect();
     let count = |kind: &str| tiles.iter().filter(|t| t.kind == kind).count();
     let colon = if lang == Lang::Fr { " : " } else { ": " };
@@ -184,7 +274,7 @@ pub(crate) fn site_section(
             } @else {
                 ul.tuiles aria-label=(t(lang, "Postes du site")) {
                     @for (a, tile) in seats.iter().zip(&tiles) {
-                        (tile_markup(lang, a, tile, now))
+                        (tile_markup(lang, a, tile, now, csrf))
                     }
                 }
             }
