@@ -35,6 +35,7 @@ pub const METHODS: &[(&str, &str)] = &[
 pub const CHART_METHODS: &[(&str, &str)] = &[
     ("occupation_horaire", "pour chaque jour de la semaine et chaque heure locale : heures-postes utilisées par les sessions / heures-postes ouvertes (accès libre ou permanence) selon le planning actuel, sur la période ; sessions du journal technique seulement (les agrégats quotidiens n'ont pas d'heure)"),
     ("sessions_par_mois", "sessions ouvertes chaque mois local, sur les douze mois qui finissent avec la période (journal technique et agrégats quotidiens anonymes)"),
+    ("appels_mediateur", "appels à un médiateur passés depuis les écrans des visiteurs, comptés une fois chacun à leur arrivée, par heure locale du site sur la période, par besoin choisi (impression, compte ou mot de passe, formulaire, autre) ; comptes anonymes : ni poste, ni session, ni visiteur"),
 ];
 
 /// The themes of an activity in La Coop de la médiation numérique (the national mediators'

@@ -658,6 +658,15 @@ const TEXTS: &[(&str, &str)] = &[
     ("autre besoin", "something else"),
     ("Je m'en occupe", "I'll take it"),
     ("Appel non pris", "Call not taken"),
+    (
+        "appels à un médiateur passés depuis les écrans des visiteurs, comptés une fois chacun à leur arrivée, par heure locale du site sur la période, par besoin choisi (impression, compte ou mot de passe, formulaire, autre) ; comptes anonymes : ni poste, ni session, ni visiteur",
+        "calls for a mediator made from the visitors' screens, each counted once when it arrived, by the site's local hour over the period, by the need chosen (printing, account or password, form, other); anonymous counts: no computer, no session, no visitor",
+    ),
+    ("Appels à un médiateur", "Calls for a mediator"),
+    ("Heure", "Hour"),
+    ("Total", "Total"),
+    ("Aucun appel sur la période.", "No call over the period."),
+    ("appels", "calls"),
 ];
 
 #[cfg(test)]

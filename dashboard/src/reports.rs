@@ -104,6 +104,7 @@ fn method(lang: Lang, figure: &str, french: &'static str) -> (String, &'static s
         (Lang::En, "personnes_recues") => "people_received".into(),
         (Lang::En, "occupation_horaire") => "hourly_occupancy".into(),
         (Lang::En, "sessions_par_mois") => "sessions_per_month".into(),
+        (Lang::En, "appels_mediateur") => "help_calls".into(),
         (Lang::En, f) => f.to_string(),
     };
     (figure, t(lang, french))
@@ -298,6 +299,61 @@ fn free_supervised_chart(lang: Lang, free: u64, supervised: u64) -> maud::Markup
     }
 }
 
+/// Calls for a mediator by local hour: bars with their numbers, beside a table by hour and
+/// need (anonymous counts).
+fn help_chart(lang: Lang, counts: &[commune_controller::store::HelpCount]) -> maud::Markup {
+    let t = |fr: &'static str| t(lang, fr);
+    const NEEDS: [(&str, &str); 4] = [
+        ("printing", "impression"),
+        ("account", "compte ou mot de passe"),
+        ("form", "formulaire"),
+        ("other", "autre besoin"),
+    ];
+    let mut by_hour = [[0u64; 4]; 24];
+    for c in counts {
+        if let Some(i) = NEEDS.iter().position(|(n, _)| *n == c.need) {
+            by_hour[usize::from(c.hour.min(23))][i] += c.calls;
+        }
+    }
+    let totals: Vec<u64> = by_hour.iter().map(|h| h.iter().sum()).collect();
+    let max = totals.iter().copied().max().unwrap_or(0).max(1);
+    let hours: Vec<usize> = (0..24).filter(|h| totals[*h] > 0).collect();
+    html! {
+        @if hours.is_empty() {
+            p { (t("Aucun appel sur la période.")) }
+        } @else {
+            figure.graphique {
+                svg viewBox="0 0 600 140" width="100%" aria-hidden="true" focusable="false" {
+                    @for h in 0..24usize {
+                        @let height = 100 * totals[h] / max;
+                        rect x=(h * 25 + 2) y=(110 - height) width="21" height=(height) fill="#b34000" {}
+                        @if totals[h] > 0 {
+                            text x=(h * 25 + 12) y=(105 - height) font-size="11" text-anchor="middle" { (totals[h]) }
+                        }
+                        @if h % 3 == 0 {
+                            text x=(h * 25 + 12) y="128" font-size="11" text-anchor="middle" { (format!("{h:02}h")) }
+                        }
+                    }
+                }
+                figcaption { (t("Appels à un médiateur")) }
+            }
+            table.donnees #appels-table {
+                caption { (t("Appels à un médiateur")) }
+                thead { tr {
+                    th scope="col" { (t("Heure")) }
+                    @for (_, fr) in NEEDS { th scope="col" { (t(fr)) } }
+                    th scope="col" { (t("Total")) }
+                } }
+                tbody { @for h in &hours { tr {
+                    th scope="row" { (format!("{h:02}h")) }
+                    @for n in by_hour[*h] { td { (n) } }
+                    td { (totals[*h]) }
+                } } }
+            }
+        }
+    }
+}
+
 /// People received per permanence: bars with their numbers.
 fn people_chart(lang: Lang, report: &SiteReport) -> maud::Markup {
     let rows: Vec<(&str, u64)> = report
@@ -402,6 +458,11 @@ pub(crate) async fn report_page(
         (Lang::Fr, Ok(date)) => date.strftime("%d/%m/%Y").to_string(),
         _ => d.to_string(),
     };
+    let help = c
+        .staff_api(&staff.identity)
+        .help_counts(&site, &du, &au)
+        .await
+        .unwrap_or_default();
     let t = |fr: &'static str| t(lang, fr);
     let fr = |v: f64| crate::decimal(lang, v, 1);
     let available = report.hours_available();
@@ -455,6 +516,11 @@ pub(crate) async fn report_page(
                 (months_chart(lang, &months))
                 p.methode { (t("Méthode : ")) (how("sessions_par_mois")) }
             }
+        }
+        section.figure aria-labelledby="appels" {
+            h2 #appels { (t("Appels à un médiateur")) }
+            (help_chart(lang, &help))
+            p.methode { (t("Méthode : ")) (how("appels_mediateur")) }
         }
         h2 { (t("Par permanence")) }
         table {

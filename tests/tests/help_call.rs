@@ -218,6 +218,34 @@ async fn a_visitor_calls_a_mediator_from_the_notice_and_staff_take_it_live_from_
     assert_eq!(counts[0].need, "printing");
     assert_eq!(counts[0].calls, 1);
 
+    // The site's report page: the chart beside its table and its method.
+    c.create_staff(
+        "marie",
+        "Marie",
+        Role::Staff,
+        &[SITE.to_string()],
+        "un mot de passe long",
+    )
+    .await
+    .unwrap();
+    let report = json!({
+        "baseUrl": format!("http://{dashboard}"),
+        "user": "marie",
+        "password": "un mot de passe long",
+        "timeoutSecs": 60,
+        "stepTimeoutSecs": 10,
+        "steps": [
+            {"login": true},
+            {"goto": format!("/sites/{SITE}/rapports")},
+            {"expectText": "Appels à un médiateur"},
+            {"expectJs": "[...document.querySelectorAll('#appels-table tbody tr')].map(r => [...r.cells].map(c => c.textContent).slice(1).join(' ')).join('|') === '1 0 0 0 1'"},
+            {"expectText": "comptes anonymes"},
+            {"axe": true},
+            {"screenshot": shot("rapport-appels.png")},
+        ],
+    });
+    commune_tests::browser::run(&report, Duration::from_secs(90), |_| async {}).await;
+
     for name in [
         "kiosk-aide-ar.png",
         "kiosk-session-aide-fr.png",
@@ -227,6 +255,7 @@ async fn a_visitor_calls_a_mediator_from_the_notice_and_staff_take_it_live_from_
         "kiosk-aide-arrive-fr.png",
         "kiosk-aide-arrive-ar.png",
         "carte-appel.png",
+        "rapport-appels.png",
     ] {
         assert!(shots.join(name).exists(), "screenshot {name}");
     }
