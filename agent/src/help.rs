@@ -221,7 +221,11 @@ fn new_call_id() -> String {
 
 impl Help {
     /// The calls of the seat whose status is `status`, recorded in `events`.
-    pub fn new(events: Arc<dyn EventSink>, wall: WallClock, status: watch::Receiver<Status>) -> Self {
+    pub fn new(
+        events: Arc<dyn EventSink>,
+        wall: WallClock,
+        status: watch::Receiver<Status>,
+    ) -> Self {
         Help {
             desk: Arc::new(Mutex::new(HelpDesk::new(HelpRules::default()))),
             events,

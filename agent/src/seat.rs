@@ -160,7 +160,10 @@ impl Seat {
             }
             CommandAction::HelpTaken { call_id } => {
                 if sessions.help().taken(call_id).await {
-                    (CommandOutcome::Done, "the visitor sees a mediator is coming".into())
+                    (
+                        CommandOutcome::Done,
+                        "the visitor sees a mediator is coming".into(),
+                    )
                 } else {
                     (
                         CommandOutcome::Refused,

@@ -182,8 +182,14 @@ mod tests {
     #[test]
     fn one_open_call_per_seat_and_the_same_call_again_is_no_second_call() {
         let mut board = HelpBoard::default();
-        assert_eq!(board.admit("a", &call("h-1", HelpNeed::Printing), T, T), Ok(()));
-        assert_eq!(board.admit("a", &call("h-1", HelpNeed::Printing), T, T), Ok(()));
+        assert_eq!(
+            board.admit("a", &call("h-1", HelpNeed::Printing), T, T),
+            Ok(())
+        );
+        assert_eq!(
+            board.admit("a", &call("h-1", HelpNeed::Printing), T, T),
+            Ok(())
+        );
         assert_eq!(
             board.admit("a", &call("h-2", HelpNeed::Form), T, T),
             Err(HelpLimit::AlreadyOpen)
@@ -225,7 +231,12 @@ mod tests {
         board.remove("a", "h-y");
         // One call per 30 s from then on, whatever the seat claims its clock says.
         assert_eq!(
-            board.admit("a", &call("h-z", HelpNeed::Other), T.plus_secs(3600), T.plus_secs(31)),
+            board.admit(
+                "a",
+                &call("h-z", HelpNeed::Other),
+                T.plus_secs(3600),
+                T.plus_secs(31)
+            ),
             Err(HelpLimit::TooOften)
         );
     }

@@ -413,9 +413,7 @@ async fn help_calls(
     for (at, event) in events {
         let outcome = match &event {
             AgentEvent::HelpCalled(call) => {
-                let admitted = controller
-                    .help_board()
-                    .admit(agent_id, call, at, now());
+                let admitted = controller.help_board().admit(agent_id, call, at, now());
                 match admitted {
                     Err(limit) => {
                         tally.add(Limit::Help(limit), "help_called", 1);
@@ -436,7 +434,10 @@ async fn help_calls(
             }
             AgentEvent::HelpCancelled(c) => {
                 changed |= controller.help_board().remove(agent_id, &c.call_id);
-                store.help_ended(agent_id, Some(&c.call_id), at).await.map(|_| ())
+                store
+                    .help_ended(agent_id, Some(&c.call_id), at)
+                    .await
+                    .map(|_| ())
             }
             _ => {
                 let had = controller.help_board().session_changed(agent_id);

@@ -663,10 +663,8 @@ const TEXTS: &[(&str, &str)] = &[
         "calls for a mediator made from the visitors' screens, each counted once when it arrived, by the site's local hour over the period, by the need chosen (printing, account or password, form, other); anonymous counts: no computer, no session, no visitor",
     ),
     ("Appels à un médiateur", "Calls for a mediator"),
-    ("Heure", "Hour"),
     ("Total", "Total"),
     ("Aucun appel sur la période.", "No call over the period."),
-    ("appels", "calls"),
 ];
 
 #[cfg(test)]

@@ -232,6 +232,9 @@ fn tile_markup(lang: Lang, a: &AgentView, tile: &Tile, now: UtcMillis, csrf: &st
 }
 
 /// One site's section: counts, timeline, tiles.
+// What the seats reported (states, session ends, calls) comes as separate maps, as the
+// live stream reads them from the controller.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn site_section(
     lang: Lang,
     site: &commune_controller::store::SiteRecord,

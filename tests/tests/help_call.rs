@@ -181,7 +181,11 @@ async fn a_visitor_calls_a_mediator_from_the_notice_and_staff_take_it_live_from_
 
     // Taken: off every staff page; audited with the need, never the screen.
     assert!(c.open_help_calls().is_empty());
-    let audit = c.store().audit_log(commune_protocol::UtcMillis(0)).await.unwrap();
+    let audit = c
+        .store()
+        .audit_log(commune_protocol::UtcMillis(0))
+        .await
+        .unwrap();
     let take = audit
         .iter()
         .find(|e| e.action == "help.take")
@@ -189,7 +193,11 @@ async fn a_visitor_calls_a_mediator_from_the_notice_and_staff_take_it_live_from_
     assert_eq!(take.actor, "karim");
     assert!(take.detail.contains("(printing)"), "{}", take.detail);
     let unended = c.store().unended_help_calls(Some(&seat)).await.unwrap();
-    assert_eq!(unended.len(), 1, "taken, the call lasts until the session ends");
+    assert_eq!(
+        unended.len(),
+        1,
+        "taken, the call lasts until the session ends"
+    );
     assert!(unended[0].taken_at.is_some());
 
     // The session ends: so does the call.

@@ -479,12 +479,7 @@ fn help_box(t: Tr<'_>, call: Option<&Call>) -> Markup {
 }
 
 /// Calling a mediator: the four needs (nothing else is sent), or the open call.
-pub(super) fn help(
-    t: Tr<'_>,
-    status: &Status,
-    call: Option<&Call>,
-    error: Option<&str>,
-) -> Markup {
+pub(super) fn help(t: Tr<'_>, status: &Status, call: Option<&Call>, error: Option<&str>) -> Markup {
     let lang = t.lang.code;
     let in_session = status.session.is_some();
     let body = html! {

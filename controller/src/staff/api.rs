@@ -597,8 +597,7 @@ impl<'a> StaffApi<'a> {
             .await?
         {
             return Err(StaffError::NotFound(
-                "this call is no longer open: someone took it, or the visitor cancelled it"
-                    .into(),
+                "this call is no longer open: someone took it, or the visitor cancelled it".into(),
             ));
         }
         self.c.help_board().remove(seat, call_id);

@@ -116,15 +116,17 @@ impl Store {
     ) -> Result<u64, StoreError> {
         with_pool!(self, |pool| {
             let done = match call_id {
-                Some(id) => sqlx::query(
-                    "UPDATE help_calls SET ended_at = $1 \
+                Some(id) => {
+                    sqlx::query(
+                        "UPDATE help_calls SET ended_at = $1 \
                      WHERE agent_id = $2 AND call_id = $3 AND ended_at IS NULL",
-                )
-                .bind(at.0)
-                .bind(agent_id)
-                .bind(id)
-                .execute(pool)
-                .await?,
+                    )
+                    .bind(at.0)
+                    .bind(agent_id)
+                    .bind(id)
+                    .execute(pool)
+                    .await?
+                }
                 None => sqlx::query(
                     "UPDATE help_calls SET ended_at = $1 WHERE agent_id = $2 AND ended_at IS NULL",
                 )
