@@ -609,7 +609,13 @@ async fn session(State(s): State<Shared>, Lang(lang): Lang) -> Response {
         return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
     }
     let call = s.manager.help().current().await;
-    html(pages::session(s.tr(lang), &info, &status, None, call.as_ref()))
+    html(pages::session(
+        s.tr(lang),
+        &info,
+        &status,
+        None,
+        call.as_ref(),
+    ))
 }
 
 /// The step-away form: the code, twice.
