@@ -95,6 +95,10 @@ fn site_schedule_toml(site: &str) -> &'static str {
         "mdh-abbaye" => {
             r#"
 time_zone = "Europe/Paris"
+room_display = true
+[seat_policy]
+step_away_minutes = 10
+usb_storage = "allowed"
 [opening_hours]
 monday    = [{ start = "13:30", end = "18:00" }]
 tuesday   = [{ start = "09:00", end = "12:00" }, { start = "13:30", end = "18:00" }]
@@ -396,6 +400,10 @@ pub(crate) async fn run(mut config: ControllerConfig, args: DemoArgs) -> anyhow:
     println!("  Dashboard:   http://{}", args.dashboard);
     println!("  Login:       {DEMO_LOGIN} / {DEMO_PASSWORD}");
     println!("  Metrics:     http://{}/metrics", args.dashboard);
+    println!(
+        "  Room display (no login, for the MDH's television): http://{}/salle/mdh-abbaye",
+        args.dashboard
+    );
     println!("  Controller:  {} (QUIC, mutual TLS)", args.quic);
     println!(
         "  Fleet:       {} agents at 3 sites (logs in {})",

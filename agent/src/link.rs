@@ -838,6 +838,7 @@ impl Link {
                             }
                         }
                     }
+                    Some(ControllerMessage::SiteWait(wait)) => self.seat.site_wait(wait),
                     Some(ControllerMessage::Renewed(renewed)) => {
                         let Some(renewal) = pending_renewal.take() else {
                             debug!("a renewed certificate this seat did not ask for; ignored");

@@ -118,6 +118,10 @@ pub struct Status {
     /// does not appear).
     #[serde(default)]
     pub usb_refused_at: Option<UtcMillis>,
+    /// How busy the site's seats are, as the controller last said (filled by
+    /// [`ManagerHandle::status`]).
+    #[serde(default)]
+    pub site_wait: Option<commune_protocol::messages::SiteWait>,
 }
 
 /// Errors of manager requests.
@@ -195,6 +199,8 @@ pub struct ManagerHandle {
     last_report: watch::Receiver<Option<WipeReport>>,
     /// The seat's calls for a mediator (see [`crate::help`]).
     help: crate::help::Help,
+    /// How busy the site's other seats are, as the controller last said.
+    site_wait: Arc<watch::Sender<Option<commune_protocol::messages::SiteWait>>>,
 }
 
 impl std::fmt::Debug for ManagerHandle {
@@ -377,9 +383,11 @@ impl ManagerHandle {
         self.status.clone()
     }
 
-    /// The seat now; never waits (readable during a recovery wipe).
+    /// The seat now, with the site's wait; never waits (readable during a recovery wipe).
     pub fn status(&self) -> Status {
-        self.status.borrow().clone()
+        let mut status = self.status.borrow().clone();
+        status.site_wait = self.site_wait();
+        status
     }
 
     /// Waits until the status satisfies `f`.
@@ -400,6 +408,33 @@ impl ManagerHandle {
     /// The seat's calls for a mediator.
     pub fn help(&self) -> &crate::help::Help {
         &self.help
+    }
+
+    /// The controller's latest word on how busy the site's seats are (lists cut to their
+    /// bounds: the seat shows it, so it must not grow with what a controller sends).
+    pub fn set_site_wait(&self, mut wait: commune_protocol::messages::SiteWait) {
+        wait.reserved
+            .truncate(commune_protocol::messages::MAX_RESERVED_SEATS);
+        for r in &mut wait.reserved {
+            r.seat = r
+                .seat
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(80)
+                .collect();
+            r.permanence = r
+                .permanence
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(120)
+                .collect();
+        }
+        self.site_wait.send_replace(Some(wait));
+    }
+
+    /// How busy the site's seats are, if the controller said.
+    pub fn site_wait(&self) -> Option<commune_protocol::messages::SiteWait> {
+        self.site_wait.borrow().clone()
     }
 }
 
@@ -548,6 +583,7 @@ fn build(
         devices_checked_at: None,
         device_alarm: None,
         usb_refused_at: None,
+        site_wait: None,
     };
     let (status, status_rx) = watch::channel(initial);
     let (last_report, last_rx) = watch::channel(last);
@@ -584,6 +620,7 @@ fn build(
         help,
         status: status_rx,
         last_report: last_rx,
+        site_wait: Arc::new(watch::channel(None).0),
     };
     (manager, handle, rx)
 }
@@ -643,6 +680,7 @@ impl Manager {
             devices_checked_at: self.guard.as_ref().map(|g| g.checked().at),
             device_alarm: self.machine.alarm().map(str::to_owned),
             usb_refused_at: self.usb_refused_at,
+            site_wait: None,
         });
     }
 

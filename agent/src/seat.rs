@@ -87,6 +87,13 @@ impl Seat {
         }
     }
 
+    /// How busy the site's seats are, for the screens.
+    pub fn site_wait(&self, wait: commune_protocol::messages::SiteWait) {
+        if let Some(sessions) = &self.sessions {
+            sessions.set_site_wait(wait);
+        }
+    }
+
     /// The site's tickets from the controller, for the session manager.
     pub async fn tickets(&self, set: commune_protocol::messages::TicketSet) -> bool {
         match &self.sessions {

@@ -25,6 +25,7 @@ pub mod store;
 mod tickets;
 pub mod tls;
 pub mod transport;
+pub mod wait;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -164,6 +165,8 @@ pub(crate) struct Inner {
     seat_changes: tokio::sync::watch::Sender<u64>,
     /// The seats' open calls for a mediator (see [`help`]).
     help: Mutex<help::HelpBoard>,
+    /// Each site's wait, as last computed (see [`wait`]).
+    waits: Mutex<HashMap<String, wait::SiteWaitView>>,
     next_conn_id: AtomicU64,
     pub(crate) open_connections: AtomicUsize,
     /// The TLS-over-TCP listener bound by [`Controller::bind`], taken by [`run`], with the
@@ -215,6 +218,7 @@ impl Controller {
                 session_ends: Mutex::new(HashMap::new()),
                 seat_changes: tokio::sync::watch::channel(0).0,
                 help: Mutex::new(help),
+                waits: Mutex::new(HashMap::new()),
                 next_conn_id: AtomicU64::new(1),
                 open_connections: AtomicUsize::new(0),
                 tcp: Mutex::default(),
@@ -916,6 +920,7 @@ impl Controller {
             }
         }));
         tasks.push(self.spawn_ticket_pusher());
+        tasks.push(self.spawn_wait_keeper());
         tasks.extend(self.spawn_store_listener());
         Background { tasks }
     }

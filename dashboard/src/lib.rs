@@ -16,6 +16,7 @@ mod map;
 mod period;
 mod refusal;
 mod reports;
+pub(crate) mod room;
 mod seat;
 mod server;
 mod site;
@@ -109,6 +110,7 @@ pub fn router(controller: Controller) -> Router {
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/salle/{site}", get(room::room))
         .with_state(controller);
     // Timeouts, the concurrency and body limits, and the security headers (server.rs).
     server::protect(routes, &limits)
@@ -218,7 +220,9 @@ sp.textContent=v.call.text;var f=document.createElement('form');f.method='post';
 i.type='hidden';i.name=p[0];i.value=p[1];f.append(i);});var b=document.createElement('button');b.type='submit';\
 b.textContent=carte.getAttribute('data-take');f.append(b);ap.append(sp,f);}}});recount();left();});})();";
 
-const CSS: &str = "
+pub(crate) const CSS: &str = "
+body.salle{font-size:1.6rem}body.salle main{max-width:none;padding:2rem}.grand{font-size:2.6rem;font-weight:700;margin:.5rem 0}
+.libre{color:#18753c}.occupe{color:#b34000}.autres{font-size:1.4rem;color:#3a3a3a;margin:.2rem 0}.maintenant{color:#3a3a3a}
 body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff;font-size:1rem;line-height:1.5}
 header{background:#000091;color:#fff;padding:.5rem 1rem;display:flex;justify-content:space-between;align-items:center}
 .brand{margin:0;font-weight:700}header a{color:#fff}

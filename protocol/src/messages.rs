@@ -61,9 +61,47 @@ pub enum ControllerMessage {
     /// Answer to `Renew`: the new certificate. The current one keeps working until the
     /// agent connects with the new one, then it is refused.
     Renewed(Renewed),
+    /// How busy the site's seats are now (the wait shown on screens that cannot serve a
+    /// visitor), sent when it changes.
+    SiteWait(SiteWait),
     /// A message type this build does not know (sent by a newer peer); skipped.
     #[serde(other)]
     Unknown,
+}
+
+/// The most reserved seats a [`SiteWait`] lists.
+pub const MAX_RESERVED_SEATS: usize = 64;
+
+/// How busy a site's seats are: free, busy, when the next one should free up, and those
+/// held for a permanence. Counts and seat names only: nothing about any visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct SiteWait {
+    /// When the controller computed it.
+    pub at: UtcMillis,
+    /// Seats free for free access now.
+    pub free_seats: u32,
+    /// Seats with a visitor's session now.
+    pub busy_seats: u32,
+    /// When the first running session ends on its own (its length, its slot), if any.
+    #[serde(default)]
+    pub next_free_at: Option<UtcMillis>,
+    /// Seats held for a permanence now (at most [`MAX_RESERVED_SEATS`]).
+    #[serde(default)]
+    pub reserved: Vec<ReservedSeat>,
+}
+
+/// A seat held for a permanence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct ReservedSeat {
+    /// The seat's name (its host name).
+    pub seat: String,
+    /// The permanence ("Écrivain public").
+    pub permanence: String,
+    /// Until when.
+    #[serde(default)]
+    pub until: Option<UtcMillis>,
 }
 
 /// Opens an authenticated connection. The agent's identity comes from its certificate.

@@ -487,6 +487,20 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 reason: "upgrade".into(),
             })),
         ),
+        (
+            "controller_site_wait",
+            Controller(ControllerMessage::SiteWait(SiteWait {
+                at: T0,
+                free_seats: 0,
+                busy_seats: 4,
+                next_free_at: Some(T0.plus_secs(420)),
+                reserved: vec![ReservedSeat {
+                    seat: "mdh-abbaye-pc05".into(),
+                    permanence: "Écrivain public".into(),
+                    until: Some(T0.plus_secs(7_200)),
+                }],
+            })),
+        ),
         ("controller_unknown", Controller(ControllerMessage::Unknown)),
     ]
 }
@@ -546,6 +560,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
             }
             ControllerMessage::Goodbye(_) => vec!["Goodbye"],
             ControllerMessage::Renewed(_) => vec!["Renewed"],
+            ControllerMessage::SiteWait(_) => vec!["SiteWait"],
             ControllerMessage::Unknown => vec!["ControllerMessage::Unknown"],
         },
     }
@@ -588,6 +603,7 @@ const ALL_VARIANTS: &[&str] = &[
     "CommandAction::Unknown",
     "Command",
     "Goodbye",
+    "SiteWait",
     "ControllerMessage::Unknown",
 ];
 

@@ -180,3 +180,12 @@ help-back = Back to my session
 help-error-too-soon = You have just called. Wait 30 seconds, then try again.
 help-error-too-many = You have already called several times. Ask at the front desk.
 help-error-other = The call did not go through. Ask at the front desk.
+
+## The wait
+
+wait-title = Waiting for a computer?
+wait-free = Computers free right now: { $count }. Ask at the front desk.
+wait-all-busy = All computers are busy right now.
+wait-next = The next one should be free at about { $time }.
+wait-reserved = Reserved for a help session:
+wait-reserved-until = { $permanence }, until { $time }

@@ -180,3 +180,12 @@ help-back = Volver a mi sesión
 help-error-too-soon = Acaba de llamar. Espere 30 segundos y vuelva a intentarlo.
 help-error-too-many = Ya ha llamado varias veces. Pregunte en la recepción.
 help-error-other = La llamada no se ha enviado. Pregunte en la recepción.
+
+## The wait
+
+wait-title = ¿Espera un ordenador?
+wait-free = Ordenadores libres ahora: { $count }. Pregunte en la recepción.
+wait-all-busy = Todos los ordenadores están ocupados ahora.
+wait-next = El próximo debería quedar libre hacia las { $time }.
+wait-reserved = Reservados para una atención con mediador:
+wait-reserved-until = { $permanence }, hasta las { $time }

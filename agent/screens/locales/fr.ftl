@@ -183,3 +183,12 @@ help-back = Revenir à ma session
 help-error-too-soon = Vous venez d'appeler. Attendez 30 secondes, puis réessayez.
 help-error-too-many = Vous avez déjà appelé plusieurs fois. Demandez à l'accueil.
 help-error-other = L'appel n'est pas parti. Demandez à l'accueil.
+
+## The wait
+
+wait-title = Vous attendez un ordinateur ?
+wait-free = Ordinateurs libres en ce moment : { $count }. Demandez à l'accueil.
+wait-all-busy = Tous les ordinateurs sont occupés en ce moment.
+wait-next = Le prochain devrait se libérer vers { $time }.
+wait-reserved = Réservés pour une permanence :
+wait-reserved-until = { $permanence }, jusqu'à { $time }

@@ -180,3 +180,12 @@ help-back = Voltar à minha sessão
 help-error-too-soon = Acabou de chamar. Espere 30 segundos e tente outra vez.
 help-error-too-many = Já chamou várias vezes. Pergunte na receção.
 help-error-other = A chamada não foi enviada. Pergunte na receção.
+
+## The wait
+
+wait-title = Está à espera de um computador?
+wait-free = Computadores livres agora: { $count }. Pergunte na receção.
+wait-all-busy = Todos os computadores estão ocupados neste momento.
+wait-next = O próximo deve ficar livre por volta das { $time }.
+wait-reserved = Reservados para um atendimento:
+wait-reserved-until = { $permanence }, até às { $time }

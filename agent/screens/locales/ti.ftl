@@ -180,3 +180,12 @@ help-back = ናብ ክፍለ-ግዜይ ተመለስ
 help-error-too-soon = ሕጂ ጸዊዕኩም ኢኹም። 30 ሰከንድ ተጸበዩ፣ ድሕሪኡ እንደገና ፈትኑ።
 help-error-too-many = ብዙሕ ግዜ ጸዊዕኩም ኢኹም። ኣብ መቐበሊ ሕተቱ።
 help-error-other = ጻውዒት ኣይተላእከን። ኣብ መቐበሊ ሕተቱ።
+
+## The wait
+
+wait-title = ኮምፒተር ትጽበዩ ዶ?
+wait-free = ሕጂ ነጻ ዝኾኑ ኮምፒተራት: { $count }። ንእንግዳ መቐበሊ ሕተቱ።
+wait-all-busy = ሕጂ ኩሎም ኮምፒተራት ተታሒዞም ኣለዉ።
+wait-next = እቲ ዝቕጽል ኣብ ኣስታት { $time } ነጻ ክኸውን ይኽእል።
+wait-reserved = ንናይ ሓገዝ ግዜ ዝተሓዙ:
+wait-reserved-until = { $permanence }፣ ክሳብ { $time }

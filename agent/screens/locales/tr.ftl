@@ -180,3 +180,12 @@ help-back = Oturumuma geri dön
 help-error-too-soon = Az önce çağırdınız. 30 saniye bekleyin, sonra tekrar deneyin.
 help-error-too-many = Zaten birkaç kez çağırdınız. Danışmaya sorun.
 help-error-other = Çağrı gönderilemedi. Danışmaya sorun.
+
+## The wait
+
+wait-title = Bilgisayar mı bekliyorsunuz?
+wait-free = Şu anda boş bilgisayar sayısı: { $count }. Danışmaya sorun.
+wait-all-busy = Şu anda bütün bilgisayarlar dolu.
+wait-next = Bir sonrakinin boşalması beklenen saat: { $time }.
+wait-reserved = Bir danışma saati için ayrılmış:
+wait-reserved-until = { $permanence }, bitiş: { $time }

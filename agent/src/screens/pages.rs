@@ -113,6 +113,14 @@ fn languages(t: Tr<'_>) -> Markup {
 
 /// The closed, blocked and wiping blocks (the greeter shows them instead of "start").
 fn unavailable(t: Tr<'_>, status: &Status) -> Option<Markup> {
+    let block = unavailable_block(t, status)?;
+    let wait = (status.state != SeatState::Wiping)
+        .then(|| wait_block(t, status))
+        .flatten();
+    Some(html! { (block) @if let Some(wait) = wait { (wait) } })
+}
+
+fn unavailable_block(t: Tr<'_>, status: &Status) -> Option<Markup> {
     match status.state {
         SeatState::Closed => {
             let greeter = &status.greeter;
@@ -162,6 +170,50 @@ fn unavailable(t: Tr<'_>, status: &Status) -> Option<Markup> {
         SeatState::DeviceAlarm => Some(device_alarm(t, status, None)),
         _ => None,
     }
+}
+
+/// How busy the site's other seats are, for a visitor this seat cannot serve now: free
+/// seats, or when the next one should free up, and the seats held for a permanence.
+fn wait_block(t: Tr<'_>, status: &Status) -> Option<Markup> {
+    let wait = status.site_wait.as_ref()?;
+    let tz = status.greeter.time_zone.as_str();
+    if wait.free_seats == 0 && wait.busy_seats == 0 && wait.reserved.is_empty() {
+        return None;
+    }
+    Some(html! {
+        section.wait aria-labelledby="wait-title" {
+            h2 #wait-title { (t.t("wait-title")) }
+            @if wait.free_seats > 0 {
+                p.big { (t.with("wait-free", &[("count", FluentValue::from(wait.free_seats))])) }
+            } @else if wait.busy_seats > 0 {
+                p.big { (t.t("wait-all-busy")) }
+                @if let Some(at) = wait.next_free_at {
+                    p { (t.with("wait-next", &[("time", text(hhmm(at, tz)))])) }
+                }
+            }
+            @if !wait.reserved.is_empty() {
+                p { (t.t("wait-reserved")) }
+                ul {
+                    @for r in &wait.reserved {
+                        li {
+                            bdi dir="ltr" { (r.seat) }
+                            @if !r.permanence.is_empty() {
+                                " — "
+                                @if let Some(until) = r.until {
+                                    (t.with("wait-reserved-until", &[
+                                        ("permanence", text(r.permanence.clone())),
+                                        ("time", text(hhmm(until, tz))),
+                                    ]))
+                                } @else {
+                                    (r.permanence)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// A device was plugged in since the seat was checked: nobody may use it until staff
@@ -335,12 +387,16 @@ pub(super) fn access(
         }
     });
     if status.state == SeatState::DeviceAlarm {
+        let body = html! {
+            (device_alarm(t, status, error))
+            @if let Some(wait) = wait_block(t, status) { (wait) }
+        };
         return page(
             t,
             &t.t("alarm-title"),
             Some("ready"),
             Some(status.state),
-            device_alarm(t, status, error),
+            body,
         );
     }
     if let Some(block) = unavailable(t, status) {
@@ -366,6 +422,7 @@ pub(super) fn access(
             @if let Some(name) = &greeter.permanence {
                 p { (t.with("supervised-permanence", &[("name", text(name.clone()))])) }
             }
+            @if let Some(wait) = wait_block(t, status) { (wait) }
             (help_link(t))
             section.mediator aria-labelledby="mediator-title" {
                 h2 #mediator-title { (t.t("mediator-title")) }

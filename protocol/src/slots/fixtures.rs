@@ -40,6 +40,7 @@ pub(super) fn paris() -> SiteSchedule {
         ad_hoc: Vec::new(),
         mediator_pin: None,
         seat_policy: Default::default(),
+        room_display: false,
     }
 }
 

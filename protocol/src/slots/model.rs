@@ -55,6 +55,10 @@ pub struct SiteSchedule {
     /// What the site allows at its seats: stepping away, USB sticks.
     #[serde(default)]
     pub seat_policy: crate::schedule::SeatPolicy,
+    /// Whether the site shows its room display (`/salle/{site}` on the dashboard, no login:
+    /// free and busy seats, the next one to free up, the seats held for a permanence).
+    #[serde(default)]
+    pub room_display: bool,
 }
 
 impl SiteSchedule {
@@ -91,6 +95,7 @@ impl SiteSchedule {
             ad_hoc: Vec::new(),
             mediator_pin: None,
             seat_policy: Default::default(),
+            room_display: false,
         }
     }
 }

@@ -209,6 +209,7 @@ fn case(zones: &'static [&'static str], avoid: &'static [u8]) -> impl Strategy<V
                             ad_hoc,
                             mediator_pin: None,
                             seat_policy: Default::default(),
+                            room_display: false,
                         },
                         seat,
                         from,

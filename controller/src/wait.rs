@@ -1,0 +1,250 @@
+//! The wait: how busy each site's seats are, for the people waiting for one.
+//!
+//! A task follows the seats' changes (at most once every [`WAIT_EVERY`]): per site, how
+//! many seats are free for free access, how many run a visitor's session, when the first
+//! of those sessions ends on its own (from the seats' heartbeats, see
+//! [`Controller::live_session_ends`]), and which seats are held for a permanence now
+//! (an idle seat in a supervised slot, with the permanence from the site's schedule). It
+//! keeps the result in memory and sends it to the site's connected seats when it changed
+//! (`SiteWait`), whose screens show it when they cannot serve a visitor themselves; the
+//! dashboard's room display (`/salle/{site}`, no login, for a television in the MDH) reads
+//! it from memory too, so a request costs no store read whatever the number of requests.
+//! Counts and seat names only: nothing about any visitor.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use commune_protocol::messages::{ControllerMessage, ReservedSeat, SiteWait, MAX_RESERVED_SEATS};
+use commune_protocol::slots::{compile_between, SiteSchedule};
+use commune_protocol::UtcMillis;
+
+use crate::{now, Controller};
+
+/// How often the wait is computed at most.
+pub const WAIT_EVERY: Duration = Duration::from_secs(3);
+
+/// How long a site's model (its room display setting, its permanences) is kept between
+/// reads.
+const MODEL_KEPT: Duration = Duration::from_secs(60);
+
+/// A site's wait, with what the room display shows around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteWaitView {
+    /// The site's name.
+    pub site_name: String,
+    /// Its time zone (IANA).
+    pub time_zone: String,
+    /// Whether the site shows its room display (`room_display` in its schedule).
+    pub room_display: bool,
+    /// The wait.
+    pub wait: SiteWait,
+}
+
+/// The seats of one site as the wait counts them.
+#[derive(Debug, Default)]
+struct Tally {
+    free: u32,
+    busy: u32,
+    next_free_at: Option<UtcMillis>,
+    reserved: Vec<(String, String)>,
+}
+
+/// Counts one connected seat of a site, by its reported state and session end.
+fn count(tally: &mut Tally, agent_id: &str, hostname: &str, state: &str, end: Option<UtcMillis>) {
+    match state {
+        "ready" => tally.free += 1,
+        "in_session" | "ending" | "stepped_away" => {
+            tally.busy += 1;
+            if let Some(end) = end {
+                tally.next_free_at = Some(tally.next_free_at.map_or(end, |n| n.min(end)));
+            }
+        }
+        "supervised" => tally
+            .reserved
+            .push((agent_id.to_string(), hostname.to_string())),
+        _ => {}
+    }
+}
+
+/// The permanence holding `seat` at `at`, and until when, from the site's model.
+fn permanence_of(model: &SiteSchedule, seat: &str, at: UtcMillis) -> Option<(String, UtcMillis)> {
+    // A window of a day: the slot's end is its own, not the window's.
+    let slots = compile_between(model, seat, at, UtcMillis(at.0 + 86_400_000)).ok()?;
+    let slot = slots.into_iter().find(|s| s.start <= at && at < s.end)?;
+    let name = slot.permanence.map(|p| p.name).unwrap_or_default();
+    Some((name, slot.end))
+}
+
+impl Controller {
+    /// A site's wait as last computed (from memory), if the site has connected seats.
+    pub fn site_wait(&self, site_id: &str) -> Option<SiteWaitView> {
+        self.inner
+            .waits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(site_id)
+            .cloned()
+    }
+
+    /// Computes every site's wait now (one read of the fleet, the site list, and the
+    /// models older than [`MODEL_KEPT`] in `models`).
+    /// Also returns each site's connected seats.
+    async fn compute_waits(
+        &self,
+        models: &mut HashMap<String, (tokio::time::Instant, Option<SiteSchedule>)>,
+    ) -> (
+        HashMap<String, SiteWaitView>,
+        HashMap<String, HashSet<String>>,
+    ) {
+        let at = now();
+        let (Ok(fleet), Ok(sites)) = (self.fleet().await, self.store().sites().await) else {
+            return Default::default();
+        };
+        let mut connected: HashMap<String, HashSet<String>> = HashMap::new();
+        let states = self.live_seat_states();
+        let ends = self.live_session_ends();
+        let mut tallies: HashMap<String, Tally> = HashMap::new();
+        for a in fleet.iter().filter(|a| a.connected) {
+            let agent = &a.overview.agent;
+            connected
+                .entry(agent.site_id.clone())
+                .or_default()
+                .insert(agent.id.clone());
+            let Some(state) = states.get(&agent.id) else {
+                continue;
+            };
+            count(
+                tallies.entry(agent.site_id.clone()).or_default(),
+                &agent.id,
+                &agent.hostname,
+                state,
+                ends.get(&agent.id).copied(),
+            );
+        }
+        let mut out = HashMap::new();
+        for site in sites {
+            let Some(tally) = tallies.remove(&site.id) else {
+                continue;
+            };
+            let fresh = models
+                .get(&site.id)
+                .is_some_and(|(read, _)| read.elapsed() < MODEL_KEPT);
+            if !fresh {
+                let model = self.site_model(&site.id).await.ok().flatten().map(|m| m.0);
+                models.insert(site.id.clone(), (tokio::time::Instant::now(), model));
+            }
+            let model = models.get(&site.id).and_then(|(_, m)| m.as_ref());
+            let mut reserved: Vec<ReservedSeat> = tally
+                .reserved
+                .iter()
+                .take(MAX_RESERVED_SEATS)
+                .map(|(id, hostname)| {
+                    let held = model.and_then(|m| permanence_of(m, id, at));
+                    ReservedSeat {
+                        seat: hostname.clone(),
+                        permanence: held.as_ref().map(|h| h.0.clone()).unwrap_or_default(),
+                        until: held.map(|h| h.1),
+                    }
+                })
+                .collect();
+            reserved.sort_by(|a, b| a.seat.cmp(&b.seat));
+            out.insert(
+                site.id.clone(),
+                SiteWaitView {
+                    site_name: site.name,
+                    time_zone: site.time_zone,
+                    room_display: model.is_some_and(|m| m.room_display),
+                    wait: SiteWait {
+                        at,
+                        free_seats: tally.free,
+                        busy_seats: tally.busy,
+                        next_free_at: tally.next_free_at,
+                        reserved,
+                    },
+                },
+            );
+        }
+        (out, connected)
+    }
+
+    /// Sends each connected seat of `site_id` the site's wait (pushes only queue).
+    fn push_wait(&self, site_id: &str, seats: &[String], wait: &SiteWait) {
+        let Ok(frame) =
+            crate::seat_link::SeatTx::encode(&ControllerMessage::SiteWait(wait.clone()))
+        else {
+            return;
+        };
+        for seat in seats {
+            if let Some(tx) = self.live_sender(seat) {
+                if let Err(e) = tx.push_frame(frame.clone()) {
+                    self.push_failed(seat, &e);
+                }
+            }
+        }
+        tracing::debug!(site = %site_id, free = wait.free_seats, busy = wait.busy_seats, "site wait pushed");
+    }
+
+    /// The task that follows the seats' changes and keeps the waits (see the module).
+    pub(crate) fn spawn_wait_keeper(&self) -> tokio::task::JoinHandle<()> {
+        let c = self.clone();
+        tokio::spawn(async move {
+            let mut changes = c.seat_changes();
+            let mut models = HashMap::new();
+            // Per site: the wait last sent (without its instant) and the seats that have it.
+            let mut sent: HashMap<String, (SiteWait, HashSet<String>)> = HashMap::new();
+            let mut resend = tokio::time::Instant::now();
+            loop {
+                let (waits, connected) = c.compute_waits(&mut models).await;
+                // Once a minute every seat is sent it again (one that reconnected within a
+                // round may have missed it).
+                if resend.elapsed() >= Duration::from_secs(60) {
+                    sent.clear();
+                    resend = tokio::time::Instant::now();
+                }
+                sent.retain(|site, _| waits.contains_key(site));
+                for (site, view) in &waits {
+                    let mut unstamped = view.wait.clone();
+                    unstamped.at = UtcMillis(0);
+                    let seats = connected.get(site).cloned().unwrap_or_default();
+                    let entry = sent
+                        .entry(site.clone())
+                        .or_insert_with(|| (unstamped.clone(), HashSet::new()));
+                    if entry.0 != unstamped {
+                        entry.0 = unstamped;
+                        entry.1.clear();
+                    }
+                    entry.1.retain(|s| seats.contains(s));
+                    let new: Vec<String> =
+                        seats.into_iter().filter(|s| !entry.1.contains(s)).collect();
+                    if !new.is_empty() {
+                        c.push_wait(site, &new, &view.wait);
+                        entry.1.extend(new);
+                    }
+                }
+                *c.inner.waits.lock().unwrap_or_else(|p| p.into_inner()) = waits;
+                tokio::time::sleep(WAIT_EVERY).await;
+                let _ = tokio::time::timeout(Duration::from_secs(60), changes.changed()).await;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_busy_and_reserved_seats_are_counted_and_the_first_end_kept() {
+        let mut t = Tally::default();
+        count(&mut t, "a", "pc01", "ready", None);
+        count(&mut t, "b", "pc02", "in_session", Some(UtcMillis(2_000)));
+        count(&mut t, "c", "pc03", "stepped_away", Some(UtcMillis(1_000)));
+        count(&mut t, "d", "pc04", "in_session", None);
+        count(&mut t, "e", "pc05", "supervised", None);
+        count(&mut t, "f", "pc06", "blocked", None);
+        count(&mut t, "g", "pc07", "device_alarm", None);
+        assert_eq!((t.free, t.busy), (1, 3));
+        assert_eq!(t.next_free_at, Some(UtcMillis(1_000)));
+        assert_eq!(t.reserved, vec![("e".to_string(), "pc05".to_string())]);
+    }
+}
