@@ -855,7 +855,9 @@ impl Manager {
                     AgentEvent::Alert(Alert {
                         kind: AlertKind::DeviceAttached,
                         message: format!(
-                            "Appareil branché depuis la dernière vérification : {what}.                              Le poste refuse toute nouvelle session jusqu'à ce qu'un membre de                              l'équipe vérifie le câble et le clavier."
+                            "Appareil branché depuis la dernière vérification : {what}. \
+                             Le poste refuse toute nouvelle session jusqu'à ce qu'un membre de \
+                             l'équipe vérifie le câble et le clavier."
                         ),
                     }),
                 )

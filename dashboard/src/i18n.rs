@@ -216,6 +216,7 @@ const TEXTS: &[(&str, &str)] = &[
     ("effacement", "wiping"),
     ("fermé", "closed"),
     ("bloqué", "blocked"),
+    ("visiteur absent trop longtemps ou code faux", "visitor away too long, or wrong code"),
     ("visiteur absent (session verrouillée)", "visitor away (session locked)"),
     ("verrouillé : appareil branché", "locked: device plugged in"),
     ("Appareil branché", "Device plugged in"),

@@ -58,6 +58,7 @@ fn end_reason_fr(reason: Option<&str>) -> &'static str {
         Some("visitor") => "par le visiteur",
         Some("staff") => "par l'équipe",
         Some("agent_restart") => "redémarrage du poste",
+        Some("abandoned") => "visiteur absent trop longtemps ou code faux",
         Some(_) => "autre",
     }
 }

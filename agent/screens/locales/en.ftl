@@ -29,6 +29,7 @@ charter-rules-title = The rules
 charter-rules-1 = Your session has a time limit.
 charter-rules-2 = The computer warns you 5 minutes before the end, then 1 minute before.
 charter-rules-3 = At the end, your documents are deleted. To keep them, put them on a USB stick or print them.
+charter-rules-3-no-usb = At the end, your documents are deleted. To keep them, print them.
 charter-rules-4 = Remember to log out of your accounts. The deletion does it too.
 charter-rules-5 = Respect other people and the equipment.
 charter-help = Need help? Ask at the front desk.

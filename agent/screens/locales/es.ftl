@@ -29,6 +29,7 @@ charter-rules-title = Las normas
 charter-rules-1 = Su sesión tiene un tiempo limitado.
 charter-rules-2 = El ordenador le avisa 5 minutos antes del final y después 1 minuto antes.
 charter-rules-3 = Al final, sus documentos se borran. Para guardarlos, póngalos en una memoria USB o imprímalos.
+charter-rules-3-no-usb = Al final, sus documentos se borran. Para guardarlos, imprímalos.
 charter-rules-4 = Recuerde cerrar la sesión de sus cuentas. El borrado también lo hace.
 charter-rules-5 = Respete a las demás personas y el material.
 charter-help = ¿Necesita ayuda? Pregunte en la recepción.

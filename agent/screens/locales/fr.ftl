@@ -32,6 +32,7 @@ charter-rules-title = Les règles
 charter-rules-1 = Votre session dure un temps limité.
 charter-rules-2 = L'ordinateur vous prévient 5 minutes avant la fin, puis 1 minute avant.
 charter-rules-3 = À la fin, vos documents sont effacés. Pour les garder, mettez-les sur une clé USB ou imprimez-les.
+charter-rules-3-no-usb = À la fin, vos documents sont effacés. Pour les garder, imprimez-les.
 charter-rules-4 = Pensez à vous déconnecter de vos comptes. L'effacement le fait aussi.
 charter-rules-5 = Respectez les autres personnes et le matériel.
 charter-help = Besoin d'aide ? Demandez à l'accueil.

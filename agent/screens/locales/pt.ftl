@@ -29,6 +29,7 @@ charter-rules-title = As regras
 charter-rules-1 = A sua sessão tem um tempo limitado.
 charter-rules-2 = O computador avisa 5 minutos antes do fim e depois 1 minuto antes.
 charter-rules-3 = No fim, os seus documentos são apagados. Para os guardar, ponha-os numa pen USB ou imprima-os.
+charter-rules-3-no-usb = No fim, os seus documentos são apagados. Para os guardar, imprima-os.
 charter-rules-4 = Lembre-se de sair das suas contas. A limpeza no fim também faz isso.
 charter-rules-5 = Respeite as outras pessoas e o material.
 charter-help = Precisa de ajuda? Pergunte na receção.

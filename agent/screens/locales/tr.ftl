@@ -29,6 +29,7 @@ charter-rules-title = Kurallar
 charter-rules-1 = Oturumunuzun süresi sınırlıdır.
 charter-rules-2 = Bilgisayar sizi bitişten 5 dakika önce, sonra da 1 dakika önce uyarır.
 charter-rules-3 = Sonunda belgeleriniz silinir. Saklamak için onları bir USB belleğe kaydedin veya yazdırın.
+charter-rules-3-no-usb = Sonunda belgeleriniz silinir. Saklamak için onları yazdırın.
 charter-rules-4 = Hesaplarınızdan çıkış yapmayı unutmayın. Silme işlemi de bunu yapar.
 charter-rules-5 = Diğer insanlara ve eşyalara saygı gösterin.
 charter-help = Yardım mı gerekiyor? Danışmaya sorun.

@@ -435,7 +435,10 @@ fn show_welcome(s: &Screens, lang: &'static Language, choose: bool) -> Response 
 }
 
 async fn charter(State(s): State<Shared>, Lang(lang): Lang) -> Response {
-    html(pages::charter(s.tr(lang)))
+    html(pages::charter(
+        s.tr(lang),
+        s.manager.status().greeter.usb_refused,
+    ))
 }
 
 async fn access(State(s): State<Shared>, Lang(lang): Lang) -> Response {

@@ -335,12 +335,18 @@ pub(super) fn welcome(
 }
 
 /// The charter, in plain language: what is and is not recorded. No time limit, no script.
-pub(super) fn charter(t: Tr<'_>) -> Markup {
+/// Where the site refuses USB sticks, the rule about keeping documents does not suggest one.
+pub(super) fn charter(t: Tr<'_>, usb_refused: bool) -> Markup {
     let list = |prefix: &str, n: usize| {
         html! {
             ul {
                 @for i in 1..=n {
-                    li { (t.t(&format!("{prefix}-{i}"))) }
+                    @let id = format!("{prefix}-{i}");
+                    @if usb_refused && id == "charter-rules-3" {
+                        li { (t.t("charter-rules-3-no-usb")) }
+                    } @else {
+                        li { (t.t(&id)) }
+                    }
                 }
             }
         }

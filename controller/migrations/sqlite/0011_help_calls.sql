@@ -1,6 +1,6 @@
 -- Calls for a mediator from the visitors' screens. A call row holds no session link and no
 -- visitor data (the seat, a need from a closed list, its times); it lives while the call is
--- open or taken, ends with the call, and is purged two days after its end. Reports read
+-- open or taken, ends with the call, and is purged two days after the call. Reports read
 -- only the anonymous counts per site, local day and hour, and need.
 CREATE TABLE help_calls (
     agent_id    TEXT NOT NULL REFERENCES agents(id),

@@ -975,24 +975,40 @@ impl SessionPlatform for LinuxDirect {
     }
 
     fn lock_screen(&self, account: &Account) -> Result<(), PlatformError> {
-        // logind asks the session's locker to lock (LightDM shows its greeter, which shows
-        // the pause screen). Without logind (a container, the tests) the notice's pause
-        // screen is the lock.
-        if !Path::new("/run/systemd/seats").exists() {
+        // LightDM switches the display to its greeter (Commune's, which shows the pause
+        // screen and logs the guest back in once the right code is typed): the visitor's
+        // desktop is no longer on screen. Without LightDM, logind asks the session's
+        // locker, if any. Without either (a container, the tests) the notice's pause
+        // screen is all there is.
+        let quiet = |mut c: std::process::Command| {
+            c.stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let mut switch = std::process::Command::new("dbus-send");
+        switch.args([
+            "--system",
+            "--print-reply",
+            "--dest=org.freedesktop.DisplayManager",
+            "/org/freedesktop/DisplayManager/Seat0",
+            "org.freedesktop.DisplayManager.Seat.SwitchToGreeter",
+        ]);
+        if quiet(switch) {
             return Ok(());
         }
-        let status = std::process::Command::new("loginctl")
-            .args(["lock-sessions"])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
-        if !status.is_ok_and(|s| s.success()) {
-            tracing::warn!(
-                uid = account.uid,
-                "loginctl lock-sessions failed; the notice's pause screen is the lock"
-            );
+        if Path::new("/run/systemd/seats").exists() {
+            let mut lock = std::process::Command::new("loginctl");
+            lock.arg("lock-sessions");
+            if quiet(lock) {
+                return Ok(());
+            }
         }
+        tracing::warn!(
+            uid = account.uid,
+            "neither LightDM nor logind locked the screen; the notice's pause screen is the lock"
+        );
         Ok(())
     }
 
