@@ -496,3 +496,91 @@ fn a_real_virtual_keyboard_is_seen_in_sys_where_the_kernel_has_uinput() {
     assert_eq!(found.kind, commune_agent::guard::DeviceKind::Keyboard);
     drop(keyboard);
 }
+
+/// A site that refuses USB sticks: a stick plugged in is switched off by its USB
+/// authorisation (nothing on it is read), the visitor's notice says why, and neither the
+/// charter nor the end screen suggests a stick. The stick is planted in the sysfs-shaped
+/// tree as the kernel lays it out (`block/sdX/device` → a SCSI disk under a USB device).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_usb_stick_is_switched_off_where_the_site_refuses_them_and_the_screens_say_why() {
+    let texts = Texts::load().unwrap();
+    let sys = tempfile::tempdir().unwrap();
+    fake::plant(
+        sys.path(),
+        0,
+        SEAT_KEYBOARD,
+        USB,
+        "usb-0000:00:14.0-1/input0",
+        fake::KEYBOARD,
+    )
+    .unwrap();
+    let ctrl = TestController::start().await;
+    let c = ctrl.controller.clone();
+    let (mut config, _dir) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    config.sessions.platform = PlatformKind::Sandbox;
+    config.screens.listen = "127.0.0.1:0".into();
+    config.guard.enabled = Some(true);
+    config.guard.sysfs = sys.path().to_path_buf();
+    config.guard.poll_ms = 200;
+    let mut agent = TestAgent::start(config).await;
+    agent.wait_connected(20).await;
+    let sessions = agent.sessions.clone().unwrap();
+    let screens = agent.screens.unwrap();
+    let mut model = SiteSchedule::always_open("Europe/Paris");
+    model.seat_policy.usb_storage = commune_protocol::schedule::UsbStorage::Refused;
+    c.set_site_schedule(SITE, model).await.unwrap();
+    eventually(20, "the seat has the site's policy", || async {
+        sessions.status().greeter.usb_refused
+    })
+    .await;
+    let get = |path: &'static str| async move {
+        tokio::task::spawn_blocking(move || commune_tests::web::http(screens, "GET", path, &[], ""))
+            .await
+            .unwrap()
+    };
+    let fr = |id: &str| t(&texts, "fr", id);
+    let charter = get("/fr/charte").await;
+    assert!(
+        charter.body.contains(&fr("charter-rules-3-no-usb")),
+        "{}",
+        charter.body
+    );
+    assert!(!charter.body.contains("clé USB ou"), "{}", charter.body);
+
+    sessions
+        .start_session(commune_protocol::messages::SlotKind::Free, None)
+        .await
+        .unwrap();
+    // The stick, as the kernel lays it out.
+    let usb = sys.path().join("devices/pci0000:00/0000:00:14.0/usb1/1-3");
+    let disk = usb.join("1-3:1.0/host7/target7:0:0/7:0:0:0");
+    std::fs::create_dir_all(&disk).unwrap();
+    std::fs::write(usb.join("authorized"), "1").unwrap();
+    std::fs::write(usb.join("idVendor"), "0781").unwrap();
+    std::fs::create_dir_all(sys.path().join("block/sdb")).unwrap();
+    std::os::unix::fs::symlink(&disk, sys.path().join("block/sdb/device")).unwrap();
+    eventually(10, "the stick is switched off", || async {
+        std::fs::read_to_string(usb.join("authorized"))
+            .unwrap()
+            .trim()
+            == "0"
+            && sessions.status().usb_refused_at.is_some()
+    })
+    .await;
+    // An input device was not plugged in: no alarm.
+    assert_eq!(sessions.status().state, SeatState::InSession);
+    let notice = get("/fr/session").await;
+    assert!(
+        notice
+            .body
+            .contains(&fr("usb-refused").replace('\'', "&#39;"))
+            || notice.body.contains(&fr("usb-refused")),
+        "{}",
+        notice.body
+    );
+    let end = get("/fr/fin").await;
+    assert!(!end.body.contains(&fr("end-keep-usb")), "{}", end.body);
+    assert!(end.body.contains(&fr("end-keep-print")), "{}", end.body);
+}
