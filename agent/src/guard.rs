@@ -13,13 +13,25 @@
 //! A mouse or a headset's volume keys are let through.
 //!
 //! USB storage follows the site's policy ([`commune_protocol::schedule::UsbStorage`]):
-//! refused, a stick's USB device is de-authorised (`authorized` = 0), so the kernel
-//! lets go of it before anything mounts it. Nothing identifying a visitor's own stick
-//! (serial, label, contents) is read or kept.
+//! refused, a stick's USB device is de-authorised (`authorized` = 0) at the guard's next
+//! reading (every `[guard] poll_ms`, 1 s by default), and the kernel lets go of it; a
+//! desktop quick enough could mount it in that second (a udev rule at plug time would
+//! close the gap). A disk the system itself mounted (a computer booting from USB) is
+//! never touched. Nothing identifying a visitor's own stick (serial, label, contents) is
+//! read or kept.
 //!
 //! A device is known by what does not change when it is unplugged and plugged back in
 //! the same socket: name, bus, vendor, product and physical path (not the `inputN`
-//! number). The same keyboard moved to another socket is a new device, on purpose.
+//! number). The same keyboard moved to another socket is a new device, on purpose. And a
+//! device that can type is also known by its kernel node (`inputN`) within one boot
+//! (`/proc/sys/kernel/random/boot_id`): a keyboard unplugged and plugged back, even in
+//! the same socket, is new, since that is how a keylogger that copies the keyboard's ids
+//! is put between it and the computer. (One put there while the computer is off shows
+//! only if its ids or socket differ: staff's check of the cable is the answer to that.)
+//!
+//! Bluetooth devices (bus 0005) are named by their owners ("Téléphone de …"): their name
+//! is never read, and only one that can type letters raises the alarm (a headset's
+//! remote control declares digits).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,8 +47,10 @@ pub const CHECKED_FILE: &str = "devices-checked.json";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
-    /// It can type: letters, digits, Enter or modifiers.
+    /// It can type letters.
     Keyboard,
+    /// It can type digits, Enter or modifiers, but no letter.
+    Keypad,
     /// A mouse, touchpad or touch screen that cannot type.
     Pointer,
     /// Keys outside the typing block only (volume, media, power).
@@ -46,15 +60,20 @@ pub enum DeviceKind {
 }
 
 impl DeviceKind {
-    /// Whether a new device of this kind raises the alarm.
-    pub fn raises_alarm(self) -> bool {
-        matches!(self, DeviceKind::Keyboard | DeviceKind::Other)
+    /// Whether a new device of this kind raises the alarm (on Bluetooth, only a keyboard).
+    pub fn raises_alarm(self, bluetooth: bool) -> bool {
+        match self {
+            DeviceKind::Keyboard => true,
+            DeviceKind::Keypad | DeviceKind::Other => !bluetooth,
+            DeviceKind::Pointer | DeviceKind::MediaKeys => false,
+        }
     }
 
     /// French, for staff and the logs.
     pub fn french(self) -> &'static str {
         match self {
             DeviceKind::Keyboard => "clavier",
+            DeviceKind::Keypad => "pavé numérique",
             DeviceKind::Pointer => "souris",
             DeviceKind::MediaKeys => "touches multimédia",
             DeviceKind::Other => "appareil d'entrée inconnu",
@@ -75,18 +94,45 @@ pub struct InputDevice {
     pub ids: String,
     /// Its sysfs directory (`…/class/input/inputN`).
     pub sysfs: PathBuf,
+    /// On Bluetooth (its name is not read).
+    pub bluetooth: bool,
 }
 
 impl InputDevice {
     /// One line for staff: `clavier « name » (0003:046d:c31c)`.
     pub fn describe(&self) -> String {
+        if self.bluetooth {
+            return format!("{} Bluetooth ({})", self.kind.french(), self.ids);
+        }
         format!("{} « {} » ({})", self.kind.french(), self.name, self.ids)
     }
+
+    /// Whether it raises the alarm when it is new.
+    pub fn raises_alarm(&self) -> bool {
+        self.kind.raises_alarm(self.bluetooth)
+    }
+
+    /// Its kernel node, `inputN`.
+    pub fn node(&self) -> String {
+        self.sysfs
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Whether `c` may be shown of a device's name: no control character, and no format
+/// character (bidi overrides, zero-width) that would reorder or hide what staff read.
+fn shown_char(c: char) -> bool {
+    !c.is_control()
+        && !matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
 }
 
 /// The typing block of the kernel's key codes: `KEY_ESC` (1) to `KEY_KPDOT` (83), which
 /// holds every letter, digit, Enter, Tab, Backspace and modifier.
 const TYPING_KEYS: std::ops::RangeInclusive<usize> = 1..=83;
+/// The letters: `KEY_Q`..`KEY_P`, `KEY_A`..`KEY_L`, `KEY_Z`..`KEY_M`.
+const LETTER_KEYS: [std::ops::RangeInclusive<usize>; 3] = [16..=25, 30..=38, 44..=50];
 /// `BTN_LEFT`, `BTN_TOUCH`: a pointer's buttons.
 const POINTER_BUTTONS: [usize; 2] = [0x110, 0x14a];
 /// `EV_KEY`, `EV_REL`, `EV_ABS`.
@@ -113,8 +159,11 @@ fn has(bits: &[bool], bit: usize) -> bool {
 pub fn classify(ev: &str, key: &str) -> DeviceKind {
     let ev = bitmap(ev);
     let key = bitmap(key);
-    if has(&ev, EV_KEY) && TYPING_KEYS.clone().any(|k| has(&key, k)) {
+    if has(&ev, EV_KEY) && LETTER_KEYS.iter().cloned().flatten().any(|k| has(&key, k)) {
         return DeviceKind::Keyboard;
+    }
+    if has(&ev, EV_KEY) && TYPING_KEYS.clone().any(|k| has(&key, k)) {
+        return DeviceKind::Keypad;
     }
     let pointer =
         (has(&ev, EV_REL) || has(&ev, EV_ABS)) && POINTER_BUTTONS.iter().any(|b| has(&key, *b));
@@ -144,13 +193,23 @@ pub fn scan_input(sys: &Path) -> Vec<InputDevice> {
         .filter(|e| e.file_name().to_string_lossy().starts_with("input"))
         .filter_map(|e| {
             let dir = e.path();
-            let name = read(&dir.join("name"));
-            if name.is_empty() && !dir.join("name").exists() {
+            if !dir.join("name").exists() {
                 return None;
             }
             let id = |f: &str| read(&dir.join("id").join(f));
+            let bluetooth = id("bustype") == "0005";
+            // A Bluetooth device's name is its owner's choice: not read.
+            let name = if bluetooth {
+                String::new()
+            } else {
+                read(&dir.join("name"))
+            };
             let ids = format!("{}:{}:{}", id("bustype"), id("vendor"), id("product"));
-            let phys = read(&dir.join("phys"));
+            let phys = if bluetooth {
+                String::new()
+            } else {
+                read(&dir.join("phys"))
+            };
             let kind = classify(
                 &read(&dir.join("capabilities/ev")),
                 &read(&dir.join("capabilities/key")),
@@ -158,9 +217,10 @@ pub fn scan_input(sys: &Path) -> Vec<InputDevice> {
             Some(InputDevice {
                 key: format!("{ids}|{phys}|{name}"),
                 kind,
-                name: name.chars().filter(|c| !c.is_control()).take(80).collect(),
+                name: name.chars().filter(|c| shown_char(*c)).take(80).collect(),
                 ids,
                 sysfs: dir,
+                bluetooth,
             })
         })
         .collect();
@@ -168,15 +228,51 @@ pub fn scan_input(sys: &Path) -> Vec<InputDevice> {
     devices
 }
 
+/// The `major:minor` of every file system the system mounted outside the places removable
+/// media go (`/media`, `/run/media`), from the kernel's mount table.
+fn system_mounts() -> std::collections::HashSet<String> {
+    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    table
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(' ');
+            let device = fields.nth(2)?;
+            let point = fields.nth(1)?;
+            let removable = point.starts_with("/media/") || point.starts_with("/run/media/");
+            (!removable).then(|| device.to_string())
+        })
+        .collect()
+}
+
+/// Whether the disk at `disk` (a directory of `block/`) or one of its partitions is
+/// mounted by the system: a computer booting from a USB disk keeps it.
+fn mounted_by_system(disk: &Path, mounts: &std::collections::HashSet<String>) -> bool {
+    let dev = |dir: &Path| read(&dir.join("dev"));
+    if mounts.contains(&dev(disk)) {
+        return true;
+    }
+    std::fs::read_dir(disk)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("partition").exists())
+        .any(|e| mounts.contains(&dev(&e.path())))
+}
+
 /// USB storage under `sys`: each disk of `block/` whose device sits on a USB bus, as the
-/// directory of its USB device (the one with `authorized`). Only the path is read: never
-/// a serial, a label or the contents.
+/// directory of its USB device (the one with `authorized`), but a disk the system itself
+/// mounted. Only paths and device numbers are read: never a serial, a label or the
+/// contents.
 pub fn scan_usb_storage(sys: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(sys.join("block")) else {
         return Vec::new();
     };
+    let mounts = system_mounts();
     let mut found = Vec::new();
     for entry in entries.flatten() {
+        if mounted_by_system(&entry.path(), &mounts) {
+            continue;
+        }
         let Ok(device) = std::fs::canonicalize(entry.path().join("device")) else {
             continue;
         };
@@ -208,6 +304,28 @@ pub struct Checked {
     pub by: CheckedBy,
     /// The accepted devices' identities, with how many of each.
     pub devices: BTreeMap<String, u32>,
+    /// The boot the nodes below belong to.
+    #[serde(default)]
+    pub boot_id: String,
+    /// The kernel nodes (`inputN`) of the accepted devices that raise the alarm, in this
+    /// boot: one that leaves and comes back under a new node is new.
+    #[serde(default)]
+    pub nodes: Vec<String>,
+}
+
+/// This boot's id (a new one at every boot).
+fn boot_id() -> String {
+    read(Path::new("/proc/sys/kernel/random/boot_id"))
+}
+
+fn alarm_nodes(devices: &[InputDevice]) -> Vec<String> {
+    let mut nodes: Vec<String> = devices
+        .iter()
+        .filter(|d| d.raises_alarm())
+        .map(InputDevice::node)
+        .collect();
+    nodes.sort();
+    nodes
 }
 
 /// The guard's memory: what was accepted, kept on disk.
@@ -231,7 +349,8 @@ impl Guard {
     /// devices present are accepted (the installation is the first check).
     pub fn open(sys: &Path, state_dir: &Path, now: UtcMillis) -> std::io::Result<Guard> {
         let file = state_dir.join(CHECKED_FILE);
-        let checked = match std::fs::read(&file) {
+        let boot = boot_id();
+        let mut checked: Checked = match std::fs::read(&file) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
@@ -239,21 +358,46 @@ impl Guard {
                 )
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let current = scan_input(sys);
                 let checked = Checked {
                     at: now,
                     by: CheckedBy::Installation,
-                    devices: count(&scan_input(sys)),
+                    devices: count(&current),
+                    boot_id: boot.clone(),
+                    nodes: alarm_nodes(&current),
                 };
                 write_private(&file, &serde_json::to_vec_pretty(&checked)?)?;
                 checked
             }
             Err(e) => return Err(e),
         };
-        Ok(Guard {
+        let mut guard = Guard {
             sys: sys.to_path_buf(),
             file,
-            checked,
-        })
+            checked: checked.clone(),
+        };
+        if checked.boot_id != boot {
+            // A new boot renumbers the nodes: those of the accepted devices present now
+            // are this boot's (the identities still decide what is new).
+            let current = scan_input(sys);
+            let mut left = checked.devices.clone();
+            let accepted: Vec<InputDevice> = current
+                .iter()
+                .filter(|d| match left.get_mut(&d.key) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        true
+                    }
+                    _ => false,
+                })
+                .cloned()
+                .collect();
+            checked.boot_id = boot;
+            checked.nodes = alarm_nodes(&accepted);
+            write_private(&guard.file, &serde_json::to_vec_pretty(&checked)?)?;
+            guard.checked = checked;
+        }
+        Ok(guard)
     }
 
     /// Where it reads the kernel's devices.
@@ -278,16 +422,23 @@ impl Guard {
 
     /// The devices of `current` that were not there at the last check (each identity
     /// counted: a second identical keyboard is new).
+    /// A device that can type is also new under a node the check did not see (see the
+    /// module's documentation).
     pub fn new_devices<'a>(&self, current: &'a [InputDevice]) -> Vec<&'a InputDevice> {
         let mut left = self.checked.devices.clone();
         current
             .iter()
-            .filter(|d| match left.get_mut(&d.key) {
-                Some(n) if *n > 0 => {
-                    *n -= 1;
-                    false
+            .filter(|d| {
+                if d.raises_alarm() && !self.checked.nodes.contains(&d.node()) {
+                    return true;
                 }
-                _ => true,
+                match left.get_mut(&d.key) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        false
+                    }
+                    _ => true,
+                }
             })
             .collect()
     }
@@ -296,7 +447,7 @@ impl Guard {
     pub fn alarming<'a>(&self, current: &'a [InputDevice]) -> Vec<&'a InputDevice> {
         self.new_devices(current)
             .into_iter()
-            .filter(|d| d.kind.raises_alarm())
+            .filter(|d| d.raises_alarm())
             .collect()
     }
 
@@ -313,6 +464,8 @@ impl Guard {
             at: now,
             by,
             devices: count(current),
+            boot_id: boot_id(),
+            nodes: alarm_nodes(current),
         };
         write_private(&self.file, &serde_json::to_vec_pretty(&checked)?)?;
         self.checked = checked;
@@ -424,6 +577,21 @@ mod tests {
 
         let found = scan_usb_storage(root);
         assert_eq!(found, vec![std::fs::canonicalize(&usb).unwrap()]);
+
+        // A USB disk the system runs from (its partition holds `/`) is never switched off.
+        let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let root_dev = table
+            .lines()
+            .find(|l| l.split(' ').nth(4) == Some("/"))
+            .and_then(|l| l.split(' ').nth(2))
+            .unwrap()
+            .to_string();
+        std::fs::create_dir_all(root.join("block/sdb/sdb1")).unwrap();
+        std::fs::write(root.join("block/sdb/sdb1/partition"), "1").unwrap();
+        std::fs::write(root.join("block/sdb/sdb1/dev"), &root_dev).unwrap();
+        assert!(scan_usb_storage(root).is_empty());
+        std::fs::remove_dir_all(root.join("block/sdb/sdb1")).unwrap();
+        let found = scan_usb_storage(root);
         assert!(deauthorize(&found[0]));
         assert_eq!(read(&usb.join("authorized")), "0");
     }
@@ -458,19 +626,6 @@ mod tests {
         .unwrap();
         let mut guard = Guard::open(sys.path(), state.path(), UtcMillis(1)).unwrap();
         assert_eq!(guard.checked().by, CheckedBy::Installation);
-        assert!(guard.alarming(&guard.scan()).is_empty());
-
-        // Replugged in the same socket, with another inputN: the same device.
-        unplug(sys.path(), 0).unwrap();
-        plant(
-            sys.path(),
-            7,
-            "Seat keyboard",
-            usb,
-            "usb-0000:00:14.0-1/input0",
-            KEYBOARD,
-        )
-        .unwrap();
         assert!(guard.alarming(&guard.scan()).is_empty());
 
         // A mouse and a headset: new, but no alarm.
@@ -527,5 +682,102 @@ mod tests {
         assert_eq!(again.checked().at, UtcMillis(2));
         assert_eq!(again.checked().by, CheckedBy::Staff);
         assert!(again.new_devices(&again.scan()).is_empty());
+    }
+
+    #[test]
+    fn a_keyboard_unplugged_and_plugged_back_is_new_but_a_mouse_is_not() {
+        let sys = tempfile::tempdir().unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let usb = ("0003", "046d", "c31c");
+        let socket = "usb-0000:00:14.0-1/input0";
+        plant(sys.path(), 0, "Seat keyboard", usb, socket, KEYBOARD).unwrap();
+        plant(
+            sys.path(),
+            1,
+            "Seat mouse",
+            ("0003", "1a2c", "0042"),
+            "usb-2/input0",
+            MOUSE,
+        )
+        .unwrap();
+        let mut guard = Guard::open(sys.path(), state.path(), UtcMillis(1)).unwrap();
+        // The mouse comes back under another node: the same mouse.
+        unplug(sys.path(), 1).unwrap();
+        plant(
+            sys.path(),
+            5,
+            "Seat mouse",
+            ("0003", "1a2c", "0042"),
+            "usb-2/input0",
+            MOUSE,
+        )
+        .unwrap();
+        assert!(guard.new_devices(&guard.scan()).is_empty());
+        // The keyboard comes back in the same socket with the same ids (a keylogger that
+        // copies them sits between it and the computer): new.
+        unplug(sys.path(), 0).unwrap();
+        plant(sys.path(), 6, "Seat keyboard", usb, socket, KEYBOARD).unwrap();
+        let now = guard.scan();
+        assert_eq!(guard.alarming(&now).len(), 1);
+        // Accepted, it is known under its new node, after a restart of the agent too.
+        guard.accept(&now, CheckedBy::Staff, UtcMillis(2)).unwrap();
+        assert!(guard.alarming(&guard.scan()).is_empty());
+        let again = Guard::open(sys.path(), state.path(), UtcMillis(3)).unwrap();
+        assert!(again.alarming(&again.scan()).is_empty());
+    }
+
+    #[test]
+    fn a_bluetooth_device_is_not_named_and_only_a_keyboard_of_letters_raises_the_alarm() {
+        let sys = tempfile::tempdir().unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let guard = Guard::open(sys.path(), state.path(), UtcMillis(1)).unwrap();
+        // A phone's remote control (AVRCP): digits and Enter, no letter.
+        plant(
+            sys.path(),
+            3,
+            "Téléphone de Fatima (AVRCP)",
+            ("0005", "004c", "0001"),
+            "aa:bb",
+            ("100013", "1000000000 10000ffe"),
+        )
+        .unwrap();
+        let now = guard.scan();
+        assert_eq!(now[0].kind, DeviceKind::Keypad);
+        assert!(guard.alarming(&now).is_empty());
+        assert!(
+            !now[0].describe().contains("Fatima"),
+            "{}",
+            now[0].describe()
+        );
+        // A Bluetooth keyboard: the alarm, without a name.
+        plant(
+            sys.path(),
+            4,
+            "Clavier de Fatima",
+            ("0005", "05ac", "0255"),
+            "aa:cc",
+            KEYBOARD,
+        )
+        .unwrap();
+        let now = guard.scan();
+        let alarming = guard.alarming(&now);
+        assert_eq!(alarming.len(), 1);
+        assert_eq!(alarming[0].describe(), "clavier Bluetooth (0005:05ac:0255)");
+        // A USB device's name loses what would reorder or hide text.
+        plant(
+            sys.path(),
+            5,
+            "Kbd\u{202E}draobyek",
+            ("0003", "1111", "2222"),
+            "usb-9/input0",
+            KEYBOARD,
+        )
+        .unwrap();
+        let named = guard
+            .scan()
+            .into_iter()
+            .find(|d| d.ids == "0003:1111:2222")
+            .unwrap();
+        assert_eq!(named.name, "Kbddraobyek");
     }
 }

@@ -250,10 +250,12 @@ impl Help {
         let mut desk = self.desk.lock().await;
         let now = self.origin.elapsed();
         let call = desk.call(need, session.as_deref(), now, new_call_id())?;
+        // The session stays on the seat (the desk ends the call with it): the controller
+        // gets the need and the time, not which session called.
         let event = AgentEvent::HelpCalled(HelpCalled {
             call_id: call.id.clone(),
             need,
-            session_id: session,
+            session_id: None,
         });
         if let Err(e) = self.events.emit((self.wall)(), event).await {
             desk.forget(&call.id, now);

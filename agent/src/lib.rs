@@ -167,9 +167,8 @@ pub fn start_sessions(
     if config.guard.runs_with(config.sessions.platform) {
         let guard = guard::Guard::open(&config.guard.sysfs, &config.state_dir, now())
             .map_err(|e| AgentError::Config(format!("the device guard: {e}")))?;
-        let handle = handle.clone();
         let every = std::time::Duration::from_millis(config.guard.poll_ms.max(100));
-        tokio::spawn(async move { handle.watch_devices(guard, every).await });
+        handle.watch_devices(guard, every);
     }
     Ok(Some(handle))
 }

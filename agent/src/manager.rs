@@ -340,17 +340,35 @@ impl ManagerHandle {
 
     /// Starts the device guard: the manager holds `guard`, and a task reads the devices
     /// every `every` and tells the manager when they change.
-    pub async fn watch_devices(&self, guard: Guard, every: Duration) {
+    ///
+    /// The guard and its first reading are queued at once, before this returns: called
+    /// before anything else asks the manager (the agent does so right after spawning
+    /// it), no session can start on devices nobody looked at.
+    pub fn watch_devices(&self, guard: Guard, every: Duration) {
         let sys = guard.sys().to_path_buf();
-        let _ = self
-            .requests
-            .send(Request::Guard {
+        let (current, usb) = (
+            crate::guard::scan_input(&sys),
+            crate::guard::scan_usb_storage(&sys),
+        );
+        let mut last = Some((
+            current
+                .iter()
+                .map(|d| format!("{}#{}", d.key, d.node()))
+                .collect::<Vec<_>>(),
+            usb.clone(),
+        ));
+        for request in [
+            Request::Guard {
                 guard: Box::new(guard),
-            })
-            .await;
+            },
+            Request::Devices { current, usb },
+        ] {
+            if self.requests.try_send(request).is_err() {
+                tracing::error!("the session manager's queue is full: the device guard waits");
+            }
+        }
         let requests = self.requests.clone();
         tokio::spawn(async move {
-            let mut last: Option<(Vec<String>, Vec<PathBuf>)> = None;
             loop {
                 let sys = sys.clone();
                 let scanned = tokio::task::spawn_blocking(move || {
@@ -361,7 +379,13 @@ impl ManagerHandle {
                 })
                 .await;
                 if let Ok((current, usb)) = scanned {
-                    let seen = (current.iter().map(|d| d.key.clone()).collect(), usb.clone());
+                    let seen = (
+                        current
+                            .iter()
+                            .map(|d| format!("{}#{}", d.key, d.node()))
+                            .collect(),
+                        usb.clone(),
+                    );
                     if last.as_ref() != Some(&seen) {
                         last = Some(seen);
                         if requests
@@ -781,13 +805,23 @@ impl Manager {
             }
             Request::StepAway { code, reply } => {
                 let now = self.now();
-                let answer = self.machine.step_away(now, &code).map(|_| ());
+                let mut answer = self.machine.step_away(now, &code).map(|_| ());
                 if answer.is_ok() {
+                    // Published first: a greeter LightDM starts for the lock reads "away".
+                    self.publish();
                     if let Some(current) = &self.current {
                         let platform = self.platform.clone();
                         let account = current.account.clone();
-                        let _ = tokio::task::spawn_blocking(move || platform.lock_screen(&account))
-                            .await;
+                        let locked =
+                            tokio::task::spawn_blocking(move || platform.lock_screen(&account))
+                                .await
+                                .map_err(|e| e.to_string())
+                                .and_then(|r| r.map_err(|e| e.to_string()));
+                        if let Err(error) = locked {
+                            tracing::warn!(%error, "the screen did not lock: no pause");
+                            self.machine.cancel_away();
+                            answer = Err(Refusal::CannotLock);
+                        }
                     }
                 }
                 let _ = reply.send(answer.map_err(Into::into));

@@ -448,6 +448,9 @@ pub enum Refusal {
     /// The session is not locked.
     #[error("the session is not locked")]
     NotAway,
+    /// The screen could not be locked: stepping away would leave the desktop usable.
+    #[error("this computer cannot lock its screen: stepping away is not possible here")]
+    CannotLock,
     /// Too little time is left in the session to step away.
     #[error("your session ends in less than a minute: it cannot be locked now")]
     TooLateToStepAway,
@@ -637,10 +640,13 @@ impl SessionMachine {
             return Vec::new();
         };
         if running.away.as_ref().is_some_and(|a| now >= a.until) {
-            return self
-                .end(now, EndReason::Abandoned)
-                .map(|e| vec![e])
-                .unwrap_or_default();
+            // A pause cut at the session's own end: the session ran out of time, it was
+            // not abandoned.
+            let reason = match running.deadline {
+                Some(deadline) if now >= deadline => running.deadline_reason,
+                _ => EndReason::Abandoned,
+            };
+            return self.end(now, reason).map(|e| vec![e]).unwrap_or_default();
         }
         let Some(deadline) = running.deadline else {
             return Vec::new();
@@ -762,12 +768,15 @@ impl SessionMachine {
                 _ => {}
             }
         }
-        if self.running().is_some_and(|r| r.away.is_some()) {
-            state = SeatState::SteppedAway;
-        }
         if let Some(what) = &self.alarm {
             state = SeatState::DeviceAlarm;
             reason = Some(what.clone());
+        }
+        // A paused session stays paused whatever else happens (a device plugged in
+        // meanwhile must not give its desktop back): the alarm is in `reason` and the
+        // status's own field.
+        if self.running().is_some_and(|r| r.away.is_some()) {
+            state = SeatState::SteppedAway;
         }
         let mut greeter = self.greeter(wall);
         if let State::Closed(message) = &self.state {
@@ -936,6 +945,14 @@ impl SessionMachine {
             wrong: 0,
         });
         Ok(until)
+    }
+
+    /// The pause could not be put in place (the screen did not lock): the session is the
+    /// visitor's again, as if they had not stepped away.
+    pub fn cancel_away(&mut self) {
+        if let State::InSession(running) = &mut self.state {
+            running.away = None;
+        }
     }
 
     /// Someone typed `code` at the paused session. The right code resumes it; the
@@ -1164,6 +1181,26 @@ mod tests {
             SessionMachine::default().step_away(at(1), "2468"),
             Err(Refusal::NoSession)
         );
+    }
+
+    #[test]
+    fn a_device_plugged_in_during_a_pause_does_not_unlock_it_and_a_pause_cut_by_the_end_is_time_up()
+    {
+        let mut m = started(Some(45 * MIN));
+        m.step_away(at(10), "2468").unwrap();
+        m.device_alarm("clavier « X »".into());
+        assert_eq!(m.shown(at(11).wall).state, SeatState::SteppedAway);
+        assert_eq!(
+            m.shown(at(11).wall).reason.as_deref(),
+            Some("clavier « X »")
+        );
+
+        let mut m = started(Some(45 * MIN));
+        m.step_away(at(40), "2468").unwrap();
+        match m.tick(45 * MIN).as_slice() {
+            [Effect::EndAndWipe { reason, .. }] => assert_eq!(*reason, EndReason::TimeUp),
+            other => panic!("expected the session's end, got {other:?}"),
+        }
     }
 
     #[test]

@@ -49,16 +49,21 @@ struct Tally {
     reserved: Vec<(String, String)>,
 }
 
+/// A seat with a visitor's session, which frees up at `end` (if it has a limit).
+fn busy(tally: &mut Tally, end: Option<UtcMillis>) {
+    tally.busy += 1;
+    if let Some(end) = end {
+        tally.next_free_at = Some(tally.next_free_at.map_or(end, |n| n.min(end)));
+    }
+}
+
 /// Counts one connected seat of a site, by its reported state and session end.
 fn count(tally: &mut Tally, agent_id: &str, hostname: &str, state: &str, end: Option<UtcMillis>) {
     match state {
         "ready" => tally.free += 1,
-        "in_session" | "ending" | "stepped_away" => {
-            tally.busy += 1;
-            if let Some(end) = end {
-                tally.next_free_at = Some(tally.next_free_at.map_or(end, |n| n.min(end)));
-            }
-        }
+        // A seat whose session runs under a device alarm still has its visitor.
+        "in_session" | "ending" | "stepped_away" => busy(tally, end),
+        "device_alarm" if end.is_some() => busy(tally, end),
         "supervised" => tally
             .reserved
             .push((agent_id.to_string(), hostname.to_string())),
@@ -167,21 +172,25 @@ impl Controller {
         (out, connected)
     }
 
-    /// Sends each connected seat of `site_id` the site's wait (pushes only queue).
-    fn push_wait(&self, site_id: &str, seats: &[String], wait: &SiteWait) {
+    /// Sends each connected seat of `site_id` the site's wait (pushes only queue);
+    /// returns the seats it was queued for.
+    fn push_wait(&self, site_id: &str, seats: &[String], wait: &SiteWait) -> Vec<String> {
         let Ok(frame) =
             crate::seat_link::SeatTx::encode(&ControllerMessage::SiteWait(wait.clone()))
         else {
-            return;
+            return Vec::new();
         };
+        let mut queued = Vec::new();
         for seat in seats {
             if let Some(tx) = self.live_sender(seat) {
-                if let Err(e) = tx.push_frame(frame.clone()) {
-                    self.push_failed(seat, &e);
+                match tx.push_frame(frame.clone()) {
+                    Ok(()) => queued.push(seat.clone()),
+                    Err(e) => self.push_failed(seat, &e),
                 }
             }
         }
         tracing::debug!(site = %site_id, free = wait.free_seats, busy = wait.busy_seats, "site wait pushed");
+        queued
     }
 
     /// The task that follows the seats' changes and keeps the waits (see the module).
@@ -217,8 +226,10 @@ impl Controller {
                     let new: Vec<String> =
                         seats.into_iter().filter(|s| !entry.1.contains(s)).collect();
                     if !new.is_empty() {
-                        c.push_wait(site, &new, &view.wait);
-                        entry.1.extend(new);
+                        // Only the seats it was queued for count as having it: one whose
+                        // queue was full, or not yet connected here, gets it next round.
+                        let queued = c.push_wait(site, &new, &view.wait);
+                        entry.1.extend(queued);
                     }
                 }
                 *c.inner.waits.lock().unwrap_or_else(|p| p.into_inner()) = waits;
@@ -243,7 +254,8 @@ mod tests {
         count(&mut t, "e", "pc05", "supervised", None);
         count(&mut t, "f", "pc06", "blocked", None);
         count(&mut t, "g", "pc07", "device_alarm", None);
-        assert_eq!((t.free, t.busy), (1, 3));
+        count(&mut t, "h", "pc08", "device_alarm", Some(UtcMillis(3_000)));
+        assert_eq!((t.free, t.busy), (1, 4));
         assert_eq!(t.next_free_at, Some(UtcMillis(1_000)));
         assert_eq!(t.reserved, vec![("e".to_string(), "pc05".to_string())]);
     }

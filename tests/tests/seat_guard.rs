@@ -277,6 +277,11 @@ async fn a_keyboard_plugged_in_locks_the_seat_until_staff_check_it_and_a_visitor
         json!({"fill": {"selector": "#away-again", "value": "97531"}}),
         json!({"click": fr("away-submit")}),
         json!({"expectText": fr("away-locked-title")}),
+        // Someone plugs a keyboard into the paused seat: it stays paused.
+        json!({"note": "keyboard while away"}),
+        json!({"goto": s("/fr/session")}),
+        json!({"expectText": fr("away-locked-title")}),
+        json!({"expectJs": "document.body.dataset.state === 'stepped_away'"}),
     ]);
     for _ in 0..5 {
         steps.extend([
@@ -298,6 +303,7 @@ async fn a_keyboard_plugged_in_locks_the_seat_until_staff_check_it_and_a_visitor
         "steps": steps,
     });
     let plugged = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(10));
+    let screens_addr = screens;
     commune_tests::browser::run(&scenario, Duration::from_secs(460), |note| {
         let (c, sessions, seat, sys, plugged) = (
             c.clone(),
@@ -453,7 +459,47 @@ async fn a_keyboard_plugged_in_locks_the_seat_until_staff_check_it_and_a_visitor
                     })
                     .await;
                 }
+                "keyboard while away" => {
+                    let n = plugged.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    fake::plant(
+                        &sys,
+                        n,
+                        "Clavier inconnu",
+                        ("0003", "abcd", "0001"),
+                        "usb-0000:00:14.0-9/input0",
+                        fake::KEYBOARD,
+                    )
+                    .unwrap();
+                    eventually(10, "the alarm is raised", || async {
+                        sessions.status().device_alarm.is_some()
+                    })
+                    .await;
+                    let status = sessions.status();
+                    assert_eq!(status.state, SeatState::SteppedAway, "the pause holds");
+                    assert!(status.session.unwrap().away_until.is_some());
+                    // "End my session" posted by anyone at the seat: back to the pause.
+                    let screens = screens_addr;
+                    let reply = tokio::task::spawn_blocking(move || {
+                        commune_tests::web::http(screens, "POST", "/fr/fin", &[], "")
+                    })
+                    .await
+                    .unwrap();
+                    assert_eq!(reply.status, 303, "{}", reply.body);
+                    assert!(reply
+                        .header("location")
+                        .unwrap_or_default()
+                        .ends_with("/fr/pause"));
+                    assert!(sessions.status().session.is_some(), "still running");
+                }
                 "abandoned" => {
+                    // Wiped, and still locked by the keyboard plugged in meanwhile.
+                    sessions
+                        .wait_for(|s| s.state == SeatState::DeviceAlarm && s.session.is_none())
+                        .await;
+                    sessions
+                        .accept_devices(commune_protocol::messages::CheckedBy::Staff, None)
+                        .await
+                        .unwrap();
                     sessions.wait_for(|s| s.state == SeatState::Ready).await;
                     assert!(sessions.last_wipe_report().unwrap().verified);
                     eventually(20, "the controller has the abandoned session", || async {

@@ -155,6 +155,7 @@ away-error-mismatch = The two codes are different. Type the same code twice.
 away-error-code = Choose a code with 4 to 8 numbers.
 away-error-off = This computer cannot lock the session.
 away-error-late = Your session ends in less than one minute: it can no longer be locked.
+away-error-lock = This computer cannot lock its screen: your session was not locked. Stay near the computer or end your session.
 
 ## USB sticks
 

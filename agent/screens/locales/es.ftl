@@ -155,6 +155,7 @@ away-error-mismatch = Los dos códigos son diferentes. Escriba dos veces el mism
 away-error-code = Elija un código de 4 a 8 números.
 away-error-off = Este ordenador no permite bloquear la sesión.
 away-error-late = Su sesión termina en menos de un minuto: ya no se puede bloquear.
+away-error-lock = Este ordenador no puede bloquear su pantalla: su sesión no se ha bloqueado. Quédese cerca del ordenador o termine su sesión.
 
 ## USB sticks
 

@@ -158,6 +158,7 @@ away-error-mismatch = Les deux codes sont différents. Tapez deux fois le même 
 away-error-code = Choisissez un code de 4 à 8 chiffres.
 away-error-off = Cet ordinateur ne permet pas de verrouiller la session.
 away-error-late = Votre session se termine dans moins d'une minute : elle ne peut plus être verrouillée.
+away-error-lock = Cet ordinateur ne peut pas verrouiller son écran : la session n'a pas été verrouillée. Restez près de l'ordinateur ou terminez votre session.
 
 ## USB sticks
 

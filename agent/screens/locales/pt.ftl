@@ -155,6 +155,7 @@ away-error-mismatch = Os dois códigos são diferentes. Escreva o mesmo código 
 away-error-code = Escolha um código de 4 a 8 números.
 away-error-off = Este computador não permite bloquear a sessão.
 away-error-late = A sua sessão termina daqui a menos de um minuto: já não pode ser bloqueada.
+away-error-lock = Este computador não consegue bloquear o ecrã: a sua sessão não foi bloqueada. Fique perto do computador ou termine a sua sessão.
 
 ## USB sticks
 

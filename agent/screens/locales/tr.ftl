@@ -155,6 +155,7 @@ away-error-mismatch = İki kod birbirinden farklı. Aynı kodu iki kez yazın.
 away-error-code = 4 ile 8 arası rakamdan oluşan bir kod seçin.
 away-error-off = Bu bilgisayarda oturum kilitlenemez.
 away-error-late = Oturumunuz bir dakikadan kısa bir süre içinde bitiyor: artık kilitlenemez.
+away-error-lock = Bu bilgisayar ekranını kilitleyemiyor: oturumunuz kilitlenmedi. Bilgisayarın yanında kalın veya oturumunuzu bitirin.
 
 ## USB sticks
 

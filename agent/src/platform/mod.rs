@@ -118,8 +118,9 @@ pub trait SessionPlatform: Send + Sync + 'static {
     /// sound); the visitor's screens show it as well. Never ends anything.
     fn warn(&self, account: &Account, minutes_left: u32) -> Result<(), PlatformError>;
 
-    /// The visitor stepped away: hide their desktop behind the screen lock, if the
-    /// platform has one (the notice shows the pause screen in any case). Ends nothing.
+    /// The visitor stepped away: hide their desktop behind the screen lock. An error: it
+    /// could not be hidden, and the pause is refused. The default (the sandbox, whose
+    /// "desktop" is the screens themselves) has nothing more to hide. Ends nothing.
     fn lock_screen(&self, _account: &Account) -> Result<(), PlatformError> {
         Ok(())
     }

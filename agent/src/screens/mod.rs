@@ -484,6 +484,7 @@ fn refusal_message(error: &ManagerError) -> (&'static str, bool) {
             Refusal::StepAwayCode => ("away-error-code", false),
             Refusal::AlreadyAway | Refusal::NotAway => ("error-other", false),
             Refusal::TooLateToStepAway => ("away-error-late", false),
+            Refusal::CannotLock => ("away-error-lock", false),
         },
         ManagerError::Platform(_) | ManagerError::Stopped => ("error-other", false),
     }
@@ -866,6 +867,8 @@ struct SeatJson {
     warning: Option<u32>,
     /// Seconds left of the visitor's pause, while they are away.
     away_seconds_left: Option<u64>,
+    /// Whether the visitor stepped away (the greeter then never logs the session back in).
+    away: bool,
     /// The call for a mediator: `sent`, `taken`, or none.
     help: Option<&'static str>,
 }
@@ -880,6 +883,7 @@ async fn state_json(State(s): State<Shared>) -> Response {
         seconds_left: session.as_ref().and_then(|i| i.seconds_left_now()),
         warning: session.as_ref().and_then(|i| i.warning),
         away_seconds_left: session.as_ref().and_then(|i| i.away_seconds_left()),
+        away: session.as_ref().is_some_and(|i| i.away_until.is_some()),
         help: call.map(|c| pages::help_state(Some(&c))),
     })
     .into_response()

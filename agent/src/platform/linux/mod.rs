@@ -1005,11 +1005,16 @@ impl SessionPlatform for LinuxDirect {
                 return Ok(());
             }
         }
+        // The notice alone is not a lock (the desktop stays usable behind it): refused,
+        // and the visitor is told the session could not be locked.
         tracing::warn!(
             uid = account.uid,
-            "neither LightDM nor logind locked the screen; the notice's pause screen is the lock"
+            "neither LightDM nor logind locked the screen; stepping away refused"
         );
-        Ok(())
+        Err(PlatformError::system(
+            "locking the screen",
+            "neither LightDM nor logind answered",
+        ))
     }
 
     fn terminate(&self, account: &Account, courtesy: bool) -> Vec<WipeStep> {
