@@ -51,6 +51,9 @@ impl HelpLimit {
     }
 }
 
+/// How long a call nobody took stays on the map.
+pub const STALE_AFTER_MS: i64 = 2 * 3_600_000;
+
 #[derive(Debug, Default)]
 struct SeatCalls {
     open: Option<OpenCall>,
@@ -109,6 +112,9 @@ impl HelpBoard {
         let seat = self.seat(agent_id);
         match &seat.open {
             Some(open) if open.call_id == call.call_id => return Ok(()),
+            // A call nobody took for this long is stale (its seat restarted, forgetting
+            // it): the new one replaces it rather than being refused for good.
+            Some(open) if received.0 - open.called_at.0 > STALE_AFTER_MS => {}
             Some(_) => return Err(HelpLimit::AlreadyOpen),
             None => {}
         }
@@ -157,10 +163,13 @@ impl HelpBoard {
     }
 
     /// The open call of each seat that has one.
-    pub fn open_calls(&self) -> HashMap<String, OpenCall> {
+    /// Calls older than [`STALE_AFTER_MS`] are left out (a seat that restarted forgot
+    /// them; the store ends them with the seat's next session event).
+    pub fn open_calls(&self, now: UtcMillis) -> HashMap<String, OpenCall> {
         self.seats
             .iter()
             .filter_map(|(id, s)| s.open.clone().map(|o| (id.clone(), o)))
+            .filter(|(_, o)| now.0 - o.called_at.0 <= STALE_AFTER_MS)
             .collect()
     }
 }
@@ -196,10 +205,18 @@ mod tests {
         );
         // Another seat is not held back.
         assert_eq!(board.admit("b", &call("h-3", HelpNeed::Form), T, T), Ok(()));
-        assert_eq!(board.open_calls().len(), 2);
+        assert_eq!(board.open_calls(T).len(), 2);
         assert!(board.remove("a", "h-1"));
         assert!(!board.remove("a", "h-1"));
         assert_eq!(board.admit("a", &call("h-2", HelpNeed::Form), T, T), Ok(()));
+        // A call nobody took for hours (its seat restarted and forgot it) leaves the map
+        // and does not hold the seat's next call back.
+        let later = UtcMillis(T.0 + STALE_AFTER_MS + 1);
+        assert!(!board.open_calls(later).contains_key("a"));
+        assert_eq!(
+            board.admit("a", &call("h-9", HelpNeed::Other), later, later),
+            Ok(())
+        );
     }
 
     #[test]
@@ -209,7 +226,7 @@ mod tests {
             board.admit("a", &call("h-1", HelpNeed::Unknown), T, T),
             Err(HelpLimit::UnknownNeed)
         );
-        assert!(board.open_calls().is_empty());
+        assert!(board.open_calls(T).is_empty());
     }
 
     #[test]

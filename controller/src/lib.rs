@@ -652,7 +652,7 @@ impl Controller {
 
     /// The open call for a mediator of each seat that has one, in memory (the seat map).
     pub fn open_help_calls(&self) -> HashMap<String, help::OpenCall> {
-        self.help_board().open_calls()
+        self.help_board().open_calls(now())
     }
 
     pub(crate) fn help_board(&self) -> std::sync::MutexGuard<'_, help::HelpBoard> {

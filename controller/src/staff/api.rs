@@ -577,8 +577,16 @@ impl<'a> StaffApi<'a> {
         seat: &str,
         call_id: &str,
     ) -> Result<CommandRecord, StaffError> {
-        let Some(agent) = self.c.store().agent(seat).await? else {
-            return Err(StaffError::NotFound(format!("no computer {seat}")));
+        // An unknown seat and another site's seat get the same refusal: the answer does
+        // not tell which seats exist elsewhere.
+        let agent = self
+            .c
+            .store()
+            .agent(seat)
+            .await?
+            .filter(|a| self.who.may_act_on(&a.site_id));
+        let Some(agent) = agent else {
+            return Err(self.refuse("help.take", None, Refusal::SeatNotOfSite).await);
         };
         let site = agent.site_id.as_str();
         self.allow("help.take", Right::AnswerHelp, Some(site))
