@@ -88,6 +88,31 @@ pub struct ControllerConfig {
     pub web: WebLimits,
     /// What one seat may send (a seat whose key was stolen stays within these).
     pub seat: SeatLimits,
+    /// Waking the seats (Wake-on-LAN).
+    pub power: PowerConfig,
+}
+
+/// The `[power]` section: Wake-on-LAN from the controller. Names carry their unit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PowerConfig {
+    /// Where magic packets go (`host:port`: the seats' subnet broadcast address, or a
+    /// relay); empty: Wake-on-LAN off.
+    pub wake_on_lan: String,
+    /// A seat that is off is woken this many minutes before its next opening.
+    pub wake_minutes_before_opening: u32,
+    /// How often the seats to wake are looked for.
+    pub check_secs: u64,
+}
+
+impl Default for PowerConfig {
+    fn default() -> Self {
+        PowerConfig {
+            wake_on_lan: "255.255.255.255:9".into(),
+            wake_minutes_before_opening: 20,
+            check_secs: 60,
+        }
+    }
 }
 
 /// Limits on staff logins, so that an unauthenticated request costs a bounded amount of
@@ -261,6 +286,7 @@ impl Default for ControllerConfig {
             login: LoginLimits::default(),
             web: WebLimits::default(),
             seat: SeatLimits::default(),
+            power: PowerConfig::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ mod ingest;
 pub mod lieux;
 pub mod link;
 pub mod metrics;
+pub mod power;
 pub mod reports;
 mod schedules;
 mod seat_link;
@@ -921,6 +922,7 @@ impl Controller {
         }));
         tasks.push(self.spawn_ticket_pusher());
         tasks.push(self.spawn_wait_keeper());
+        tasks.extend(self.spawn_waker());
         tasks.extend(self.spawn_store_listener());
         Background { tasks }
     }

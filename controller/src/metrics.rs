@@ -81,6 +81,8 @@ pub struct Metrics {
     pub logins_refused: Family<ReasonLabel, Counter>,
     /// Frames not queued to a seat, by reason (`full`: the seat was disconnected).
     pub pushes_failed: Family<ReasonLabel, Counter>,
+    /// Wake-on-LAN magic packets sent.
+    pub wake_packets: Counter,
 }
 
 impl Default for Metrics {
@@ -114,6 +116,12 @@ impl Default for Metrics {
             "logins_refused",
             "Staff logins refused, by reason (wrong, too_many, busy, too_long)",
             logins_refused.clone(),
+        );
+        let wake_packets = Counter::default();
+        registry.register(
+            "wake_packets",
+            "Wake-on-LAN magic packets sent (before an opening, or by staff)",
+            wake_packets.clone(),
         );
         let pushes_failed = Family::<ReasonLabel, Counter>::default();
         registry.register(
@@ -181,6 +189,7 @@ impl Default for Metrics {
             seat_limited,
             logins_refused,
             pushes_failed,
+            wake_packets,
         }
     }
 }
@@ -202,6 +211,11 @@ impl Metrics {
                 reason: reason.to_string(),
             })
             .inc();
+    }
+
+    /// Counts magic packets sent.
+    pub fn wake_sent(&self, n: usize) {
+        self.wake_packets.inc_by(u64::try_from(n).unwrap_or(0));
     }
 
     /// Counts a frame not queued to a seat.

@@ -101,6 +101,14 @@ pub(crate) async fn seat_page(
     let body = html! {
         p { a href="/" { (t("← Parc")) } }
         h1 { (t("Poste ")) (agent.hostname) }
+        @if !c.connected_ids().contains(&agent.id) && agent.revoked_at.is_none() {
+            form method="post" action={"/sites/" (agent.site_id) "/postes/" (agent.id) "/session"} {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                input type="hidden" name="action" value="wake";
+                p { (t("Ce poste est éteint ou hors ligne.")) " "
+                    button type="submit" { (t("Réveiller ce poste (Wake-on-LAN)")) } }
+            }
+        }
         @if c.live_seat_states().get(&agent.id).map(String::as_str) == Some("device_alarm") {
             section.alarm role="alert" aria-labelledby="alarm-title" {
                 h2 #alarm-title { (t("⛔ Appareil branché depuis la dernière vérification")) }

@@ -364,6 +364,10 @@ pub(crate) async fn seat_session(
                 .unwrap_or("Session terminée par l'équipe");
             api.end_session(&site, &seat, reason).await
         }
+        "wake" => match api.wake_seat(&site, &seat).await {
+            Ok(_) => return Redirect::to(&format!("/postes/{seat}")).into_response(),
+            Err(e) => return staff_error(staff.lang, "Poste non réveillé", &e),
+        },
         "devices" => match api.accept_devices(&site, &seat).await {
             Ok(_) => return Redirect::to(&format!("/postes/{seat}")).into_response(),
             Err(e) => Err(e),

@@ -567,6 +567,22 @@ impl<'a> StaffApi<'a> {
         Ok(command)
     }
 
+    /// Wakes `seat` by Wake-on-LAN (a magic packet to each of its MAC addresses); returns
+    /// how many packets went. Audited.
+    pub async fn wake_seat(&self, site: &str, seat: &str) -> Result<usize, StaffError> {
+        self.allow("seat.wake", Right::SuperviseSession, Some(site))
+            .await?;
+        self.seat_of("seat.wake", site, seat).await?;
+        let sent = self.c.wake_seat(seat).await?;
+        self.done(
+            "seat.wake",
+            Some(site),
+            &format!("{seat}: {sent} magic packet(s)"),
+        )
+        .await;
+        Ok(sent)
+    }
+
     // --- Calls for a mediator ---------------------------------------------------------
 
     /// Takes the visitor's call `call_id` on `seat` ("Je m'en occupe"): it leaves every

@@ -1,0 +1,148 @@
+//! Waking the seats (issue 18, Wake-on-LAN): a real controller whose `[power] wake_on_lan`
+//! points at a UDP socket on the loopback interface (the test's "broadcast address"), a
+//! real agent enrolled and then stopped ("off"). Staff wake it from its page in Chromium
+//! (axe-core; the press is audited); the controller wakes it by itself before its next
+//! opening, once; a site closed all day wakes nobody. Each packet is checked byte for
+//! byte: six 0xFF, then the seat's MAC sixteen times.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use commune_agent::config::PlatformKind;
+use commune_controller::staff::Role;
+use commune_protocol::slots::{AdHocSlot, SiteSchedule};
+use commune_protocol::UtcMillis;
+use commune_tests::{enroll_agent, eventually, TestAgent, TestController, SITE};
+use serde_json::json;
+
+const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0xc0, 0xff, 0xee];
+
+/// The next magic packet the socket receives within `secs`, if any.
+async fn packet(socket: &tokio::net::UdpSocket, secs: u64) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 512];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(secs), socket.recv_from(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    Some(buf[..n].to_vec())
+}
+
+fn is_magic_for(packet: &[u8], mac: [u8; 6]) -> bool {
+    packet.len() == 102 && packet[..6] == [0xFF; 6] && packet[6..].chunks(6).all(|c| c == mac)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_and_the_schedule_wake_a_seat_that_is_off_with_a_magic_packet() {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let target: SocketAddr = socket.local_addr().unwrap();
+    let ctrl = TestController::start_with(|config| {
+        config.power.wake_on_lan = target.to_string();
+        config.power.check_secs = 1;
+        config.power.wake_minutes_before_opening = 20;
+    })
+    .await;
+    let c = ctrl.controller.clone();
+    // Closed all day: nothing to wake for.
+    let mut model = SiteSchedule::always_open("Europe/Paris");
+    model.opening_hours = Default::default();
+    c.set_site_schedule(SITE, model.clone()).await.unwrap();
+
+    let (mut config, _dir) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    config.sessions.platform = PlatformKind::Sandbox;
+    let mut agent = TestAgent::start(config).await;
+    agent.wait_connected(20).await;
+    let seat = agent.config.agent_id.clone();
+    eventually(20, "the seat's inventory is stored", || async {
+        c.store().inventory(&seat).await.unwrap().is_some()
+    })
+    .await;
+    agent.stop().await;
+    eventually(20, "the seat is off", || async {
+        !c.connected_ids().contains(&seat)
+    })
+    .await;
+    // Its network card, as its last inventory gave it.
+    let mut inventory = c.store().inventory(&seat).await.unwrap().unwrap();
+    inventory.mac_addresses = vec!["52:54:00:c0:ff:ee".into(), "00:00:00:00:00:00".into()];
+    c.store()
+        .upsert_inventory(&seat, &inventory, commune_controller::now())
+        .await
+        .unwrap();
+    assert!(
+        packet(&socket, 3).await.is_none(),
+        "a seat closed all day is not woken"
+    );
+
+    // Staff wake it from its page.
+    c.create_staff(
+        "marie",
+        "Marie",
+        Role::Staff,
+        &[SITE.to_string()],
+        "un mot de passe long",
+    )
+    .await
+    .unwrap();
+    let dashboard = commune_tests::web::serve_dashboard(c.clone()).await;
+    let scenario = json!({
+        "baseUrl": format!("http://{dashboard}"),
+        "user": "marie",
+        "password": "un mot de passe long",
+        "timeoutSecs": 90,
+        "stepTimeoutSecs": 15,
+        "steps": [
+            {"login": true},
+            {"goto": format!("/postes/{seat}")},
+            {"expectText": "Ce poste est éteint ou hors ligne."},
+            {"axe": true},
+            {"screenshot": commune_tests::browser::screenshots().join("reveil-poste.png").display().to_string()},
+            {"click": "Réveiller ce poste (Wake-on-LAN)"},
+            {"expectStatus": 200},
+            {"note": "woken"},
+        ],
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    commune_tests::browser::run(&scenario, Duration::from_secs(120), |_| {
+        let tx = tx.clone();
+        async move {
+            tx.send(()).await.unwrap();
+        }
+    })
+    .await;
+    rx.recv().await.expect("the page was pressed");
+    let sent = packet(&socket, 5).await.expect("a magic packet");
+    assert!(is_magic_for(&sent, MAC), "{sent:02x?}");
+    assert!(
+        packet(&socket, 1).await.is_none(),
+        "one packet: the all-zero MAC is skipped"
+    );
+    let audit = c.store().audit_log(UtcMillis(0)).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "seat.wake" && e.actor == "marie" && e.detail.contains(&seat)),
+        "{audit:?}"
+    );
+
+    // A permanence opens on it in ten minutes: the controller wakes it by itself, once.
+    let now = commune_controller::now();
+    model.ad_hoc.push(AdHocSlot {
+        id: "atelier".into(),
+        seats: vec![seat.clone()],
+        start: UtcMillis(now.0 + 10 * 60_000),
+        end: UtcMillis(now.0 + 70 * 60_000),
+        permanence: None,
+        name: Some("Atelier".into()),
+        mediator: "Mme Martin".into(),
+    });
+    c.set_site_schedule(SITE, model).await.unwrap();
+    let sent = packet(&socket, 10).await.expect("woken before the opening");
+    assert!(is_magic_for(&sent, MAC), "{sent:02x?}");
+    assert!(
+        packet(&socket, 3).await.is_none(),
+        "woken once for an opening, not every round"
+    );
+    assert!(c.metrics().wake_packets.get() >= 2);
+}
