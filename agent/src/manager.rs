@@ -521,6 +521,8 @@ struct Manager {
     devices: Vec<InputDevice>,
     /// When a USB stick was last switched off by the site's policy.
     usb_refused_at: Option<UtcMillis>,
+    /// The closed period the seat last suspended or powered off for.
+    powered_for: Option<UtcMillis>,
     status: watch::Sender<Status>,
     last_report: watch::Sender<Option<WipeReport>>,
 }
@@ -635,6 +637,7 @@ fn build(
         guard: None,
         devices: Vec::new(),
         usb_refused_at: None,
+        powered_for: None,
         status,
         last_report,
     };
@@ -736,11 +739,23 @@ impl Manager {
                     None => std::future::pending().await,
                 }
             };
+            // After closing time, the power action the site asks for (once per closure).
+            let power = self
+                .machine
+                .power_due(self.now())
+                .filter(|(_, _, since)| self.powered_for != Some(*since));
+            let power_tick = async {
+                match &power {
+                    Some((wait, _, _)) => tokio::time::sleep(*wait).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 request = requests.recv() => {
                     let Some(request) = request else { break };
                     self.handle(request).await;
                 }
+                () = power_tick => self.power().await,
                 () = tick => {
                     let effects = self.machine.tick(self.monotonic());
                     for effect in effects {
@@ -751,6 +766,36 @@ impl Manager {
             }
             self.publish();
         }
+    }
+
+    /// Suspends or powers off the idle seat if it is still due (the state may have
+    /// changed while the timer ran), and records it.
+    async fn power(&mut self) {
+        let Some((wait, action, since)) = self.machine.power_due(self.now()) else {
+            return;
+        };
+        if !wait.is_zero() || self.powered_for == Some(since) {
+            return;
+        }
+        self.powered_for = Some(since);
+        tracing::info!(?action, "closed: the seat follows the site's power plan");
+        let platform = self.platform.clone();
+        let done = tokio::task::spawn_blocking(move || platform.power(action))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        if let Err(error) = &done {
+            tracing::warn!(%error, ?action, "the power action failed");
+        }
+        // On a real seat this runs once it is back (woken before the opening).
+        self.emit(
+            (self.wall)(),
+            AgentEvent::PowerChanged(commune_protocol::messages::PowerChanged {
+                action,
+                ok: done.is_ok(),
+            }),
+        )
+        .await;
     }
 
     async fn handle(&mut self, request: Request) {

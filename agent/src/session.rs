@@ -324,6 +324,9 @@ impl Away {
     }
 }
 
+/// A seat does not suspend or power off when it opens again within this.
+pub const POWER_MIN_CLOSED: Duration = Duration::from_secs(60 * 60);
+
 /// How many wrong codes end a paused session.
 pub const AWAY_WRONG_CODES: u32 = 5;
 
@@ -913,6 +916,42 @@ impl SessionMachine {
         self.alarm = None;
     }
 
+    /// The power action due after closing time, if the site asks for one: how long until
+    /// it is due (zero: now), what it is, and the start of the closed period it belongs to
+    /// (done once per period). Only an idle seat (free, or locked by staff) acts, only
+    /// once the site has been closed for the policy's minutes, and only when it does not
+    /// open again within [`POWER_MIN_CLOSED`].
+    pub fn power_due(
+        &self,
+        now: Now,
+    ) -> Option<(
+        Duration,
+        commune_protocol::schedule::AfterClosing,
+        UtcMillis,
+    )> {
+        use commune_protocol::schedule::AfterClosing;
+        let policy = self.policy();
+        if !matches!(
+            policy.after_closing,
+            AfterClosing::Suspend | AfterClosing::PowerOff
+        ) {
+            return None;
+        }
+        if !matches!(self.state, State::Ready | State::Closed(_)) {
+            return None;
+        }
+        let since = self.book.closed_since(now.wall)?;
+        if let Some(reopens) = self.book.reopens(now.wall) {
+            let open_in = i64::try_from(POWER_MIN_CLOSED.as_millis()).unwrap_or(i64::MAX);
+            if reopens.0 - now.wall.0 < open_in {
+                return None;
+            }
+        }
+        let due = since.0 + i64::from(policy.power_after_closing_minutes) * 60_000;
+        let wait = Duration::from_millis(u64::try_from(due - now.wall.0).unwrap_or(0));
+        Some((now.on_monotonic(wait), policy.after_closing, since))
+    }
+
     /// The visitor steps away: the session locks with `code` (4 to 8 digits) for the
     /// site's minutes at most, never past the session's own end. Its time keeps running.
     /// Returns when the pause ends, on the monotonic clock.
@@ -1114,6 +1153,49 @@ mod tests {
 
     fn end_of(running: &Running) -> (Option<Duration>, EndReason) {
         (running.deadline, running.deadline_reason)
+    }
+
+    #[test]
+    fn an_idle_seat_suspends_once_the_site_has_been_closed_for_the_minutes_set() {
+        use commune_protocol::schedule::AfterClosing;
+        let mut sched = schedule(
+            1,
+            vec![
+                slot(0, 60, SlotKind::Free),
+                slot(60, 600, SlotKind::Closed),
+                slot(600, 700, SlotKind::Free),
+            ],
+        );
+        sched.seat_policy.after_closing = AfterClosing::Suspend;
+        let mut m = SessionMachine::default();
+        m.schedule_offered(at(0), sched.clone());
+        let since = UtcMillis(BASE + 60 * MIN_MS);
+        assert_eq!(m.power_due(at(30)), None, "open");
+        assert_eq!(
+            m.power_due(at(61)),
+            Some((14 * MIN, AfterClosing::Suspend, since)),
+            "fifteen minutes after closing"
+        );
+        assert_eq!(
+            m.power_due(at(80)),
+            Some((Duration::ZERO, AfterClosing::Suspend, since))
+        );
+        assert_eq!(m.power_due(at(560)), None, "opens again within the hour");
+        // A seat with a session, or a site that keeps its seats on: nothing.
+        let visitor = Admitted {
+            kind: SlotKind::Free,
+            permanence_id: None,
+            ticket: None,
+            own: Some(45 * MIN),
+            slot_end: None,
+        };
+        m.start(at(80), "s".into(), &visitor).unwrap();
+        assert_eq!(m.power_due(at(81)), None, "a session runs");
+        let mut stay = sched;
+        stay.seat_policy.after_closing = AfterClosing::Stay;
+        let mut m2 = SessionMachine::default();
+        m2.schedule_offered(at(0), stay);
+        assert_eq!(m2.power_due(at(80)), None);
     }
 
     #[test]

@@ -135,6 +135,20 @@ impl SlotBook {
             .find(|s| s.start <= at && at < s.end)
     }
 
+    /// Since when the seat is closed at `at` (the start of the run of closed slots), if it
+    /// is closed by its schedule then.
+    pub fn closed_since(&self, at: UtcMillis) -> Option<UtcMillis> {
+        let slots = &self.schedule.as_ref()?.slots;
+        let mut i = slots.iter().position(|s| s.start <= at && at < s.end)?;
+        if slots[i].kind != SlotKind::Closed {
+            return None;
+        }
+        while i > 0 && slots[i - 1].kind == SlotKind::Closed && slots[i - 1].end == slots[i].start {
+            i -= 1;
+        }
+        Some(slots[i].start)
+    }
+
     /// Where the run of slots of the same kind as the one at `at` ends (consecutive slots of
     /// one kind count as one: a permanence running into free access of the same kind).
     /// `None` when the run reaches the end of the cache.

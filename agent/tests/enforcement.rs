@@ -298,3 +298,58 @@ async fn a_slot_opened_now_under_a_free_visitor_gives_five_minutes() {
     assert_eq!(warnings(&events), vec![(10, 5), (14, 1)]);
     assert_eq!(ended(&events), (15, EndReason::SlotEnded, 15 * 60));
 }
+
+/// Closing time on an accelerated (paused) clock: a visitor's session ends at closing
+/// with the usual warnings, and fifteen minutes later the idle seat powers off, once,
+/// through the platform (the sandbox records it: the platform double), and says so.
+#[tokio::test(start_paused = true)]
+async fn after_closing_the_idle_seat_powers_off_once_and_not_while_a_session_runs() {
+    use commune_protocol::schedule::AfterClosing;
+    let seat = seat().await;
+    let mut plan = schedule(
+        1,
+        vec![
+            slot(0, 60, SlotKind::Free),
+            slot(60, 600, SlotKind::Closed),
+            slot(600, 700, SlotKind::Free),
+        ],
+    );
+    plan.seat_policy.after_closing = AfterClosing::PowerOff;
+    plan.seat_policy.power_after_closing_minutes = 15;
+    assert!(seat.handle.schedule(plan).await);
+    let log = seat
+        ._dir
+        .path()
+        .join("sandbox")
+        .join(commune_agent::platform::sandbox::POWER_LOG);
+    // A visitor at minute 40: the session ends at closing (60), warned at 55 and 59.
+    tokio::time::sleep(Duration::from_secs(40 * 60)).await;
+    seat.handle
+        .start_session(SlotKind::Free, None)
+        .await
+        .unwrap();
+    wait_wiped(&seat).await;
+    let evs = events(&seat, 0).await;
+    assert_eq!(ended(&evs).0, 60);
+    assert_eq!(ended(&evs).1, EndReason::SlotEnded);
+    assert_eq!(warnings(&evs), vec![(55, 5), (59, 1)]);
+    // Not before fifteen minutes of closure.
+    tokio::time::sleep(Duration::from_secs(13 * 60)).await;
+    assert!(!log.exists(), "powered off too early");
+    tokio::time::sleep(Duration::from_secs(3 * 60)).await;
+    let lines = std::fs::read_to_string(&log).expect("the power action, recorded");
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(lines.starts_with("PowerOff "), "{lines}");
+    let powered: Vec<(i64, bool)> = events(&seat, 0)
+        .await
+        .into_iter()
+        .filter_map(|(t, e)| match e {
+            AgentEvent::PowerChanged(p) => Some((t, p.ok && p.action == AfterClosing::PowerOff)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(powered, vec![(75, true)]);
+    // Once per closure, however long it lasts.
+    tokio::time::sleep(Duration::from_secs(300 * 60)).await;
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+}

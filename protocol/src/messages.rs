@@ -398,6 +398,8 @@ pub enum AgentEvent {
     /// Staff looked at the seat's devices and accepted them (after a device alarm, or to
     /// record the check).
     DevicesChecked(DevicesChecked),
+    /// The seat suspended or powered off after closing time (sent when it is back).
+    PowerChanged(PowerChanged),
     /// A visitor called a mediator, with a coarse need (nothing else: no screen, no text).
     HelpCalled(HelpCalled),
     /// The visitor cancelled their call.
@@ -615,6 +617,16 @@ pub struct Alert {
     pub kind: AlertKind,
     /// A sentence for IT.
     pub message: String,
+}
+
+/// A seat's power action after closing time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct PowerChanged {
+    /// What it did.
+    pub action: crate::schedule::AfterClosing,
+    /// Whether the platform did it.
+    pub ok: bool,
 }
 
 /// Who accepted a seat's devices.

@@ -41,6 +41,38 @@ pub struct SeatPolicy {
     /// Whether visitors may plug in a USB stick to save their documents.
     #[serde(default)]
     pub usb_storage: UsbStorage,
+    /// What an idle seat does once the site has been closed for
+    /// `power_after_closing_minutes` (and opens again an hour later or more); the
+    /// controller wakes it before the next opening (Wake-on-LAN).
+    #[serde(default)]
+    pub after_closing: AfterClosing,
+    /// How long after closing the seat suspends or powers off.
+    #[serde(default = "default_power_after_closing_minutes")]
+    pub power_after_closing_minutes: u32,
+}
+
+/// What a seat does after closing time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum AfterClosing {
+    /// Stays on.
+    #[default]
+    Stay,
+    /// Suspends (logind): woken in seconds.
+    Suspend,
+    /// Powers off (logind).
+    PowerOff,
+    /// An action this build does not know: stays on.
+    #[serde(other)]
+    Other,
+}
+
+/// The default delay before a seat suspends or powers off after closing.
+pub const DEFAULT_POWER_AFTER_CLOSING_MINUTES: u32 = 15;
+
+fn default_power_after_closing_minutes() -> u32 {
+    DEFAULT_POWER_AFTER_CLOSING_MINUTES
 }
 
 /// The default pause: long enough to fetch papers or a print, short enough that a
@@ -59,6 +91,8 @@ impl Default for SeatPolicy {
         SeatPolicy {
             step_away_minutes: DEFAULT_STEP_AWAY_MINUTES,
             usb_storage: UsbStorage::Allowed,
+            after_closing: AfterClosing::Stay,
+            power_after_closing_minutes: DEFAULT_POWER_AFTER_CLOSING_MINUTES,
         }
     }
 }

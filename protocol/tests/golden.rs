@@ -243,6 +243,18 @@ fn samples() -> Vec<(&'static str, Sample)> {
             })),
         ),
         (
+            "agent_events_power",
+            Agent(AgentMessage::Events(EventBatch {
+                events: vec![event(
+                    11,
+                    AgentEvent::PowerChanged(PowerChanged {
+                        action: AfterClosing::PowerOff,
+                        ok: true,
+                    }),
+                )],
+            })),
+        ),
+        (
             "agent_heartbeat_away",
             Agent(AgentMessage::Heartbeat(Heartbeat {
                 seat_state: Some(SeatState::SteppedAway),
@@ -383,6 +395,8 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 seat_policy: SeatPolicy {
                     step_away_minutes: 5,
                     usb_storage: UsbStorage::Refused,
+                    after_closing: AfterClosing::Suspend,
+                    power_after_closing_minutes: 20,
                 },
             })),
         ),
@@ -523,6 +537,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
                     AgentEvent::CommandResult(_) => "CommandResult",
                     AgentEvent::Alert(_) => "Alert",
                     AgentEvent::DevicesChecked(_) => "DevicesChecked",
+                    AgentEvent::PowerChanged(_) => "PowerChanged",
                     AgentEvent::HelpCalled(_) => "HelpCalled",
                     AgentEvent::HelpCancelled(_) => "HelpCancelled",
                     AgentEvent::Unknown => "AgentEvent::Unknown",
@@ -582,6 +597,7 @@ const ALL_VARIANTS: &[&str] = &[
     "CommandResult",
     "Alert",
     "DevicesChecked",
+    "PowerChanged",
     "HelpCalled",
     "HelpCancelled",
     "Welcome",

@@ -125,6 +125,15 @@ pub trait SessionPlatform: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Suspends or powers off the computer (after closing time, no session running).
+    /// The sandbox records it instead (`power-actions.log` in its root): the demo's and
+    /// the tests' machine must stay on.
+    fn power(&self, action: commune_protocol::schedule::AfterClosing) -> Result<(), PlatformError> {
+        Err(PlatformError::Unsupported(format!(
+            "{action:?} is not possible on this platform"
+        )))
+    }
+
     /// Ends every process of the account: with `courtesy`, a SIGTERM and a short grace
     /// first (a visitor's session ending normally); then kill until none is left. Recovery
     /// after a crash skips the courtesy: nobody is there to save anything.

@@ -50,8 +50,12 @@ const POLL_INTERVAL: Duration = Duration::from_millis(20);
 /// `PATH` of the session; the agent's environment is not passed on (it may hold secrets).
 const SESSION_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
+/// Where the sandbox records the power actions a public computer would take.
+pub const POWER_LOG: &str = "power-actions.log";
+
 /// Sessions as files and processes under one directory; see the module documentation.
 pub struct Sandbox {
+    root: PathBuf,
     homes: PathBuf,
     tmp: PathBuf,
     capabilities: Capabilities,
@@ -105,6 +109,7 @@ impl Sandbox {
             printing: false,
         };
         Ok(Sandbox {
+            root: root.clone(),
             homes,
             tmp,
             capabilities,
@@ -382,6 +387,19 @@ impl SessionPlatform for Sandbox {
         Err(PlatformError::Unsupported(
             "the sandbox starts session processes on Unix only".to_string(),
         ))
+    }
+
+    fn power(&self, action: commune_protocol::schedule::AfterClosing) -> Result<(), PlatformError> {
+        use std::io::Write as _;
+        // The platform double: what a public computer would do, recorded with the
+        // instant (a line per action), the machine staying on.
+        let line = format!("{action:?} {}\n", crate::now().0);
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.root.join(POWER_LOG))
+            .and_then(|mut f| f.write_all(line.as_bytes()))
+            .map_err(|e| PlatformError::system("record the power action", e))
     }
 
     fn warn(&self, account: &Account, minutes_left: u32) -> Result<(), PlatformError> {

@@ -283,6 +283,7 @@ fn event_label(e: &AgentEvent) -> &'static str {
         AgentEvent::CommandResult(_) => "command_result",
         AgentEvent::Alert(_) => "alert",
         AgentEvent::DevicesChecked(_) => "devices_checked",
+        AgentEvent::PowerChanged(_) => "power_changed",
         AgentEvent::HelpCalled(_) => "help_called",
         AgentEvent::HelpCancelled(_) => "help_cancelled",
         AgentEvent::Unknown => "unknown",
@@ -348,7 +349,7 @@ pub(crate) fn clamp_events(
                 caps.text(&mut r.detail);
             }
             AgentEvent::Alert(a) => caps.text(&mut a.message),
-            AgentEvent::DevicesChecked(_) => {}
+            AgentEvent::DevicesChecked(_) | AgentEvent::PowerChanged(_) => {}
             AgentEvent::HelpCalled(h) => {
                 caps.name(&mut h.call_id);
                 caps.opt_name(&mut h.session_id);

@@ -87,6 +87,7 @@ pub(crate) fn event_kind(e: &AgentEvent) -> &'static str {
         AgentEvent::CommandResult(_) => "command_result",
         AgentEvent::Alert(_) => "alert",
         AgentEvent::DevicesChecked(_) => "devices_checked",
+        AgentEvent::PowerChanged(_) => "power_changed",
         AgentEvent::HelpCalled(_) => "help_called",
         AgentEvent::HelpCancelled(_) => "help_cancelled",
         AgentEvent::Unknown => "unknown",

@@ -1017,6 +1017,26 @@ impl SessionPlatform for LinuxDirect {
         ))
     }
 
+    fn power(&self, action: commune_protocol::schedule::AfterClosing) -> Result<(), PlatformError> {
+        use commune_protocol::schedule::AfterClosing;
+        // logind does it (systemctl asks it), with its inhibitors and hooks.
+        let verb = match action {
+            AfterClosing::Suspend => "suspend",
+            AfterClosing::PowerOff => "poweroff",
+            AfterClosing::Stay | AfterClosing::Other => return Ok(()),
+        };
+        let status = std::process::Command::new("systemctl")
+            .arg(verb)
+            .stdin(std::process::Stdio::null())
+            .status()
+            .map_err(|e| PlatformError::system(format!("systemctl {verb}"), e))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(PlatformError::system(format!("systemctl {verb}"), status))
+        }
+    }
+
     fn terminate(&self, account: &Account, courtesy: bool) -> Vec<WipeStep> {
         let uid = account.uid;
         let mut steps = Vec::new();
