@@ -99,6 +99,12 @@
     } catch (e) {
       return; // the agent restarts: try again
     }
+    // The site's closing warning begins (or ends): show it.
+    if ((page === 'session' || page === 'ready') && body.dataset.closing !== undefined
+        && (seat.closing ? '1' : '0') !== body.dataset.closing && !seat.away) {
+      location.reload();
+      return;
+    }
     if (helpBox && (seat.help || 'none') !== helpBox.dataset.help && (seat.session || page !== 'session')) {
       location.reload();
       return;

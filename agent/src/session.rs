@@ -230,6 +230,12 @@ pub struct Greeter {
     /// The site refuses USB sticks (the screens do not suggest one).
     #[serde(default)]
     pub usb_refused: bool,
+    /// When the site closes, within its closing warning (the screens say so).
+    #[serde(default)]
+    pub closing_at: Option<UtcMillis>,
+    /// The site's own words with the closing warning.
+    #[serde(default)]
+    pub closing_message: String,
 }
 
 impl Greeter {
@@ -788,6 +794,18 @@ impl SessionMachine {
         greeter.step_away_minutes = self.policy().step_away_minutes;
         greeter.usb_refused =
             self.policy().usb_storage == commune_protocol::schedule::UsbStorage::Refused;
+        let warn_ms = i64::from(self.policy().closing_warning_minutes) * 60_000;
+        greeter.closing_at = self
+            .book
+            .closes_at(wall)
+            .filter(|at| warn_ms > 0 && at.0 - wall.0 <= warn_ms);
+        if greeter.closing_at.is_some() {
+            greeter.closing_message = self
+                .book
+                .schedule()
+                .map(|s| s.closing_message.clone())
+                .unwrap_or_default();
+        }
         Shown {
             state,
             reason,
@@ -832,10 +850,20 @@ impl SessionMachine {
         greeter
     }
 
-    /// How long until what the idle seat shows may change (its slot changes), on the
-    /// monotonic clock; at most [`DISPLAY_RECHECK`].
+    /// How long until what the idle seat shows may change (its slot changes, or the
+    /// closing warning begins), on the monotonic clock; at most [`DISPLAY_RECHECK`].
     pub fn next_display_change(&self, now: Now) -> Option<Duration> {
-        let at = self.book.next_change(now.wall)?;
+        let warn_ms = i64::from(self.policy().closing_warning_minutes) * 60_000;
+        let warning = self
+            .book
+            .closes_at(now.wall)
+            .map(|at| UtcMillis(at.0 - warn_ms))
+            .filter(|w| w.0 > now.wall.0);
+        let change = self.book.next_change(now.wall);
+        let at = match (change, warning) {
+            (Some(c), Some(w)) => c.min(w),
+            (c, w) => c.or(w)?,
+        };
         let wall = Duration::from_millis(u64::try_from(at.0 - now.wall.0).unwrap_or(0));
         Some(now.on_monotonic(wall).min(DISPLAY_RECHECK))
     }
@@ -1068,6 +1096,7 @@ mod tests {
             slots,
             mediator_pins: vec!["$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()],
             seat_policy: Default::default(),
+            closing_message: String::new(),
         }
     }
 

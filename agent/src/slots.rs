@@ -135,6 +135,23 @@ impl SlotBook {
             .find(|s| s.start <= at && at < s.end)
     }
 
+    /// When the site closes, if it is open at `at`: the end of the run of open slots (free
+    /// or supervised) that holds `at`, where a closed slot or the cache's end follows.
+    pub fn closes_at(&self, at: UtcMillis) -> Option<UtcMillis> {
+        let slots = &self.schedule.as_ref()?.slots;
+        let mut i = slots.iter().position(|s| s.start <= at && at < s.end)?;
+        if slots[i].kind == SlotKind::Closed {
+            return None;
+        }
+        while let Some(next) = slots.get(i + 1) {
+            if next.kind == SlotKind::Closed || next.start != slots[i].end {
+                break;
+            }
+            i += 1;
+        }
+        Some(slots[i].end)
+    }
+
     /// Since when the seat is closed at `at` (the start of the run of closed slots), if it
     /// is closed by its schedule then.
     pub fn closed_since(&self, at: UtcMillis) -> Option<UtcMillis> {
@@ -309,6 +326,7 @@ mod tests {
             slots,
             mediator_pins: Vec::new(),
             seat_policy: Default::default(),
+            closing_message: String::new(),
         }));
         b
     }
@@ -379,6 +397,7 @@ mod tests {
             slots: vec![],
             mediator_pins: Vec::new(),
             seat_policy: Default::default(),
+            closing_message: String::new(),
         }));
         assert_eq!(b.kind_at(at(10)), Some(SlotKind::Closed));
         assert_eq!(b.next_change(at(10)), Some(at(60)));

@@ -187,6 +187,7 @@ fn schedule(version: u64, slots: Vec<Slot>) -> Schedule {
         slots,
         mediator_pins: Vec::new(),
         seat_policy: Default::default(),
+        closing_message: String::new(),
     }
 }
 

@@ -71,6 +71,7 @@ async fn seat(dir: &Path) -> ManagerHandle {
         slots: Vec::new(),
         mediator_pins: vec![hash],
         seat_policy: Default::default(),
+        closing_message: String::new(),
     };
     assert!(sessions.schedule(schedule).await);
     sessions.wait_for(|s| s.state == SeatState::Ready).await;

@@ -28,6 +28,10 @@ pub struct Schedule {
     /// encoding when it is the default, so older agents read the same bytes.
     #[serde(default, skip_serializing_if = "SeatPolicy::is_default")]
     pub seat_policy: SeatPolicy,
+    /// The site's own words with the closing warning ("Pensez à reprendre vos papiers"),
+    /// as staff typed them (French).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub closing_message: String,
 }
 
 /// What a site allows at its computers, set by staff per site.
@@ -49,6 +53,17 @@ pub struct SeatPolicy {
     /// How long after closing the seat suspends or powers off.
     #[serde(default = "default_power_after_closing_minutes")]
     pub power_after_closing_minutes: u32,
+    /// How many minutes before closing time the screens say the site closes (0: only
+    /// the sessions' own warnings).
+    #[serde(default = "default_closing_warning_minutes")]
+    pub closing_warning_minutes: u32,
+}
+
+/// The default closing warning, in minutes before closing.
+pub const DEFAULT_CLOSING_WARNING_MINUTES: u32 = 10;
+
+fn default_closing_warning_minutes() -> u32 {
+    DEFAULT_CLOSING_WARNING_MINUTES
 }
 
 /// What a seat does after closing time.
@@ -93,6 +108,7 @@ impl Default for SeatPolicy {
             usb_storage: UsbStorage::Allowed,
             after_closing: AfterClosing::Stay,
             power_after_closing_minutes: DEFAULT_POWER_AFTER_CLOSING_MINUTES,
+            closing_warning_minutes: DEFAULT_CLOSING_WARNING_MINUTES,
         }
     }
 }

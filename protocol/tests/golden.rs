@@ -382,6 +382,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
                     "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
                 ],
                 seat_policy: SeatPolicy::default(),
+                closing_message: String::new(),
             })),
         ),
         (
@@ -397,7 +398,9 @@ fn samples() -> Vec<(&'static str, Sample)> {
                     usb_storage: UsbStorage::Refused,
                     after_closing: AfterClosing::Suspend,
                     power_after_closing_minutes: 20,
+                    closing_warning_minutes: 15,
                 },
+                closing_message: "Pensez à reprendre vos papiers.".into(),
             })),
         ),
         (

@@ -146,3 +146,118 @@ async fn staff_and_the_schedule_wake_a_seat_that_is_off_with_a_magic_packet() {
     );
     assert!(c.metrics().wake_packets.get() >= 2);
 }
+
+/// Closing time: within the site's warning (10 minutes by default) the greeter and the
+/// session's notice say when the MDH closes, that sessions end then, and the site's own
+/// words, in the visitor's language (French and Arabic in Chromium, axe-core, screenshots
+/// `fermeture-*`). The end of the session at closing and the power action after it are
+/// checked on a paused clock (`agent/tests/enforcement.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screens_say_when_the_mdh_closes_with_its_own_words() {
+    let texts = commune_agent::screens::i18n::Texts::load().unwrap();
+    let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    // Closing in 8 minutes today (a run just before midnight waits for the next day).
+    let mut local = jiff::Timestamp::now().to_zoned(paris.clone());
+    if local.hour() == 23 && local.minute() >= 40 {
+        let wait = (60 - i64::from(local.minute())) * 60 + 60;
+        tokio::time::sleep(Duration::from_secs(u64::try_from(wait).unwrap())).await;
+        local = jiff::Timestamp::now().to_zoned(paris.clone());
+    }
+    let close = local
+        .checked_add(jiff::SignedDuration::from_secs(8 * 60))
+        .unwrap();
+    let end = close.strftime("%H:%M").to_string();
+    let days = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let hours: String = days
+        .iter()
+        .map(|d| format!("{d} = [{{ start = \"00:00\", end = \"{end}\" }}]\n"))
+        .collect();
+    let model: SiteSchedule = toml::from_str(&format!(
+        "time_zone = \"Europe/Paris\"\nclosing_message = \"Pensez à reprendre vos papiers à l'imprimante.\"\n[opening_hours]\n{hours}"
+    ))
+    .unwrap();
+
+    let ctrl = TestController::start().await;
+    let c = ctrl.controller.clone();
+    c.set_site_schedule(SITE, model).await.unwrap();
+    let (mut config, _dir) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    config.sessions.platform = PlatformKind::Sandbox;
+    config.screens.listen = "127.0.0.1:0".into();
+    let mut agent = TestAgent::start(config).await;
+    agent.wait_connected(20).await;
+    let sessions = agent.sessions.clone().unwrap();
+    eventually(20, "the seat knows the site closes soon", || async {
+        sessions.status().greeter.closing_at.is_some()
+    })
+    .await;
+    let screens = agent.screens.unwrap();
+    let shot = |name: &str| {
+        commune_tests::browser::screenshots()
+            .join(format!("fermeture-{name}.png"))
+            .display()
+            .to_string()
+    };
+    let mut steps = Vec::new();
+    for lang in ["fr", "ar"] {
+        let tr = |id: &str| {
+            texts.get(
+                commune_agent::screens::i18n::language(lang).unwrap(),
+                id,
+                None,
+            )
+        };
+        let closing_at = commune_agent::screens::i18n::Tr {
+            texts: &texts,
+            lang: commune_agent::screens::i18n::language(lang).unwrap(),
+        }
+        .with("closing-at", &[("time", end.clone().into())]);
+        steps.extend([
+            json!({"goto": format!("/{lang}/")}),
+            json!({"expectText": tr("closing-title")}),
+            json!({"expectText": closing_at}),
+            json!({"expectText": "Pensez à reprendre vos papiers à l'imprimante."}),
+            json!({"axe": true}),
+            json!({"screenshot": shot(&format!("accueil-{lang}"))}),
+            json!({"note": format!("session {lang}")}),
+            json!({"goto": format!("/{lang}/session")}),
+            json!({"expectText": tr("session-title")}),
+            json!({"expectText": closing_at}),
+            json!({"axe": true}),
+            json!({"screenshot": shot(&format!("session-{lang}"))}),
+            json!({"note": format!("end {lang}")}),
+        ]);
+    }
+    let scenario = json!({
+        "baseUrl": format!("http://{screens}"),
+        "timeoutSecs": 120,
+        "stepTimeoutSecs": 15,
+        "steps": steps,
+    });
+    commune_tests::browser::run(&scenario, Duration::from_secs(150), |note| {
+        let sessions = sessions.clone();
+        async move {
+            if note.starts_with("session") {
+                sessions
+                    .start_session(commune_protocol::messages::SlotKind::Free, None)
+                    .await
+                    .unwrap();
+            } else {
+                sessions
+                    .end_session(commune_protocol::messages::EndReason::Visitor)
+                    .await
+                    .unwrap();
+            }
+        }
+    })
+    .await;
+}

@@ -191,3 +191,8 @@ wait-all-busy = كل الحواسيب مشغولة الآن.
 wait-next = من المتوقع أن يتحرر الحاسوب التالي حوالي الساعة { $time }.
 wait-reserved = محجوزة لوقت المساعدة:
 wait-reserved-until = { $permanence }، حتى الساعة { $time }
+
+## Closing time
+
+closing-title = يغلق المركز قريبًا
+closing-at = الإغلاق في الساعة { $time }: تنتهي الجلسات في ذلك الوقت. احفظ مستنداتك قبل ذلك.

@@ -191,3 +191,8 @@ wait-all-busy = All computers are busy right now.
 wait-next = The next one should be free at about { $time }.
 wait-reserved = Reserved for a help session:
 wait-reserved-until = { $permanence }, until { $time }
+
+## Closing time
+
+closing-title = The centre closes soon
+closing-at = Closing at { $time }: sessions end then. Save your documents before.

@@ -191,3 +191,8 @@ wait-all-busy = Todos los ordenadores están ocupados ahora.
 wait-next = El próximo debería quedar libre hacia las { $time }.
 wait-reserved = Reservados para una atención con mediador:
 wait-reserved-until = { $permanence }, hasta las { $time }
+
+## Closing time
+
+closing-title = El centro cierra pronto
+closing-at = Cierre a las { $time }: las sesiones terminan a esa hora. Guarde sus documentos antes.

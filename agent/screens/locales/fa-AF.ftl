@@ -191,3 +191,8 @@ wait-all-busy = در همین لحظه همه کمپیوترها مصروف هس
 wait-next = کمپیوتر بعدی احتمالاً حدود ساعت { $time } آزاد می‌شود.
 wait-reserved = برای یک جلسه همراهی رزرو شده:
 wait-reserved-until = { $permanence }، تا ساعت { $time }
+
+## Closing time
+
+closing-title = مرکز به زودی بسته می‌شود
+closing-at = بسته شدن ساعت { $time }: جلسه‌ها در همان ساعت تمام می‌شوند. اسناد خود را قبل از آن ذخیره کنید.

@@ -194,3 +194,8 @@ wait-all-busy = Tous les ordinateurs sont occupés en ce moment.
 wait-next = Le prochain devrait se libérer vers { $time }.
 wait-reserved = Réservés pour une permanence :
 wait-reserved-until = { $permanence }, jusqu'à { $time }
+
+## Closing time
+
+closing-title = La Maison des Habitants ferme bientôt
+closing-at = Fermeture à { $time } : les sessions se terminent à cette heure-là. Enregistrez vos documents avant.

@@ -191,3 +191,8 @@ wait-all-busy = اوس ټول کمپیوټرونه بوخت دي.
 wait-next = راتلونکی کمپیوټر به شاید د { $time } په شاوخوا کې خالي شي.
 wait-reserved = د یوې مرستې ناستې لپاره ساتل شوي:
 wait-reserved-until = { $permanence }، تر { $time } پورې
+
+## Closing time
+
+closing-title = مرکز ډېر ژر بندېږي
+closing-at = د بندېدو وخت { $time }: ناستې په هغه وخت پای ته رسېږي. خپل اسناد مخکې خوندي کړئ.

@@ -191,3 +191,8 @@ wait-all-busy = Todos os computadores estão ocupados neste momento.
 wait-next = O próximo deve ficar livre por volta das { $time }.
 wait-reserved = Reservados para um atendimento:
 wait-reserved-until = { $permanence }, até às { $time }
+
+## Closing time
+
+closing-title = O centro fecha em breve
+closing-at = Fecho às { $time }: as sessões terminam a essa hora. Guarde os seus documentos antes.

@@ -191,3 +191,8 @@ wait-all-busy = Сейчас все компьютеры заняты.
 wait-next = Следующий должен освободиться около { $time }.
 wait-reserved = Зарезервированы для приёма консультанта:
 wait-reserved-until = { $permanence }, до { $time }
+
+## Closing time
+
+closing-title = Центр скоро закрывается
+closing-at = Закрытие в { $time }: в это время сеансы заканчиваются. Сохраните документы заранее.

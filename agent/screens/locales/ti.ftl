@@ -191,3 +191,8 @@ wait-all-busy = ሕጂ ኩሎም ኮምፒተራት ተታሒዞም ኣለዉ።
 wait-next = እቲ ዝቕጽል ኣብ ኣስታት { $time } ነጻ ክኸውን ይኽእል።
 wait-reserved = ንናይ ሓገዝ ግዜ ዝተሓዙ:
 wait-reserved-until = { $permanence }፣ ክሳብ { $time }
+
+## Closing time
+
+closing-title = እቲ ማእከል ቀልጢፉ ክዕጾ እዩ
+closing-at = መዕጸዊ ሰዓት { $time }: ክፍለ-ግዜታት ኣብቲ ሰዓት ይውድኡ። ሰነዳትኩም ቅድሚኡ ዓቅቡ።

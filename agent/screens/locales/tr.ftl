@@ -191,3 +191,8 @@ wait-all-busy = Şu anda bütün bilgisayarlar dolu.
 wait-next = Bir sonrakinin boşalması beklenen saat: { $time }.
 wait-reserved = Bir danışma saati için ayrılmış:
 wait-reserved-until = { $permanence }, bitiş: { $time }
+
+## Closing time
+
+closing-title = Merkez yakında kapanıyor
+closing-at = Kapanış saati: { $time }. Oturumlar o saatte biter. Belgelerinizi önceden kaydedin.

@@ -191,3 +191,8 @@ wait-all-busy = Зараз усі комп'ютери зайняті.
 wait-next = Наступний має звільнитися близько { $time }.
 wait-reserved = Зарезервовані для прийому консультанта:
 wait-reserved-until = { $permanence }, до { $time }
+
+## Closing time
+
+closing-title = Центр скоро зачиняється
+closing-at = Зачинення о { $time }: у цей час сеанси завершуються. Збережіть документи заздалегідь.

@@ -869,12 +869,20 @@ struct SeatJson {
     away_seconds_left: Option<u64>,
     /// Whether the visitor stepped away (the greeter then never logs the session back in).
     away: bool,
+    /// Whether the site closes within its warning (the pages show it).
+    closing: bool,
     /// The call for a mediator: `sent`, `taken`, or none.
     help: Option<&'static str>,
 }
 
 async fn state_json(State(s): State<Shared>) -> Response {
-    let Status { state, session, .. } = s.manager.status();
+    let Status {
+        state,
+        session,
+        greeter,
+        ..
+    } = s.manager.status();
+    let closing_soon = greeter.closing_at.is_some();
     let call = s.manager.help().current().await;
     Json(SeatJson {
         state,
@@ -884,6 +892,7 @@ async fn state_json(State(s): State<Shared>) -> Response {
         warning: session.as_ref().and_then(|i| i.warning),
         away_seconds_left: session.as_ref().and_then(|i| i.away_seconds_left()),
         away: session.as_ref().is_some_and(|i| i.away_until.is_some()),
+        closing: closing_soon,
         help: call.map(|c| pages::help_state(Some(&c))),
     })
     .into_response()

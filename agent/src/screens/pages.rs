@@ -20,6 +20,19 @@ fn page(
     state: Option<SeatState>,
     body: Markup,
 ) -> Markup {
+    page_closing(t, title, data_page, state, None, body)
+}
+
+/// [`page`], saying whether it shows the closing warning (the script reloads a page that
+/// says so when that changes; a page that does not say is never reloaded for it).
+fn page_closing(
+    t: Tr<'_>,
+    title: &str,
+    data_page: Option<&str>,
+    state: Option<SeatState>,
+    closing: Option<bool>,
+    body: Markup,
+) -> Markup {
     let state = state.map(seat_state_name);
     html! {
         (DOCTYPE)
@@ -33,7 +46,8 @@ fn page(
                     script src="/kiosk.js" defer {}
                 }
             }
-            body data-lang=(t.lang.code) data-page=[data_page] data-state=[state] {
+            body data-lang=(t.lang.code) data-page=[data_page] data-state=[state]
+                data-closing=[closing.map(|c| if c { "1" } else { "0" })] {
                 a.skip href="#main" { (t.t("skip-to-content")) }
                 header {
                     a.change-language href="/" { (t.t("change-language")) }
@@ -172,6 +186,21 @@ fn unavailable_block(t: Tr<'_>, status: &Status) -> Option<Markup> {
     }
 }
 
+/// The site closes soon: at what time, that sessions end then, and the site's own words.
+fn closing_block(t: Tr<'_>, status: &Status) -> Option<Markup> {
+    let at = status.greeter.closing_at?;
+    let message = &status.greeter.closing_message;
+    Some(html! {
+        section.warning.closing role="status" aria-labelledby="closing-title" {
+            h2 #closing-title { (t.t("closing-title")) }
+            p.big { (t.with("closing-at", &[("time", text(hhmm(at, &status.greeter.time_zone)))])) }
+            @if !message.is_empty() {
+                p lang="fr" { bdi { (message) } }
+            }
+        }
+    })
+}
+
 /// How busy the site's other seats are, for a visitor this seat cannot serve now: free
 /// seats, or when the next one should free up, and the seats held for a permanence.
 fn wait_block(t: Tr<'_>, status: &Status) -> Option<Markup> {
@@ -304,6 +333,9 @@ pub(super) fn welcome(
         @if choose {
             (languages(t))
         }
+        @if let Some(closing) = closing_block(t, status) {
+            (closing)
+        }
         @if let Some(report) = report {
             section.notice.previous aria-labelledby="previous-title" {
                 h2 #previous-title { (t.t("erased-title")) }
@@ -325,11 +357,12 @@ pub(super) fn welcome(
         }
         (help_link(t))
     };
-    page(
+    page_closing(
         t,
         &t.t("welcome-title"),
         Some(data_page),
         Some(status.state),
+        Some(status.greeter.closing_at.is_some()),
         body,
     )
 }
@@ -461,6 +494,9 @@ pub(super) fn access(
     };
     let body = html! {
         h1 { (t.t("start-title")) }
+        @if let Some(closing) = closing_block(t, status) {
+            (closing)
+        }
         @if let Some(length) = length { p.big { (length) } }
         @if let Some(e) = &error_block { (e) }
         form method="post" action={ "/" (lang) "/acces" } {
@@ -480,11 +516,12 @@ pub(super) fn access(
         }
         (help_link(t))
     };
-    page(
+    page_closing(
         t,
         &t.t("start-title"),
         Some("ready"),
         Some(status.state),
+        Some(status.greeter.closing_at.is_some()),
         body,
     )
 }
@@ -603,6 +640,9 @@ pub(super) fn session(
         .map(|m| if m <= 1 { "warning-1" } else { "warning-5" });
     let body = html! {
         h1 { (t.t("session-title")) }
+        @if let Some(closing) = closing_block(t, status) {
+            (closing)
+        }
         @if info.kind == SlotKind::Supervised {
             p { (t.t("session-supervised")) }
         }
@@ -665,11 +705,12 @@ pub(super) fn session(
             }
         }
     };
-    page(
+    page_closing(
         t,
         &t.t("session-title"),
         Some("session"),
         Some(status.state),
+        Some(status.greeter.closing_at.is_some()),
         body,
     )
 }

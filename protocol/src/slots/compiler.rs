@@ -87,6 +87,7 @@ pub fn compile_schedule(
         slots,
         mediator_pins: site.mediator_pin.iter().cloned().collect(),
         seat_policy: site.seat_policy,
+        closing_message: site.closing_message.clone(),
     })
 }
 

@@ -41,6 +41,7 @@ pub(super) fn paris() -> SiteSchedule {
         mediator_pin: None,
         seat_policy: Default::default(),
         room_display: false,
+        closing_message: String::new(),
     }
 }
 

@@ -55,6 +55,9 @@ pub struct SiteSchedule {
     /// What the site allows at its seats: stepping away, USB sticks.
     #[serde(default)]
     pub seat_policy: crate::schedule::SeatPolicy,
+    /// The site's own words shown with the closing warning (at most 300 characters).
+    #[serde(default)]
+    pub closing_message: String,
     /// Whether the site shows its room display (`/salle/{site}` on the dashboard, no login:
     /// free and busy seats, the next one to free up, the seats held for a permanence).
     #[serde(default)]
@@ -96,6 +99,7 @@ impl SiteSchedule {
             mediator_pin: None,
             seat_policy: Default::default(),
             room_display: false,
+            closing_message: String::new(),
         }
     }
 }

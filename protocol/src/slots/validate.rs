@@ -40,6 +40,9 @@ pub enum SlotsError {
         /// The limit.
         max: u32,
     },
+    /// The closing message is too long or holds control characters.
+    #[error("closing_message: at most 300 characters on one line")]
+    ClosingMessage,
     /// A seat id is empty.
     #[error("a seat has an empty id; give every seat an id such as its asset tag")]
     EmptySeatId,
@@ -244,6 +247,11 @@ impl SiteSchedule {
             }
         }
 
+        if self.closing_message.chars().count() > 300
+            || self.closing_message.chars().any(|c| c.is_control())
+        {
+            return Err(SlotsError::ClosingMessage);
+        }
         let max = crate::schedule::MAX_STEP_AWAY_MINUTES;
         if self.seat_policy.step_away_minutes > max {
             return Err(SlotsError::StepAwayTooLong {

@@ -210,6 +210,7 @@ fn case(zones: &'static [&'static str], avoid: &'static [u8]) -> impl Strategy<V
                             mediator_pin: None,
                             seat_policy: Default::default(),
                             room_display: false,
+                            closing_message: String::new(),
                         },
                         seat,
                         from,
