@@ -25,6 +25,7 @@ pub const METHODS: &[(&str, &str)] = &[
     ("heures_disponibles", "heures en accès libre ou en permanence selon le planning actuel du site, pour chaque poste"),
     ("occupation", "heures utilisées / heures disponibles"),
     ("disponibilite", "part des heures d'ouverture du poste (créneaux libres ou accompagnés) pendant lesquelles il a envoyé au moins une mesure de santé ; toutes les heures de la période pour un poste jamais ouvert"),
+    ("heures_allumees", "heures de la période (jusqu'à maintenant) pendant lesquelles le poste a envoyé au moins une mesure de santé, qu'il soit ouvert ou non : un poste allumé en envoie une par minute ; un poste en veille ou éteint après la fermeture n'en envoie pas"),
     ("libre_accompagne", "sessions en accès libre / sessions en permanence (accompagnées)"),
     ("echecs_effacement", "rapports d'effacement non vérifiés reçus pendant la période"),
     ("personnes_recues", "saisies des médiateurs à la fin de chaque permanence (comptes, sans nom ; une personne venue deux fois compte deux fois)"),
@@ -201,6 +202,8 @@ pub struct SeatLine {
     pub wipe_failures: u64,
     /// Share of the period the computer was up and reporting (0 to 1).
     pub availability: f64,
+    /// Hours of the period (up to now) in which it was on (it reported), open or not.
+    pub hours_powered: f64,
     /// Last contact.
     pub last_seen: Option<UtcMillis>,
 }
@@ -350,6 +353,7 @@ impl SiteReport {
             "echecs_effacement",
             "vu_le",
             "disponibilite",
+            "heures_allumees",
         ]);
         for s in &self.seats {
             csv.text(site)
@@ -371,7 +375,9 @@ impl SiteReport {
                 Some(t) => csv.text(&t.to_string()),
                 None => csv.empty(),
             };
-            csv.number(fr(s.availability)).end_row();
+            csv.number(fr(s.availability))
+                .number(fr(s.hours_powered))
+                .end_row();
         }
         push_methods(&mut csv, &self.sources);
         csv.finish()
@@ -696,6 +702,7 @@ impl Controller {
                 hours_used: used,
                 wipe_failures,
                 availability,
+                hours_powered: reported.len() as f64,
                 last_seen: o.last_seen_at,
             });
         }

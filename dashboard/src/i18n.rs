@@ -345,6 +345,11 @@ const TEXTS: &[(&str, &str)] = &[
     ("Occupation", "Occupancy"),
     ("Échecs d'effacement", "Wipe failures"),
     ("Disponibilité", "Availability"),
+    ("Heures allumé", "Hours on"),
+    (
+        "heures de la période (jusqu'à maintenant) pendant lesquelles le poste a envoyé au moins une mesure de santé, qu'il soit ouvert ou non : un poste allumé en envoie une par minute ; un poste en veille ou éteint après la fermeture n'en envoie pas",
+        "hours of the period (up to now) in which the computer sent at least one health snapshot, open or not: a computer that is on sends one a minute; one suspended or off after closing sends none",
+    ),
     (
         "part des heures d'ouverture du poste (créneaux libres ou accompagnés) pendant lesquelles il a envoyé au moins une mesure de santé ; toutes les heures de la période pour un poste jamais ouvert",
         "share of the computer's open hours (free or supervised slots) in which it sent at least one health snapshot; every hour of the period for a computer never open",

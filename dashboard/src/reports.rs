@@ -99,6 +99,7 @@ fn method(lang: Lang, figure: &str, french: &'static str) -> (String, &'static s
         (Lang::En, "heures_disponibles") => "hours_available".into(),
         (Lang::En, "occupation") => "occupancy".into(),
         (Lang::En, "disponibilite") => "availability".into(),
+        (Lang::En, "heures_allumees") => "hours_powered".into(),
         (Lang::En, "libre_accompagne") => "free_supervised".into(),
         (Lang::En, "echecs_effacement") => "wipe_failures".into(),
         (Lang::En, "personnes_recues") => "people_received".into(),
@@ -538,12 +539,13 @@ pub(crate) async fn report_page(
         p.noprint { a href={"/sites/" (site) "/rapports/permanences.csv?" (query)} { (t("Télécharger (CSV)")) } }
         h2 { (t("Par poste financé")) }
         (occupancy_chart(&report, t("Occupation")))
-        p.methode { (t("Méthode : ")) (how("occupation")) }
+        p.methode { (t("Méthode : ")) (how("occupation")) " " (how("heures_allumees")) }
         table {
             caption.skip { (t("Utilisation par poste")) }
             thead { tr { th scope="col" { (t("Poste")) } th scope="col" { (t("Inventaire")) } th scope="col" { (t("Sessions")) }
                 th scope="col" { (t("Heures disponibles")) } th scope="col" { (t("Heures utilisées")) } th scope="col" { (t("Occupation")) }
-                th scope="col" { (t("Échecs d'effacement")) } th scope="col" { (t("Disponibilité")) } } }
+                th scope="col" { (t("Échecs d'effacement")) } th scope="col" { (t("Disponibilité")) }
+                th scope="col" { (t("Heures allumé")) } } }
             tbody {
                 @for s in &report.seats {
                     tr {
@@ -552,6 +554,7 @@ pub(crate) async fn report_page(
                         td { @if s.hours_available > 0.0 { (fr(100.0 * s.hours_used / s.hours_available)) " %" } }
                         td { (s.wipe_failures) }
                         td { (fr(100.0 * s.availability)) " %" }
+                        td { (fr(s.hours_powered)) }
                     }
                 }
             }

@@ -130,6 +130,14 @@ async fn a_year_of_history_shows_in_the_first_report_with_its_charts_and_print_v
             seat.availability
         );
         assert!(seat.sessions > 0);
+        // On only when open, in the history: its hours on are its open hours it reported.
+        assert!(
+            seat.hours_powered > 0.0 && seat.hours_powered <= seat.hours_available + 366.0,
+            "{}: {} h on, {} h open",
+            seat.hostname,
+            seat.hours_powered,
+            seat.hours_available
+        );
     }
     // Month by month, as written.
     let months = c.site_months(SITE, to).await.unwrap();

@@ -58,6 +58,23 @@ async fn staff_and_the_schedule_wake_a_seat_that_is_off_with_a_magic_packet() {
         c.store().inventory(&seat).await.unwrap().is_some()
     })
     .await;
+    // The hour it was on is counted in the report per funded computer (hours on).
+    eventually(30, "the report counts the hour the seat was on", || async {
+        let at = commune_controller::now();
+        let report = c
+            .site_report(
+                SITE,
+                UtcMillis(at.0 - 3_600_000),
+                UtcMillis(at.0 + 3_600_000),
+            )
+            .await
+            .unwrap();
+        report
+            .seats
+            .iter()
+            .any(|s| s.agent_id == seat && s.hours_powered >= 1.0)
+    })
+    .await;
     agent.stop().await;
     eventually(20, "the seat is off", || async {
         !c.connected_ids().contains(&seat)
