@@ -402,8 +402,13 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
     assert_eq!(page.status, 400, "a bad date is refused with a sentence");
     assert_eq!(
         row.split(';').count(),
-        13,
-        "availability is the last column: {row}"
+        14,
+        "availability, then hours on, are the last columns: {row}"
+    );
+    let hours_on: f64 = cols[13].replace(',', ".").parse().unwrap();
+    assert!(
+        hours_on >= 1.0,
+        "the seat reported this hour: it was on: {row}"
     );
 
     // A disk almost full in a health snapshot raises an alert.
