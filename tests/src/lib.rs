@@ -53,6 +53,12 @@ pub fn test_config(data_dir: PathBuf) -> ControllerConfig {
         handshake_timeout_secs: 5,
         first_frame_timeout_secs: 5,
         shutdown_spread_ms: 300,
+        // No magic packets from the tests (tests/tests/power.rs points them at a socket
+        // of its own).
+        power: commune_controller::config::PowerConfig {
+            wake_on_lan: String::new(),
+            ..Default::default()
+        },
         ..ControllerConfig::default()
     }
 }
