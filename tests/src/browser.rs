@@ -116,3 +116,37 @@ where
         output.join("\n")
     );
 }
+
+/// The greeter's first steps, as `provisioning/kiosk/commune-greeter` takes them: it reads
+/// the agent's secret and writes the start page its browser opens, which leads to `/borne`
+/// (the cookie that lets the greeter's forms open a session), then to the welcome screen.
+/// The steps go first in a scenario on the visitor's screens at `screens`.
+pub fn greeter_start(
+    screens: std::net::SocketAddr,
+    secret_file: &Path,
+    folder: &Path,
+) -> Vec<serde_json::Value> {
+    let greeter =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/kiosk/commune-greeter");
+    let out = std::process::Command::new("python3")
+        .arg(&greeter)
+        .arg("--url")
+        .arg(format!("http://{screens}/"))
+        .arg("--secret-file")
+        .arg(secret_file)
+        .arg("--start-page")
+        .arg(folder)
+        .output()
+        .expect("python3 (apt-get install python3)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(page.starts_with("file://"), "{page}");
+    vec![
+        serde_json::json!({"goto": page}),
+        serde_json::json!({"expectJs": "location.protocol === 'http:' && location.pathname === '/' && document.readyState === 'complete'"}),
+    ]
+}

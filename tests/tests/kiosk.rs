@@ -199,35 +199,6 @@ fn supervised_flow(texts: &Texts, shots: &Path, lang: &str) -> Vec<Value> {
     steps(s)
 }
 
-/// The greeter's first steps, as `commune-greeter` takes them: it reads the agent's secret
-/// and writes the start page its browser opens, which leads to `/borne` (the cookie that
-/// lets the greeter's forms open a session), then to the welcome screen.
-fn greeter_start(screens: std::net::SocketAddr, secret_file: &Path, folder: &Path) -> Vec<Value> {
-    let greeter =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/kiosk/commune-greeter");
-    let out = std::process::Command::new("python3")
-        .arg(&greeter)
-        .arg("--url")
-        .arg(format!("http://{screens}/"))
-        .arg("--secret-file")
-        .arg(secret_file)
-        .arg("--start-page")
-        .arg(folder)
-        .output()
-        .expect("python3 (apt-get install python3)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let page = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert!(page.starts_with("file://"), "{page}");
-    vec![
-        json!({"goto": page}),
-        json!({"expectJs": "location.protocol === 'http:' && location.pathname === '/' && document.readyState === 'complete'"}),
-    ]
-}
-
 fn home_of(sessions: &ManagerHandle) -> PathBuf {
     sessions.status().session.expect("a session").home
 }
@@ -292,7 +263,7 @@ async fn visitor_screens_in_french_arabic_and_spanish_through_every_flow_with_no
     let languages = ["fr", "ar", "es"];
     let start = tempfile::tempdir().unwrap();
     let secret_file = agent.screens_secret.clone().expect("the greeter's secret");
-    let mut all = greeter_start(screens, &secret_file, start.path());
+    let mut all = commune_tests::browser::greeter_start(screens, &secret_file, start.path());
     for (i, lang) in languages.iter().enumerate() {
         let used = (i > 0).then(|| codes[i - 1].as_str());
         all.extend(ticket_flow(&texts, &shots, lang, &codes[i], used));

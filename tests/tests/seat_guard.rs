@@ -56,32 +56,6 @@ fn inhibited(sys: &Path, n: u32) -> String {
         .to_string()
 }
 
-/// The greeter's first steps (see `kiosk.rs`): its start page, then the cookie.
-fn greeter_start(screens: std::net::SocketAddr, secret_file: &Path, folder: &Path) -> Vec<Value> {
-    let greeter =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/kiosk/commune-greeter");
-    let out = std::process::Command::new("python3")
-        .arg(&greeter)
-        .arg("--url")
-        .arg(format!("http://{screens}/"))
-        .arg("--secret-file")
-        .arg(secret_file)
-        .arg("--start-page")
-        .arg(folder)
-        .output()
-        .expect("python3 (apt-get install python3)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let page = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    vec![
-        json!({"goto": page}),
-        json!({"expectJs": "location.protocol === 'http:' && location.pathname === '/' && document.readyState === 'complete'"}),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keyboard_plugged_in_locks_the_seat_until_staff_check_it_and_a_visitor_steps_away_with_a_code(
 ) {
@@ -161,7 +135,7 @@ async fn a_keyboard_plugged_in_locks_the_seat_until_staff_check_it_and_a_visitor
         .unwrap()
         .to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap());
     let start = tempfile::tempdir().unwrap();
-    let mut steps = greeter_start(screens, &secret_file, start.path());
+    let mut steps = commune_tests::browser::greeter_start(screens, &secret_file, start.path());
     for lang in ["fr", "ar"] {
         let tr = |id: &str| t(&texts, lang, id);
         // "This computer was checked on …", with the check's own date and time.

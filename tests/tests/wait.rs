@@ -9,7 +9,6 @@
 //! A site that did not ask for a room display, and an unknown site, get the same 404.
 #![recursion_limit = "256"]
 
-use std::path::Path;
 use std::time::Duration;
 
 use commune_agent::config::PlatformKind;
@@ -33,32 +32,6 @@ fn t(texts: &Texts, lang: &str, id: &str) -> String {
 fn shot(name: &str) -> Value {
     let path = commune_tests::browser::screenshots().join(format!("attente-{name}.png"));
     json!({"screenshot": path.display().to_string()})
-}
-
-/// The greeter's first steps (see `kiosk.rs`).
-fn greeter_start(screens: std::net::SocketAddr, secret_file: &Path, folder: &Path) -> Vec<Value> {
-    let greeter =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/kiosk/commune-greeter");
-    let out = std::process::Command::new("python3")
-        .arg(&greeter)
-        .arg("--url")
-        .arg(format!("http://{screens}/"))
-        .arg("--secret-file")
-        .arg(secret_file)
-        .arg("--start-page")
-        .arg(folder)
-        .output()
-        .expect("python3 (apt-get install python3)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let page = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    vec![
-        json!({"goto": page}),
-        json!({"expectJs": "location.protocol === 'http:' && location.pathname === '/' && document.readyState === 'complete'"}),
-    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,7 +161,11 @@ async fn the_room_display_and_a_held_seat_show_the_wait_and_follow_it_live() {
         json!({"axe": true}),
         shot("salle-occupee"),
     ];
-    steps.extend(greeter_start(screens, &secret, start.path()));
+    steps.extend(commune_tests::browser::greeter_start(
+        screens,
+        &secret,
+        start.path(),
+    ));
     for lang in ["fr", "ar"] {
         let tr = |id: &str| t(&texts, lang, id);
         steps.extend([
