@@ -10,6 +10,7 @@
 
 pub mod enroll;
 pub mod frame;
+pub mod handoff;
 pub mod health;
 pub mod messages;
 pub mod schedule;

@@ -32,6 +32,9 @@ pub enum AgentMessage {
     /// thirds of the current one's life); only when the controller offers
     /// [`crate::version::capability::RENEW`].
     Renew(RenewRequest),
+    /// A part of a sealed document for the visitor's phone; only when the controller offers
+    /// [`crate::version::capability::HANDOFF`].
+    Handoff(crate::handoff::HandoffPart),
     /// A message type this build does not know (sent by a newer peer); skipped.
     #[serde(other)]
     Unknown,
@@ -64,6 +67,8 @@ pub enum ControllerMessage {
     /// How busy the site's seats are now (the wait shown on screens that cannot serve a
     /// visitor), sent when it changes.
     SiteWait(SiteWait),
+    /// Answer to the last [`crate::handoff::HandoffPart`] of an upload.
+    HandoffReady(crate::handoff::HandoffReady),
     /// A message type this build does not know (sent by a newer peer); skipped.
     #[serde(other)]
     Unknown,
@@ -532,6 +537,10 @@ pub struct WipeReport {
     /// How session data was kept off swap (`noswap`, `no swap configured`, …).
     #[serde(default)]
     pub swap: String,
+    /// Documents the visitor sent to their phone during the session (sealed, through the
+    /// controller; see [`crate::handoff`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub handoffs: u32,
 }
 
 /// A warning shown to the visitor.

@@ -57,6 +57,19 @@ pub struct SeatPolicy {
     /// the sessions' own warnings).
     #[serde(default = "default_closing_warning_minutes")]
     pub closing_warning_minutes: u32,
+    /// Whether visitors may send a document to their phone (sealed, through the controller:
+    /// see [`crate::handoff`]). Off where the site's network does not let phones reach the
+    /// controller's download page.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub send_to_phone: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// The default closing warning, in minutes before closing.
@@ -109,6 +122,7 @@ impl Default for SeatPolicy {
             after_closing: AfterClosing::Stay,
             power_after_closing_minutes: DEFAULT_POWER_AFTER_CLOSING_MINUTES,
             closing_warning_minutes: DEFAULT_CLOSING_WARNING_MINUTES,
+            send_to_phone: true,
         }
     }
 }

@@ -64,6 +64,9 @@ pub mod capability {
     /// The controller renews an agent's certificate over the authenticated link
     /// (`AgentMessage::Renew`).
     pub const RENEW: &str = "renew";
+    /// The controller keeps sealed documents for the visitors' phones
+    /// (`AgentMessage::Handoff`, see [`crate::handoff`]).
+    pub const HANDOFF: &str = "handoff";
 }
 
 #[cfg(test)]

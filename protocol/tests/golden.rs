@@ -12,6 +12,7 @@
 //!   until `samples()` holds an instance of it.
 
 use commune_protocol::frame::{decode_body, encode_body};
+use commune_protocol::handoff::{HandoffPart, HandoffReady};
 use commune_protocol::health::*;
 use commune_protocol::messages::*;
 use commune_protocol::schedule::*;
@@ -177,6 +178,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
                         }],
                         kernel: "6.1.0-27-amd64".into(),
                         swap: "no swap configured".into(),
+                        handoffs: 0,
                     }),
                 )],
             })),
@@ -399,6 +401,7 @@ fn samples() -> Vec<(&'static str, Sample)> {
                     after_closing: AfterClosing::Suspend,
                     power_after_closing_minutes: 20,
                     closing_warning_minutes: 15,
+                    send_to_phone: true,
                 },
                 closing_message: "Pensez à reprendre vos papiers.".into(),
             })),
@@ -518,6 +521,70 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 }],
             })),
         ),
+        (
+            "controller_schedule_no_phone",
+            Controller(ControllerMessage::Schedule(Schedule {
+                version: 14,
+                generated_at: T0,
+                time_zone: "Europe/Paris".into(),
+                slots: vec![],
+                mediator_pins: vec![],
+                seat_policy: SeatPolicy {
+                    send_to_phone: false,
+                    ..SeatPolicy::default()
+                },
+                closing_message: String::new(),
+            })),
+        ),
+        (
+            "agent_handoff",
+            Agent(AgentMessage::Handoff(HandoffPart {
+                upload: 3,
+                total_bytes: 70,
+                data: (0u8..70).collect(),
+                last: true,
+                lang: "ar".into(),
+            })),
+        ),
+        (
+            "controller_handoff_ready",
+            Controller(ControllerMessage::HandoffReady(HandoffReady {
+                upload: 3,
+                url: Some(
+                    "https://commune.example/telephone/0123456789abcdef0123456789abcdef?lang=ar"
+                        .into(),
+                ),
+                expires_at: Some(T0.plus_secs(900)),
+                refused: None,
+            })),
+        ),
+        (
+            "controller_handoff_refused",
+            Controller(ControllerMessage::HandoffReady(HandoffReady {
+                upload: 4,
+                url: None,
+                expires_at: None,
+                refused: Some("the controller keeps no more documents for phones now".into()),
+            })),
+        ),
+        (
+            "agent_events_wipe_handoffs",
+            Agent(AgentMessage::Events(EventBatch {
+                events: vec![event(
+                    9,
+                    AgentEvent::WipeReport(WipeReport {
+                        session_id: "s-77".into(),
+                        verified: true,
+                        total_us: 30_000,
+                        steps: vec![],
+                        checks: vec![],
+                        kernel: "6.1.0-27-amd64".into(),
+                        swap: "noswap".into(),
+                        handoffs: 2,
+                    }),
+                )],
+            })),
+        ),
         ("controller_unknown", Controller(ControllerMessage::Unknown)),
     ]
 }
@@ -551,6 +618,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
             AgentMessage::Inventory(_) => vec!["Inventory"],
             AgentMessage::Heartbeat(_) => vec!["Heartbeat"],
             AgentMessage::Renew(_) => vec!["Renew"],
+            AgentMessage::Handoff(_) => vec!["Handoff"],
             AgentMessage::Unknown => vec!["AgentMessage::Unknown"],
         },
         Sample::Controller(m) => match m {
@@ -579,6 +647,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
             ControllerMessage::Goodbye(_) => vec!["Goodbye"],
             ControllerMessage::Renewed(_) => vec!["Renewed"],
             ControllerMessage::SiteWait(_) => vec!["SiteWait"],
+            ControllerMessage::HandoffReady(_) => vec!["HandoffReady"],
             ControllerMessage::Unknown => vec!["ControllerMessage::Unknown"],
         },
     }
@@ -623,6 +692,8 @@ const ALL_VARIANTS: &[&str] = &[
     "Command",
     "Goodbye",
     "SiteWait",
+    "HandoffReady",
+    "Handoff",
     "ControllerMessage::Unknown",
 ];
 
