@@ -631,6 +631,114 @@ mod by_fd {
 }
 
 /// Whether a file or folder name is hidden by desktop convention.
+/// Why a document could not be read for the visitor.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Not a regular file of the session's home (a link, a device, a folder, another
+    /// file system), or gone.
+    #[error("not a document of the session")]
+    NotADocument,
+    /// Over the size limit.
+    #[error("the document is over the size limit")]
+    TooLarge,
+    /// The read failed.
+    #[error("the document could not be read: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Reads the document `relative` (as [`DocumentWatch::documents`] gives it) from `home`,
+/// for the visitor (to send it to their phone), at most `max` bytes.
+///
+/// The agent reads as root, so the path is never followed through a link: each folder is
+/// opened by descriptor without following links and only on the home's own file system,
+/// and the file itself must be a regular file there. A visitor who replaces a document
+/// with a link to a system file (or a folder with a link elsewhere) gets nothing.
+#[cfg(target_os = "linux")]
+pub fn read_document(home: &Path, relative: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read as _;
+    use std::os::fd::OwnedFd;
+    use std::path::Component;
+
+    use nix::fcntl::OFlag;
+    use nix::sys::stat::{fstat, Mode, SFlag};
+
+    let mut names = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(name) => names.push(name),
+            _ => return Err(ReadError::NotADocument),
+        }
+    }
+    let Some((file, folders)) = names.split_last() else {
+        return Err(ReadError::NotADocument);
+    };
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let home_fd: OwnedFd = nix::fcntl::open(home, flags, Mode::empty()).map_err(io::Error::from)?;
+    let device = fstat(&home_fd).map_err(io::Error::from)?.st_dev;
+    let mut parent = home_fd;
+    for folder in folders {
+        match by_fd::open_dir(&parent, folder, device) {
+            by_fd::Opened::Dir(fd) => parent = fd,
+            by_fd::Opened::Not => return Err(ReadError::NotADocument),
+            by_fd::Opened::Failed => return Err(ReadError::Io(io::Error::other("folder"))),
+        }
+    }
+    // O_NONBLOCK: a pipe put in place of the document does not hang the open.
+    let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+    let fd = match nix::fcntl::openat(&parent, *file, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::ELOOP | nix::errno::Errno::ENOENT) => {
+            return Err(ReadError::NotADocument)
+        }
+        Err(e) => return Err(ReadError::Io(e.into())),
+    };
+    let stat = fstat(&fd).map_err(io::Error::from)?;
+    let regular = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG;
+    if !regular || stat.st_dev != device {
+        return Err(ReadError::NotADocument);
+    }
+    if u64::try_from(stat.st_size).unwrap_or(u64::MAX) > max {
+        return Err(ReadError::TooLarge);
+    }
+    let mut content = Vec::new();
+    // A file growing meanwhile is cut at the limit and refused.
+    std::fs::File::from(fd)
+        .take(max + 1)
+        .read_to_end(&mut content)?;
+    if content.len() as u64 > max {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(content)
+}
+
+/// Reads the document `relative` from `home` (outside Linux: by path, refusing links).
+#[cfg(not(target_os = "linux"))]
+pub fn read_document(home: &Path, relative: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    use std::path::Component;
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(ReadError::NotADocument);
+    }
+    let mut at = home.to_path_buf();
+    for component in relative.components() {
+        at.push(component);
+        let meta = std::fs::symlink_metadata(&at).map_err(|_| ReadError::NotADocument)?;
+        if meta.file_type().is_symlink() {
+            return Err(ReadError::NotADocument);
+        }
+    }
+    let meta = std::fs::symlink_metadata(&at).map_err(|_| ReadError::NotADocument)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotADocument);
+    }
+    if meta.len() > max {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(std::fs::read(&at)?)
+}
+
 fn is_hidden(name: &OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
 }
@@ -1056,5 +1164,61 @@ mod tests {
             assert!(!watched.contains(inode), "folder {inode} still watched");
         }
         home.close().unwrap();
+    }
+
+    #[test]
+    fn a_document_is_read_but_never_through_a_link_or_outside_the_home() {
+        use std::os::unix::fs::symlink;
+        let home = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join("Numérisations/2026")).unwrap();
+        std::fs::write(
+            home.path().join("Numérisations/2026/fiche.pdf"),
+            b"%PDF fiche",
+        )
+        .unwrap();
+        std::fs::write(elsewhere.path().join("secret"), b"root only").unwrap();
+        let read = |p: &str| read_document(home.path(), Path::new(p), 100);
+        assert_eq!(read("Numérisations/2026/fiche.pdf").unwrap(), b"%PDF fiche");
+        // A link in place of the document, or of a folder, or a climb out.
+        symlink(
+            elsewhere.path().join("secret"),
+            home.path().join("Numérisations/lien.pdf"),
+        )
+        .unwrap();
+        symlink(elsewhere.path(), home.path().join("Téléchargements")).unwrap();
+        assert!(matches!(
+            read("Numérisations/lien.pdf"),
+            Err(ReadError::NotADocument)
+        ));
+        assert!(matches!(
+            read("Téléchargements/secret"),
+            Err(ReadError::NotADocument)
+        ));
+        assert!(matches!(
+            read("Numérisations/../../secret"),
+            Err(ReadError::NotADocument)
+        ));
+        assert!(matches!(read("/etc/passwd"), Err(ReadError::NotADocument)));
+        assert!(matches!(
+            read("Numérisations/2026"),
+            Err(ReadError::NotADocument)
+        ));
+        // A pipe does not hang the read.
+        nix::unistd::mkfifo(
+            &home.path().join("Numérisations/tube"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        assert!(matches!(
+            read("Numérisations/tube"),
+            Err(ReadError::NotADocument)
+        ));
+        // Over the limit.
+        std::fs::write(home.path().join("Numérisations/gros.pdf"), vec![0u8; 101]).unwrap();
+        assert!(matches!(
+            read("Numérisations/gros.pdf"),
+            Err(ReadError::TooLarge)
+        ));
     }
 }

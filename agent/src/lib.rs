@@ -15,6 +15,7 @@ pub mod ctl;
 pub mod documents;
 pub mod enroll;
 pub mod guard;
+pub mod handoff;
 pub mod health;
 pub mod help;
 pub mod link;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use commune_protocol::handoff::{HandoffPart, PART_BYTES};
 use commune_protocol::messages::{
     AgentMessage, ControllerMessage, EventBatch, Hello, RenewRequest, CLOSE_NORMAL,
 };
@@ -591,7 +592,12 @@ impl Link {
         health: &mut HealthCollector,
     ) -> SessionEnd {
         self.set(LinkState::Connecting);
-        match self.session_inner(endpoint, backoff, health).await {
+        let result = self.session_inner(endpoint, backoff, health).await;
+        // Documents for phones go only over a connection that offers it.
+        if let Some(handoffs) = self.seat.handoffs() {
+            handoffs.set_offered(false);
+        }
+        match result {
             Ok(end) => end,
             Err(AgentError::Refused { code, message }) => {
                 warn!(code, "controller refused this agent: {message}");
@@ -715,6 +721,16 @@ impl Link {
             None
         };
         let mut pending_renewal: Option<PendingRenewal> = None;
+        // Documents for the visitor's phone, when this controller keeps them.
+        let handoffs = self.seat.handoffs().filter(|_| {
+            welcome
+                .capabilities
+                .iter()
+                .any(|c| c == capability::HANDOFF)
+        });
+        if let Some(h) = &handoffs {
+            h.set_offered(true);
+        }
         // On TLS over TCP, QUIC is tried again now and then; when it answers, the link
         // reconnects over it (unacknowledged events go again; the controller stores each
         // seq once).
@@ -750,7 +766,28 @@ impl Link {
                     None => std::future::pending().await,
                 }
             };
+            let upload_ready = async {
+                match &handoffs {
+                    Some(h) => h.next_upload().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                out = upload_ready => {
+                    // In parts, each well under a frame; the controller answers after the last.
+                    let total_bytes = out.sealed.len() as u64;
+                    let mut parts = out.sealed.chunks(PART_BYTES).peekable();
+                    while let Some(data) = parts.next() {
+                        let part = HandoffPart {
+                            upload: out.upload,
+                            total_bytes,
+                            data: data.to_vec(),
+                            last: parts.peek().is_none(),
+                            lang: out.lang.clone(),
+                        };
+                        write(&mut send, &AgentMessage::Handoff(part)).await?;
+                    }
+                }
                 _ = silence_tick.tick() => {
                     if let Connection::Quic(quic) = &conn {
                         if silence.is_dead(quic) {
@@ -839,6 +876,11 @@ impl Link {
                         }
                     }
                     Some(ControllerMessage::SiteWait(wait)) => self.seat.site_wait(wait),
+                    Some(ControllerMessage::HandoffReady(ready)) => {
+                        if let Some(h) = &handoffs {
+                            h.answered(ready);
+                        }
+                    }
                     Some(ControllerMessage::Renewed(renewed)) => {
                         let Some(renewal) = pending_renewal.take() else {
                             debug!("a renewed certificate this seat did not ask for; ignored");

@@ -160,6 +160,10 @@ enum Request {
     Documents {
         reply: oneshot::Sender<Vec<PathBuf>>,
     },
+    Document {
+        relative: PathBuf,
+        reply: oneshot::Sender<Option<(PathBuf, String)>>,
+    },
     Schedule {
         schedule: Box<Schedule>,
         reply: oneshot::Sender<bool>,
@@ -199,6 +203,8 @@ pub struct ManagerHandle {
     last_report: watch::Receiver<Option<WipeReport>>,
     /// The seat's calls for a mediator (see [`crate::help`]).
     help: crate::help::Help,
+    /// Documents sent to the visitor's phone (see [`crate::handoff`]).
+    handoffs: crate::handoff::Handoffs,
     /// How busy the site's other seats are, as the controller last said.
     site_wait: Arc<watch::Sender<Option<commune_protocol::messages::SiteWait>>>,
 }
@@ -299,6 +305,20 @@ impl ManagerHandle {
         self.ask(|reply| Request::Documents { reply })
             .await
             .unwrap_or_default()
+    }
+
+    /// Where one of the listed documents lives, to read it for the visitor (send to their
+    /// phone): the session's home and id, when `relative` is one of the documents listed
+    /// now and the visitor is at the seat (not stepped away).
+    pub async fn document(&self, relative: PathBuf) -> Option<(PathBuf, String)> {
+        self.ask(|reply| Request::Document { relative, reply })
+            .await
+            .flatten()
+    }
+
+    /// The seat's documents sent to phones.
+    pub fn handoffs(&self) -> &crate::handoff::Handoffs {
+        &self.handoffs
     }
 
     /// Offers a schedule from the controller; returns whether it was newer than the cached
@@ -501,6 +521,8 @@ pub type WallClock = Arc<dyn Fn() -> UtcMillis + Send + Sync>;
 
 struct Manager {
     online: Arc<std::sync::atomic::AtomicBool>,
+    /// The same as the handle's: the wipe report counts the session's hand-offs.
+    handoffs: crate::handoff::Handoffs,
     platform: Arc<dyn SessionPlatform>,
     wall: WallClock,
     state_dir: PathBuf,
@@ -616,7 +638,9 @@ fn build(
     let (tx, rx) = mpsc::channel(32);
     let online = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let help = crate::help::Help::new(outbox.clone(), wall.clone(), status_rx.clone());
+    let handoffs = crate::handoff::Handoffs::default();
     let manager = Manager {
+        handoffs: handoffs.clone(),
         online: online.clone(),
         platform,
         wall,
@@ -645,6 +669,7 @@ fn build(
         requests: tx,
         online,
         help,
+        handoffs,
         status: status_rx,
         last_report: last_rx,
         site_wait: Arc::new(watch::channel(None).0),
@@ -899,6 +924,17 @@ impl Manager {
                     .map(DocumentWatch::documents)
                     .unwrap_or_default();
                 let _ = reply.send(docs);
+            }
+            Request::Document { relative, reply } => {
+                let found = self.current.as_ref().and_then(|c| {
+                    let away = self.machine.running().is_some_and(|r| r.away.is_some());
+                    let listed = c
+                        .documents
+                        .as_ref()
+                        .is_some_and(|d| d.documents().contains(&relative));
+                    (listed && !away).then(|| (c.account.home.clone(), c.spec.session_id.clone()))
+                });
+                let _ = reply.send(found);
             }
         }
     }
@@ -1243,8 +1279,12 @@ impl Manager {
                 checks: Vec::new(),
                 kernel: String::new(),
                 swap: format!("the wipe task failed: {e}"),
+                handoffs: 0,
             },
         };
+        let mut report = report;
+        // The keys of its hand-offs are forgotten with the session; the report counts them.
+        report.handoffs = self.handoffs.forget(session_id);
         let at = (self.wall)();
         self.emit(at, AgentEvent::WipeReport(report.clone())).await;
         let summary = failure_summary(&report);

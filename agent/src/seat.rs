@@ -73,6 +73,11 @@ impl Seat {
             .and_then(|s| s.deadline)
     }
 
+    /// The documents sent to phones (none without sessions).
+    pub fn handoffs(&self) -> Option<crate::handoff::Handoffs> {
+        self.sessions.as_ref().map(|s| s.handoffs().clone())
+    }
+
     /// Notified when the session manager's status changes (none without sessions).
     pub fn changes(&self) -> Option<tokio::sync::watch::Receiver<crate::manager::Status>> {
         self.sessions.as_ref().map(|s| s.status_receiver())

@@ -230,6 +230,9 @@ pub struct Greeter {
     /// The site refuses USB sticks (the screens do not suggest one).
     #[serde(default)]
     pub usb_refused: bool,
+    /// The site lets visitors send their documents to their phone.
+    #[serde(default)]
+    pub send_to_phone: bool,
     /// When the site closes, within its closing warning (the screens say so).
     #[serde(default)]
     pub closing_at: Option<UtcMillis>,
@@ -794,6 +797,7 @@ impl SessionMachine {
         greeter.step_away_minutes = self.policy().step_away_minutes;
         greeter.usb_refused =
             self.policy().usb_storage == commune_protocol::schedule::UsbStorage::Refused;
+        greeter.send_to_phone = self.policy().send_to_phone;
         let warn_ms = i64::from(self.policy().closing_warning_minutes) * 60_000;
         greeter.closing_at = self
             .book

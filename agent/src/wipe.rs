@@ -174,6 +174,7 @@ pub fn wipe(
         checks,
         kernel: caps.kernel.clone(),
         swap: caps.swap.clone(),
+        handoffs: 0,
     }
 }
 

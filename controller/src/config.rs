@@ -90,6 +90,8 @@ pub struct ControllerConfig {
     pub seat: SeatLimits,
     /// Waking the seats (Wake-on-LAN).
     pub power: PowerConfig,
+    /// "Send to my phone": sealed documents kept for one download.
+    pub handoff: crate::handoff::HandoffConfig,
 }
 
 /// The `[power]` section: Wake-on-LAN from the controller. Names carry their unit.
@@ -287,6 +289,7 @@ impl Default for ControllerConfig {
             web: WebLimits::default(),
             seat: SeatLimits::default(),
             power: PowerConfig::default(),
+            handoff: crate::handoff::HandoffConfig::default(),
         }
     }
 }

@@ -344,5 +344,6 @@ fn wipe_report(session_id: &str, verified: bool) -> WipeReport {
         }],
         kernel: "6.1.0".into(),
         swap: "no swap configured".into(),
+        handoffs: 0,
     }
 }

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod config;
 pub mod csv;
 pub mod error;
+pub mod handoff;
 pub mod help;
 pub mod history;
 pub mod inclusion;
@@ -174,6 +175,11 @@ pub(crate) struct Inner {
     /// TLS configuration it serves.
     tcp: Mutex<Option<(std::net::TcpListener, Arc<rustls::ServerConfig>)>>,
     tcp_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Where the dashboard listens, once it does (the phones' page, when `[handoff]
+    /// public_url` is not set).
+    web_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Sealed documents waiting for a phone (see [`handoff`]): in memory only.
+    handoffs: handoff::Handoffs,
     pub(crate) login_limiter: staff::LoginLimiter,
     ingest: mpsc::Sender<ingest::Job>,
     /// Sites whose ticket set changed through a seat's use, pushed together (see
@@ -224,6 +230,8 @@ impl Controller {
                 open_connections: AtomicUsize::new(0),
                 tcp: Mutex::default(),
                 tcp_addr: std::sync::OnceLock::new(),
+                web_addr: std::sync::OnceLock::new(),
+                handoffs: handoff::Handoffs::default(),
                 login_limiter: staff::LoginLimiter::default(),
                 ingest,
                 tickets_dirty: Mutex::default(),
@@ -269,6 +277,26 @@ impl Controller {
     /// Where agents reach this controller over TLS on TCP, once bound.
     pub fn tcp_address(&self) -> Option<std::net::SocketAddr> {
         self.inner.tcp_addr.get().copied()
+    }
+
+    /// Records where the dashboard listens (the dashboard does, when it starts).
+    pub fn set_web_address(&self, addr: std::net::SocketAddr) {
+        let _ = self.inner.web_addr.set(addr);
+    }
+
+    /// The documents kept for phones.
+    pub fn handoffs(&self) -> &handoff::Handoffs {
+        &self.inner.handoffs
+    }
+
+    /// Where phones reach the download page: `[handoff] public_url`, else the dashboard's
+    /// own address; no trailing `/`. `None` when neither is known.
+    pub fn handoff_base(&self) -> Option<String> {
+        let configured = self.inner.config.handoff.public_url.trim_end_matches('/');
+        if !configured.is_empty() {
+            return Some(configured.to_owned());
+        }
+        self.inner.web_addr.get().map(|a| format!("http://{a}"))
     }
 
     pub(crate) fn take_tcp_listener(
@@ -917,6 +945,17 @@ impl Controller {
                 match c.store().purge(&c.config().retention, now()).await {
                     Ok(report) => info!(?report, "retention purge done"),
                     Err(e) => warn!(error = %e, "retention purge failed"),
+                }
+            }
+        }));
+        // Documents for phones are forgotten on time even when nobody asks for them.
+        let (c, mut tick) = (self.clone(), every(5));
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tick.tick().await;
+                let forgotten = c.handoffs().sweep();
+                if forgotten > 0 {
+                    c.metrics().handoff("expired", forgotten);
                 }
             }
         }));

@@ -29,6 +29,13 @@ pub struct SiteStateLabel {
     pub state: String,
 }
 
+/// What became of a document sent to a phone.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// `stored`, `downloaded`, `expired` or `refused`.
+    pub outcome: String,
+}
+
 /// A wipe result label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabel {
@@ -83,6 +90,8 @@ pub struct Metrics {
     pub pushes_failed: Family<ReasonLabel, Counter>,
     /// Wake-on-LAN magic packets sent.
     pub wake_packets: Counter,
+    /// Documents for phones, by what became of them.
+    pub handoffs: Family<OutcomeLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -122,6 +131,12 @@ impl Default for Metrics {
             "wake_packets",
             "Wake-on-LAN magic packets sent (before an opening, or by staff)",
             wake_packets.clone(),
+        );
+        let handoffs = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "handoffs",
+            "Documents sent to phones: stored, downloaded, expired, refused (sizes and names never)",
+            handoffs.clone(),
         );
         let pushes_failed = Family::<ReasonLabel, Counter>::default();
         registry.register(
@@ -190,6 +205,7 @@ impl Default for Metrics {
             logins_refused,
             pushes_failed,
             wake_packets,
+            handoffs,
         }
     }
 }
@@ -202,6 +218,15 @@ impl Metrics {
                 reason: reason.to_string(),
             })
             .inc();
+    }
+
+    /// Counts documents for phones by outcome.
+    pub fn handoff(&self, outcome: &str, n: usize) {
+        self.handoffs
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_string(),
+            })
+            .inc_by(u64::try_from(n).unwrap_or(0));
     }
 
     /// Counts a refused frame.

@@ -878,7 +878,16 @@ async fn serve_agent(
             capability::INVENTORY.into(),
             capability::EVENTS.into(),
             capability::RENEW.into(),
-        ],
+        ]
+        .into_iter()
+        .chain(
+            controller
+                .config()
+                .handoff
+                .enabled
+                .then(|| capability::HANDOFF.into()),
+        )
+        .collect(),
         agent_id: agent_id.clone(),
         site_id: record.site_id.clone(),
         acked_seq,
@@ -914,6 +923,8 @@ async fn serve_agent(
     controller.deliver_pending(&agent_id, &tx).await;
 
     let mut renewed = false;
+    // This connection's upload of a document for a phone (one at a time).
+    let mut upload = crate::handoff::UploadSlot::default();
     loop {
         let msg = match reader.next::<AgentMessage>().await {
             Ok(Some(m)) => m,
@@ -1019,6 +1030,26 @@ async fn serve_agent(
                     Err((code, message)) => {
                         warn!(agent = %agent_id, reason = code.as_str(), "certificate renewal refused: {message}");
                     }
+                }
+            }
+            AgentMessage::Handoff(part) => {
+                let base = controller.handoff_base().unwrap_or_default();
+                let answer = controller.handoffs().receive(
+                    &mut upload,
+                    &agent_id,
+                    part,
+                    &controller.config().handoff,
+                    &base,
+                );
+                if let Some(answer) = answer {
+                    let (outcome, ready) = match answer {
+                        Ok(ready) => ("stored", ready),
+                        Err(ready) => ("refused", ready),
+                    };
+                    controller.metrics().handoff(outcome, 1);
+                    // Sizes and names never: the seat and the outcome only.
+                    info!(agent = %agent_id, outcome, "document for a phone");
+                    let _ = tx.send(ControllerMessage::HandoffReady(ready)).await;
                 }
             }
             AgentMessage::Hello(_) | AgentMessage::Enroll(_) => {

@@ -196,3 +196,25 @@ wait-reserved-until = { $permanence }, until { $time }
 
 closing-title = The centre closes soon
 closing-at = Closing at { $time }: sessions end then. Save your documents before.
+
+## Send to my phone
+
+phone-send = Send to my phone
+phone-offline = Sending to a phone is not possible right now (network). Ask the staff.
+phone-sent-title = Sent to your phone
+phone-until = link valid until { $time }
+phone-show-again = Show the last code again
+end-keep-phone = Send them to your phone: a code to scan, no account or password.
+phone-title = Your document on your phone
+phone-qr-label = QR code of the link to your document
+phone-scan = Scan this code with your phone's camera: the document opens in its browser.
+phone-link-label = Or type this address in your phone's browser:
+phone-once = The link works once, until { $time }.
+phone-private = The document is encrypted on this computer before it leaves: the city's server cannot read it. The key is only in this code.
+phone-still-erased = The document also stays on this computer until the end of your session, then it is erased.
+phone-back = Back to my documents
+phone-error-off = This centre does not send documents to phones. Print them or ask the staff.
+phone-error-document = This document is no longer there. Look at the list again.
+phone-error-large = This document is too large for a phone (32 MB at most). Print it or ask the staff.
+phone-error-busy = Another document is being sent. Try again in a moment.
+phone-error-refused = The server could not keep the document. Try again in a few minutes or ask the staff.

@@ -196,3 +196,25 @@ wait-reserved-until = { $permanence }, hasta las { $time }
 
 closing-title = El centro cierra pronto
 closing-at = Cierre a las { $time }: las sesiones terminan a esa hora. Guarde sus documentos antes.
+
+## Send to my phone
+
+phone-send = Enviar a mi teléfono
+phone-offline = No se puede enviar a un teléfono en este momento (red). Pregunte al equipo.
+phone-sent-title = Enviados a su teléfono
+phone-until = enlace válido hasta las { $time }
+phone-show-again = Ver de nuevo el último código
+end-keep-phone = Envíelos a su teléfono: un código para escanear, sin cuenta ni contraseña.
+phone-title = Su documento en su teléfono
+phone-qr-label = Código QR del enlace a su documento
+phone-scan = Escanee este código con la cámara de su teléfono: el documento se abre en su navegador.
+phone-link-label = O escriba esta dirección en el navegador de su teléfono:
+phone-once = El enlace sirve una sola vez, hasta las { $time }.
+phone-private = El documento se cifra en este ordenador antes de salir: el servidor de la ciudad no puede leerlo. La clave solo está en este código.
+phone-still-erased = El documento también queda en este ordenador hasta el final de su sesión; después se borra.
+phone-back = Volver a mis documentos
+phone-error-off = Este centro no envía documentos a los teléfonos. Imprímalos o pregunte al equipo.
+phone-error-document = Este documento ya no está. Vuelva a mirar la lista.
+phone-error-large = Este documento es demasiado grande para un teléfono (32 MB como máximo). Imprímalo o pregunte al equipo.
+phone-error-busy = Se está enviando otro documento. Inténtelo de nuevo en un momento.
+phone-error-refused = El servidor no pudo guardar el documento. Inténtelo de nuevo en unos minutos o pregunte al equipo.

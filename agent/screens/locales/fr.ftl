@@ -199,3 +199,25 @@ wait-reserved-until = { $permanence }, jusqu'à { $time }
 
 closing-title = La Maison des Habitants ferme bientôt
 closing-at = Fermeture à { $time } : les sessions se terminent à cette heure-là. Enregistrez vos documents avant.
+
+## Send to my phone
+
+phone-send = Envoyer sur mon téléphone
+phone-offline = L'envoi vers un téléphone n'est pas possible en ce moment (réseau). Demandez à l'équipe.
+phone-sent-title = Envoyés sur votre téléphone
+phone-until = lien valable jusqu'à { $time }
+phone-show-again = Revoir le dernier code
+end-keep-phone = Envoyez-les sur votre téléphone : un code à scanner, sans compte ni mot de passe.
+phone-title = Votre document sur votre téléphone
+phone-qr-label = Code QR du lien vers votre document
+phone-scan = Scannez ce code avec l'appareil photo de votre téléphone : le document s'ouvre dans son navigateur.
+phone-link-label = Ou tapez cette adresse dans le navigateur de votre téléphone :
+phone-once = Le lien sert une seule fois, jusqu'à { $time }.
+phone-private = Le document est chiffré sur cet ordinateur avant de partir : le serveur de la ville ne peut pas le lire. La clé n'est que dans ce code.
+phone-still-erased = Le document reste aussi sur cet ordinateur jusqu'à la fin de votre session, puis il est effacé.
+phone-back = Retour à mes documents
+phone-error-off = Cette Maison des Habitants n'envoie pas de documents vers les téléphones. Imprimez-les ou demandez à l'équipe.
+phone-error-document = Ce document n'est plus là. Revoyez la liste.
+phone-error-large = Ce document est trop gros pour un téléphone (32 Mo au plus). Imprimez-le ou demandez à l'équipe.
+phone-error-busy = Un autre document est en cours d'envoi. Réessayez dans un instant.
+phone-error-refused = Le serveur n'a pas pu garder le document. Réessayez dans quelques minutes ou demandez à l'équipe.

@@ -196,3 +196,25 @@ wait-reserved-until = { $permanence }, até às { $time }
 
 closing-title = O centro fecha em breve
 closing-at = Fecho às { $time }: as sessões terminam a essa hora. Guarde os seus documentos antes.
+
+## Send to my phone
+
+phone-send = Enviar para o meu telemóvel
+phone-offline = Não é possível enviar para um telemóvel neste momento (rede). Pergunte à equipa.
+phone-sent-title = Enviados para o seu telemóvel
+phone-until = ligação válida até às { $time }
+phone-show-again = Ver de novo o último código
+end-keep-phone = Envie-os para o seu telemóvel: um código para ler, sem conta nem palavra-passe.
+phone-title = O seu documento no seu telemóvel
+phone-qr-label = Código QR da ligação para o seu documento
+phone-scan = Leia este código com a câmara do seu telemóvel: o documento abre-se no navegador.
+phone-link-label = Ou escreva este endereço no navegador do seu telemóvel:
+phone-once = A ligação funciona uma única vez, até às { $time }.
+phone-private = O documento é cifrado neste computador antes de sair: o servidor da cidade não o pode ler. A chave está apenas neste código.
+phone-still-erased = O documento também fica neste computador até ao fim da sua sessão; depois é apagado.
+phone-back = Voltar aos meus documentos
+phone-error-off = Este centro não envia documentos para telemóveis. Imprima-os ou pergunte à equipa.
+phone-error-document = Este documento já não está lá. Veja a lista de novo.
+phone-error-large = Este documento é grande demais para um telemóvel (32 MB no máximo). Imprima-o ou pergunte à equipa.
+phone-error-busy = Outro documento está a ser enviado. Tente de novo daqui a pouco.
+phone-error-refused = O servidor não conseguiu guardar o documento. Tente de novo dentro de alguns minutos ou pergunte à equipa.

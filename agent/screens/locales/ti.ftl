@@ -196,3 +196,25 @@ wait-reserved-until = { $permanence }፣ ክሳብ { $time }
 
 closing-title = እቲ ማእከል ቀልጢፉ ክዕጾ እዩ
 closing-at = መዕጸዊ ሰዓት { $time }: ክፍለ-ግዜታት ኣብቲ ሰዓት ይውድኡ። ሰነዳትኩም ቅድሚኡ ዓቅቡ።
+
+## Send to my phone
+
+phone-send = ናብ ተሌፎነይ ስደድ
+phone-offline = ሕጂ ናብ ተሌፎን ምልኣኽ ኣይከኣልን (መርበብ)። ንሰራሕተኛታት ሕተቱ።
+phone-sent-title = ናብ ተሌፎንኩም ዝተላእኩ
+phone-until = እቲ መላግቦ ክሳብ { $time } ይሰርሕ
+phone-show-again = ናይ መወዳእታ ኮድ ደጊምካ ኣርኢ
+end-keep-phone = ናብ ተሌፎንኩም ስደድዎም፦ ዝስካን ኮድ፣ ብዘይ ሕሳብን ቃል ምስጢርን።
+phone-title = ሰነድኩም ኣብ ተሌፎንኩም
+phone-qr-label = ናይ ሰነድኩም መላግቦ QR ኮድ
+phone-scan = ነዚ ኮድ ብካሜራ ተሌፎንኩም ስካን ግበሩ፦ እቲ ሰነድ ኣብ ብራውዘሩ ይኽፈት።
+phone-link-label = ወይ ነዚ ኣድራሻ ኣብ ብራውዘር ተሌፎንኩም ጽሓፍዎ፦
+phone-once = እቲ መላግቦ ሓንሳብ ጥራይ ይሰርሕ፣ ክሳብ { $time }።
+phone-private = እቲ ሰነድ ቅድሚ ምውጽኡ ኣብዚ ኮምፒዩተር ይምስጠር፦ ሰርቨር ከተማ ከንብቦ ኣይክእልን። እቲ መፍትሕ ኣብዚ ኮድ ጥራይ እዩ ዘሎ።
+phone-still-erased = እቲ ሰነድ ክሳብ መወዳእታ ክፍለ-ግዜኹም ኣብዚ ኮምፒዩተር እውን ይጸንሕ፣ ድሕሪኡ ይድምሰስ።
+phone-back = ናብ ሰነዳተይ ተመለስ
+phone-error-off = እዚ ማእከል ሰነዳት ናብ ተሌፎናት ኣይሰድድን። ሕተምዎም ወይ ንሰራሕተኛታት ሕተቱ።
+phone-error-document = እዚ ሰነድ ድሕሪ ሕጂ የለን። ነቲ ዝርዝር ደጊምኩም ርኣዩ።
+phone-error-large = እዚ ሰነድ ንተሌፎን ኣዝዩ ዓቢ እዩ (ክሳብ 32 MB)። ሕተምዎ ወይ ንሰራሕተኛታት ሕተቱ።
+phone-error-busy = ካልእ ሰነድ ይለኣኽ ኣሎ። ድሕሪ ቅሩብ ደጊምኩም ፈትኑ።
+phone-error-refused = እቲ ሰርቨር ነቲ ሰነድ ክዕቅቦ ኣይከኣለን። ድሕሪ ቅሩብ ደቓይቕ ደጊምኩም ፈትኑ ወይ ንሰራሕተኛታት ሕተቱ።

@@ -196,3 +196,25 @@ wait-reserved-until = { $permanence }, bitiş: { $time }
 
 closing-title = Merkez yakında kapanıyor
 closing-at = Kapanış saati: { $time }. Oturumlar o saatte biter. Belgelerinizi önceden kaydedin.
+
+## Send to my phone
+
+phone-send = Telefonuma gönder
+phone-offline = Şu anda telefona gönderilemiyor (ağ). Ekibe sorun.
+phone-sent-title = Telefonunuza gönderilenler
+phone-until = bağlantı { $time } saatine kadar geçerli
+phone-show-again = Son kodu yeniden göster
+end-keep-phone = Telefonunuza gönderin: taranacak bir kod, hesap ya da şifre gerekmez.
+phone-title = Belgeniz telefonunuzda
+phone-qr-label = Belgenizin bağlantısının QR kodu
+phone-scan = Bu kodu telefonunuzun kamerasıyla tarayın: belge tarayıcısında açılır.
+phone-link-label = Ya da bu adresi telefonunuzun tarayıcısına yazın:
+phone-once = Bağlantı yalnızca bir kez, { $time } saatine kadar çalışır.
+phone-private = Belge, bu bilgisayardan çıkmadan önce şifrelenir: belediyenin sunucusu onu okuyamaz. Anahtar yalnızca bu koddadır.
+phone-still-erased = Belge, oturumunuzun sonuna kadar bu bilgisayarda da kalır, sonra silinir.
+phone-back = Belgelerime dön
+phone-error-off = Bu merkez telefonlara belge göndermiyor. Yazdırın ya da ekibe sorun.
+phone-error-document = Bu belge artık yok. Listeye yeniden bakın.
+phone-error-large = Bu belge bir telefon için çok büyük (en fazla 32 MB). Yazdırın ya da ekibe sorun.
+phone-error-busy = Başka bir belge gönderiliyor. Biraz sonra yeniden deneyin.
+phone-error-refused = Sunucu belgeyi saklayamadı. Birkaç dakika sonra yeniden deneyin ya da ekibe sorun.

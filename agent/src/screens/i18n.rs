@@ -66,6 +66,13 @@ pub static LANGUAGES: &[Language] = &[
 /// The messages every language must have (the welcome, the charter's summary, the
 /// warnings and the end screens); the rest may fall back to French.
 pub const REQUIRED: &[&str] = &[
+    "phone-send",
+    "phone-title",
+    "phone-scan",
+    "phone-once",
+    "phone-private",
+    "phone-still-erased",
+    "phone-back",
     "choose-language",
     "welcome-title",
     "welcome-text",

@@ -146,6 +146,7 @@ pub fn router(manager: ManagerHandle, options: Options) -> Result<Router, String
         .route("/{lang}/mediateur", axum::routing::post(mediator_post))
         .route("/{lang}/session", get(session))
         .route("/{lang}/fin", get(end).post(end_post))
+        .route("/{lang}/telephone", get(phone).post(phone_post))
         .route("/{lang}/efface", get(erased))
         .route("/{lang}/pause", get(away).post(away_post))
         .route("/{lang}/reprendre", axum::routing::post(come_back_post))
@@ -344,14 +345,16 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
 }
 
 /// The forms the session's own notice posts, which can carry no greeter secret: "end my
-/// session now" (`POST /{lang}/fin`), "I step away" (`/{lang}/pause`) and "I am back"
-/// (`/{lang}/reprendre`). None opens a session; the last two act only on the running
-/// session, whose code five wrong tries end.
+/// session now" (`POST /{lang}/fin`), "I step away" (`/{lang}/pause`), "I am back"
+/// (`/{lang}/reprendre`) and "send to my phone" (`/{lang}/telephone`). None opens a
+/// session; "pause" and "reprendre" act only on the running session, whose code five wrong
+/// tries end; "telephone" sends only a document listed now, sealed with a key shown on this
+/// screen alone.
 fn is_end_of_session(path: &str) -> bool {
     let mut segments = path.trim_start_matches('/').split('/');
     matches!(
         (segments.next(), segments.next(), segments.next()),
-        (Some(lang), Some("fin" | "pause" | "reprendre"), None) if i18n::language(lang).is_some()
+        (Some(lang), Some("fin" | "pause" | "reprendre" | "telephone"), None) if i18n::language(lang).is_some()
     )
 }
 
@@ -831,9 +834,118 @@ async fn end(State(s): State<Shared>, Lang(lang): Lang) -> Response {
     if away_now(&s) {
         return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
     }
-    let documents = documents(&s).await;
-    let usb_refused = s.manager.status().greeter.usb_refused;
-    html(pages::end(s.tr(lang), &documents, usb_refused))
+    html(end_page(&s, lang, None).await)
+}
+
+/// The documents list with the ways to keep them; `error`: why the last "send to my phone"
+/// failed.
+async fn end_page(s: &Screens, lang: &'static Language, error: Option<&str>) -> maud::Markup {
+    let documents = documents(s).await;
+    let status = s.manager.status();
+    let sent = status
+        .session
+        .as_ref()
+        .map(|i| s.manager.handoffs().shown(&i.session_id))
+        .unwrap_or_default();
+    let phone = pages::PhoneOffer {
+        allowed: status.greeter.send_to_phone,
+        available: s.manager.handoffs().available(),
+        sent: &sent,
+        time_zone: &status.greeter.time_zone,
+        error,
+    };
+    pages::end(s.tr(lang), &documents, status.greeter.usb_refused, &phone)
+}
+
+/// The form of "send to my phone".
+#[derive(Debug, Deserialize)]
+struct PhoneForm {
+    document: String,
+}
+
+/// `POST /{lang}/telephone`: seals the document, has the controller keep it, then shows
+/// the QR code (`GET`); on failure, the documents list says why.
+async fn phone_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<PhoneForm>,
+) -> Response {
+    use crate::handoff::HandoffError;
+    if away_now(&s) {
+        return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
+    }
+    let status = s.manager.status();
+    if status.session.is_none() {
+        return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
+    }
+    let failed = |code: StatusCode, id: &'static str| phone_failed(&s, lang, code, id);
+    if !status.greeter.send_to_phone {
+        return failed(StatusCode::FORBIDDEN, "phone-error-off").await;
+    }
+    let relative = PathBuf::from(&form.document);
+    let Some((home, session_id)) = s.manager.document(relative.clone()).await else {
+        return failed(StatusCode::NOT_FOUND, "phone-error-document").await;
+    };
+    let max = commune_protocol::handoff::MAX_DOCUMENT_BYTES;
+    let read =
+        tokio::task::spawn_blocking(move || crate::documents::read_document(&home, &relative, max))
+            .await;
+    let content = match read {
+        Ok(Ok(content)) => content,
+        Ok(Err(crate::documents::ReadError::TooLarge)) => {
+            return failed(StatusCode::PAYLOAD_TOO_LARGE, "phone-error-large").await
+        }
+        Ok(Err(_)) | Err(_) => return failed(StatusCode::NOT_FOUND, "phone-error-document").await,
+    };
+    match s
+        .manager
+        .handoffs()
+        .send(&session_id, &form.document, content, lang.code)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/{}/telephone", lang.code)).into_response(),
+        Err(HandoffError::Busy) => failed(StatusCode::TOO_MANY_REQUESTS, "phone-error-busy").await,
+        Err(HandoffError::TooLarge) => {
+            failed(StatusCode::PAYLOAD_TOO_LARGE, "phone-error-large").await
+        }
+        Err(HandoffError::NotADocument) => {
+            failed(StatusCode::NOT_FOUND, "phone-error-document").await
+        }
+        Err(HandoffError::Offline | HandoffError::NoAnswer) => {
+            failed(StatusCode::SERVICE_UNAVAILABLE, "phone-offline").await
+        }
+        Err(HandoffError::Refused(reason)) => {
+            // For IT: the controller's reason (a bound, a setting), never the document.
+            tracing::warn!(%reason, "the controller refused a document for a phone");
+            failed(StatusCode::SERVICE_UNAVAILABLE, "phone-error-refused").await
+        }
+    }
+}
+
+/// The documents list, saying why the document did not go.
+async fn phone_failed(
+    s: &Screens,
+    lang: &'static Language,
+    code: StatusCode,
+    id: &'static str,
+) -> Response {
+    let page = end_page(s, lang, Some(id)).await;
+    (code, axum::response::Html(page.into_string())).into_response()
+}
+
+/// `GET /{lang}/telephone`: the QR code of the last document sent in this session.
+async fn phone(State(s): State<Shared>, Lang(lang): Lang) -> Response {
+    if away_now(&s) {
+        return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
+    }
+    let status = s.manager.status();
+    let Some(info) = status.session.as_ref() else {
+        return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
+    };
+    let Some(last) = s.manager.handoffs().shown(&info.session_id).pop() else {
+        return Redirect::to(&format!("/{}/fin", lang.code)).into_response();
+    };
+    html(pages::phone(s.tr(lang), &last, &status.greeter.time_zone))
 }
 
 async fn end_post(State(s): State<Shared>, Lang(lang): Lang) -> Response {

@@ -755,26 +755,80 @@ pub(super) fn away(t: Tr<'_>, info: &SessionInfo, status: &Status, error: Option
     )
 }
 
-/// Before ending: the documents that will be erased and the ways to keep them.
-pub(super) fn end(t: Tr<'_>, documents: &[String], usb_refused: bool) -> Markup {
+/// What the documents list offers for "send to my phone".
+pub(super) struct PhoneOffer<'a> {
+    /// The site allows it.
+    pub allowed: bool,
+    /// The controller is reachable and keeps documents for phones.
+    pub available: bool,
+    /// The documents already sent in this session.
+    pub sent: &'a [crate::handoff::Shown],
+    /// The site's time zone (the links' end).
+    pub time_zone: &'a str,
+    /// Why the last sending failed (a message id).
+    pub error: Option<&'a str>,
+}
+
+/// Before ending: the documents that will be erased and the ways to keep them (each one
+/// can go to the visitor's phone, where the site allows it).
+pub(super) fn end(
+    t: Tr<'_>,
+    documents: &[String],
+    usb_refused: bool,
+    phone: &PhoneOffer<'_>,
+) -> Markup {
     let lang = t.lang.code;
+    let can_send = phone.allowed && phone.available;
     let body = html! {
         h1 { (t.t("end-title")) }
+        @if let Some(id) = phone.error {
+            div.error #error role="alert" tabindex="-1" { p { (t.t(id)) } }
+        }
         section aria-labelledby="documents-title" {
             h2 #documents-title { (t.t("end-documents-title")) }
             @if documents.is_empty() {
                 p { (t.t("end-documents-none")) }
             } @else {
+                @if phone.allowed && !phone.available {
+                    p.hint { (t.t("phone-offline")) }
+                }
                 ul.documents {
-                    @for d in documents {
-                        li { bdi { (d) } }
+                    @for (i, d) in documents.iter().enumerate() {
+                        li {
+                            bdi #{ "doc-" (i) } { (d) }
+                            @if can_send {
+                                form.inline method="post" action={ "/" (lang) "/telephone" } {
+                                    input type="hidden" name="document" value=(d);
+                                    button.button type="submit" aria-describedby={ "doc-" (i) } {
+                                        (t.t("phone-send"))
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
+            }
+        }
+        @if !phone.sent.is_empty() {
+            section aria-labelledby="sent-title" {
+                h2 #sent-title { (t.t("phone-sent-title")) }
+                ul {
+                    @for sent in phone.sent {
+                        li {
+                            bdi { (sent.document) } " — "
+                            (t.with("phone-until", &[("time", text(hhmm(sent.expires_at, phone.time_zone)))]))
+                        }
+                    }
+                }
+                p { a.button href={ "/" (lang) "/telephone" } { (t.t("phone-show-again")) } }
             }
         }
         section aria-labelledby="keep-title" {
             h2 #keep-title { (t.t("end-keep-title")) }
             ul {
+                @if phone.allowed {
+                    li { (t.t("end-keep-phone")) }
+                }
                 @if !usb_refused {
                     li { (t.t("end-keep-usb")) }
                 }
@@ -790,6 +844,55 @@ pub(super) fn end(t: Tr<'_>, documents: &[String], usb_refused: bool) -> Markup 
     page(
         t,
         &t.t("end-title"),
+        Some("session"),
+        Some(SeatState::InSession),
+        body,
+    )
+}
+
+/// The link's QR code as inline SVG (no XML declaration), black on white with its quiet
+/// zone; `None` if the link is too long for a QR code.
+fn qr_svg(link: &str) -> Option<String> {
+    use qrcode::render::svg;
+    let code =
+        qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let image = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(280, 280)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .quiet_zone(true)
+        .build();
+    let start = image.find("<svg")?;
+    Some(image[start..].to_owned())
+}
+
+/// "Send to my phone", done: the QR code to scan, the address, until when it works, and
+/// that the document is sealed.
+pub(super) fn phone(t: Tr<'_>, shown: &crate::handoff::Shown, time_zone: &str) -> Markup {
+    let lang = t.lang.code;
+    let qr = qr_svg(&shown.link);
+    let body = html! {
+        h1 { (t.t("phone-title")) }
+        p.big { bdi { (shown.document) } }
+        @if let Some(svg) = qr {
+            figure.qr {
+                div.qr-code role="img" aria-label=(t.t("phone-qr-label")) {
+                    (maud::PreEscaped(svg))
+                }
+                figcaption { (t.t("phone-scan")) }
+            }
+        }
+        p { (t.t("phone-link-label")) }
+        p.link dir="ltr" { a #phone-link href=(shown.link) { (shown.link) } }
+        p.big { (t.with("phone-once", &[("time", text(hhmm(shown.expires_at, time_zone)))])) }
+        p { (t.t("phone-private")) }
+        p { (t.t("phone-still-erased")) }
+        p { a.button.primary href={ "/" (lang) "/fin" } { (t.t("phone-back")) } }
+    };
+    page(
+        t,
+        &t.t("phone-title"),
         Some("session"),
         Some(SeatState::InSession),
         body,

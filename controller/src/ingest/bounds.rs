@@ -703,6 +703,7 @@ mod tests {
                     checks: vec![],
                     kernel: String::new(),
                     swap: String::new(),
+                    handoffs: 0,
                 }),
             ),
         ];
