@@ -14,6 +14,7 @@ pub mod i18n;
 mod live;
 mod map;
 mod period;
+mod phone;
 mod refusal;
 mod reports;
 pub(crate) mod room;
@@ -31,6 +32,12 @@ use commune_controller::{AgentView, Controller};
 use commune_protocol::UtcMillis;
 use i18n::{t, Lang};
 use maud::{html, Markup, DOCTYPE};
+
+/// The phone page's title, button and "already used or expired" sentence in a language of
+/// the visitor screens (French for any other): for the tests that drive it.
+pub fn phone_texts(lang: &str) -> (&'static str, &'static str, &'static str) {
+    phone::words(lang)
+}
 
 /// The dashboard's routes.
 pub fn router(controller: Controller) -> Router {
@@ -111,6 +118,7 @@ pub fn router(controller: Controller) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .route("/salle/{site}", get(room::room))
+        .route("/telephone/{id}", get(phone::page).post(phone::download))
         .with_state(controller);
     // Timeouts, the concurrency and body limits, and the security headers (server.rs).
     server::protect(routes, &limits)
@@ -124,6 +132,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = controller.config().web.clone();
+    if let Ok(addr) = listener.local_addr() {
+        controller.set_web_address(addr);
+    }
     let served = server::serve(listener, router(controller.clone()), &limits, shutdown).await;
     // Refused logins of the last minute, aggregated, before the process goes.
     controller.flush_login_audit().await;

@@ -61,12 +61,14 @@ fn sha256_source(text: &str) -> String {
 pub(crate) fn content_security_policy() -> String {
     let handlers: Vec<String> = INLINE_HANDLERS.iter().map(|h| sha256_source(h)).collect();
     format!(
-        "default-src 'none'; style-src {}; script-src {} {} 'unsafe-hashes' {}; \
+        "default-src 'none'; style-src {} {}; script-src {} {} {} 'unsafe-hashes' {}; \
          connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
          frame-ancestors 'none'",
         sha256_source(crate::CSS),
+        sha256_source(crate::phone::PHONE_CSS),
         sha256_source(crate::LIVE_JS),
         sha256_source(crate::room::ROOM_JS),
+        sha256_source(crate::phone::PHONE_JS),
         handlers.join(" ")
     )
 }

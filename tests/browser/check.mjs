@@ -34,6 +34,10 @@
 //   {"tabTo": "Code du ticket"}                 Tab until the focus is on that control (by
 //                                               accessible name, else selector): keyboard only
 //   {"viewport": {"width": 640, "height": 400}} resize (640×400 is 1280×800 at 200 % zoom)
+//   {"phone": "#phone-link"}                    opens that link's address on a phone (another
+//                                               browser, Pixel 7 sized); the next steps act there
+//   {"seat": true}                              back to the first browser's page
+//   {"download": {"click": "…", "saveAs": "…"}} clicks the button, saves the download it starts
 // One line per step on stdout; on the first failure, a message and exit status 1.
 // COMMUNE_CHROMIUM names another Chromium than /usr/bin/chromium.
 
@@ -41,7 +45,7 @@ import { access, mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, devices } from 'playwright-core';
 
 const CHROMIUM = process.env.COMMUNE_CHROMIUM ?? '/usr/bin/chromium';
 // As root, without these Chromium waits on lookups of Google's hosts that this network refuses.
@@ -106,21 +110,29 @@ class Runner {
   constructor(scenario, context, page) {
     this.scenario = scenario;
     this.context = context;
-    this.page = page;
+    this.seat = page;
     this.lastStatus = null;
     this.loads = 0;
     this.pageErrors = [];
     this.notes = 0;
+    this.attach(page);
+  }
+
+  /** Follows `page` from now on: its loads, its errors, the status of its navigations. */
+  attach(page) {
+    this.page = page;
+    if (page.commune_attached) return;
+    page.commune_attached = true;
     const main = () => page.mainFrame();
     page.on('response', (response) => {
       const request = response.request();
       const redirect = response.status() >= 300 && response.status() < 400;
-      if (request.isNavigationRequest() && request.frame() === main() && !redirect) {
+      if (request.isNavigationRequest() && request.frame() === main() && !redirect && this.page === page) {
         this.lastStatus = response.status();
       }
     });
     page.on('load', () => {
-      this.loads += 1;
+      if (this.page === page) this.loads += 1;
     });
     page.on('pageerror', (error) => this.pageErrors.push(error.message));
     page.on('console', (message) => {
@@ -322,6 +334,37 @@ class Runner {
         await page.pdf({ path: value, format: 'A4', printBackground: true, timeout: timeoutMs });
         return '';
       }
+      case 'phone': {
+        // The visitor's phone scans the code: a separate browser (nothing shared with the
+        // seat's), phone-sized, touch, a phone's user agent, opening the link's address.
+        const link = await page.locator(value).first().getAttribute('href', { timeout: timeoutMs });
+        if (!link) throw new StepFailure(`no link at ${value}; ${await this.excerpt()}`);
+        phoneBrowser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+        const phone = await phoneBrowser.newContext({ ...devices['Pixel 7'], acceptDownloads: true, locale: 'fr-FR' });
+        const phonePage = await phone.newPage();
+        this.attach(phonePage);
+        await phonePage.goto(link, { timeout: timeoutMs });
+        return `→ ${new URL(link).pathname} on a ${phonePage.viewportSize().width}×${phonePage.viewportSize().height} phone`;
+      }
+      case 'seat': {
+        // Back to the seat's browser.
+        this.attach(this.seat);
+        return '';
+      }
+      case 'download': {
+        // Clicks, waits for the download the click starts, and saves it.
+        if (typeof value?.click !== 'string' || typeof value?.saveAs !== 'string') {
+          throw new StepFailure('download needs "click" and "saveAs"');
+        }
+        const target = page.getByRole('button', { name: value.click, exact: true }).first();
+        const [download] = await Promise.all([
+          page.waitForEvent('download', { timeout: timeoutMs }),
+          target.click({ timeout: timeoutMs }),
+        ]);
+        await mkdir(dirname(value.saveAs), { recursive: true });
+        await download.saveAs(value.saveAs);
+        return `saved ${download.suggestedFilename()}`;
+      }
       case 'viewport': {
         await page.setViewportSize({ width: value.width, height: value.height });
         return '';
@@ -368,6 +411,7 @@ const require = createRequire(import.meta.url);
 const axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 let context;
+let phoneBrowser;
 let profile;
 let status = 0;
 let timedOut = false;
@@ -377,6 +421,7 @@ function cleanUp() {
   // be writing its profile as it exits: rm retries on ENOTEMPTY.
   cleaning ??= (async () => {
     await context?.close().catch(() => {});
+    await phoneBrowser?.close().catch(() => {});
     if (profile) {
       await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }).catch((e) =>
         console.log(`  could not remove the browser profile ${profile}: ${e.message}`),

@@ -246,6 +246,7 @@ async fn huge_strings_and_lists_are_stored_cut() {
                 checks: vec![],
                 kernel: huge("k", 100_000),
                 swap: String::new(),
+                handoffs: 0,
             }),
         )],
     )
