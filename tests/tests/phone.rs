@@ -63,17 +63,11 @@ fn files_with(dir: &Path, needle: &[u8]) -> Vec<String> {
             };
             if kind.is_dir() {
                 stack.push(path);
-            } else if kind.is_file() {
-                if path
-                    .display()
-                    .to_string()
-                    .as_bytes()
-                    .windows(needle.len())
-                    .any(|w| w == needle)
-                    || std::fs::read(&path).is_ok_and(|b| contains(&b, needle))
-                {
-                    found.push(path.display().to_string());
-                }
+            } else if kind.is_file()
+                && (contains(path.display().to_string().as_bytes(), needle)
+                    || std::fs::read(&path).is_ok_and(|b| contains(&b, needle)))
+            {
+                found.push(path.display().to_string());
             }
         }
     }
