@@ -73,6 +73,10 @@ pub struct GuardConfig {
     pub sysfs: PathBuf,
     /// How often the devices are read, in milliseconds.
     pub poll_ms: u64,
+    /// The file systems a visitor's USB stick is mounted with to copy their documents
+    /// onto it ("Copy to my USB stick"), tried in order. FAT and exFAT: what sticks are
+    /// formatted with, and the kernel's simplest parsers of a disk anyone can craft.
+    pub usb_filesystems: Vec<String>,
 }
 
 impl Default for GuardConfig {
@@ -81,6 +85,7 @@ impl Default for GuardConfig {
             enabled: None,
             sysfs: PathBuf::from("/sys"),
             poll_ms: 1000,
+            usb_filesystems: vec!["vfat".into(), "exfat".into()],
         }
     }
 }

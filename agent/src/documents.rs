@@ -647,15 +647,32 @@ pub enum ReadError {
 }
 
 /// Reads the document `relative` (as [`DocumentWatch::documents`] gives it) from `home`,
-/// for the visitor (to send it to their phone), at most `max` bytes.
+/// for the visitor (to send it to their phone), at most `max` bytes (see
+/// [`open_document`]).
+pub fn read_document(home: &Path, relative: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read as _;
+    let (file, size) = open_document(home, relative)?;
+    if size > max {
+        return Err(ReadError::TooLarge);
+    }
+    let mut content = Vec::new();
+    // A file growing meanwhile is cut at the limit and refused.
+    file.take(max + 1).read_to_end(&mut content)?;
+    if content.len() as u64 > max {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(content)
+}
+
+/// Opens the document `relative` (as [`DocumentWatch::documents`] gives it) in `home`
+/// for reading, with its size.
 ///
 /// The agent reads as root, so the path is never followed through a link: each folder is
 /// opened by descriptor without following links and only on the home's own file system,
 /// and the file itself must be a regular file there. A visitor who replaces a document
 /// with a link to a system file (or a folder with a link elsewhere) gets nothing.
 #[cfg(target_os = "linux")]
-pub fn read_document(home: &Path, relative: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
-    use std::io::Read as _;
+pub fn open_document(home: &Path, relative: &Path) -> Result<(std::fs::File, u64), ReadError> {
     use std::os::fd::OwnedFd;
     use std::path::Component;
 
@@ -697,23 +714,15 @@ pub fn read_document(home: &Path, relative: &Path, max: u64) -> Result<Vec<u8>, 
     if !regular || stat.st_dev != device {
         return Err(ReadError::NotADocument);
     }
-    if u64::try_from(stat.st_size).unwrap_or(u64::MAX) > max {
-        return Err(ReadError::TooLarge);
-    }
-    let mut content = Vec::new();
-    // A file growing meanwhile is cut at the limit and refused.
-    std::fs::File::from(fd)
-        .take(max + 1)
-        .read_to_end(&mut content)?;
-    if content.len() as u64 > max {
-        return Err(ReadError::TooLarge);
-    }
-    Ok(content)
+    Ok((
+        std::fs::File::from(fd),
+        u64::try_from(stat.st_size).unwrap_or(u64::MAX),
+    ))
 }
 
-/// Reads the document `relative` from `home` (outside Linux: by path, refusing links).
+/// Opens the document `relative` in `home` (outside Linux: by path, refusing links).
 #[cfg(not(target_os = "linux"))]
-pub fn read_document(home: &Path, relative: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+pub fn open_document(home: &Path, relative: &Path) -> Result<(std::fs::File, u64), ReadError> {
     use std::path::Component;
     if relative
         .components()
@@ -733,10 +742,7 @@ pub fn read_document(home: &Path, relative: &Path, max: u64) -> Result<Vec<u8>, 
     if !meta.is_file() {
         return Err(ReadError::NotADocument);
     }
-    if meta.len() > max {
-        return Err(ReadError::TooLarge);
-    }
-    Ok(std::fs::read(&at)?)
+    Ok((std::fs::File::open(&at)?, meta.len()))
 }
 
 fn is_hidden(name: &OsStr) -> bool {

@@ -259,11 +259,11 @@ fn mounted_by_system(disk: &Path, mounts: &std::collections::HashSet<String>) ->
         .any(|e| mounts.contains(&dev(&e.path())))
 }
 
-/// USB storage under `sys`: each disk of `block/` whose device sits on a USB bus, as the
-/// directory of its USB device (the one with `authorized`), but a disk the system itself
-/// mounted. Only paths and device numbers are read: never a serial, a label or the
-/// contents.
-pub fn scan_usb_storage(sys: &Path) -> Vec<PathBuf> {
+/// The USB disks under `sys`: each disk of `block/` whose device sits on a USB bus, as
+/// its directory in `block/` and the directory of its USB device (the one with
+/// `authorized`), but a disk the system itself mounted. Only paths and device numbers are
+/// read: never a serial, a label or the contents.
+pub fn usb_disks(sys: &Path) -> Vec<(PathBuf, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(sys.join("block")) else {
         return Vec::new();
     };
@@ -287,9 +287,16 @@ pub fn scan_usb_storage(sys: &Path) -> Vec<PathBuf> {
             .ancestors()
             .find(|a| a.join("authorized").exists() && a.join("idVendor").exists());
         if let Some(usb) = usb {
-            found.push(usb.to_path_buf());
+            found.push((entry.path(), usb.to_path_buf()));
         }
     }
+    found.sort();
+    found
+}
+
+/// USB storage under `sys`, as the directories of the USB devices (see [`usb_disks`]).
+pub fn scan_usb_storage(sys: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = usb_disks(sys).into_iter().map(|(_, usb)| usb).collect();
     found.sort();
     found.dedup();
     found

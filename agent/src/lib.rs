@@ -34,6 +34,7 @@ pub mod slots;
 pub mod tickets;
 pub mod tls;
 pub mod transport;
+pub mod usb;
 pub mod wipe;
 
 use commune_protocol::UtcMillis;

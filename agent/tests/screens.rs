@@ -88,6 +88,11 @@ async fn screens(
     let options = Options {
         state_dir: state_dir.to_path_buf(),
         secret: GreeterSecret::create(&file, None).unwrap(),
+        usb: commune_agent::usb::UsbCopy {
+            sys: state_dir.join("no-sys"),
+            dir: state_dir.join("usb"),
+            filesystems: vec!["vfat".into()],
+        },
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr, _served) = commune_agent::screens::start(

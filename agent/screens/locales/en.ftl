@@ -218,3 +218,21 @@ phone-error-document = This document is no longer there. Look at the list again.
 phone-error-large = This document is too large for a phone (32 MB at most). Print it or ask the staff.
 phone-error-busy = Another document is being sent. Try again in a moment.
 phone-error-refused = The server could not keep the document. Try again in a few minutes or ask the staff.
+
+## Copy to my USB stick
+
+usb-copy-title = Copy to my USB stick
+usb-copy-explain = Plug in your stick, tick the documents, then press the button. The computer does not read what is already on your stick.
+usb-copy-choose = Documents to copy
+usb-copy-submit = Copy to my USB stick
+usb-done-title = Documents copied
+usb-done-count = { $count ->
+    [one] 1 document copied to your USB stick.
+   *[other] { $count } documents copied to your USB stick.
+}
+usb-done-remove = You can remove your stick.
+usb-none-chosen = Tick at least one document.
+usb-no-stick = No USB stick is plugged in. Plug it in, wait a few seconds, then try again.
+usb-format = This stick could not be opened (unknown format). Ask the staff.
+usb-no-space = There is not enough room on your stick for these documents.
+usb-failed = The copy did not work. Remove your stick, plug it in again and retry, or ask the staff.

@@ -218,3 +218,21 @@ phone-error-document = Este documento ya no está. Vuelva a mirar la lista.
 phone-error-large = Este documento es demasiado grande para un teléfono (32 MB como máximo). Imprímalo o pregunte al equipo.
 phone-error-busy = Se está enviando otro documento. Inténtelo de nuevo en un momento.
 phone-error-refused = El servidor no pudo guardar el documento. Inténtelo de nuevo en unos minutos o pregunte al equipo.
+
+## Copy to my USB stick
+
+usb-copy-title = Copiar en mi memoria USB
+usb-copy-explain = Conecte su memoria, marque los documentos y pulse el botón. El ordenador no lee lo que ya hay en su memoria.
+usb-copy-choose = Documentos para copiar
+usb-copy-submit = Copiar en mi memoria USB
+usb-done-title = Documentos copiados
+usb-done-count = { $count ->
+    [one] 1 documento copiado en su memoria USB.
+   *[other] { $count } documentos copiados en su memoria USB.
+}
+usb-done-remove = Puede retirar su memoria.
+usb-none-chosen = Marque al menos un documento.
+usb-no-stick = No hay ninguna memoria USB conectada. Conéctela, espere unos segundos e inténtelo de nuevo.
+usb-format = No se pudo abrir esta memoria (formato desconocido). Pregunte al equipo.
+usb-no-space = No hay espacio suficiente en su memoria para estos documentos.
+usb-failed = La copia no funcionó. Retire su memoria, vuelva a conectarla e inténtelo de nuevo, o pregunte al equipo.

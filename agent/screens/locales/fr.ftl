@@ -221,3 +221,21 @@ phone-error-document = Ce document n'est plus là. Revoyez la liste.
 phone-error-large = Ce document est trop gros pour un téléphone (32 Mo au plus). Imprimez-le ou demandez à l'équipe.
 phone-error-busy = Un autre document est en cours d'envoi. Réessayez dans un instant.
 phone-error-refused = Le serveur n'a pas pu garder le document. Réessayez dans quelques minutes ou demandez à l'équipe.
+
+## Copy to my USB stick
+
+usb-copy-title = Copier sur ma clé USB
+usb-copy-explain = Branchez votre clé, cochez les documents, puis appuyez sur le bouton. L'ordinateur ne lit pas ce qu'il y a déjà sur votre clé.
+usb-copy-choose = Documents à copier
+usb-copy-submit = Copier sur ma clé USB
+usb-done-title = Documents copiés
+usb-done-count = { $count ->
+    [one] 1 document copié sur votre clé USB.
+   *[other] { $count } documents copiés sur votre clé USB.
+}
+usb-done-remove = Vous pouvez retirer votre clé.
+usb-none-chosen = Cochez au moins un document.
+usb-no-stick = Aucune clé USB n'est branchée. Branchez-la, attendez quelques secondes, puis réessayez.
+usb-format = Cette clé n'a pas pu être ouverte (format non reconnu). Demandez à l'équipe.
+usb-no-space = Il n'y a pas assez de place sur votre clé pour ces documents.
+usb-failed = La copie n'a pas marché. Retirez votre clé, rebranchez-la et réessayez, ou demandez à l'équipe.

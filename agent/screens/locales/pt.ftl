@@ -218,3 +218,21 @@ phone-error-document = Este documento já não está lá. Veja a lista de novo.
 phone-error-large = Este documento é grande demais para um telemóvel (32 MB no máximo). Imprima-o ou pergunte à equipa.
 phone-error-busy = Outro documento está a ser enviado. Tente de novo daqui a pouco.
 phone-error-refused = O servidor não conseguiu guardar o documento. Tente de novo dentro de alguns minutos ou pergunte à equipa.
+
+## Copy to my USB stick
+
+usb-copy-title = Copiar para a minha pen USB
+usb-copy-explain = Ligue a sua pen, marque os documentos e carregue no botão. O computador não lê o que já está na sua pen.
+usb-copy-choose = Documentos a copiar
+usb-copy-submit = Copiar para a minha pen USB
+usb-done-title = Documentos copiados
+usb-done-count = { $count ->
+    [one] 1 documento copiado para a sua pen USB.
+   *[other] { $count } documentos copiados para a sua pen USB.
+}
+usb-done-remove = Pode retirar a sua pen.
+usb-none-chosen = Marque pelo menos um documento.
+usb-no-stick = Não há nenhuma pen USB ligada. Ligue-a, espere alguns segundos e tente de novo.
+usb-format = Não foi possível abrir esta pen (formato desconhecido). Pergunte à equipa.
+usb-no-space = Não há espaço suficiente na sua pen para estes documentos.
+usb-failed = A cópia não funcionou. Retire a pen, volte a ligá-la e tente de novo, ou pergunte à equipa.

@@ -218,3 +218,21 @@ phone-error-document = እዚ ሰነድ ድሕሪ ሕጂ የለን። ነቲ ዝ
 phone-error-large = እዚ ሰነድ ንተሌፎን ኣዝዩ ዓቢ እዩ (ክሳብ 32 MB)። ሕተምዎ ወይ ንሰራሕተኛታት ሕተቱ።
 phone-error-busy = ካልእ ሰነድ ይለኣኽ ኣሎ። ድሕሪ ቅሩብ ደጊምኩም ፈትኑ።
 phone-error-refused = እቲ ሰርቨር ነቲ ሰነድ ክዕቅቦ ኣይከኣለን። ድሕሪ ቅሩብ ደቓይቕ ደጊምኩም ፈትኑ ወይ ንሰራሕተኛታት ሕተቱ።
+
+## Copy to my USB stick
+
+usb-copy-title = ናብ USB ፍላሽይ ቅዳሕ
+usb-copy-explain = ፍላሽኩም ኣእትዉ፣ ነቶም ሰነዳት ምልክት ግበሩ፣ ድሕሪኡ ነቲ መጠወቒ ጠውቑ። እቲ ኮምፒዩተር ኣብ ፍላሽኩም ዘሎ ኣየንብብን።
+usb-copy-choose = ዝቕዳሑ ሰነዳት
+usb-copy-submit = ናብ USB ፍላሽይ ቅዳሕ
+usb-done-title = ሰነዳት ተቐዲሖም
+usb-done-count = { $count ->
+    [one] 1 ሰነድ ናብ USB ፍላሽኩም ተቐዲሑ።
+   *[other] { $count } ሰነዳት ናብ USB ፍላሽኩም ተቐዲሖም።
+}
+usb-done-remove = ሕጂ ፍላሽኩም ከተውጽኡ ትኽእሉ ኢኹም።
+usb-none-chosen = እንተወሓደ ሓደ ሰነድ ምልክት ግበሩ።
+usb-no-stick = ዝኣተወ USB ፍላሽ የለን። ኣእትውዎ፣ ቅሩብ ካልኢታት ተጸበዩ፣ ድሕሪኡ ደጊምኩም ፈትኑ።
+usb-format = እዚ ፍላሽ ክኽፈት ኣይከኣለን (ዘይፍለጥ ቅርጺ)። ንሰራሕተኛታት ሕተቱ።
+usb-no-space = ኣብ ፍላሽኩም ነዚኦም ሰነዳት ዝኣክል ቦታ የለን።
+usb-failed = እቲ ቅዳሕ ኣይሰርሐን። ፍላሽኩም ኣውጽኡ፣ ደጊምኩም ኣእትዉ እሞ ፈትኑ፣ ወይ ንሰራሕተኛታት ሕተቱ።

@@ -218,3 +218,21 @@ phone-error-document = Bu belge artık yok. Listeye yeniden bakın.
 phone-error-large = Bu belge bir telefon için çok büyük (en fazla 32 MB). Yazdırın ya da ekibe sorun.
 phone-error-busy = Başka bir belge gönderiliyor. Biraz sonra yeniden deneyin.
 phone-error-refused = Sunucu belgeyi saklayamadı. Birkaç dakika sonra yeniden deneyin ya da ekibe sorun.
+
+## Copy to my USB stick
+
+usb-copy-title = USB belleğime kopyala
+usb-copy-explain = Belleğinizi takın, belgeleri işaretleyin, sonra düğmeye basın. Bilgisayar belleğinizde zaten olanları okumaz.
+usb-copy-choose = Kopyalanacak belgeler
+usb-copy-submit = USB belleğime kopyala
+usb-done-title = Belgeler kopyalandı
+usb-done-count = { $count ->
+    [one] 1 belge USB belleğinize kopyalandı.
+   *[other] { $count } belge USB belleğinize kopyalandı.
+}
+usb-done-remove = Belleğinizi çıkarabilirsiniz.
+usb-none-chosen = En az bir belge işaretleyin.
+usb-no-stick = Takılı USB bellek yok. Takın, birkaç saniye bekleyin, sonra yeniden deneyin.
+usb-format = Bu bellek açılamadı (bilinmeyen biçim). Ekibe sorun.
+usb-no-space = Belleğinizde bu belgeler için yeterli yer yok.
+usb-failed = Kopyalama olmadı. Belleğinizi çıkarıp yeniden takın ve tekrar deneyin ya da ekibe sorun.

@@ -75,6 +75,9 @@ struct Screens {
     attempts: Arc<Attempts>,
     /// What the greeter's requests carry.
     secret: GreeterSecret,
+    /// "Copy to my USB stick", one copy at a time.
+    usb: crate::usb::UsbCopy,
+    usb_busy: tokio::sync::Mutex<()>,
 }
 
 type Shared = Arc<Screens>;
@@ -86,6 +89,8 @@ pub struct Options {
     pub state_dir: PathBuf,
     /// The greeter's secret of this run (see the module's documentation).
     pub secret: GreeterSecret,
+    /// "Copy to my USB stick": where the stick is found and mounted.
+    pub usb: crate::usb::UsbCopy,
 }
 
 impl Options {
@@ -98,6 +103,11 @@ impl Options {
         Ok(Options {
             state_dir: config.state_dir.clone(),
             secret: GreeterSecret::create(&path, group.as_deref())?,
+            usb: crate::usb::UsbCopy {
+                sys: config.guard.sysfs.clone(),
+                dir: config.state_dir.join("usb"),
+                filesystems: config.guard.usb_filesystems.clone(),
+            },
         })
     }
 }
@@ -113,6 +123,8 @@ pub fn router(manager: ManagerHandle, options: Options) -> Result<Router, String
         last_end: Mutex::new(None),
         attempts,
         secret: options.secret,
+        usb: options.usb,
+        usb_busy: tokio::sync::Mutex::new(()),
     });
     // Remember when a session ends, for the welcome screen's "previous session erased".
     let watcher = screens.clone();
@@ -147,6 +159,7 @@ pub fn router(manager: ManagerHandle, options: Options) -> Result<Router, String
         .route("/{lang}/session", get(session))
         .route("/{lang}/fin", get(end).post(end_post))
         .route("/{lang}/telephone", get(phone).post(phone_post))
+        .route("/{lang}/cle", axum::routing::post(usb_post))
         .route("/{lang}/efface", get(erased))
         .route("/{lang}/pause", get(away).post(away_post))
         .route("/{lang}/reprendre", axum::routing::post(come_back_post))
@@ -354,7 +367,7 @@ fn is_end_of_session(path: &str) -> bool {
     let mut segments = path.trim_start_matches('/').split('/');
     matches!(
         (segments.next(), segments.next(), segments.next()),
-        (Some(lang), Some("fin" | "pause" | "reprendre" | "telephone"), None) if i18n::language(lang).is_some()
+        (Some(lang), Some("fin" | "pause" | "reprendre" | "telephone" | "cle"), None) if i18n::language(lang).is_some()
     )
 }
 
@@ -931,6 +944,83 @@ async fn phone_failed(
 ) -> Response {
     let page = end_page(s, lang, Some(id)).await;
     (code, axum::response::Html(page.into_string())).into_response()
+}
+
+/// `POST /{lang}/cle`: copies the ticked documents (fields `d0`, `d1`…, each a document
+/// as listed) onto the visitor's USB stick, unmounts it, and says so.
+async fn usb_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    use crate::usb::UsbError;
+    if away_now(&s) {
+        return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
+    }
+    let status = s.manager.status();
+    if status.session.is_none() {
+        return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
+    }
+    if status.greeter.usb_refused {
+        return phone_failed(&s, lang, StatusCode::FORBIDDEN, "usb-refused").await;
+    }
+    let chosen: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k.starts_with('d') && k[1..].bytes().all(|b| b.is_ascii_digit()))
+        .map(|(_, v)| v.clone())
+        .take(1000)
+        .collect();
+    if chosen.is_empty() {
+        return phone_failed(
+            &s,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "usb-none-chosen",
+        )
+        .await;
+    }
+    let Ok(_one) = s.usb_busy.try_lock() else {
+        return phone_failed(&s, lang, StatusCode::TOO_MANY_REQUESTS, "phone-error-busy").await;
+    };
+    let mut homes = Vec::new();
+    for document in &chosen {
+        match s.manager.document(PathBuf::from(document)).await {
+            Some((home, _)) => homes.push((home, document.clone())),
+            None => {
+                return phone_failed(&s, lang, StatusCode::NOT_FOUND, "phone-error-document").await
+            }
+        }
+    }
+    let usb = s.usb.clone();
+    let copied = tokio::task::spawn_blocking(move || {
+        let mut open = Vec::new();
+        for (home, document) in homes {
+            let (file, size) =
+                crate::documents::open_document(&home, std::path::Path::new(&document))
+                    .map_err(|_| UsbError::Document)?;
+            let name = document.rsplit('/').next().unwrap_or(&document).to_string();
+            open.push((name, file, size));
+        }
+        usb.copy(open)
+    })
+    .await;
+    let (code, id) = match copied {
+        Ok(Ok(copied)) => {
+            let page = pages::usb_done(s.tr(lang), copied.files);
+            return html(page);
+        }
+        Ok(Err(UsbError::NoStick)) => (StatusCode::NOT_FOUND, "usb-no-stick"),
+        Ok(Err(UsbError::Format(_))) => (StatusCode::UNPROCESSABLE_ENTITY, "usb-format"),
+        Ok(Err(UsbError::NoSpace { .. })) => (StatusCode::INSUFFICIENT_STORAGE, "usb-no-space"),
+        Ok(Err(UsbError::Document)) => (StatusCode::NOT_FOUND, "phone-error-document"),
+        Ok(Err(UsbError::Io(error))) => {
+            // For IT: what failed, never a document's name.
+            tracing::warn!(kind = ?error.kind(), "copying documents to a USB stick failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "usb-failed")
+        }
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "usb-failed"),
+    };
+    phone_failed(&s, lang, code, id).await
 }
 
 /// `GET /{lang}/telephone`: the QR code of the last document sent in this session.

@@ -809,6 +809,24 @@ pub(super) fn end(
                 }
             }
         }
+        @if !usb_refused && !documents.is_empty() {
+            section aria-labelledby="usb-title" {
+                h2 #usb-title { (t.t("usb-copy-title")) }
+                p { (t.t("usb-copy-explain")) }
+                form method="post" action={ "/" (lang) "/cle" } {
+                    fieldset {
+                        legend { (t.t("usb-copy-choose")) }
+                        @for (i, d) in documents.iter().enumerate() {
+                            div.check {
+                                input type="checkbox" id={ "usb-" (i) } name={ "d" (i) } value=(d) checked;
+                                label for={ "usb-" (i) } { bdi { (d) } }
+                            }
+                        }
+                    }
+                    button.button.primary type="submit" { (t.t("usb-copy-submit")) }
+                }
+            }
+        }
         @if !phone.sent.is_empty() {
             section aria-labelledby="sent-title" {
                 h2 #sent-title { (t.t("phone-sent-title")) }
@@ -844,6 +862,25 @@ pub(super) fn end(
     page(
         t,
         &t.t("end-title"),
+        Some("session"),
+        Some(SeatState::InSession),
+        body,
+    )
+}
+
+/// "Copied to your USB stick": how many, and that it may be pulled out.
+pub(super) fn usb_done(t: Tr<'_>, files: usize) -> Markup {
+    let lang = t.lang.code;
+    let body = html! {
+        h1 { (t.t("usb-done-title")) }
+        p.big role="status" { (t.with("usb-done-count", &[("count", FluentValue::from(files))])) }
+        p.big { (t.t("usb-done-remove")) }
+        p { (t.t("phone-still-erased")) }
+        p { a.button.primary href={ "/" (lang) "/fin" } { (t.t("phone-back")) } }
+    };
+    page(
+        t,
+        &t.t("usb-done-title"),
         Some("session"),
         Some(SeatState::InSession),
         body,
