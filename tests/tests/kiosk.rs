@@ -433,6 +433,11 @@ async fn local_seat(
     let options = commune_agent::screens::Options {
         state_dir: dir.to_path_buf(),
         secret: GreeterSecret::create(&dir.join("screens-secret"), None).unwrap(),
+        usb: commune_agent::usb::UsbCopy {
+            sys: dir.join("no-sys"),
+            dir: dir.join("usb"),
+            filesystems: vec!["vfat".into()],
+        },
     };
     let (screens, _served) = commune_agent::screens::start(
         "127.0.0.1:0".parse().unwrap(),
