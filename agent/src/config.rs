@@ -53,6 +53,9 @@ pub struct AgentConfig {
     pub health_interval_secs: u32,
     /// Events the local outbox holds at most while the controller is unreachable.
     pub outbox_capacity: u64,
+    /// Where this seat sends the magic packets the controller asks it to relay for a
+    /// sleeping seat of its site (`host:port`, normally this network's broadcast address).
+    pub wake_on_lan: String,
     /// Visitors' sessions on this computer.
     pub sessions: SessionsConfig,
     /// The `[screens]` section: the visitor's screens for the kiosk browser.
@@ -230,6 +233,7 @@ impl Default for AgentConfig {
             quic_retry_secs: 600,
             health_interval_secs: 60,
             outbox_capacity: 200_000,
+            wake_on_lan: "255.255.255.255:9".into(),
             sessions: SessionsConfig::default(),
             screens: ScreensConfig::default(),
             guard: GuardConfig::default(),

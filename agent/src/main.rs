@@ -367,7 +367,8 @@ async fn main() -> anyhow::Result<()> {
             let seat = match &sessions {
                 Some(manager) => Seat::with_sessions(manager.clone()),
                 None => Seat::default(),
-            };
+            }
+            .with_wake_target(&config.wake_on_lan);
             let (link, state) = Link::new(config, client, outbox, seat);
             if let Some(manager) = &sessions {
                 tasks.push(tokio::spawn(commune_agent::manager::follow_link(

@@ -20,6 +20,8 @@ use crate::outbox::{Outbox, OutboxError};
 struct SeatInner {
     locked: Option<String>,
     message: Option<String>,
+    /// Where relayed magic packets go (none: relaying is refused).
+    wake_on_lan: Option<String>,
 }
 
 /// Shared seat state.
@@ -39,6 +41,46 @@ impl Seat {
         Seat {
             inner: Arc::default(),
             sessions: Some(sessions),
+        }
+    }
+
+    /// Sets where the magic packets this seat relays go (`host:port`; empty: none).
+    pub fn with_wake_target(self, target: &str) -> Self {
+        let target = target.trim();
+        self.lock().wake_on_lan = (!target.is_empty()).then(|| target.to_string());
+        self
+    }
+
+    /// Sends a magic packet for each MAC address to the wake target; how many went.
+    fn relay_wake(&self, macs: &[String]) -> (CommandOutcome, String) {
+        let Some(target) = self.lock().wake_on_lan.clone() else {
+            return (
+                CommandOutcome::Refused,
+                "this seat relays no Wake-on-LAN (wake_on_lan is empty)".into(),
+            );
+        };
+        let socket = match std::net::UdpSocket::bind("0.0.0.0:0")
+            .and_then(|s| s.set_broadcast(true).map(|()| s))
+        {
+            Ok(socket) => socket,
+            Err(e) => return (CommandOutcome::Failed, format!("Wake-on-LAN socket: {e}")),
+        };
+        let sent = macs
+            .iter()
+            .take(commune_protocol::wol::MAX_WAKE_MACS)
+            .filter_map(|m| commune_protocol::wol::magic_packet(m))
+            .filter(|packet| socket.send_to(packet, target.as_str()).is_ok())
+            .count();
+        if sent == 0 {
+            (
+                CommandOutcome::Failed,
+                format!("no magic packet went to {target}"),
+            )
+        } else {
+            (
+                CommandOutcome::Done,
+                format!("{sent} magic packet(s) sent to {target}"),
+            )
         }
     }
 
@@ -198,8 +240,12 @@ impl Seat {
     }
 
     fn apply(&self, action: &CommandAction) -> (CommandOutcome, String) {
+        if let CommandAction::WakeNeighbours { macs } = action {
+            return self.relay_wake(macs);
+        }
         let mut seat = self.lock();
         match action {
+            CommandAction::WakeNeighbours { .. } => unreachable!("handled above"),
             CommandAction::Message { text } => {
                 seat.message = Some(text.clone());
                 (CommandOutcome::Done, "message shown".into())

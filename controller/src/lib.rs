@@ -117,6 +117,12 @@ fn check_command(action: &CommandAction) -> Result<(), ControllerError> {
         }
         CommandAction::Lock { message } => too_long("the message", message, MAX_COMMAND_TEXT_CHARS),
         CommandAction::Message { text } => too_long("the message", text, MAX_COMMAND_TEXT_CHARS),
+        CommandAction::WakeNeighbours { macs } => (macs.len()
+            > commune_protocol::wol::MAX_WAKE_MACS
+            || macs
+                .iter()
+                .any(|m| commune_protocol::wol::magic_packet(m).is_none()))
+        .then(|| ControllerError::Config("Wake-on-LAN needs valid MAC addresses".into())),
         CommandAction::OpenSupervisedSlot {
             permanence_id: Some(id),
             ..

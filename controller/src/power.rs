@@ -7,7 +7,9 @@
 //! (closures and holidays are in the compiled schedule, so a closed day wakes nobody).
 //! Staff can also wake a seat from the dashboard (`StaffApi::wake_seat`, audited). The
 //! packet (six 0xFF bytes, then the MAC sixteen times) goes by UDP to
-//! `[power] wake_on_lan`, normally the seats' subnet broadcast address.
+//! `[power] wake_on_lan`, normally the seats' subnet broadcast address, and a seat of the
+//! same site that is awake is asked to send them on its own network too
+//! (`CommandAction::WakeNeighbours`): the controller's broadcast rarely crosses routers.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -18,69 +20,94 @@ use commune_protocol::UtcMillis;
 
 use crate::{now, Controller, ControllerError};
 
-/// A Wake-on-LAN magic packet for `mac` (`aa:bb:cc:dd:ee:ff` or with `-`); `None` for
-/// anything else.
-pub fn magic_packet(mac: &str) -> Option<[u8; 102]> {
-    let bytes: Vec<u8> = mac
-        .split([':', '-'])
-        .map(|part| {
-            u8::from_str_radix(part, 16)
-                .ok()
-                .filter(|_| part.len() == 2)
-        })
-        .collect::<Option<_>>()?;
-    let mac: [u8; 6] = bytes.try_into().ok()?;
-    if mac == [0; 6] {
-        return None;
-    }
-    let mut packet = [0xFF_u8; 102];
-    for i in 0..16 {
-        packet[6 + i * 6..12 + i * 6].copy_from_slice(&mac);
-    }
-    Some(packet)
+pub use commune_protocol::wol::magic_packet;
+
+/// What waking a seat did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Woken {
+    /// Magic packets the controller sent itself.
+    pub packets: usize,
+    /// The awake seat of the same site asked to send them on the sleeping seat's network.
+    pub relayed_by: Option<String>,
 }
 
 impl Controller {
-    /// Sends a magic packet to every MAC address `agent_id`'s last inventory gave;
-    /// returns how many were sent. An error when Wake-on-LAN is off or the seat's
-    /// inventory has no MAC address.
-    pub async fn wake_seat(&self, agent_id: &str) -> Result<usize, ControllerError> {
+    /// Wakes `agent_id`: a magic packet to every MAC address its last inventory gave, sent
+    /// by the controller to `[power] wake_on_lan` (when set) and relayed by a seat of the
+    /// same site that is connected now (`WakeNeighbours`), whose packets reach the sleeping
+    /// seat's network even where the controller's do not. An error when neither can be
+    /// done, or the seat's inventory has no MAC address.
+    pub async fn wake_seat(&self, agent_id: &str) -> Result<Woken, ControllerError> {
         let target = self.config().power.wake_on_lan.trim().to_string();
-        if target.is_empty() {
-            return Err(ControllerError::Config(
-                "Wake-on-LAN is off ([power] wake_on_lan is empty)".into(),
-            ));
-        }
-        let macs = self
+        let macs: Vec<String> = self
             .store()
             .inventory(agent_id)
             .await?
             .map(|i| i.mac_addresses)
-            .unwrap_or_default();
-        let packets: Vec<[u8; 102]> = macs.iter().filter_map(|m| magic_packet(m)).collect();
-        if packets.is_empty() {
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| magic_packet(m).is_some())
+            .take(commune_protocol::wol::MAX_WAKE_MACS)
+            .collect();
+        if macs.is_empty() {
             return Err(ControllerError::Config(format!(
                 "no MAC address is known for {agent_id}: its inventory has none yet"
             )));
         }
-        let socket = tokio::net::UdpSocket::bind("0.0.0.0:0")
-            .await
-            .map_err(|e| ControllerError::Config(format!("Wake-on-LAN socket: {e}")))?;
-        socket
-            .set_broadcast(true)
-            .map_err(|e| ControllerError::Config(format!("Wake-on-LAN broadcast: {e}")))?;
+        let relay = self.wake_relay(agent_id).await;
+        if target.is_empty() && relay.is_none() {
+            return Err(ControllerError::Config(
+                "Wake-on-LAN is off ([power] wake_on_lan is empty) and no seat of its site is awake to relay it".into(),
+            ));
+        }
         let mut sent = 0;
-        for packet in &packets {
-            match socket.send_to(packet, &target).await {
-                Ok(_) => sent += 1,
+        if !target.is_empty() {
+            let socket = tokio::net::UdpSocket::bind("0.0.0.0:0")
+                .await
+                .map_err(|e| ControllerError::Config(format!("Wake-on-LAN socket: {e}")))?;
+            socket
+                .set_broadcast(true)
+                .map_err(|e| ControllerError::Config(format!("Wake-on-LAN broadcast: {e}")))?;
+            for packet in macs.iter().filter_map(|m| magic_packet(m)) {
+                match socket.send_to(&packet, &target).await {
+                    Ok(_) => sent += 1,
+                    Err(e) => {
+                        tracing::warn!(agent = %agent_id, error = %e, %target, "magic packet not sent")
+                    }
+                }
+            }
+            self.metrics().wake_sent(sent);
+        }
+        let mut relayed_by = None;
+        if let Some(relay) = relay {
+            let action = commune_protocol::messages::CommandAction::WakeNeighbours { macs };
+            match self.send_command(&relay, action, "controller").await {
+                Ok(_) => relayed_by = Some(relay),
                 Err(e) => {
-                    tracing::warn!(agent = %agent_id, error = %e, %target, "magic packet not sent")
+                    tracing::warn!(agent = %agent_id, relay = %relay, error = %e, "Wake-on-LAN relay not asked")
                 }
             }
         }
-        self.metrics().wake_sent(sent);
-        tracing::info!(agent = %agent_id, packets = sent, "Wake-on-LAN sent");
-        Ok(sent)
+        tracing::info!(agent = %agent_id, packets = sent, relayed_by = ?relayed_by, "Wake-on-LAN sent");
+        Ok(Woken {
+            packets: sent,
+            relayed_by,
+        })
+    }
+
+    /// A seat of `agent_id`'s site connected to this controller now (the first by id), to
+    /// relay its magic packets.
+    async fn wake_relay(&self, agent_id: &str) -> Option<String> {
+        let site = self.store().agent(agent_id).await.ok().flatten()?.site_id;
+        let fleet = self.fleet().await.ok()?;
+        let mut awake: Vec<String> = fleet
+            .iter()
+            .filter(|a| a.connected && a.overview.agent.revoked_at.is_none())
+            .filter(|a| a.overview.agent.site_id == site && a.overview.agent.id != agent_id)
+            .map(|a| a.overview.agent.id.clone())
+            .collect();
+        awake.sort();
+        awake.into_iter().next()
     }
 
     /// The seats that are off and open within the wake window, with the opening's start.

@@ -18,6 +18,7 @@ pub mod slots;
 pub mod tickets;
 pub mod time;
 pub mod version;
+pub mod wol;
 
 pub use frame::{
     decode_frame, encode_frame, ByteSource, FrameDecoder, FrameError, FrameReader, ReadError,

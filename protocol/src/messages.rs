@@ -886,6 +886,13 @@ pub enum CommandAction {
         /// The call.
         call_id: String,
     },
+    /// Send Wake-on-LAN magic packets on this seat's network for a sleeping seat of the
+    /// same site (the controller's own packets may not reach it): its MAC addresses, at
+    /// most [`crate::wol::MAX_WAKE_MACS`].
+    WakeNeighbours {
+        /// The sleeping seat's MAC addresses.
+        macs: Vec<String>,
+    },
     /// An action this build does not know; reported as refused.
     #[serde(other)]
     Unknown,

@@ -585,6 +585,17 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 )],
             })),
         ),
+        (
+            "controller_command_wake",
+            Controller(ControllerMessage::Command(Command {
+                id: "c-wake".into(),
+                issued_at: T0,
+                expires_at: T0.plus_secs(3600),
+                action: CommandAction::WakeNeighbours {
+                    macs: vec!["52:54:00:c0:ff:ee".into()],
+                },
+            })),
+        ),
         ("controller_unknown", Controller(ControllerMessage::Unknown)),
     ]
 }
@@ -640,6 +651,7 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
                     CommandAction::ApproveDevices => "ApproveDevices",
                     CommandAction::Message { .. } => "Message",
                     CommandAction::HelpTaken { .. } => "HelpTaken",
+                    CommandAction::WakeNeighbours { .. } => "WakeNeighbours",
                     CommandAction::Unknown => "CommandAction::Unknown",
                 };
                 vec![name, "Command"]
@@ -688,6 +700,7 @@ const ALL_VARIANTS: &[&str] = &[
     "ApproveDevices",
     "Message",
     "HelpTaken",
+    "WakeNeighbours",
     "CommandAction::Unknown",
     "Command",
     "Goodbye",

@@ -351,7 +351,8 @@ impl TestAgent {
         let seat = match &sessions {
             Some(manager) => Seat::with_sessions(manager.clone()),
             None => Seat::default(),
-        };
+        }
+        .with_wake_target(&config.wake_on_lan);
         let mut screens = None;
         let mut screens_secret = None;
         if let (Some(manager), Some(addr)) = (

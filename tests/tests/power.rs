@@ -278,3 +278,70 @@ async fn the_screens_say_when_the_mdh_closes_with_its_own_words() {
     })
     .await;
 }
+
+/// The controller's broadcast rarely crosses the routers between it and an MDH: a seat of
+/// the same site that is awake sends the magic packets on its own network
+/// (`WakeNeighbours`), here to a socket on the loopback interface, and records it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_awake_seat_of_the_site_relays_the_magic_packet_the_controller_cannot_send() {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let target: SocketAddr = socket.local_addr().unwrap();
+    // The controller sends nothing itself (`wake_on_lan` empty in the tests' settings).
+    let ctrl = TestController::start().await;
+    let c = ctrl.controller.clone();
+    let token = ctrl.token().await;
+    let (mut asleep, _dir_a) = enroll_agent(ctrl.addr, &token).await.expect("enroll");
+    asleep.sessions.platform = PlatformKind::Sandbox;
+    let (mut awake, _dir_b) = enroll_agent(ctrl.addr, &ctrl.token().await)
+        .await
+        .expect("enroll");
+    awake.sessions.platform = PlatformKind::Sandbox;
+    awake.wake_on_lan = target.to_string();
+
+    let mut sleeper = TestAgent::start(asleep).await;
+    sleeper.wait_connected(20).await;
+    let seat = sleeper.config.agent_id.clone();
+    eventually(20, "the seat's inventory is stored", || async {
+        c.store().inventory(&seat).await.unwrap().is_some()
+    })
+    .await;
+    sleeper.stop().await;
+    let mut inventory = c.store().inventory(&seat).await.unwrap().unwrap();
+    inventory.mac_addresses = vec!["52:54:00:c0:ff:ee".into()];
+    c.store()
+        .upsert_inventory(&seat, &inventory, commune_controller::now())
+        .await
+        .unwrap();
+
+    // Nobody awake yet: nothing can wake it, and staff are told why.
+    let cli = commune_controller::staff::StaffIdentity::cli();
+    let refused = c.staff_api(&cli).wake_seat(SITE, &seat).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("no seat of its site is awake"),
+        "{refused}"
+    );
+
+    let mut relay = TestAgent::start(awake).await;
+    relay.wait_connected(20).await;
+    let relay_id = relay.config.agent_id.clone();
+    let woken = c.staff_api(&cli).wake_seat(SITE, &seat).await.unwrap();
+    assert_eq!(woken.packets, 0);
+    assert_eq!(woken.relayed_by.as_deref(), Some(relay_id.as_str()));
+    let got = packet(&socket, 20).await.expect("the awake seat relays it");
+    assert!(is_magic_for(&got, MAC), "{got:?}");
+    // The relay's result comes back like any command's.
+    eventually(20, "the relay's result is recorded", || async {
+        c.store()
+            .event_bodies(&relay_id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|b| b.contains("command_result") && b.contains("magic packet(s) sent to"))
+    })
+    .await;
+    let audit = c.store().audit_log(UtcMillis(0)).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "seat.wake" && e.detail.contains(&format!("relayed by {relay_id}"))));
+    relay.stop().await;
+}

@@ -569,18 +569,27 @@ impl<'a> StaffApi<'a> {
 
     /// Wakes `seat` by Wake-on-LAN (a magic packet to each of its MAC addresses); returns
     /// how many packets went. Audited.
-    pub async fn wake_seat(&self, site: &str, seat: &str) -> Result<usize, StaffError> {
+    pub async fn wake_seat(
+        &self,
+        site: &str,
+        seat: &str,
+    ) -> Result<crate::power::Woken, StaffError> {
         self.allow("seat.wake", Right::SuperviseSession, Some(site))
             .await?;
         self.seat_of("seat.wake", site, seat).await?;
-        let sent = self.c.wake_seat(seat).await?;
+        let woken = self.c.wake_seat(seat).await?;
+        let relay = woken
+            .relayed_by
+            .as_deref()
+            .map(|r| format!(", relayed by {r}"))
+            .unwrap_or_default();
         self.done(
             "seat.wake",
             Some(site),
-            &format!("{seat}: {sent} magic packet(s)"),
+            &format!("{seat}: {} magic packet(s){relay}", woken.packets),
         )
         .await;
-        Ok(sent)
+        Ok(woken)
     }
 
     // --- Calls for a mediator ---------------------------------------------------------
