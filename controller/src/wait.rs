@@ -40,6 +40,14 @@ pub struct SiteWaitView {
     pub wait: SiteWait,
 }
 
+/// The enrolled seats' sites and host names, and the sites, as last read from the store.
+#[derive(Default)]
+struct Directory {
+    read: Option<tokio::time::Instant>,
+    seats: HashMap<String, (String, String)>,
+    sites: Vec<crate::store::SiteRecord>,
+}
+
 /// The seats of one site as the wait counts them.
 #[derive(Debug, Default)]
 struct Tally {
@@ -52,6 +60,9 @@ struct Tally {
 /// A seat with a visitor's session, which frees up at `end` (if it has a limit).
 fn busy(tally: &mut Tally, end: Option<UtcMillis>) {
     tally.busy += 1;
+    // To the next whole minute: the screens show minutes, and an end that moves by a few
+    // milliseconds with each heartbeat must not send the wait to the whole site again.
+    let end = end.map(|e| UtcMillis((e.0 + 59_999).div_euclid(60_000) * 60_000));
     if let Some(end) = end {
         tally.next_free_at = Some(tally.next_free_at.map_or(end, |n| n.min(end)));
     }
@@ -91,41 +102,70 @@ impl Controller {
             .cloned()
     }
 
-    /// Computes every site's wait now (one read of the fleet, the site list, and the
-    /// models older than [`MODEL_KEPT`] in `models`).
-    /// Also returns each site's connected seats.
+    /// Computes every site's wait now, from memory (the connected seats, their states and
+    /// session ends), the seat directory (read again from the store when older than
+    /// [`MODEL_KEPT`] or when a connected seat is not in it: a new enrollment) and the
+    /// models older than [`MODEL_KEPT`] in `models`.
+    /// Also returns each site's connected seats that can show the wait (those without a
+    /// visitor's session: a busy seat gets it when its session ends).
     async fn compute_waits(
         &self,
         models: &mut HashMap<String, (tokio::time::Instant, Option<SiteSchedule>)>,
+        directory: &mut Directory,
     ) -> (
         HashMap<String, SiteWaitView>,
         HashMap<String, HashSet<String>>,
     ) {
         let at = now();
-        let (Ok(fleet), Ok(sites)) = (self.fleet().await, self.store().sites().await) else {
-            return Default::default();
-        };
+        let live = self.connected_ids();
+        let stale = directory
+            .read
+            .is_none_or(|read| read.elapsed() >= MODEL_KEPT)
+            || live.iter().any(|id| !directory.seats.contains_key(id));
+        if stale {
+            let Ok(overview) = self.store().overview().await else {
+                return Default::default();
+            };
+            directory.seats = overview
+                .into_iter()
+                .filter(|o| o.agent.revoked_at.is_none())
+                .map(|o| (o.agent.id, (o.agent.site_id, o.agent.hostname)))
+                .collect();
+            directory.sites = match self.store().sites().await {
+                Ok(sites) => sites,
+                Err(_) => return Default::default(),
+            };
+            directory.read = Some(tokio::time::Instant::now());
+        }
         let mut connected: HashMap<String, HashSet<String>> = HashMap::new();
         let states = self.live_seat_states();
         let ends = self.live_session_ends();
         let mut tallies: HashMap<String, Tally> = HashMap::new();
-        for a in fleet.iter().filter(|a| a.connected) {
-            let agent = &a.overview.agent;
-            connected
-                .entry(agent.site_id.clone())
-                .or_default()
-                .insert(agent.id.clone());
-            let Some(state) = states.get(&agent.id) else {
+        for id in &live {
+            let Some((site_id, hostname)) = directory.seats.get(id) else {
+                continue;
+            };
+            let state = states.get(id);
+            if !state
+                .is_some_and(|s| matches!(s.as_str(), "in_session" | "ending" | "stepped_away"))
+            {
+                connected
+                    .entry(site_id.clone())
+                    .or_default()
+                    .insert(id.clone());
+            }
+            let Some(state) = state else {
                 continue;
             };
             count(
-                tallies.entry(agent.site_id.clone()).or_default(),
-                &agent.id,
-                &agent.hostname,
+                tallies.entry(site_id.clone()).or_default(),
+                id,
+                hostname,
                 state,
-                ends.get(&agent.id).copied(),
+                ends.get(id).copied(),
             );
         }
+        let sites = directory.sites.clone();
         let mut out = HashMap::new();
         for site in sites {
             let Some(tally) = tallies.remove(&site.id) else {
@@ -199,11 +239,12 @@ impl Controller {
         tokio::spawn(async move {
             let mut changes = c.seat_changes();
             let mut models = HashMap::new();
+            let mut directory = Directory::default();
             // Per site: the wait last sent (without its instant) and the seats that have it.
             let mut sent: HashMap<String, (SiteWait, HashSet<String>)> = HashMap::new();
             let mut resend = tokio::time::Instant::now();
             loop {
-                let (waits, connected) = c.compute_waits(&mut models).await;
+                let (waits, connected) = c.compute_waits(&mut models, &mut directory).await;
                 // Once a minute every seat is sent it again (one that reconnected within a
                 // round may have missed it).
                 if resend.elapsed() >= Duration::from_secs(60) {
@@ -248,15 +289,16 @@ mod tests {
     fn free_busy_and_reserved_seats_are_counted_and_the_first_end_kept() {
         let mut t = Tally::default();
         count(&mut t, "a", "pc01", "ready", None);
-        count(&mut t, "b", "pc02", "in_session", Some(UtcMillis(2_000)));
-        count(&mut t, "c", "pc03", "stepped_away", Some(UtcMillis(1_000)));
+        count(&mut t, "b", "pc02", "in_session", Some(UtcMillis(180_000)));
+        count(&mut t, "c", "pc03", "stepped_away", Some(UtcMillis(60_001)));
         count(&mut t, "d", "pc04", "in_session", None);
         count(&mut t, "e", "pc05", "supervised", None);
         count(&mut t, "f", "pc06", "blocked", None);
         count(&mut t, "g", "pc07", "device_alarm", None);
-        count(&mut t, "h", "pc08", "device_alarm", Some(UtcMillis(3_000)));
+        count(&mut t, "h", "pc08", "device_alarm", Some(UtcMillis(300_000)));
         assert_eq!((t.free, t.busy), (1, 4));
-        assert_eq!(t.next_free_at, Some(UtcMillis(1_000)));
+        // The first end, up to the next whole minute.
+        assert_eq!(t.next_free_at, Some(UtcMillis(120_000)));
         assert_eq!(t.reserved, vec![("e".to_string(), "pc05".to_string())]);
     }
 }

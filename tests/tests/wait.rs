@@ -124,9 +124,14 @@ async fn the_room_display_and_a_held_seat_show_the_wait_and_follow_it_live() {
         "held until the slot's end: {until}"
     );
     let ends = c.live_session_ends();
+    // The first session's end, up to the whole minute (the screens show minutes).
     assert_eq!(
         wait.next_free_at,
-        ids[..2].iter().filter_map(|id| ends.get(id).copied()).min(),
+        ids[..2]
+            .iter()
+            .filter_map(|id| ends.get(id).copied())
+            .min()
+            .map(|e| UtcMillis((e.0 + 59_999).div_euclid(60_000) * 60_000)),
         "the next seat frees up when the first session ends"
     );
     let next = jiff::Timestamp::from_millisecond(wait.next_free_at.unwrap().0)
