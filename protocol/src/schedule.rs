@@ -57,7 +57,22 @@ pub struct SeatPolicy {
     /// the sessions' own warnings).
     #[serde(default = "default_closing_warning_minutes")]
     pub closing_warning_minutes: u32,
+    /// Free pages per session (0: no limit). A job beyond them waits for staff.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub print_pages_per_session: u32,
+    /// Free pages per day at each seat, all sessions of the local day together (0: no
+    /// limit).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub print_pages_per_day: u32,
 }
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The most free pages a site may set (per session or per day): a job counted beyond it
+/// is absurd for a public computer.
+pub const MAX_PRINT_PAGES: u32 = 10_000;
 
 /// The default closing warning, in minutes before closing.
 pub const DEFAULT_CLOSING_WARNING_MINUTES: u32 = 10;
@@ -109,6 +124,8 @@ impl Default for SeatPolicy {
             after_closing: AfterClosing::Stay,
             power_after_closing_minutes: DEFAULT_POWER_AFTER_CLOSING_MINUTES,
             closing_warning_minutes: DEFAULT_CLOSING_WARNING_MINUTES,
+            print_pages_per_session: 0,
+            print_pages_per_day: 0,
         }
     }
 }

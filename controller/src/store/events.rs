@@ -90,6 +90,9 @@ pub(crate) fn event_kind(e: &AgentEvent) -> &'static str {
         AgentEvent::PowerChanged(_) => "power_changed",
         AgentEvent::HelpCalled(_) => "help_called",
         AgentEvent::HelpCancelled(_) => "help_cancelled",
+        AgentEvent::PrintWaiting(_) => "print_waiting",
+        AgentEvent::PrintWaitOver(_) => "print_wait_over",
+        AgentEvent::PagesPrinted(_) => "pages_printed",
         AgentEvent::Unknown => "unknown",
     }
 }
