@@ -199,6 +199,8 @@ pub struct ManagerHandle {
     last_report: watch::Receiver<Option<WipeReport>>,
     /// The seat's calls for a mediator (see [`crate::help`]).
     help: crate::help::Help,
+    /// The seat's print jobs (see [`crate::print`]).
+    print: crate::print::Print,
     /// How busy the site's other seats are, as the controller last said.
     site_wait: Arc<watch::Sender<Option<commune_protocol::messages::SiteWait>>>,
 }
@@ -434,6 +436,11 @@ impl ManagerHandle {
         &self.help
     }
 
+    /// The seat's print jobs.
+    pub fn print(&self) -> &crate::print::Print {
+        &self.print
+    }
+
     /// The controller's latest word on how busy the site's seats are (lists cut to their
     /// bounds: the seat shows it, so it must not grow with what a controller sends).
     pub fn set_site_wait(&self, mut wait: commune_protocol::messages::SiteWait) {
@@ -555,6 +562,7 @@ pub fn spawn_with_clock(
     wall: WallClock,
 ) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
     let (manager, handle, requests) = build(platform, outbox, state_dir, rules, wall);
+    tokio::spawn(handle.print.clone().run());
     (handle, tokio::spawn(manager.run(requests)))
 }
 
@@ -585,6 +593,7 @@ pub fn spawn_scaled(
 ) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
     let (mut manager, handle, requests) = build(platform, outbox, state_dir, rules, wall);
     manager.speed = speed;
+    tokio::spawn(handle.print.clone().run());
     (handle, tokio::spawn(manager.run(requests)))
 }
 
@@ -616,6 +625,12 @@ fn build(
     let (tx, rx) = mpsc::channel(32);
     let online = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let help = crate::help::Help::new(outbox.clone(), wall.clone(), status_rx.clone());
+    let print = crate::print::Print::new(
+        platform.print_queue(),
+        outbox.clone(),
+        wall.clone(),
+        status_rx.clone(),
+    );
     let manager = Manager {
         online: online.clone(),
         platform,
@@ -645,6 +660,7 @@ fn build(
         requests: tx,
         online,
         help,
+        print,
         status: status_rx,
         last_report: last_rx,
         site_wait: Arc::new(watch::channel(None).0),
