@@ -171,6 +171,40 @@ fn printed(home: &Path) -> Vec<u32> {
     pages
 }
 
+/// The visitor's screens of `seat` (the notice runs in the session's browser).
+async fn screens(seat: &ManagerHandle, dir: &Path) -> std::net::SocketAddr {
+    use commune_agent::screens::{secret::GreeterSecret, Options};
+    let options = Options {
+        state_dir: dir.to_path_buf(),
+        secret: GreeterSecret::create(&dir.join("screens-secret"), None).unwrap(),
+    };
+    let (addr, _served) = commune_agent::screens::start(
+        "127.0.0.1:0".parse().unwrap(),
+        seat.clone(),
+        options,
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    addr
+}
+
+/// One request to the screens, as the notice's browser makes it (no greeter secret).
+async fn notice(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let (method, path, body) = (method.to_owned(), path.to_owned(), body.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let origin = format!("http://{addr}");
+        let headers = [
+            ("Origin", origin.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let reply = commune_tests::web::http(addr, &method, &path, &headers, &body);
+        (reply.status, reply.body)
+    })
+    .await
+    .unwrap()
+}
+
 async fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let until = Instant::now() + Duration::from_secs(30);
     loop {
@@ -277,6 +311,7 @@ fn a_job_waits_for_its_pages_to_be_seen_and_beyond_the_free_pages_for_staff() {
             ..SeatPolicy::default()
         };
         let (seat, events) = seat(dir.path(), policy).await;
+        let addr = screens(&seat, dir.path()).await;
         let info = seat.start_session(SlotKind::Free, None).await.unwrap();
         let (uid, home) = (info.uid, info.home.clone());
         // The queues hold and are stopped once the session runs.
@@ -309,10 +344,25 @@ fn a_job_waits_for_its_pages_to_be_seen_and_beyond_the_free_pages_for_staff() {
             printed(&home).is_empty(),
             "nothing prints before it is confirmed"
         );
-        assert_eq!(
-            seat.print().release(first, ReleasedBy::Visitor).await,
-            Ok(Some(2))
+        // The notice shows the job's pages and the free pages left, with "print".
+        let (status, page) = notice(addr, "GET", "/fr/session", "").await;
+        assert_eq!(status, 200);
+        assert!(page.contains(&format!("Impression n° {first}")), "{page}");
+        assert!(page.contains("Nombre de pages : 2"), "{page}");
+        assert!(page.contains("Pages gratuites restantes : 3"), "{page}");
+        assert!(page.contains(r#"value="imprimer""#), "{page}");
+        assert!(
+            !page.contains(TITLE) && !page.contains("avis.pdf"),
+            "the title is never shown"
         );
+        let (status, _) = notice(
+            addr,
+            "POST",
+            "/fr/impression",
+            &format!("travail={first}&action=imprimer"),
+        )
+        .await;
+        assert_eq!(status, 303, "printed, back to the notice");
         eventually("the confirmed job's PDF", || {
             (printed(&home) == vec![2]).then_some(())
         })
@@ -328,7 +378,14 @@ fn a_job_waits_for_its_pages_to_be_seen_and_beyond_the_free_pages_for_staff() {
             v.jobs.iter().any(|j| j.job == cancelled)
         })
         .await;
-        seat.print().cancel(cancelled).await.unwrap();
+        let (status, _) = notice(
+            addr,
+            "POST",
+            "/fr/impression",
+            &format!("travail={cancelled}&action=annuler"),
+        )
+        .await;
+        assert_eq!(status, 303);
         assert!(!queued()
             .iter()
             .any(|j| j.ends_with(&format!("-{cancelled}"))));
@@ -355,6 +412,36 @@ fn a_job_waits_for_its_pages_to_be_seen_and_beyond_the_free_pages_for_staff() {
             vec![2],
             "a job asking to print at once still waits"
         );
+        // The notice offers only "cancel", and a forged "print" is refused.
+        let (_, page) = notice(addr, "GET", "/fr/session", "").await;
+        assert!(page.contains("plus que vos pages gratuites"), "{page}");
+        assert_eq!(page.matches(r#"value="imprimer""#).count(), 0, "{page}");
+        let (status, page) = notice(
+            addr,
+            "POST",
+            "/fr/impression",
+            &format!("travail={beyond}&action=imprimer"),
+        )
+        .await;
+        assert_eq!(status, 409, "{page}");
+        assert!(page.contains("attend un membre de l'équipe"), "{page}");
+        // From another site's page, the form is refused before it counts.
+        let (status, _) = tokio::task::spawn_blocking(move || {
+            let reply = commune_tests::web::http(
+                addr,
+                "POST",
+                "/fr/impression",
+                &[
+                    ("Origin", "http://evil.example"),
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                ],
+                &format!("travail={beyond}&action=annuler"),
+            );
+            (reply.status, reply.body)
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 403);
         assert_eq!(
             seat.print().release(beyond, ReleasedBy::Visitor).await,
             Err(PrintRefusal::ForStaff)

@@ -196,3 +196,19 @@ wait-reserved-until = { $permanence }، حتى الساعة { $time }
 
 closing-title = يغلق المركز قريبًا
 closing-at = الإغلاق في الساعة { $time }: تنتهي الجلسات في ذلك الوقت. احفظ مستنداتك قبل ذلك.
+
+## Printing knowingly
+
+print-title = طباعاتك
+print-held = لا يخرج شيء من الطابعة قبل موافقتك.
+print-job = الطباعة رقم { $job }
+print-pages = عدد الصفحات: { $pages }
+print-uncounted = تعذّر عدّ الصفحات.
+print-left = الصفحات المجانية المتبقية: { $pages }
+print-confirm = اطبع
+print-cancel = ألغِ هذه الطباعة
+print-beyond = هذا أكثر من صفحاتك المجانية. يمكن لأحد الموظفين إطلاقها: اسأل في الاستقبال.
+print-staff = يمكن لأحد الموظفين إطلاقها: اسأل في الاستقبال.
+print-error-staff = هذه الطباعة تنتظر أحد الموظفين.
+print-error-gone = هذه الطباعة لم تعد في الانتظار.
+print-error-failed = لم تستجب الطابعة. حاول مرة أخرى أو اسأل في الاستقبال.

@@ -196,3 +196,19 @@ wait-reserved-until = { $permanence }, until { $time }
 
 closing-title = The centre closes soon
 closing-at = Closing at { $time }: sessions end then. Save your documents before.
+
+## Printing knowingly
+
+print-title = Your printing
+print-held = Nothing comes out of the printer before you agree.
+print-job = Print job no. { $job }
+print-pages = Number of pages: { $pages }
+print-uncounted = The number of pages could not be counted.
+print-left = Free pages left: { $pages }
+print-confirm = Print
+print-cancel = Cancel this print job
+print-beyond = This is more than your free pages. A staff member can start it: ask at the desk.
+print-staff = A staff member can start it: ask at the desk.
+print-error-staff = This print job is waiting for a staff member.
+print-error-gone = This print job is no longer waiting.
+print-error-failed = The printer did not answer. Try again or ask at the desk.

@@ -196,3 +196,19 @@ wait-reserved-until = { $permanence }، تا ساعت { $time }
 
 closing-title = مرکز به زودی بسته می‌شود
 closing-at = بسته شدن ساعت { $time }: جلسه‌ها در همان ساعت تمام می‌شوند. اسناد خود را قبل از آن ذخیره کنید.
+
+## Printing knowingly
+
+print-title = چاپ‌های شما
+print-held = تا موافقت شما، هیچ چیزی از چاپگر بیرون نمی‌آید.
+print-job = چاپ شماره { $job }
+print-pages = تعداد صفحه‌ها: { $pages }
+print-uncounted = تعداد صفحه‌ها شمرده نشد.
+print-left = صفحه‌های رایگان باقی‌مانده: { $pages }
+print-confirm = چاپ کن
+print-cancel = این چاپ را لغو کن
+print-beyond = این بیشتر از صفحه‌های رایگان شماست. یکی از کارمندان می‌تواند آن را چاپ کند: از پذیرش بپرسید.
+print-staff = یکی از کارمندان می‌تواند آن را چاپ کند: از پذیرش بپرسید.
+print-error-staff = این چاپ منتظر یکی از کارمندان است.
+print-error-gone = این چاپ دیگر در انتظار نیست.
+print-error-failed = چاپگر پاسخ نداد. دوباره امتحان کنید یا از پذیرش بپرسید.

@@ -199,3 +199,19 @@ wait-reserved-until = { $permanence }, jusqu'à { $time }
 
 closing-title = La Maison des Habitants ferme bientôt
 closing-at = Fermeture à { $time } : les sessions se terminent à cette heure-là. Enregistrez vos documents avant.
+
+## Printing knowingly
+
+print-title = Vos impressions
+print-held = Rien ne sort de l'imprimante avant votre accord.
+print-job = Impression n° { $job }
+print-pages = Nombre de pages : { $pages }
+print-uncounted = Le nombre de pages n'a pas pu être compté.
+print-left = Pages gratuites restantes : { $pages }
+print-confirm = Imprimer
+print-cancel = Annuler cette impression
+print-beyond = C'est plus que vos pages gratuites. Un membre de l'équipe peut la lancer : demandez à l'accueil.
+print-staff = Un membre de l'équipe peut la lancer : demandez à l'accueil.
+print-error-staff = Cette impression attend un membre de l'équipe.
+print-error-gone = Cette impression n'attend plus.
+print-error-failed = L'imprimante n'a pas répondu. Réessayez ou demandez à l'accueil.

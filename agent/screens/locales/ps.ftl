@@ -196,3 +196,19 @@ wait-reserved-until = { $permanence }، تر { $time } پورې
 
 closing-title = مرکز ډېر ژر بندېږي
 closing-at = د بندېدو وخت { $time }: ناستې په هغه وخت پای ته رسېږي. خپل اسناد مخکې خوندي کړئ.
+
+## Printing knowingly
+
+print-title = ستاسو چاپونه
+print-held = تر څو چې تاسو موافقه ونه کړئ، له چاپګر څخه هېڅ نه راوځي.
+print-job = چاپ شمېره { $job }
+print-pages = د پاڼو شمېر: { $pages }
+print-uncounted = د پاڼو شمېر ونه شمېرل شو.
+print-left = پاتې وړیا پاڼې: { $pages }
+print-confirm = چاپ یې کړئ
+print-cancel = دا چاپ لغوه کړئ
+print-beyond = دا ستاسو له وړیا پاڼو ډېر دی. د کارکوونکو یو غړی یې پیلولی شي: له پذیرش څخه وپوښتئ.
+print-staff = د کارکوونکو یو غړی یې پیلولی شي: له پذیرش څخه وپوښتئ.
+print-error-staff = دا چاپ د کارکوونکو یو غړي ته انتظار باسي.
+print-error-gone = دا چاپ نور په انتظار کې نه دی.
+print-error-failed = چاپګر ځواب ورنه کړ. بیا هڅه وکړئ یا له پذیرش څخه وپوښتئ.

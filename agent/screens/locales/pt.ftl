@@ -196,3 +196,19 @@ wait-reserved-until = { $permanence }, até às { $time }
 
 closing-title = O centro fecha em breve
 closing-at = Fecho às { $time }: as sessões terminam a essa hora. Guarde os seus documentos antes.
+
+## Printing knowingly
+
+print-title = As suas impressões
+print-held = Nada sai da impressora antes de dar o seu acordo.
+print-job = Impressão n.º { $job }
+print-pages = Número de páginas: { $pages }
+print-uncounted = Não foi possível contar o número de páginas.
+print-left = Páginas gratuitas restantes: { $pages }
+print-confirm = Imprimir
+print-cancel = Cancelar esta impressão
+print-beyond = São mais páginas do que as suas páginas gratuitas. Um membro da equipa pode lançá-la: pergunte na receção.
+print-staff = Um membro da equipa pode lançá-la: pergunte na receção.
+print-error-staff = Esta impressão espera por um membro da equipa.
+print-error-gone = Esta impressão já não está em espera.
+print-error-failed = A impressora não respondeu. Tente de novo ou pergunte na receção.

@@ -196,3 +196,19 @@ wait-reserved-until = { $permanence }, bitiş: { $time }
 
 closing-title = Merkez yakında kapanıyor
 closing-at = Kapanış saati: { $time }. Oturumlar o saatte biter. Belgelerinizi önceden kaydedin.
+
+## Printing knowingly
+
+print-title = Yazdırmalarınız
+print-held = Siz onaylamadan yazıcıdan hiçbir şey çıkmaz.
+print-job = Yazdırma no. { $job }
+print-pages = Sayfa sayısı: { $pages }
+print-uncounted = Sayfa sayısı sayılamadı.
+print-left = Kalan ücretsiz sayfa: { $pages }
+print-confirm = Yazdır
+print-cancel = Bu yazdırmayı iptal et
+print-beyond = Bu, ücretsiz sayfalarınızdan fazla. Bir görevli başlatabilir: danışmaya sorun.
+print-staff = Bir görevli başlatabilir: danışmaya sorun.
+print-error-staff = Bu yazdırma bir görevliyi bekliyor.
+print-error-gone = Bu yazdırma artık beklemiyor.
+print-error-failed = Yazıcı yanıt vermedi. Yeniden deneyin ya da danışmaya sorun.

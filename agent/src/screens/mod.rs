@@ -152,6 +152,7 @@ pub fn router(manager: ManagerHandle, options: Options) -> Result<Router, String
         .route("/{lang}/verification", axum::routing::post(check_post))
         .route("/{lang}/aide", get(help_page).post(help_post))
         .route("/{lang}/aide/annuler", axum::routing::post(help_cancel))
+        .route("/{lang}/impression", axum::routing::post(print_post))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(screens.clone(), guard))
         .with_state(screens))
@@ -246,6 +247,7 @@ async fn guard(State(s): State<Shared>, request: Request, next: Next) -> Respons
         let path = request.uri().path();
         if !is_end_of_session(path)
             && !is_help_call(path)
+            && !is_print_choice(path)
             && !s.carries_greeter_secret(request.headers())
         {
             return greeter_only();
@@ -363,6 +365,17 @@ fn is_help_call(path: &str) -> bool {
     matches!(
         (segments.next(), segments.next(), segments.next(), segments.next()),
         (Some(lang), Some("aide"), None | Some("annuler"), None) if i18n::language(lang).is_some()
+    )
+}
+
+/// `POST /{lang}/impression`: printing or cancelling one of the session's waiting jobs,
+/// which the notice inside the session posts. It opens nothing; the print desk only lets
+/// the visitor release a job of this session within the free pages.
+fn is_print_choice(path: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    matches!(
+        (segments.next(), segments.next(), segments.next()),
+        (Some(lang), Some("impression"), None) if i18n::language(lang).is_some()
     )
 }
 
@@ -613,13 +626,78 @@ async fn session(State(s): State<Shared>, Lang(lang): Lang) -> Response {
         return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
     }
     let call = s.manager.help().current().await;
+    let print = print_markup(&s, lang, None).await;
     html(pages::session(
         s.tr(lang),
         &info,
         &status,
         None,
         call.as_ref(),
+        print,
     ))
+}
+
+/// The notice's print jobs, when the computer prints.
+async fn print_markup(
+    s: &Screens,
+    lang: &'static Language,
+    error: Option<&str>,
+) -> Option<maud::Markup> {
+    let print = s.manager.print();
+    if !print.available() {
+        return None;
+    }
+    let view = print.view().await;
+    Some(pages::print_box(s.tr(lang), &view, error))
+}
+
+/// A choice on the notice about one print job.
+#[derive(Debug, Deserialize)]
+struct PrintForm {
+    #[serde(default)]
+    travail: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /{lang}/impression`: the visitor prints (within the free pages) or cancels one
+/// of the session's jobs, then sees the notice again. A number that is not a job of this
+/// session waiting here, or a job that waits for staff, is refused: the desk decides,
+/// not the form.
+async fn print_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<PrintForm>,
+) -> Response {
+    use crate::print::PrintRefusal;
+    let status = s.manager.status();
+    let Some(info) = status.session.clone() else {
+        return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
+    };
+    let job: Option<u32> = form.travail.trim().parse().ok();
+    let outcome = match (job, form.action.as_str()) {
+        (Some(job), "imprimer") => s
+            .manager
+            .print()
+            .release(job, commune_protocol::messages::ReleasedBy::Visitor)
+            .await
+            .map(|_| ()),
+        (Some(job), "annuler") => s.manager.print().cancel(job).await,
+        _ => Err(PrintRefusal::NoSuchJob),
+    };
+    let (code, message) = match outcome {
+        Ok(()) => return Redirect::to(&format!("/{}/session", lang.code)).into_response(),
+        Err(PrintRefusal::ForStaff) => (StatusCode::CONFLICT, "print-error-staff"),
+        Err(PrintRefusal::NoSuchJob) => (StatusCode::NOT_FOUND, "print-error-gone"),
+        Err(PrintRefusal::Failed(error)) => {
+            tracing::error!(%error, "a print job could not be released or cancelled");
+            (StatusCode::BAD_GATEWAY, "print-error-failed")
+        }
+    };
+    let call = s.manager.help().current().await;
+    let print = print_markup(&s, lang, Some(message)).await;
+    let page = pages::session(s.tr(lang), &info, &status, None, call.as_ref(), print);
+    (code, axum::response::Html(page.into_string())).into_response()
 }
 
 /// The step-away form: the code, twice.
@@ -657,14 +735,22 @@ async fn away_post(
     Form(form): Form<AwayForm>,
 ) -> Response {
     let call = s.manager.help().current().await;
+    let print = print_markup(&s, lang, None).await;
     let refused = |s: &Screens, id: &str| {
         let status = s.manager.status();
         match status.session.clone() {
             Some(info) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 axum::response::Html(
-                    pages::session(s.tr(lang), &info, &status, Some(id), call.as_ref())
-                        .into_string(),
+                    pages::session(
+                        s.tr(lang),
+                        &info,
+                        &status,
+                        Some(id),
+                        call.as_ref(),
+                        print.clone(),
+                    )
+                    .into_string(),
                 ),
             )
                 .into_response(),
@@ -873,6 +959,8 @@ struct SeatJson {
     closing: bool,
     /// The call for a mediator: `sent`, `taken`, or none.
     help: Option<&'static str>,
+    /// The session's waiting print jobs, as the notice's `data-print` says them.
+    print: String,
 }
 
 async fn state_json(State(s): State<Shared>) -> Response {
@@ -884,6 +972,7 @@ async fn state_json(State(s): State<Shared>) -> Response {
     } = s.manager.status();
     let closing_soon = greeter.closing_at.is_some();
     let call = s.manager.help().current().await;
+    let print = s.manager.print().view().await.signature();
     Json(SeatJson {
         state,
         session: session.as_ref().map(|i| i.session_id.clone()),
@@ -894,6 +983,7 @@ async fn state_json(State(s): State<Shared>) -> Response {
         away: session.as_ref().is_some_and(|i| i.away_until.is_some()),
         closing: closing_soon,
         help: call.map(|c| pages::help_state(Some(&c))),
+        print,
     })
     .into_response()
 }
