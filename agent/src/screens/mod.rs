@@ -1,7 +1,8 @@
 //! The visitor's screens, served on the loopback interface for a kiosk browser: the
 //! greeter before a session (language, charter, ticket or "your mediator will open your
 //! session", closed and blocked seats) and the small notice during it (countdown, the
-//! warnings at T−5 and T−1, "end my session now", the documents that will be erased, then
+//! warnings at T−5 and T−1, "end my session now", the print jobs waiting for the
+//! visitor's "print" or "cancel" with their pages, the documents that will be erased, then
 //! "your session has been erased" with the wipe's summary).
 //!
 //! Everything comes from the session manager ([`ManagerHandle`]); the pages hold no state
@@ -21,8 +22,13 @@
 //!   counted or checked. The one exception is "end my session now" (`POST /{lang}/fin`):
 //!   the notice that offers it runs *inside* the session, as the visitor, and can hold no
 //!   secret; ending one's own session harms nobody but the visitor, and a page on the
-//!   Internet still cannot post it (`Origin`). Reading the pages needs no secret: they show
-//!   nothing the session does not already know.
+//!   Internet still cannot post it (`Origin`). The notice's other forms (stepping away,
+//!   calling a mediator, printing or cancelling one of the session's print jobs:
+//!   `POST /{lang}/impression`) are the same kind: they open nothing, and what they may do
+//!   is decided by the machine behind them (the print desk lets the visitor release only a
+//!   job of this session within the free pages, whatever number the form carries).
+//!   Reading the pages needs no secret: they show nothing the session does not already
+//!   know.
 //! - **Guesses are counted before they are checked** ([`attempts`]): a mediator PIN or a
 //!   ticket code takes one of [`MAX_FAILURES`] places a minute before it reaches the
 //!   session manager, kept on disk across restarts; a success gives its place back. Many
@@ -242,8 +248,8 @@ async fn guard(State(s): State<Shared>, request: Request, next: Next) -> Respons
         if !same || !matches!(site, "same-origin" | "none") {
             return (StatusCode::FORBIDDEN, "forms of these screens only").into_response();
         }
-        // The notice inside the session may end it or call a mediator; everything else is
-        // the greeter's.
+        // The notice inside the session may end it, call a mediator or decide on its print
+        // jobs; everything else is the greeter's.
         let path = request.uri().path();
         if !is_end_of_session(path)
             && !is_help_call(path)
