@@ -58,6 +58,10 @@ pub trait PrintQueue: Send + Sync + 'static {
     fn release(&self, job: u32) -> Result<(), String>;
     /// Cancels `job` and removes its files.
     fn cancel(&self, job: u32) -> Result<(), String>;
+    /// Cancels many jobs (a flood); how many could not be cancelled.
+    fn cancel_many(&self, jobs: &[u32]) -> usize {
+        jobs.iter().filter(|j| self.cancel(**j).is_err()).count()
+    }
 }
 
 /// What the notice shows about printing.
@@ -226,7 +230,7 @@ impl Print {
         if !changes.excess.is_empty() {
             let excess = changes.excess.clone();
             let failed = self
-                .blocking(move |q| excess.iter().filter(|j| q.cancel(**j).is_err()).count())
+                .blocking(move |q| q.cancel_many(&excess))
                 .await
                 .unwrap_or(0);
             tracing::info!(

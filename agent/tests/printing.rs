@@ -465,13 +465,13 @@ fn a_job_waits_for_its_pages_to_be_seen_and_beyond_the_free_pages_for_staff() {
         .await;
         assert!(after.iter().all(|p| *p >= 1), "{after:?}");
 
-        // A flood: 40 jobs at once; the session keeps 20, the rest are cancelled.
+        // A flood: 200 jobs at once; the session keeps 20, the rest are cancelled.
         let out = as_visitor(
             uid,
             &home,
-            &format!("for i in $(seq 40); do lp -d {PDF_PRINTER} attestation.pdf; done"),
+            &format!("for i in $(seq 200); do lp -d {PDF_PRINTER} attestation.pdf; done"),
         );
-        assert_eq!(out.matches("request id").count(), 40, "{out}");
+        assert_eq!(out.matches("request id").count(), 200, "{out}");
         let view = view_until(&seat, "the flood cut", |v| {
             v.jobs.len() == 20 && queued().len() == 20
         })
