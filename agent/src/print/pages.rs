@@ -8,12 +8,18 @@
 //! tree, so that a hand-made file cannot lower it: the page objects (`/Type /Page`, names
 //! with `#xx` escapes decoded) and the leaves of the `/Kids` arrays (the references they
 //! hold, less the inner `/Pages` nodes), which also counts pages that omit their `/Type`
-//! (printing filters accept those). A file that cannot be read this way (another format,
-//! compressed object streams that could hide pages, bigger than [`MAX_DOCUMENT_BYTES`])
-//! has no count: its job waits for staff.
+//! (printing filters accept those). Compressed object streams (`/Type /ObjStm`, PDF 1.5
+//! and later, where page objects may be) are inflated, at most [`MAX_INFLATED_BYTES`] in
+//! all, and read the same way. A file that cannot be read this way (another format, an
+//! object stream with another filter or that does not inflate, bigger than
+//! [`MAX_DOCUMENT_BYTES`]) has no count: its job waits for staff.
 
 /// The largest document counted (a bigger one waits for staff).
 pub const MAX_DOCUMENT_BYTES: u64 = 32 << 20;
+
+/// The most bytes a document's object streams may inflate to, all together (a "zip bomb"
+/// has no count).
+pub const MAX_INFLATED_BYTES: usize = 64 << 20;
 
 /// The most copies counted for one job (CUPS's own default limit is 9999).
 pub const MAX_COPIES: u32 = 9_999;
@@ -25,9 +31,12 @@ pub fn pdf_pages(bytes: &[u8]) -> Option<u32> {
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return None;
     }
-    let mut scan = Scan::default();
-    scan.run(bytes);
-    if scan.object_streams {
+    let mut scan = Scan {
+        inflate_budget: MAX_INFLATED_BYTES,
+        ..Scan::default()
+    };
+    scan.run(bytes, true);
+    if scan.unreadable {
         return None;
     }
     let leaves = scan
@@ -93,7 +102,18 @@ struct Scan {
     page_objects: u64,
     pages_nodes: u64,
     kids_refs: u64,
-    object_streams: bool,
+    /// An object stream that could not be read: its pages are unknown.
+    unreadable: bool,
+    /// Bytes object streams may still inflate to.
+    inflate_budget: usize,
+}
+
+/// What the dictionary before a `stream` said.
+#[derive(Default)]
+struct StreamDict {
+    object_stream: bool,
+    flate: bool,
+    other_filter: bool,
 }
 
 #[derive(PartialEq)]
@@ -121,11 +141,15 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 impl Scan {
-    fn run(&mut self, bytes: &[u8]) {
+    /// Reads `bytes`; `top`: the file itself (object streams are read from there only).
+    fn run(&mut self, bytes: &[u8], top: bool) {
         let mut at = 0usize;
         let mut previous: Option<Token> = None;
+        let mut dict = StreamDict::default();
         // Inside a `/Kids [` array: references are counted by their `R`.
         let mut in_kids = false;
+        // Inside a `/Filter [` array.
+        let mut in_filter = false;
         while at < bytes.len() {
             let b = bytes[at];
             if is_white(b) {
@@ -215,12 +239,19 @@ impl Scan {
                     let word = &bytes[start..at];
                     if word == b"stream" {
                         // Skip the stream's bytes: they are compressed data or drawing
-                        // operators, not objects (an object stream is caught by its type).
-                        match find(&bytes[at..], b"endstream") {
-                            Some(end) => at += end + b"endstream".len(),
-                            None => at = bytes.len(),
+                        // operators, not objects; an object stream's objects are read.
+                        let end = find(&bytes[at..], b"endstream")
+                            .map(|e| at + e)
+                            .unwrap_or(bytes.len());
+                        if dict.object_stream {
+                            self.object_stream(&bytes[at..end], &dict, top);
                         }
+                        dict = StreamDict::default();
+                        at = (end + b"endstream".len()).min(bytes.len());
                         Token::Other
+                    } else if word == b"obj" {
+                        dict = StreamDict::default();
+                        Token::Keyword(word.to_vec())
                     } else if word.first().is_some_and(|c| c.is_ascii_alphabetic()) {
                         Token::Keyword(word.to_vec())
                     } else {
@@ -235,16 +266,28 @@ impl Scan {
                             match name.as_slice() {
                                 b"Page" => self.page_objects += 1,
                                 b"Pages" => self.pages_nodes += 1,
-                                b"ObjStm" => self.object_streams = true,
+                                b"ObjStm" => dict.object_stream = true,
                                 _ => {}
                             }
+                        }
+                    }
+                    // `/Filter /FlateDecode` or `/Filter [/FlateDecode]`.
+                    if in_filter || matches!(&previous, Some(Token::Name(key)) if key == b"Filter")
+                    {
+                        match name.as_slice() {
+                            b"FlateDecode" | b"Fl" => dict.flate = true,
+                            _ => dict.other_filter = true,
                         }
                     }
                 }
                 Token::ArrayOpen => {
                     in_kids = matches!(&previous, Some(Token::Name(key)) if key == b"Kids");
+                    in_filter = matches!(&previous, Some(Token::Name(key)) if key == b"Filter");
                 }
-                Token::ArrayClose => in_kids = false,
+                Token::ArrayClose => {
+                    in_kids = false;
+                    in_filter = false;
+                }
                 Token::Keyword(word) if in_kids && word == b"R" => self.kids_refs += 1,
                 _ => {}
             }
@@ -253,6 +296,36 @@ impl Scan {
                 (Some(Token::Name(key)), Token::Name(_)) if key == b"Type" => None,
                 (_, token) => Some(token),
             };
+        }
+    }
+}
+
+impl Scan {
+    /// An object stream's data (after `stream`, up to `endstream`): inflated and read, or
+    /// the document has no count.
+    fn object_stream(&mut self, data: &[u8], dict: &StreamDict, top: bool) {
+        // The data starts after the end of line that follows `stream`.
+        let data = data
+            .strip_prefix(b"\r\n")
+            .or_else(|| data.strip_prefix(b"\n"))
+            .unwrap_or(data);
+        if !top || dict.other_filter {
+            self.unreadable = true;
+            return;
+        }
+        if !dict.flate {
+            // An uncompressed object stream (allowed, rare).
+            self.run(data, false);
+            return;
+        }
+        // Any failure (a cut or corrupt stream, past the budget) leaves the document
+        // uncounted: part of an object stream could hide pages.
+        match miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(data, self.inflate_budget) {
+            Ok(objects) => {
+                self.inflate_budget -= objects.len();
+                self.run(&objects, false);
+            }
+            Err(_) => self.unreadable = true,
         }
     }
 }
@@ -324,10 +397,72 @@ pub(crate) mod tests {
         assert_eq!(pdf_pages(b"Hello, printer\n"), None);
         assert_eq!(pdf_pages(b"%!PS-Adobe-3.0\n%%Pages: 1\nshowpage\n"), None);
         assert_eq!(pdf_pages(b"%PDF-1.7\n"), None);
-        let hidden = String::from_utf8_lossy(&pdf(2))
+        // An object stream that cannot be read: a filter this reader does not know, or
+        // compressed bytes that do not inflate.
+        let unknown = String::from_utf8_lossy(&pdf(2))
             .into_owned()
-            .replace("/Length", "/Type /ObjStm /Length");
-        assert_eq!(pdf_pages(hidden.as_bytes()), None);
+            .replace("/Length", "/Type /ObjStm /Filter /LZWDecode /Length");
+        assert_eq!(pdf_pages(unknown.as_bytes()), None);
+        let corrupt = String::from_utf8_lossy(&pdf(2))
+            .into_owned()
+            .replace("/Length", "/Type /ObjStm /Filter /FlateDecode /Length");
+        assert_eq!(pdf_pages(corrupt.as_bytes()), None);
+    }
+
+    /// A PDF 1.5 whose page objects are all inside one compressed object stream, as
+    /// many programs write them: only the catalogue and the stream are in the open.
+    fn pdf_with_object_stream(pages: usize, escaped: bool) -> Vec<u8> {
+        let page_type = if escaped { "/P#61ge" } else { "/Page" };
+        let mut inner = format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} >> ",
+            (0..pages)
+                .map(|i| format!("{} 0 R", 3 + i))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        for _ in 0..pages {
+            inner.push_str(&format!(
+                "<< /Type {page_type} /Parent 2 0 R /MediaBox [0 0 595 842] >> "
+            ));
+        }
+        let packed = miniz_oxide::deflate::compress_to_vec_zlib(inner.as_bytes(), 6);
+        let mut out = b"%PDF-1.5\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
+        out.extend_from_slice(
+            format!(
+                "{} 0 obj\n<< /Type /ObjStm /N {} /First 0 /Filter /FlateDecode /Length {} >>\nstream\n",
+                pages + 3,
+                pages + 1,
+                packed.len()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(&packed);
+        out.extend_from_slice(b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+        out
+    }
+
+    #[test]
+    fn pages_inside_compressed_object_streams_are_counted() {
+        assert_eq!(pdf_pages(&pdf_with_object_stream(1, false)), Some(1));
+        assert_eq!(pdf_pages(&pdf_with_object_stream(7, false)), Some(7));
+        assert_eq!(pdf_pages(&pdf_with_object_stream(7, true)), Some(7));
+        // The compressed bytes cut short: part of the stream could hide pages.
+        let whole = pdf_with_object_stream(4, false);
+        let start = find(&whole, b"stream\n").unwrap() + 7;
+        let end = find(&whole, b"\nendstream").unwrap();
+        let mut cut = whole[..start + (end - start) / 2].to_vec();
+        cut.extend_from_slice(&whole[end..]);
+        assert_eq!(pdf_pages(&cut), None, "a cut stream leaves no count");
+        // A stream inflating past the budget (a "zip bomb" of spaces) has no count.
+        let bomb =
+            miniz_oxide::deflate::compress_to_vec_zlib(&vec![b' '; MAX_INFLATED_BYTES + 1], 9);
+        let mut out =
+            b"%PDF-1.5\n1 0 obj\n<< /Type /ObjStm /N 1 /First 0 /Filter /FlateDecode >>\nstream\n"
+                .to_vec();
+        out.extend_from_slice(&bomb);
+        out.extend_from_slice(b"\nendstream\nendobj\n2 0 obj\n<< /Type /Page >>\nendobj\n");
+        assert!(bomb.len() < 1 << 20);
+        assert_eq!(pdf_pages(&out), None);
     }
 
     /// A control file as CUPS writes one: the job's attributes, title included.
