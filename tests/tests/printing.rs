@@ -314,6 +314,51 @@ async fn body() {
         ],
     });
     commune_tests::browser::run(&visitor, Duration::from_secs(150), |_| async {}).await;
+    // Staff of another site cannot release it, whichever site they name; a number that
+    // does not wait is refused to staff of the site too. Each refusal is audited.
+    let stranger = commune_controller::staff::StaffIdentity {
+        login: "lea".into(),
+        display_name: "Léa".into(),
+        role: Role::Staff,
+        sites: vec!["mdh-autre".into()],
+        site_scope: None,
+        via: "web".into(),
+        credential: commune_controller::staff::Credential::Account,
+    };
+    for site in [SITE, "mdh-autre"] {
+        let refused = c
+            .staff_api(&stranger)
+            .release_print_job(site, &seat, beyond)
+            .await;
+        assert!(
+            matches!(
+                refused,
+                Err(commune_controller::staff::StaffError::Forbidden(_))
+            ),
+            "{refused:?}"
+        );
+    }
+    let karim = commune_controller::staff::StaffIdentity {
+        login: "karim".into(),
+        display_name: "Karim".into(),
+        role: Role::Mediator,
+        sites: vec![SITE.into()],
+        site_scope: None,
+        via: "web".into(),
+        credential: commune_controller::staff::Credential::Account,
+    };
+    let unknown = c
+        .staff_api(&karim)
+        .release_print_job(SITE, &seat, beyond + 100)
+        .await;
+    assert!(
+        matches!(
+            unknown,
+            Err(commune_controller::staff::StaffError::NotFound(_))
+        ),
+        "{unknown:?}"
+    );
+    assert_eq!(c.waiting_print_jobs(&seat), vec![(beyond, Some(2))]);
     let staff = json!({
         "baseUrl": format!("http://{dashboard}"),
         "user": "karim",
@@ -358,8 +403,30 @@ async fn body() {
         "{}",
         release.detail
     );
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "print.release.refused" && e.actor == "lea")
+            .count(),
+        2,
+        "the other site's attempts are audited"
+    );
 
-    // A third job waits when the session ends: the wipe purges it.
+    // A third job waits when the session ends: the wipe purges it. (While a released job
+    // goes out, its queue refuses new jobs: the visitor's program would say so.)
+    eventually(
+        30,
+        "the queue accepts jobs again after the release",
+        || async {
+            let out = Command::new("lpstat")
+                .args(["-a", PDF_PRINTER])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).contains("accepting requests")
+                && !String::from_utf8_lossy(&out.stdout).contains("not accepting")
+        },
+    )
+    .await;
     print_as_visitor(uid, &home, "brouillon.pdf", 1, "");
     eventually(30, "the third job is seen", || {
         let sessions = sessions.clone();
