@@ -630,6 +630,7 @@ fn build(
         outbox.clone(),
         wall.clone(),
         status_rx.clone(),
+        Some(state_dir.join("print-day")),
     );
     let manager = Manager {
         online: online.clone(),

@@ -95,6 +95,8 @@ impl PrintView {
 #[derive(Clone)]
 pub struct Print {
     desk: Arc<Mutex<desk::PrintDesk>>,
+    /// Where the local day's pages are kept across restarts (`print-day`: "day pages").
+    day_file: Option<std::path::PathBuf>,
     queue: Option<Arc<dyn PrintQueue>>,
     events: Arc<dyn EventSink>,
     wall: WallClock,
@@ -125,14 +127,29 @@ fn local_day(at: UtcMillis, time_zone: &str) -> i32 {
 impl Print {
     /// The printing of the seat whose status is `status`, on `queue` (none: the computer
     /// prints nothing, and the notice says nothing of printing).
+    /// `day_file`: where the day's pages are kept, so that restarting the agent does not
+    /// give the day's free pages again.
     pub fn new(
         queue: Option<Arc<dyn PrintQueue>>,
         events: Arc<dyn EventSink>,
         wall: WallClock,
         status: watch::Receiver<Status>,
+        day_file: Option<std::path::PathBuf>,
     ) -> Self {
+        let mut desk = desk::PrintDesk::default();
+        let kept = day_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .and_then(|t| {
+                let (day, pages) = t.trim().split_once(' ')?;
+                Some((day.parse().ok()?, pages.parse().ok()?))
+            });
+        if let Some((day, pages)) = kept {
+            desk.restore_day(day, pages);
+        }
         Print {
-            desk: Arc::new(Mutex::new(desk::PrintDesk::default())),
+            desk: Arc::new(Mutex::new(desk)),
+            day_file,
             queue,
             events,
             wall,
@@ -313,6 +330,11 @@ impl Print {
             .map_err(|e| PrintRefusal::Failed(e.to_string()))?
             .map_err(PrintRefusal::Failed)?;
         let (was_waiting, waiting) = desk.printed(quota, job);
+        if let (Some(file), Some((day, pages))) = (&self.day_file, desk.day_pages()) {
+            if let Err(error) = std::fs::write(file, format!("{day} {pages}\n")) {
+                tracing::warn!(%error, "the day's printed pages could not be kept");
+            }
+        }
         drop(desk);
         self.emit(AgentEvent::PagesPrinted(PagesPrinted {
             pages: pages.unwrap_or(0),

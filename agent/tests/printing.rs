@@ -490,6 +490,9 @@ fn a_job_waits_for_its_pages_to_be_seen_and_beyond_the_free_pages_for_staff() {
             "held jobs survived the session: {:?}",
             queued()
         );
+        // The day's pages (2 confirmed, 2 released) are kept for a restart of the agent.
+        let kept = std::fs::read_to_string(dir.path().join("print-day")).unwrap();
+        assert!(kept.trim().ends_with(" 4"), "{kept:?}");
 
         let events = events.0.lock().unwrap().clone();
         let printing: Vec<&AgentEvent> = events

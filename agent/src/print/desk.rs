@@ -123,6 +123,18 @@ impl PrintDesk {
         }
     }
 
+    /// The local day and its pages, to keep across a restart of the agent.
+    pub fn day_pages(&self) -> Option<(i32, u32)> {
+        self.day.map(|d| (d, self.used_day))
+    }
+
+    /// Takes back the pages of `day` kept before a restart (ignored when today is another
+    /// day: [`PrintDesk::observe`] then starts afresh).
+    pub fn restore_day(&mut self, day: i32, pages: u32) {
+        self.day = Some(day);
+        self.used_day = pages;
+    }
+
     /// Free pages left now; `None`: no limit.
     pub fn left(&self, quota: Quota) -> Option<u32> {
         quota.left(self.used_session, self.used_day)
@@ -338,6 +350,19 @@ mod tests {
         );
         assert_eq!(desk.left(q), Some(4), "the day's 8 pages still count");
         desk.observe(Some("s-2"), 2);
+        assert_eq!(desk.left(q), Some(10));
+    }
+
+    #[test]
+    fn the_days_pages_come_back_after_a_restart_on_the_same_day_only() {
+        let q = quota(0, 10);
+        let mut desk = PrintDesk::default();
+        desk.restore_day(5, 7);
+        desk.observe(Some("s-1"), 5);
+        assert_eq!(desk.left(q), Some(3));
+        let mut desk = PrintDesk::default();
+        desk.restore_day(4, 7);
+        desk.observe(Some("s-1"), 5);
         assert_eq!(desk.left(q), Some(10));
     }
 
