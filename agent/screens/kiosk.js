@@ -89,6 +89,9 @@
 
   // The call for a mediator: sent, then taken ("a mediator is coming"), shown at once.
   const helpBox = document.getElementById('help-box');
+  // The session's print jobs waiting for the visitor: a new one (or one staff released)
+  // shows at once.
+  const printBox = document.getElementById('print-box');
 
   async function poll() {
     let seat;
@@ -106,6 +109,10 @@
       return;
     }
     if (helpBox && (seat.help || 'none') !== helpBox.dataset.help && (seat.session || page !== 'session')) {
+      location.reload();
+      return;
+    }
+    if (printBox && seat.session && (seat.print || '') !== printBox.dataset.print) {
       location.reload();
       return;
     }

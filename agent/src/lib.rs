@@ -22,6 +22,7 @@ pub mod link;
 pub mod manager;
 pub mod outbox;
 pub mod platform;
+pub mod print;
 pub mod renewal;
 pub mod screens;
 pub mod seat;

@@ -205,6 +205,8 @@ pub struct ManagerHandle {
     help: crate::help::Help,
     /// Documents sent to the visitor's phone (see [`crate::handoff`]).
     handoffs: crate::handoff::Handoffs,
+    /// The seat's print jobs (see [`crate::print`]).
+    print: crate::print::Print,
     /// How busy the site's other seats are, as the controller last said.
     site_wait: Arc<watch::Sender<Option<commune_protocol::messages::SiteWait>>>,
 }
@@ -454,6 +456,11 @@ impl ManagerHandle {
         &self.help
     }
 
+    /// The seat's print jobs.
+    pub fn print(&self) -> &crate::print::Print {
+        &self.print
+    }
+
     /// The controller's latest word on how busy the site's seats are (lists cut to their
     /// bounds: the seat shows it, so it must not grow with what a controller sends).
     pub fn set_site_wait(&self, mut wait: commune_protocol::messages::SiteWait) {
@@ -577,6 +584,7 @@ pub fn spawn_with_clock(
     wall: WallClock,
 ) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
     let (manager, handle, requests) = build(platform, outbox, state_dir, rules, wall);
+    tokio::spawn(handle.print.clone().run());
     (handle, tokio::spawn(manager.run(requests)))
 }
 
@@ -607,6 +615,7 @@ pub fn spawn_scaled(
 ) -> (ManagerHandle, tokio::task::JoinHandle<()>) {
     let (mut manager, handle, requests) = build(platform, outbox, state_dir, rules, wall);
     manager.speed = speed;
+    tokio::spawn(handle.print.clone().run());
     (handle, tokio::spawn(manager.run(requests)))
 }
 
@@ -639,6 +648,13 @@ fn build(
     let online = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let help = crate::help::Help::new(outbox.clone(), wall.clone(), status_rx.clone());
     let handoffs = crate::handoff::Handoffs::default();
+    let print = crate::print::Print::new(
+        platform.print_queue(),
+        outbox.clone(),
+        wall.clone(),
+        status_rx.clone(),
+        Some(state_dir.join("print-day")),
+    );
     let manager = Manager {
         handoffs: handoffs.clone(),
         online: online.clone(),
@@ -670,6 +686,7 @@ fn build(
         online,
         help,
         handoffs,
+        print,
         status: status_rx,
         last_report: last_rx,
         site_wait: Arc::new(watch::channel(None).0),

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use commune_protocol::messages::{
-    AgentEvent, Command, CommandAction, CommandOutcome, CommandResult, SeatState,
+    AgentEvent, Command, CommandAction, CommandOutcome, CommandResult, ReleasedBy, SeatState,
 };
 use commune_protocol::UtcMillis;
 
@@ -225,6 +225,22 @@ impl Seat {
                     )
                 }
             }
+            CommandAction::ReleasePrintJob { job } => {
+                match sessions.print().release(*job, ReleasedBy::Staff).await {
+                    Ok(pages) => (
+                        CommandOutcome::Done,
+                        match pages {
+                            Some(pages) => format!("print job {job} released: {pages} pages"),
+                            None => format!("print job {job} released (pages not counted)"),
+                        },
+                    ),
+                    Err(e) => print_refused(*job, e),
+                }
+            }
+            CommandAction::CancelPrintJob { job } => match sessions.print().cancel(*job).await {
+                Ok(()) => (CommandOutcome::Done, format!("print job {job} cancelled")),
+                Err(e) => print_refused(*job, e),
+            },
             _ => return None,
         })
     }
@@ -264,7 +280,9 @@ impl Seat {
             | CommandAction::CloseSlot
             | CommandAction::StartSession { .. }
             | CommandAction::EndSession { .. }
-            | CommandAction::HelpTaken { .. } => (
+            | CommandAction::HelpTaken { .. }
+            | CommandAction::ReleasePrintJob { .. }
+            | CommandAction::CancelPrintJob { .. } => (
                 CommandOutcome::Refused,
                 "this computer runs no session manager; sessions and slots cannot be driven here"
                     .into(),
@@ -308,5 +326,19 @@ impl Seat {
             )
             .await?;
         Ok(outcome == CommandOutcome::Done)
+    }
+}
+
+/// A staff print command that could not be carried out, in words for the seat's page.
+fn print_refused(job: u32, error: crate::print::PrintRefusal) -> (CommandOutcome, String) {
+    use crate::print::PrintRefusal;
+    match error {
+        PrintRefusal::NoSuchJob | PrintRefusal::ForStaff => (
+            CommandOutcome::Refused,
+            format!("print job {job} no longer waits on the seat"),
+        ),
+        PrintRefusal::Failed(detail) => {
+            (CommandOutcome::Failed, format!("print job {job}: {detail}"))
+        }
     }
 }

@@ -239,6 +239,12 @@ pub struct Greeter {
     /// The site's own words with the closing warning.
     #[serde(default)]
     pub closing_message: String,
+    /// The site's free print pages per session (0: no limit).
+    #[serde(default)]
+    pub print_pages_per_session: u32,
+    /// The site's free print pages per day at this seat (0: no limit).
+    #[serde(default)]
+    pub print_pages_per_day: u32,
 }
 
 impl Greeter {
@@ -795,6 +801,8 @@ impl SessionMachine {
             greeter.staff_message = Some(message.clone());
         }
         greeter.step_away_minutes = self.policy().step_away_minutes;
+        greeter.print_pages_per_session = self.policy().print_pages_per_session;
+        greeter.print_pages_per_day = self.policy().print_pages_per_day;
         greeter.usb_refused =
             self.policy().usb_storage == commune_protocol::schedule::UsbStorage::Refused;
         greeter.send_to_phone = self.policy().send_to_phone;

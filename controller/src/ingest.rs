@@ -360,6 +360,19 @@ pub(crate) async fn events(
     let mut tally = Tally::default();
     bounds::clamp_events(&mut events, now(), &controller.config().seat, &mut tally);
     let help = help_events(&events);
+    let print: Vec<AgentEvent> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.event,
+                AgentEvent::PrintWaiting(_)
+                    | AgentEvent::PrintWaitOver(_)
+                    | AgentEvent::SessionStarted(_)
+                    | AgentEvent::SessionEnded(_)
+            )
+        })
+        .map(|e| e.event.clone())
+        .collect();
     let (reply, answer) = oneshot::channel();
     let job = Job {
         agent_id: agent_id.to_string(),
@@ -377,6 +390,18 @@ pub(crate) async fn events(
     }
     if stored.is_ok() && !help.is_empty() {
         help_calls(controller, agent_id, help, &mut tally).await;
+    }
+    if stored.is_ok() && !print.is_empty() {
+        // After the commit: the seat's page shows only what is stored.
+        let changed = {
+            let mut board = controller.print_board();
+            print
+                .iter()
+                .fold(false, |changed, e| board.apply(agent_id, e) | changed)
+        };
+        if changed {
+            controller.seats_changed();
+        }
     }
     tally.record(controller.metrics());
     stored

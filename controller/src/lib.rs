@@ -18,6 +18,7 @@ pub mod lieux;
 pub mod link;
 pub mod metrics;
 pub mod power;
+pub mod print;
 pub mod reports;
 mod schedules;
 mod seat_link;
@@ -173,6 +174,8 @@ pub(crate) struct Inner {
     seat_changes: tokio::sync::watch::Sender<u64>,
     /// The seats' open calls for a mediator (see [`help`]).
     help: Mutex<help::HelpBoard>,
+    /// The seats' print jobs waiting for staff (see [`print`]).
+    print: Mutex<print::PrintBoard>,
     /// Each site's wait, as last computed (see [`wait`]).
     waits: Mutex<HashMap<String, wait::SiteWaitView>>,
     next_conn_id: AtomicU64,
@@ -231,6 +234,7 @@ impl Controller {
                 session_ends: Mutex::new(HashMap::new()),
                 seat_changes: tokio::sync::watch::channel(0).0,
                 help: Mutex::new(help),
+                print: Mutex::new(print::PrintBoard::default()),
                 waits: Mutex::new(HashMap::new()),
                 next_conn_id: AtomicU64::new(1),
                 open_connections: AtomicUsize::new(0),
@@ -692,6 +696,15 @@ impl Controller {
 
     pub(crate) fn help_board(&self) -> std::sync::MutexGuard<'_, help::HelpBoard> {
         self.inner.help.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The seat's print jobs waiting for staff (number, pages), in memory (the seat's page).
+    pub fn waiting_print_jobs(&self, agent_id: &str) -> Vec<(u32, Option<u32>)> {
+        self.print_board().waiting(agent_id)
+    }
+
+    pub(crate) fn print_board(&self) -> std::sync::MutexGuard<'_, print::PrintBoard> {
+        self.inner.print.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Tells the live pages something changed on the seats.

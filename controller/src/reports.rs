@@ -26,6 +26,8 @@ pub const METHODS: &[(&str, &str)] = &[
     ("occupation", "heures utilisées / heures disponibles"),
     ("disponibilite", "part des heures d'ouverture du poste (créneaux libres ou accompagnés) pendant lesquelles il a envoyé au moins une mesure de santé ; toutes les heures de la période pour un poste jamais ouvert"),
     ("heures_allumees", "heures de la période (jusqu'à maintenant) pendant lesquelles le poste a envoyé au moins une mesure de santé, qu'il soit ouvert ou non : un poste allumé en envoie une par minute ; un poste en veille ou éteint après la fermeture n'en envoie pas"),
+    ("pages_imprimees", "pages envoyées à l'imprimante depuis les sessions du poste pendant la période, comptées par le poste avant l'impression (pages du document PDF × copies) et confirmées par le visiteur ou lancées par l'équipe ; une impression dont les pages n'ont pas pu être comptées compte 0 ; d'après les événements du poste, gardés comme le journal technique (un an)"),
+    ("pages_lancees_par_equipe", "parmi les pages imprimées, celles d'impressions au-delà des pages gratuites (ou non comptées) que l'équipe a lancées depuis la page du poste"),
     ("libre_accompagne", "sessions en accès libre / sessions en permanence (accompagnées)"),
     ("echecs_effacement", "rapports d'effacement non vérifiés reçus pendant la période"),
     ("personnes_recues", "saisies des médiateurs à la fin de chaque permanence (comptes, sans nom ; une personne venue deux fois compte deux fois)"),
@@ -204,6 +206,10 @@ pub struct SeatLine {
     pub availability: f64,
     /// Hours of the period (up to now) in which it was on (it reported), open or not.
     pub hours_powered: f64,
+    /// Pages printed from its sessions (confirmed by visitors or released by staff).
+    pub pages_printed: u64,
+    /// Of which released by staff (beyond the free pages, or uncounted).
+    pub pages_released_by_staff: u64,
     /// Last contact.
     pub last_seen: Option<UtcMillis>,
 }
@@ -285,6 +291,13 @@ pub struct MonthLine {
 }
 
 impl SiteReport {
+    /// Pages printed at the site's seats, and of them the pages staff released.
+    pub fn pages_printed(&self) -> (u64, u64) {
+        self.seats.iter().fold((0, 0), |(all, staff), s| {
+            (all + s.pages_printed, staff + s.pages_released_by_staff)
+        })
+    }
+
     /// Hours available over every seat.
     pub fn hours_available(&self) -> f64 {
         self.seats.iter().map(|s| s.hours_available).sum()
@@ -354,6 +367,8 @@ impl SiteReport {
             "vu_le",
             "disponibilite",
             "heures_allumees",
+            "pages_imprimees",
+            "pages_lancees_par_equipe",
         ]);
         for s in &self.seats {
             csv.text(site)
@@ -377,6 +392,8 @@ impl SiteReport {
             };
             csv.number(fr(s.availability))
                 .number(fr(s.hours_powered))
+                .number(s.pages_printed)
+                .number(s.pages_released_by_staff)
                 .end_row();
         }
         push_methods(&mut csv, &self.sources);
@@ -667,6 +684,7 @@ impl Controller {
             }
             let (n, used) = per_seat.get(&id).copied().unwrap_or_default();
             let wipe_failures = self.store().wipe_failures(&id, from, to).await?;
+            let (by_visitors, by_staff) = self.store().pages_printed(&id, from, to).await?;
             // Up and reporting: the share of the seat's open hours (free or supervised
             // slots) in which it reported at least once; every hour of the period for a
             // seat never open. Counted up to now when the period has not ended. Hours
@@ -703,6 +721,8 @@ impl Controller {
                 wipe_failures,
                 availability,
                 hours_powered: reported.len() as f64,
+                pages_printed: by_visitors + by_staff,
+                pages_released_by_staff: by_staff,
                 last_seen: o.last_seen_at,
             });
         }

@@ -295,7 +295,13 @@ mod tests {
         count(&mut t, "e", "pc05", "supervised", None);
         count(&mut t, "f", "pc06", "blocked", None);
         count(&mut t, "g", "pc07", "device_alarm", None);
-        count(&mut t, "h", "pc08", "device_alarm", Some(UtcMillis(300_000)));
+        count(
+            &mut t,
+            "h",
+            "pc08",
+            "device_alarm",
+            Some(UtcMillis(300_000)),
+        );
         assert_eq!((t.free, t.busy), (1, 4));
         // The first end, up to the next whole minute.
         assert_eq!(t.next_free_at, Some(UtcMillis(120_000)));

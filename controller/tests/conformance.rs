@@ -152,6 +152,46 @@ async fn events_are_stored_once_and_acked_contiguously(store: Store) {
     assert_eq!(store.acked_seq("ag-1").await.unwrap(), 6);
 }
 
+async fn pages_printed_are_counted_once_per_event_and_period(store: Store) {
+    with_agent(&store, "ag-1").await;
+    let pages = |seq: u64, at: UtcMillis, pages: u32, by: ReleasedBy| {
+        ev(
+            seq,
+            at,
+            AgentEvent::PagesPrinted(PagesPrinted {
+                pages,
+                released_by: by,
+            }),
+        )
+    };
+    let batch = [
+        pages(1, NOW, 3, ReleasedBy::Visitor),
+        pages(2, NOW.plus_secs(60), 12, ReleasedBy::Staff),
+        ev(3, NOW, AgentEvent::PrintWaitOver(PrintWaitOver { job: 7 })),
+        pages(4, NOW.plus_secs(-86_400), 5, ReleasedBy::Visitor),
+    ];
+    store.ingest_events("ag-1", &batch, NOW).await.unwrap();
+    // Delivered again after a lost ack: counted once.
+    store.ingest_events("ag-1", &batch[..2], NOW).await.unwrap();
+    let today = store
+        .pages_printed("ag-1", NOW.plus_secs(-3600), NOW.plus_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(today, (3, 12));
+    let both = store
+        .pages_printed("ag-1", NOW.plus_secs(-2 * 86_400), NOW.plus_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(both, (8, 12));
+    assert_eq!(
+        store
+            .pages_printed("ag-2", NOW.plus_secs(-3600), NOW.plus_secs(3600))
+            .await
+            .unwrap(),
+        (0, 0)
+    );
+}
+
 async fn one_transaction_serves_several_agents(store: Store) {
     with_agent(&store, "ag-1").await;
     with_agent(&store, "ag-2").await;
@@ -1033,6 +1073,7 @@ macro_rules! conformance {
 conformance!(
     tokens_are_single_use_even_under_a_race,
     events_are_stored_once_and_acked_contiguously,
+    pages_printed_are_counted_once_per_event_and_period,
     one_transaction_serves_several_agents,
     sessions_are_derived_from_events,
     a_start_stored_after_its_end_completes_the_session,

@@ -530,6 +530,8 @@ fn report_json(site: &str, bounds: &Bounds, report: &SiteReport) -> Value {
             "hours_used": s.hours_used,
             "wipe_failures": s.wipe_failures,
             "availability": s.availability,
+            "pages_printed": s.pages_printed,
+            "pages_released_by_staff": s.pages_released_by_staff,
             "last_seen": s.last_seen.map(|t| t.to_string()),
         })).collect::<Vec<_>>(),
         "sources": report.sources.iter().map(|s| json!({
@@ -892,6 +894,8 @@ pub fn document() -> Value {
                                 "hours_used": { "type": "number", "minimum": 0 },
                                 "wipe_failures": { "type": "integer", "minimum": 0 },
                                 "availability": { "type": "number", "minimum": 0, "maximum": 1 },
+                                "pages_printed": { "type": "integer", "minimum": 0 },
+                                "pages_released_by_staff": { "type": "integer", "minimum": 0 },
                                 "last_seen": nullable_date_time
                             }
                         } },

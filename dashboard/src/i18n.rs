@@ -674,6 +674,31 @@ const TEXTS: &[(&str, &str)] = &[
     ("Appels à un médiateur", "Calls for a mediator"),
     ("Total", "Total"),
     ("Aucun appel sur la période.", "No call over the period."),
+    ("Impressions", "Printing"),
+    ("Impressions en attente de l'équipe", "Print jobs waiting for staff"),
+    (
+        "Ces impressions dépassent les pages gratuites du visiteur, ou leurs pages n'ont pas pu être comptées. Lancez-les après en avoir parlé avec le visiteur, ou annulez-les. Le titre et le contenu des documents restent sur le poste.",
+        "These print jobs go beyond the visitor's free pages, or their pages could not be counted. Release them after talking with the visitor, or cancel them. The documents' titles and contents stay on the computer.",
+    ),
+    ("Impression n° ", "Print job no. "),
+    ("pages", "pages"),
+    ("pages non comptées", "pages not counted"),
+    ("Lancer l'impression", "Release the print job"),
+    ("Annuler l'impression", "Cancel the print job"),
+    ("Impression inconnue", "Unknown print job"),
+    ("Choisissez une impression de la page du poste.", "Choose a print job on the computer's page."),
+    ("Impression inchangée", "Print job unchanged"),
+    ("Pages imprimées : ", "Pages printed: "),
+    ("dont lancées par l'équipe : ", "of which released by staff: "),
+    ("Pages imprimées", "Pages printed"),
+    (
+        "pages envoyées à l'imprimante depuis les sessions du poste pendant la période, comptées par le poste avant l'impression (pages du document PDF × copies) et confirmées par le visiteur ou lancées par l'équipe ; une impression dont les pages n'ont pas pu être comptées compte 0 ; d'après les événements du poste, gardés comme le journal technique (un an)",
+        "pages sent to the printer from the computer's sessions over the period, counted by the computer before printing (the PDF document's pages × copies) and confirmed by the visitor or released by staff; a job whose pages could not be counted counts 0; from the computer's events, kept like the technical log (one year)",
+    ),
+    (
+        "parmi les pages imprimées, celles d'impressions au-delà des pages gratuites (ou non comptées) que l'équipe a lancées depuis la page du poste",
+        "of the pages printed, those of jobs beyond the free pages (or not counted) that staff released from the computer's page",
+    ),
 ];
 
 #[cfg(test)]

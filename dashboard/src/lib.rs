@@ -3,6 +3,8 @@
 //! It reads and acts on the fleet only through the controller's [`Controller`] handle; it
 //! never speaks QUIC.
 #![deny(unreachable_pub)]
+// The OpenAPI document is one `json!` literal, deeper than the default limit allows.
+#![recursion_limit = "256"]
 
 use std::future::Future;
 

@@ -106,6 +106,8 @@ fn method(lang: Lang, figure: &str, french: &'static str) -> (String, &'static s
         (Lang::En, "occupation_horaire") => "hourly_occupancy".into(),
         (Lang::En, "sessions_par_mois") => "sessions_per_month".into(),
         (Lang::En, "appels_mediateur") => "help_calls".into(),
+        (Lang::En, "pages_imprimees") => "pages_printed".into(),
+        (Lang::En, "pages_lancees_par_equipe") => "pages_released_by_staff".into(),
         (Lang::En, f) => f.to_string(),
     };
     (figure, t(lang, french))
@@ -523,6 +525,12 @@ pub(crate) async fn report_page(
             (help_chart(lang, &help))
             p.methode { (t("Méthode : ")) (how("appels_mediateur")) }
         }
+        section.figure aria-labelledby="impressions" {
+            @let (pages, by_staff) = report.pages_printed();
+            h2 #impressions { (t("Impressions")) }
+            p #pages-imprimees { (t("Pages imprimées : ")) strong { (pages) } ", " (t("dont lancées par l'équipe : ")) strong { (by_staff) } }
+            p.methode { (t("Méthode : ")) (how("pages_imprimees")) " " (how("pages_lancees_par_equipe")) }
+        }
         h2 { (t("Par permanence")) }
         table {
             caption.skip { (t("Sessions par permanence")) }
@@ -545,7 +553,7 @@ pub(crate) async fn report_page(
             thead { tr { th scope="col" { (t("Poste")) } th scope="col" { (t("Inventaire")) } th scope="col" { (t("Sessions")) }
                 th scope="col" { (t("Heures disponibles")) } th scope="col" { (t("Heures utilisées")) } th scope="col" { (t("Occupation")) }
                 th scope="col" { (t("Échecs d'effacement")) } th scope="col" { (t("Disponibilité")) }
-                th scope="col" { (t("Heures allumé")) } } }
+                th scope="col" { (t("Heures allumé")) } th scope="col" { (t("Pages imprimées")) } } }
             tbody {
                 @for s in &report.seats {
                     tr {
@@ -555,6 +563,7 @@ pub(crate) async fn report_page(
                         td { (s.wipe_failures) }
                         td { (fr(100.0 * s.availability)) " %" }
                         td { (fr(s.hours_powered)) }
+                        td { (s.pages_printed) }
                     }
                 }
             }

@@ -120,6 +120,31 @@ pub(crate) async fn seat_page(
                 }
             }
         }
+        @let waiting = c.waiting_print_jobs(&agent.id);
+        @if !waiting.is_empty() {
+            section #impressions .print-waiting aria-labelledby="print-title" {
+                h2 #print-title { (t("Impressions en attente de l'équipe")) }
+                p { (t("Ces impressions dépassent les pages gratuites du visiteur, ou leurs pages n'ont pas pu être comptées. Lancez-les après en avoir parlé avec le visiteur, ou annulez-les. Le titre et le contenu des documents restent sur le poste.")) }
+                ul {
+                    @for (job, pages) in &waiting {
+                        li {
+                            strong { (t("Impression n° ")) (job) } " : "
+                            @match pages {
+                                Some(p) => { (p) " " (t("pages")) },
+                                None => (t("pages non comptées")),
+                            }
+                            form.inline method="post" action={"/sites/" (agent.site_id) "/postes/" (agent.id) "/session"} {
+                                input type="hidden" name="csrf" value=(staff.csrf);
+                                input type="hidden" name="job" value=(job);
+                                button type="submit" name="action" value="print_release" { (t("Lancer l'impression")) }
+                                " "
+                                button type="submit" name="action" value="print_cancel" { (t("Annuler l'impression")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         p { (t("Site ")) (agent.site_id) (t(", agent ")) (agent.agent_version) (t(", identifiant ")) code { (agent.id) } "." }
         h2 { (t("Santé (dernières 24 heures)")) }
         (chart(lang, &points))

@@ -340,6 +340,8 @@ pub(crate) struct SessionForm {
     csrf: Option<String>,
     action: String,
     reason: Option<String>,
+    /// A print job's number on the seat (`print_release`, `print_cancel`).
+    job: Option<u32>,
 }
 
 /// `POST /sites/{site}/postes/{seat}/session`: start a supervised session for a visitor,
@@ -368,6 +370,24 @@ pub(crate) async fn seat_session(
             Ok(_) => return Redirect::to(&format!("/postes/{seat}")).into_response(),
             Err(e) => return staff_error(staff.lang, "Poste non réveillé", &e),
         },
+        "print_release" | "print_cancel" => {
+            let Some(job) = form.job else {
+                return failed(
+                    staff.lang,
+                    "Impression inconnue",
+                    t(staff.lang, "Choisissez une impression de la page du poste."),
+                );
+            };
+            let done = if form.action == "print_release" {
+                api.release_print_job(&site, &seat, job).await
+            } else {
+                api.cancel_print_job(&site, &seat, job).await
+            };
+            return match done {
+                Ok(_) => Redirect::to(&format!("/postes/{seat}")).into_response(),
+                Err(e) => staff_error(staff.lang, "Impression inchangée", &e),
+            };
+        }
         "devices" => match api.accept_devices(&site, &seat).await {
             Ok(_) => return Redirect::to(&format!("/postes/{seat}")).into_response(),
             Err(e) => Err(e),

@@ -409,6 +409,14 @@ pub enum AgentEvent {
     HelpCalled(HelpCalled),
     /// The visitor cancelled their call.
     HelpCancelled(HelpCancelled),
+    /// A print job of the session waits for staff (beyond the free pages, or its pages
+    /// could not be counted). Only its number on the computer and its pages: never a title.
+    PrintWaiting(PrintWaiting),
+    /// A job that waited for staff no longer does (printed, cancelled, or the session
+    /// ended).
+    PrintWaitOver(PrintWaitOver),
+    /// Pages went to the printer, once confirmed by the visitor or released by staff.
+    PagesPrinted(PagesPrinted),
     /// An event type this build does not know; stored raw by nobody, skipped.
     #[serde(other)]
     Unknown,
@@ -733,6 +741,61 @@ pub struct HelpCancelled {
     pub call_id: String,
 }
 
+/// A print job waiting for staff. The number is the job's on the computer's print queue
+/// (it means nothing elsewhere); nothing about the document is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct PrintWaiting {
+    /// The job's number on the seat.
+    pub job: u32,
+    /// Pages it would print (copies included); none when they could not be counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+}
+
+/// A print job no longer waiting for staff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct PrintWaitOver {
+    /// The job's number on the seat.
+    pub job: u32,
+}
+
+/// Who let a print job go to the printer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+#[serde(rename_all = "snake_case")]
+pub enum ReleasedBy {
+    /// The visitor, within the site's free pages, on the notice.
+    Visitor,
+    /// A staff member, from the dashboard (the command's audit names them).
+    Staff,
+    /// Someone this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+impl ReleasedBy {
+    /// Stable name, as on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleasedBy::Visitor => "visitor",
+            ReleasedBy::Staff => "staff",
+            ReleasedBy::Other => "other",
+        }
+    }
+}
+
+/// Pages sent to the printer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(proptest_derive::Arbitrary))]
+pub struct PagesPrinted {
+    /// Pages (copies included), as counted before the job was released.
+    pub pages: u32,
+    /// Who released the job.
+    pub released_by: ReleasedBy,
+}
+
 /// Seat states an agent reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(proptest_derive::Arbitrary))]
@@ -892,6 +955,16 @@ pub enum CommandAction {
     WakeNeighbours {
         /// The sleeping seat's MAC addresses.
         macs: Vec<String>,
+    },
+    /// A staff member lets a print job that waits for staff go to the printer.
+    ReleasePrintJob {
+        /// The job's number on the seat (from `PrintWaiting`).
+        job: u32,
+    },
+    /// A staff member cancels a print job of the session.
+    CancelPrintJob {
+        /// The job's number on the seat.
+        job: u32,
     },
     /// An action this build does not know; reported as refused.
     #[serde(other)]

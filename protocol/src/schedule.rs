@@ -62,6 +62,13 @@ pub struct SeatPolicy {
     /// controller's download page.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub send_to_phone: bool,
+    /// Free pages per session (0: no limit). A job beyond them waits for staff.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub print_pages_per_session: u32,
+    /// Free pages per day at each seat, all sessions of the local day together (0: no
+    /// limit).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub print_pages_per_day: u32,
 }
 
 fn yes() -> bool {
@@ -71,6 +78,14 @@ fn yes() -> bool {
 fn is_true(b: &bool) -> bool {
     *b
 }
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The most free pages a site may set (per session or per day): a job counted beyond it
+/// is absurd for a public computer.
+pub const MAX_PRINT_PAGES: u32 = 10_000;
 
 /// The default closing warning, in minutes before closing.
 pub const DEFAULT_CLOSING_WARNING_MINUTES: u32 = 10;
@@ -123,6 +138,8 @@ impl Default for SeatPolicy {
             power_after_closing_minutes: DEFAULT_POWER_AFTER_CLOSING_MINUTES,
             closing_warning_minutes: DEFAULT_CLOSING_WARNING_MINUTES,
             send_to_phone: true,
+            print_pages_per_session: 0,
+            print_pages_per_day: 0,
         }
     }
 }

@@ -284,6 +284,42 @@ fn samples() -> Vec<(&'static str, Sample)> {
                 ],
             })),
         ),
+        (
+            "agent_events_print",
+            Agent(AgentMessage::Events(EventBatch {
+                events: vec![
+                    event(
+                        10,
+                        AgentEvent::PrintWaiting(PrintWaiting {
+                            job: 17,
+                            pages: Some(12),
+                        }),
+                    ),
+                    event(
+                        11,
+                        AgentEvent::PrintWaiting(PrintWaiting {
+                            job: 18,
+                            pages: None,
+                        }),
+                    ),
+                    event(12, AgentEvent::PrintWaitOver(PrintWaitOver { job: 17 })),
+                    event(
+                        13,
+                        AgentEvent::PagesPrinted(PagesPrinted {
+                            pages: 12,
+                            released_by: ReleasedBy::Staff,
+                        }),
+                    ),
+                    event(
+                        14,
+                        AgentEvent::PagesPrinted(PagesPrinted {
+                            pages: 3,
+                            released_by: ReleasedBy::Visitor,
+                        }),
+                    ),
+                ],
+            })),
+        ),
         ("agent_health", Agent(AgentMessage::Health(health()))),
         (
             "agent_inventory",
@@ -402,8 +438,26 @@ fn samples() -> Vec<(&'static str, Sample)> {
                     power_after_closing_minutes: 20,
                     closing_warning_minutes: 15,
                     send_to_phone: true,
+                    print_pages_per_session: 0,
+                    print_pages_per_day: 0,
                 },
                 closing_message: "Pensez à reprendre vos papiers.".into(),
+            })),
+        ),
+        (
+            "controller_schedule_print",
+            Controller(ControllerMessage::Schedule(Schedule {
+                version: 14,
+                generated_at: T0,
+                time_zone: "Europe/Paris".into(),
+                slots: vec![],
+                mediator_pins: vec![],
+                seat_policy: SeatPolicy {
+                    print_pages_per_session: 10,
+                    print_pages_per_day: 30,
+                    ..SeatPolicy::default()
+                },
+                closing_message: String::new(),
             })),
         ),
         (
@@ -495,6 +549,14 @@ fn samples() -> Vec<(&'static str, Sample)> {
                     call_id: "h-3c9e".into(),
                 },
             ),
+        ),
+        (
+            "controller_command_release_print",
+            command("c-11", CommandAction::ReleasePrintJob { job: 17 }),
+        ),
+        (
+            "controller_command_cancel_print",
+            command("c-12", CommandAction::CancelPrintJob { job: 18 }),
         ),
         (
             "controller_command_unknown",
@@ -621,6 +683,9 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
                     AgentEvent::PowerChanged(_) => "PowerChanged",
                     AgentEvent::HelpCalled(_) => "HelpCalled",
                     AgentEvent::HelpCancelled(_) => "HelpCancelled",
+                    AgentEvent::PrintWaiting(_) => "PrintWaiting",
+                    AgentEvent::PrintWaitOver(_) => "PrintWaitOver",
+                    AgentEvent::PagesPrinted(_) => "PagesPrinted",
                     AgentEvent::Unknown => "AgentEvent::Unknown",
                 })
                 .chain(["Events"])
@@ -652,6 +717,8 @@ fn variant_index(sample: &Sample) -> Vec<&'static str> {
                     CommandAction::Message { .. } => "Message",
                     CommandAction::HelpTaken { .. } => "HelpTaken",
                     CommandAction::WakeNeighbours { .. } => "WakeNeighbours",
+                    CommandAction::ReleasePrintJob { .. } => "ReleasePrintJob",
+                    CommandAction::CancelPrintJob { .. } => "CancelPrintJob",
                     CommandAction::Unknown => "CommandAction::Unknown",
                 };
                 vec![name, "Command"]
@@ -684,6 +751,9 @@ const ALL_VARIANTS: &[&str] = &[
     "PowerChanged",
     "HelpCalled",
     "HelpCancelled",
+    "PrintWaiting",
+    "PrintWaitOver",
+    "PagesPrinted",
     "Welcome",
     "Refused",
     "Enrolled",
@@ -701,6 +771,8 @@ const ALL_VARIANTS: &[&str] = &[
     "Message",
     "HelpTaken",
     "WakeNeighbours",
+    "ReleasePrintJob",
+    "CancelPrintJob",
     "CommandAction::Unknown",
     "Command",
     "Goodbye",

@@ -402,14 +402,16 @@ async fn seat_states_go_live_to_the_fleet_page_by_server_sent_events() {
     assert_eq!(page.status, 400, "a bad date is refused with a sentence");
     assert_eq!(
         row.split(';').count(),
-        14,
-        "availability, then hours on, are the last columns: {row}"
+        16,
+        "availability, hours on, then pages printed and released by staff are the last columns: {row}"
     );
     let hours_on: f64 = cols[13].replace(',', ".").parse().unwrap();
     assert!(
         hours_on >= 1.0,
         "the seat reported this hour: it was on: {row}"
     );
+    assert_eq!(cols[14], "0", "no page printed: {row}");
+    assert_eq!(cols[15], "0", "none released by staff: {row}");
 
     // A disk almost full in a health snapshot raises an alert.
     let now = commune_controller::now();

@@ -236,3 +236,19 @@ usb-no-stick = No USB stick is plugged in. Plug it in, wait a few seconds, then 
 usb-format = This stick could not be opened (unknown format). Ask the staff.
 usb-no-space = There is not enough room on your stick for these documents.
 usb-failed = The copy did not work. Remove your stick, plug it in again and retry, or ask the staff.
+
+## Printing knowingly
+
+print-title = Your printing
+print-held = Nothing comes out of the printer before you agree.
+print-job = Print job no. { $job }
+print-pages = Number of pages: { $pages }
+print-uncounted = The number of pages could not be counted.
+print-left = Free pages left: { $pages }
+print-confirm = Print
+print-cancel = Cancel this print job
+print-beyond = This is more than your free pages. A staff member can start it: ask at the desk.
+print-staff = A staff member can start it: ask at the desk.
+print-error-staff = This print job is waiting for a staff member.
+print-error-gone = This print job is no longer waiting.
+print-error-failed = The printer did not answer. Try again or ask at the desk.

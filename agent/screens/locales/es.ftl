@@ -236,3 +236,19 @@ usb-no-stick = No hay ninguna memoria USB conectada. Conéctela, espere unos seg
 usb-format = No se pudo abrir esta memoria (formato desconocido). Pregunte al equipo.
 usb-no-space = No hay espacio suficiente en su memoria para estos documentos.
 usb-failed = La copia no funcionó. Retire su memoria, vuelva a conectarla e inténtelo de nuevo, o pregunte al equipo.
+
+## Printing knowingly
+
+print-title = Sus impresiones
+print-held = Nada sale de la impresora antes de que usted lo acepte.
+print-job = Impresión n.º { $job }
+print-pages = Número de páginas: { $pages }
+print-uncounted = No se pudo contar el número de páginas.
+print-left = Páginas gratuitas restantes: { $pages }
+print-confirm = Imprimir
+print-cancel = Cancelar esta impresión
+print-beyond = Son más páginas que sus páginas gratuitas. Un miembro del personal puede lanzarla: pregunte en la recepción.
+print-staff = Un miembro del personal puede lanzarla: pregunte en la recepción.
+print-error-staff = Esta impresión espera a un miembro del personal.
+print-error-gone = Esta impresión ya no está en espera.
+print-error-failed = La impresora no respondió. Vuelva a intentarlo o pregunte en la recepción.

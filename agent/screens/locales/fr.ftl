@@ -239,3 +239,19 @@ usb-no-stick = Aucune clé USB n'est branchée. Branchez-la, attendez quelques s
 usb-format = Cette clé n'a pas pu être ouverte (format non reconnu). Demandez à l'équipe.
 usb-no-space = Il n'y a pas assez de place sur votre clé pour ces documents.
 usb-failed = La copie n'a pas marché. Retirez votre clé, rebranchez-la et réessayez, ou demandez à l'équipe.
+
+## Printing knowingly
+
+print-title = Vos impressions
+print-held = Rien ne sort de l'imprimante avant votre accord.
+print-job = Impression n° { $job }
+print-pages = Nombre de pages : { $pages }
+print-uncounted = Le nombre de pages n'a pas pu être compté.
+print-left = Pages gratuites restantes : { $pages }
+print-confirm = Imprimer
+print-cancel = Annuler cette impression
+print-beyond = C'est plus que vos pages gratuites. Un membre de l'équipe peut la lancer : demandez à l'accueil.
+print-staff = Un membre de l'équipe peut la lancer : demandez à l'accueil.
+print-error-staff = Cette impression attend un membre de l'équipe.
+print-error-gone = Cette impression n'attend plus.
+print-error-failed = L'imprimante n'a pas répondu. Réessayez ou demandez à l'accueil.

@@ -236,3 +236,19 @@ usb-no-stick = Não há nenhuma pen USB ligada. Ligue-a, espere alguns segundos 
 usb-format = Não foi possível abrir esta pen (formato desconhecido). Pergunte à equipa.
 usb-no-space = Não há espaço suficiente na sua pen para estes documentos.
 usb-failed = A cópia não funcionou. Retire a pen, volte a ligá-la e tente de novo, ou pergunte à equipa.
+
+## Printing knowingly
+
+print-title = As suas impressões
+print-held = Nada sai da impressora antes de dar o seu acordo.
+print-job = Impressão n.º { $job }
+print-pages = Número de páginas: { $pages }
+print-uncounted = Não foi possível contar o número de páginas.
+print-left = Páginas gratuitas restantes: { $pages }
+print-confirm = Imprimir
+print-cancel = Cancelar esta impressão
+print-beyond = São mais páginas do que as suas páginas gratuitas. Um membro da equipa pode lançá-la: pergunte na receção.
+print-staff = Um membro da equipa pode lançá-la: pergunte na receção.
+print-error-staff = Esta impressão espera por um membro da equipa.
+print-error-gone = Esta impressão já não está em espera.
+print-error-failed = A impressora não respondeu. Tente de novo ou pergunte na receção.

@@ -236,3 +236,19 @@ usb-no-stick = ዝኣተወ USB ፍላሽ የለን። ኣእትውዎ፣ ቅሩ
 usb-format = እዚ ፍላሽ ክኽፈት ኣይከኣለን (ዘይፍለጥ ቅርጺ)። ንሰራሕተኛታት ሕተቱ።
 usb-no-space = ኣብ ፍላሽኩም ነዚኦም ሰነዳት ዝኣክል ቦታ የለን።
 usb-failed = እቲ ቅዳሕ ኣይሰርሐን። ፍላሽኩም ኣውጽኡ፣ ደጊምኩም ኣእትዉ እሞ ፈትኑ፣ ወይ ንሰራሕተኛታት ሕተቱ።
+
+## Printing knowingly
+
+print-title = ሕትመታትኩም
+print-held = ቅድሚ ፍቓድኩም ካብ ማሕተሚ ዝወጽእ ነገር የለን።
+print-job = ሕትመት ቁጽሪ { $job }
+print-pages = ብዝሒ ገጻት: { $pages }
+print-uncounted = ብዝሒ ገጻት ክቑጸር ኣይከኣለን።
+print-left = ዝተረፉ ናጻ ገጻት: { $pages }
+print-confirm = ሕተም
+print-cancel = ነዚ ሕትመት ሰርዝ
+print-beyond = እዚ ካብ ናጻ ገጻትኩም ይበዝሕ። ሓደ ሰራሕተኛ ክጅምሮ ይኽእል: ኣብ መቐበሊ ሕተቱ።
+print-staff = ሓደ ሰራሕተኛ ክጅምሮ ይኽእል: ኣብ መቐበሊ ሕተቱ።
+print-error-staff = እዚ ሕትመት ንሓደ ሰራሕተኛ ይጽበ ኣሎ።
+print-error-gone = እዚ ሕትመት ደጊም ኣይጽበን እዩ።
+print-error-failed = ማሕተሚ ኣይመለሰን። እንደገና ፈትኑ ወይ ኣብ መቐበሊ ሕተቱ።

@@ -236,3 +236,19 @@ usb-no-stick = Takılı USB bellek yok. Takın, birkaç saniye bekleyin, sonra y
 usb-format = Bu bellek açılamadı (bilinmeyen biçim). Ekibe sorun.
 usb-no-space = Belleğinizde bu belgeler için yeterli yer yok.
 usb-failed = Kopyalama olmadı. Belleğinizi çıkarıp yeniden takın ve tekrar deneyin ya da ekibe sorun.
+
+## Printing knowingly
+
+print-title = Yazdırmalarınız
+print-held = Siz onaylamadan yazıcıdan hiçbir şey çıkmaz.
+print-job = Yazdırma no. { $job }
+print-pages = Sayfa sayısı: { $pages }
+print-uncounted = Sayfa sayısı sayılamadı.
+print-left = Kalan ücretsiz sayfa: { $pages }
+print-confirm = Yazdır
+print-cancel = Bu yazdırmayı iptal et
+print-beyond = Bu, ücretsiz sayfalarınızdan fazla. Bir görevli başlatabilir: danışmaya sorun.
+print-staff = Bir görevli başlatabilir: danışmaya sorun.
+print-error-staff = Bu yazdırma bir görevliyi bekliyor.
+print-error-gone = Bu yazdırma artık beklemiyor.
+print-error-failed = Yazıcı yanıt vermedi. Yeniden deneyin ya da danışmaya sorun.

@@ -134,6 +134,12 @@ pub trait SessionPlatform: Send + Sync + 'static {
         )))
     }
 
+    /// The computer's print system, when it prints (jobs then wait for the visitor's
+    /// confirmation: [`crate::print`]). The default: none.
+    fn print_queue(&self) -> Option<std::sync::Arc<dyn crate::print::PrintQueue>> {
+        None
+    }
+
     /// Ends every process of the account: with `courtesy`, a SIGTERM and a short grace
     /// first (a visitor's session ending normally); then kill until none is left. Recovery
     /// after a crash skips the courtesy: nobody is there to save anything.

@@ -116,6 +116,14 @@ pub const REQUIRED: &[&str] = &[
     "help-sent-title",
     "help-taken-title",
     "help-cancel",
+    "print-title",
+    "print-job",
+    "print-pages",
+    "print-left",
+    "print-confirm",
+    "print-cancel",
+    "print-beyond",
+    "print-uncounted",
 ];
 
 /// Finds a language by its tag (exact, as the URLs carry it).

@@ -1,7 +1,8 @@
 //! The visitor's screens, served on the loopback interface for a kiosk browser: the
 //! greeter before a session (language, charter, ticket or "your mediator will open your
 //! session", closed and blocked seats) and the small notice during it (countdown, the
-//! warnings at T−5 and T−1, "end my session now", the documents that will be erased, then
+//! warnings at T−5 and T−1, "end my session now", the print jobs waiting for the
+//! visitor's "print" or "cancel" with their pages, the documents that will be erased, then
 //! "your session has been erased" with the wipe's summary).
 //!
 //! Everything comes from the session manager ([`ManagerHandle`]); the pages hold no state
@@ -21,8 +22,13 @@
 //!   counted or checked. The one exception is "end my session now" (`POST /{lang}/fin`):
 //!   the notice that offers it runs *inside* the session, as the visitor, and can hold no
 //!   secret; ending one's own session harms nobody but the visitor, and a page on the
-//!   Internet still cannot post it (`Origin`). Reading the pages needs no secret: they show
-//!   nothing the session does not already know.
+//!   Internet still cannot post it (`Origin`). The notice's other forms (stepping away,
+//!   calling a mediator, printing or cancelling one of the session's print jobs:
+//!   `POST /{lang}/impression`) are the same kind: they open nothing, and what they may do
+//!   is decided by the machine behind them (the print desk lets the visitor release only a
+//!   job of this session within the free pages, whatever number the form carries).
+//!   Reading the pages needs no secret: they show nothing the session does not already
+//!   know.
 //! - **Guesses are counted before they are checked** ([`attempts`]): a mediator PIN or a
 //!   ticket code takes one of [`MAX_FAILURES`] places a minute before it reaches the
 //!   session manager, kept on disk across restarts; a success gives its place back. Many
@@ -166,6 +172,7 @@ pub fn router(manager: ManagerHandle, options: Options) -> Result<Router, String
         .route("/{lang}/verification", axum::routing::post(check_post))
         .route("/{lang}/aide", get(help_page).post(help_post))
         .route("/{lang}/aide/annuler", axum::routing::post(help_cancel))
+        .route("/{lang}/impression", axum::routing::post(print_post))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(screens.clone(), guard))
         .with_state(screens))
@@ -255,11 +262,12 @@ async fn guard(State(s): State<Shared>, request: Request, next: Next) -> Respons
         if !same || !matches!(site, "same-origin" | "none") {
             return (StatusCode::FORBIDDEN, "forms of these screens only").into_response();
         }
-        // The notice inside the session may end it or call a mediator; everything else is
-        // the greeter's.
+        // The notice inside the session may end it, call a mediator or decide on its print
+        // jobs; everything else is the greeter's.
         let path = request.uri().path();
         if !is_end_of_session(path)
             && !is_help_call(path)
+            && !is_print_choice(path)
             && !s.carries_greeter_secret(request.headers())
         {
             return greeter_only();
@@ -379,6 +387,17 @@ fn is_help_call(path: &str) -> bool {
     matches!(
         (segments.next(), segments.next(), segments.next(), segments.next()),
         (Some(lang), Some("aide"), None | Some("annuler"), None) if i18n::language(lang).is_some()
+    )
+}
+
+/// `POST /{lang}/impression`: printing or cancelling one of the session's waiting jobs,
+/// which the notice inside the session posts. It opens nothing; the print desk only lets
+/// the visitor release a job of this session within the free pages.
+fn is_print_choice(path: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    matches!(
+        (segments.next(), segments.next(), segments.next()),
+        (Some(lang), Some("impression"), None) if i18n::language(lang).is_some()
     )
 }
 
@@ -629,13 +648,78 @@ async fn session(State(s): State<Shared>, Lang(lang): Lang) -> Response {
         return Redirect::to(&format!("/{}/pause", lang.code)).into_response();
     }
     let call = s.manager.help().current().await;
+    let print = print_markup(&s, lang, None).await;
     html(pages::session(
         s.tr(lang),
         &info,
         &status,
         None,
         call.as_ref(),
+        print,
     ))
+}
+
+/// The notice's print jobs, when the computer prints.
+async fn print_markup(
+    s: &Screens,
+    lang: &'static Language,
+    error: Option<&str>,
+) -> Option<maud::Markup> {
+    let print = s.manager.print();
+    if !print.available() {
+        return None;
+    }
+    let view = print.view().await;
+    Some(pages::print_box(s.tr(lang), &view, error))
+}
+
+/// A choice on the notice about one print job.
+#[derive(Debug, Deserialize)]
+struct PrintForm {
+    #[serde(default)]
+    travail: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /{lang}/impression`: the visitor prints (within the free pages) or cancels one
+/// of the session's jobs, then sees the notice again. A number that is not a job of this
+/// session waiting here, or a job that waits for staff, is refused: the desk decides,
+/// not the form.
+async fn print_post(
+    State(s): State<Shared>,
+    Lang(lang): Lang,
+    Form(form): Form<PrintForm>,
+) -> Response {
+    use crate::print::PrintRefusal;
+    let status = s.manager.status();
+    let Some(info) = status.session.clone() else {
+        return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
+    };
+    let job: Option<u32> = form.travail.trim().parse().ok();
+    let outcome = match (job, form.action.as_str()) {
+        (Some(job), "imprimer") => s
+            .manager
+            .print()
+            .release(job, commune_protocol::messages::ReleasedBy::Visitor)
+            .await
+            .map(|_| ()),
+        (Some(job), "annuler") => s.manager.print().cancel(job).await,
+        _ => Err(PrintRefusal::NoSuchJob),
+    };
+    let (code, message) = match outcome {
+        Ok(()) => return Redirect::to(&format!("/{}/session", lang.code)).into_response(),
+        Err(PrintRefusal::ForStaff) => (StatusCode::CONFLICT, "print-error-staff"),
+        Err(PrintRefusal::NoSuchJob) => (StatusCode::NOT_FOUND, "print-error-gone"),
+        Err(PrintRefusal::Failed(error)) => {
+            tracing::error!(%error, "a print job could not be released or cancelled");
+            (StatusCode::BAD_GATEWAY, "print-error-failed")
+        }
+    };
+    let call = s.manager.help().current().await;
+    let print = print_markup(&s, lang, Some(message)).await;
+    let page = pages::session(s.tr(lang), &info, &status, None, call.as_ref(), print);
+    (code, axum::response::Html(page.into_string())).into_response()
 }
 
 /// The step-away form: the code, twice.
@@ -673,14 +757,22 @@ async fn away_post(
     Form(form): Form<AwayForm>,
 ) -> Response {
     let call = s.manager.help().current().await;
+    let print = print_markup(&s, lang, None).await;
     let refused = |s: &Screens, id: &str| {
         let status = s.manager.status();
         match status.session.clone() {
             Some(info) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 axum::response::Html(
-                    pages::session(s.tr(lang), &info, &status, Some(id), call.as_ref())
-                        .into_string(),
+                    pages::session(
+                        s.tr(lang),
+                        &info,
+                        &status,
+                        Some(id),
+                        call.as_ref(),
+                        print.clone(),
+                    )
+                    .into_string(),
                 ),
             )
                 .into_response(),
@@ -1075,6 +1167,8 @@ struct SeatJson {
     closing: bool,
     /// The call for a mediator: `sent`, `taken`, or none.
     help: Option<&'static str>,
+    /// The session's waiting print jobs, as the notice's `data-print` says them.
+    print: String,
 }
 
 async fn state_json(State(s): State<Shared>) -> Response {
@@ -1086,6 +1180,7 @@ async fn state_json(State(s): State<Shared>) -> Response {
     } = s.manager.status();
     let closing_soon = greeter.closing_at.is_some();
     let call = s.manager.help().current().await;
+    let print = s.manager.print().view().await.signature();
     Json(SeatJson {
         state,
         session: session.as_ref().map(|i| i.session_id.clone()),
@@ -1096,6 +1191,7 @@ async fn state_json(State(s): State<Shared>) -> Response {
         away: session.as_ref().is_some_and(|i| i.away_until.is_some()),
         closing: closing_soon,
         help: call.map(|c| pages::help_state(Some(&c))),
+        print,
     })
     .into_response()
 }

@@ -9,6 +9,7 @@ use maud::{html, Markup, DOCTYPE};
 use super::i18n::{Tr, LANGUAGES};
 use crate::help::Call;
 use crate::manager::{SessionInfo, Status};
+use crate::print::{PrintView, Verdict};
 use commune_protocol::messages::HelpNeed;
 
 /// `data-page` tells the script what to follow: `ready`, `wait`, `session`, `wiping`, or
@@ -621,14 +622,63 @@ pub(super) fn help(t: Tr<'_>, status: &Status, call: Option<&Call>, error: Optio
     )
 }
 
+/// The session's print jobs waiting for the visitor: each job's pages (counted by the
+/// agent, not by what the visitor chose), the free pages left, and "print" or "cancel";
+/// a job beyond the free pages, or uncounted, waits for staff and can only be
+/// cancelled here. `error` names the message of a refused step. The script reloads the
+/// notice when the jobs change (`data-print`).
+pub(super) fn print_box(t: Tr<'_>, view: &PrintView, error: Option<&str>) -> Markup {
+    let lang = t.lang.code;
+    html! {
+        section #print-box .print aria-labelledby="print-title" data-print=(view.signature()) {
+            @if !view.jobs.is_empty() || error.is_some() {
+                h2 #print-title { (t.t("print-title")) }
+                p { (t.t("print-held")) }
+                @if let Some(left) = view.left {
+                    p.big { (t.with("print-left", &[("pages", FluentValue::from(left))])) }
+                }
+                @if let Some(id) = error {
+                    div.error #print-error role="alert" { p { (t.t(id)) } }
+                }
+                ul.print-jobs {
+                    @for job in &view.jobs {
+                        li.print-job {
+                            h3 { (t.with("print-job", &[("job", FluentValue::from(job.job))])) }
+                            @if let Some(pages) = job.pages {
+                                p.big { (t.with("print-pages", &[("pages", FluentValue::from(pages))])) }
+                            } @else {
+                                p.big { (t.t("print-uncounted")) }
+                            }
+                            @match job.verdict {
+                                Verdict::Visitor => {}
+                                Verdict::BeyondQuota => p { (t.t("print-beyond")) },
+                                Verdict::Uncounted => p { (t.t("print-staff")) },
+                            }
+                            form.print-actions method="post" action={ "/" (lang) "/impression" } {
+                                input type="hidden" name="travail" value=(job.job);
+                                @if job.verdict == Verdict::Visitor {
+                                    button.button.primary type="submit" name="action" value="imprimer" { (t.t("print-confirm")) }
+                                }
+                                button.button type="submit" name="action" value="annuler" { (t.t("print-cancel")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The notice during the session; `error` names the message of a refused step-away,
-/// `call` the visitor's call for a mediator.
+/// `call` the visitor's call for a mediator, `print` the print jobs waiting (none when
+/// the computer does not print).
 pub(super) fn session(
     t: Tr<'_>,
     info: &SessionInfo,
     status: &Status,
     error: Option<&str>,
     call: Option<&Call>,
+    print: Option<Markup>,
 ) -> Markup {
     let time_zone = status.greeter.time_zone.as_str();
     let step_away = status.greeter.step_away_minutes;
@@ -677,6 +727,9 @@ pub(super) fn session(
             div.warning role="status" {
                 p { (t.t("usb-refused")) }
             }
+        }
+        @if let Some(print) = print {
+            (print)
         }
         (help_box(t, call))
         nav.actions {

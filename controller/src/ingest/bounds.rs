@@ -272,6 +272,9 @@ pub(crate) fn clamp_inventory(
     caps.name(&mut inv.agent_version);
 }
 
+/// The most pages one `PagesPrinted` event counts (a seat's own claim, in the reports).
+const MAX_PAGES_PER_EVENT: u32 = 10_000;
+
 /// The stored name of an event kind (the metric's `message` label).
 fn event_label(e: &AgentEvent) -> &'static str {
     match e {
@@ -286,6 +289,9 @@ fn event_label(e: &AgentEvent) -> &'static str {
         AgentEvent::PowerChanged(_) => "power_changed",
         AgentEvent::HelpCalled(_) => "help_called",
         AgentEvent::HelpCancelled(_) => "help_cancelled",
+        AgentEvent::PrintWaiting(_) => "print_waiting",
+        AgentEvent::PrintWaitOver(_) => "print_wait_over",
+        AgentEvent::PagesPrinted(_) => "pages_printed",
         AgentEvent::Unknown => "unknown",
     }
 }
@@ -355,6 +361,12 @@ pub(crate) fn clamp_events(
                 caps.opt_name(&mut h.session_id);
             }
             AgentEvent::HelpCancelled(h) => caps.name(&mut h.call_id),
+            AgentEvent::PrintWaiting(_) | AgentEvent::PrintWaitOver(_) => {}
+            // A seat's claim of pages counts in the reports: no more than a printer could
+            // print in the event's session or day.
+            AgentEvent::PagesPrinted(p) => {
+                p.pages = p.pages.min(MAX_PAGES_PER_EVENT);
+            }
             AgentEvent::Unknown => {}
         }
     }

@@ -567,6 +567,78 @@ impl<'a> StaffApi<'a> {
         Ok(command)
     }
 
+    /// Lets a print job that waits for staff at `seat` (beyond the free pages, or not
+    /// counted) go to the printer. Audited with the job's number and pages: the
+    /// controller knows nothing else of it.
+    pub async fn release_print_job(
+        &self,
+        site: &str,
+        seat: &str,
+        job: u32,
+    ) -> Result<CommandRecord, StaffError> {
+        self.print_command(
+            "print.release",
+            site,
+            seat,
+            job,
+            CommandAction::ReleasePrintJob { job },
+        )
+        .await
+    }
+
+    /// Cancels a print job that waits for staff at `seat`. Audited.
+    pub async fn cancel_print_job(
+        &self,
+        site: &str,
+        seat: &str,
+        job: u32,
+    ) -> Result<CommandRecord, StaffError> {
+        self.print_command(
+            "print.cancel",
+            site,
+            seat,
+            job,
+            CommandAction::CancelPrintJob { job },
+        )
+        .await
+    }
+
+    async fn print_command(
+        &self,
+        action: &'static str,
+        site: &str,
+        seat: &str,
+        job: u32,
+        command: CommandAction,
+    ) -> Result<CommandRecord, StaffError> {
+        self.allow(action, Right::SuperviseSession, Some(site))
+            .await?;
+        self.seat_of(action, site, seat).await?;
+        let pages = self
+            .c
+            .waiting_print_jobs(seat)
+            .into_iter()
+            .find(|(j, _)| *j == job)
+            .map(|(_, pages)| pages);
+        let Some(pages) = pages else {
+            return Err(StaffError::NotFound(
+                "this print job no longer waits: it was printed or cancelled, or the session ended"
+                    .into(),
+            ));
+        };
+        self.c.print_board().remove(seat, job);
+        self.c.seats_changed();
+        let command = self.c.send_command(seat, command, &self.who.login).await?;
+        let pages = pages.map_or_else(|| "pages not counted".to_string(), |p| format!("{p} pages"));
+        self.done(
+            action,
+            Some(site),
+            &format!("{seat}: print job {job} ({pages}), command {}", command.id),
+        )
+        .await;
+        Ok(command)
+    }
+
     /// Wakes `seat` by Wake-on-LAN (a magic packet to each of its MAC addresses); returns
     /// how many packets went. Audited.
     pub async fn wake_seat(

@@ -90,6 +90,9 @@ pub(crate) fn event_kind(e: &AgentEvent) -> &'static str {
         AgentEvent::PowerChanged(_) => "power_changed",
         AgentEvent::HelpCalled(_) => "help_called",
         AgentEvent::HelpCancelled(_) => "help_cancelled",
+        AgentEvent::PrintWaiting(_) => "print_waiting",
+        AgentEvent::PrintWaitOver(_) => "print_wait_over",
+        AgentEvent::PagesPrinted(_) => "pages_printed",
         AgentEvent::Unknown => "unknown",
     }
 }
@@ -878,6 +881,38 @@ impl Store {
             .await?;
             Ok(u64::try_from(n).unwrap_or(0))
         })
+    }
+
+    /// Pages a seat printed in `[from, to)`: `(released by the visitor, released by
+    /// staff)`, from its `pages_printed` events (stored once each, by `(agent_id, seq)`;
+    /// kept as long as the technical log).
+    pub async fn pages_printed(
+        &self,
+        agent_id: &str,
+        from: UtcMillis,
+        to: UtcMillis,
+    ) -> Result<(u64, u64), StoreError> {
+        let bodies: Vec<String> = with_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT body_json FROM events WHERE agent_id = $1 AND kind = 'pages_printed' \
+                 AND at >= $2 AND at < $3",
+            )
+            .bind(agent_id)
+            .bind(from.0)
+            .bind(to.0)
+            .fetch_all(pool)
+            .await?
+        });
+        let (mut visitor, mut staff) = (0u64, 0u64);
+        for body in bodies {
+            if let Ok(AgentEvent::PagesPrinted(p)) = serde_json::from_str::<AgentEvent>(&body) {
+                match p.released_by {
+                    commune_protocol::messages::ReleasedBy::Staff => staff += u64::from(p.pages),
+                    _ => visitor += u64::from(p.pages),
+                }
+            }
+        }
+        Ok((visitor, staff))
     }
 
     /// Alerts agents reported since `since`: `(agent, kind, at)`, one per agent and kind.

@@ -40,6 +40,16 @@ pub enum SlotsError {
         /// The limit.
         max: u32,
     },
+    /// A site's free pages are beyond any sensible number.
+    #[error("seat_policy.{field} is {pages}: at most {max} free pages; use 0 for no limit")]
+    PrintPagesTooMany {
+        /// Which setting.
+        field: &'static str,
+        /// As written.
+        pages: u32,
+        /// The limit.
+        max: u32,
+    },
     /// The closing message is too long or holds control characters.
     #[error("closing_message: at most 300 characters on one line")]
     ClosingMessage,
@@ -258,6 +268,19 @@ impl SiteSchedule {
                 minutes: self.seat_policy.step_away_minutes,
                 max,
             });
+        }
+
+        let max = crate::schedule::MAX_PRINT_PAGES;
+        for (field, pages) in [
+            (
+                "print_pages_per_session",
+                self.seat_policy.print_pages_per_session,
+            ),
+            ("print_pages_per_day", self.seat_policy.print_pages_per_day),
+        ] {
+            if pages > max {
+                return Err(SlotsError::PrintPagesTooMany { field, pages, max });
+            }
         }
 
         let rule = &self.free_access;

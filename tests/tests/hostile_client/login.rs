@@ -366,13 +366,13 @@ async fn an_export_with_a_formula_in_a_host_name_opens_as_text() {
 
     let rows = commune_tests::parse_csv(&seats.body, ';');
     let header = &rows[0];
-    assert_eq!(header.len(), 14, "{header:?}");
+    assert_eq!(header.len(), 16, "{header:?}");
     let data: Vec<&Vec<String>> = rows[1..]
         .iter()
         .take_while(|r| !(r.len() == 1 && r[0].is_empty()))
         .collect();
     assert_eq!(data.len(), 3, "three seats, no forged row: {}", seats.body);
-    assert!(data.iter().all(|r| r.len() == 14), "{data:?}");
+    assert!(data.iter().all(|r| r.len() == 16), "{data:?}");
     let row = data
         .iter()
         .find(|r| r[3] == seat)

@@ -44,7 +44,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use commune_protocol::messages::{WipeCheck, WipeStep};
@@ -862,6 +862,12 @@ impl SessionPlatform for LinuxDirect {
 
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
+    }
+
+    fn print_queue(&self) -> Option<Arc<dyn crate::print::PrintQueue>> {
+        self.capabilities.printing.then(|| {
+            Arc::new(crate::print::cups::Cups::default()) as Arc<dyn crate::print::PrintQueue>
+        })
     }
 
     fn plan_account(&self, _spec: &SessionSpec) -> Result<Account, PlatformError> {
