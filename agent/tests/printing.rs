@@ -177,6 +177,11 @@ async fn screens(seat: &ManagerHandle, dir: &Path) -> std::net::SocketAddr {
     let options = Options {
         state_dir: dir.to_path_buf(),
         secret: GreeterSecret::create(&dir.join("screens-secret"), None).unwrap(),
+        usb: commune_agent::usb::UsbCopy {
+            sys: dir.join("no-sys"),
+            dir: dir.join("usb"),
+            filesystems: vec!["vfat".into()],
+        },
     };
     let (addr, _served) = commune_agent::screens::start(
         "127.0.0.1:0".parse().unwrap(),
