@@ -5,8 +5,8 @@
 //! A scanned payslip is sent from the documents list; the phone opens the link of the QR
 //! code, downloads and decrypts it (Web Crypto), and the file it saves is compared byte for
 //! byte with the one on the seat. The link is refused after its download, and another
-//! after its time is over (the controller set to keep documents 30 s). The wipe report
-//! counts the two hand-offs. Afterwards the controller's files (its SQLite database
+//! after its time is over (the controller set to keep documents 30 s); the payslip goes
+//! again to a phone in Arabic. The wipe report counts the three hand-offs. Afterwards the controller's files (its SQLite database
 //! included), its metrics and every log line of the run (controller, dashboard and agent,
 //! all levels of Commune's crates) are searched for the document's name and content:
 //! nothing. Every new screen in French and Arabic passes axe-core and is saved in
@@ -172,6 +172,7 @@ async fn a_scanned_document_reaches_the_phone_sealed_once_and_leaves_nothing_on_
 
     let saved = tempfile::tempdir().unwrap();
     let saved_file = saved.path().join("telephone.pdf");
+    let saved_again = saved.path().join("telephone-ar.pdf");
     let payslip_button = format!("form:has(input[value=\"Numérisations/{NAME}\"]) button");
     let notice_button = format!("form:has(input[value=\"Téléchargements/{OTHER}\"]) button");
     let phone_fr = commune_dashboard_texts("fr");
@@ -221,6 +222,17 @@ async fn a_scanned_document_reaches_the_phone_sealed_once_and_leaves_nothing_on_
             {"expectStatus": 404},
             {"axe": true},
             {"screenshot": shot("telephone-deja-fr.png")},
+            // The payslip again, from the Arabic list, to a phone in Arabic.
+            {"seat": true},
+            {"goto": "/ar/fin"},
+            {"click": payslip_button},
+            {"expectText": ar("phone-title")},
+            {"phone": "#phone-link"},
+            {"expectJs": "document.documentElement.dir === 'rtl'"},
+            {"download": {"click": phone_ar.1, "saveAs": saved_again.display().to_string()}},
+            {"expectText": NAME},
+            {"axe": true},
+            {"screenshot": shot("telephone-recu-ar.png")},
             // The tax notice, from the Arabic list, to a phone in Arabic; not downloaded.
             {"seat": true},
             {"goto": "/ar/fin"},
@@ -278,7 +290,7 @@ async fn a_scanned_document_reaches_the_phone_sealed_once_and_leaves_nothing_on_
         .into_iter()
         .map(|s| s.link)
         .collect();
-    assert_eq!(links.len(), 2);
+    assert_eq!(links.len(), 3);
     for link in &links {
         let path = link
             .split_once("/telephone/")
@@ -292,10 +304,10 @@ async fn a_scanned_document_reaches_the_phone_sealed_once_and_leaves_nothing_on_
         assert_eq!(reply.status, 404, "{link}");
     }
 
-    // The session ends: the wipe report counts the two hand-offs, and the keys are gone.
+    // The session ends: the wipe report counts the three hand-offs, and the keys are gone.
     let report = sessions.end_session(EndReason::Visitor).await.unwrap();
     assert!(report.verified);
-    assert_eq!(report.handoffs, 2);
+    assert_eq!(report.handoffs, 3);
     assert!(sessions.handoffs().shown(&session.session_id).is_empty());
     eventually(20, "the controller stores the wipe report", || {
         let store = c.store().clone();
@@ -304,7 +316,7 @@ async fn a_scanned_document_reaches_the_phone_sealed_once_and_leaves_nothing_on_
             store.event_bodies(&seat).await.is_ok_and(|bodies| {
                 bodies
                     .iter()
-                    .any(|b| b.contains("\"wipe_report\"") && b.contains("\"handoffs\":2"))
+                    .any(|b| b.contains("\"wipe_report\"") && b.contains("\"handoffs\":3"))
             })
         }
     })
@@ -312,11 +324,11 @@ async fn a_scanned_document_reaches_the_phone_sealed_once_and_leaves_nothing_on_
 
     let metrics = ctrl.metrics().await;
     assert!(
-        metrics.contains("commune_handoffs_total{outcome=\"stored\"} 2"),
+        metrics.contains("commune_handoffs_total{outcome=\"stored\"} 3"),
         "{metrics}"
     );
     assert!(
-        metrics.contains("commune_handoffs_total{outcome=\"downloaded\"} 1"),
+        metrics.contains("commune_handoffs_total{outcome=\"downloaded\"} 2"),
         "{metrics}"
     );
 
@@ -358,6 +370,7 @@ async fn a_scanned_document_reaches_the_phone_sealed_once_and_leaves_nothing_on_
         "telephone-recu-fr.png",
         "telephone-deja-fr.png",
         "telephone-page-ar.png",
+        "telephone-recu-ar.png",
         "telephone-expire-ar.png",
     ] {
         assert!(shots.join(name).exists(), "screenshot {name}");
