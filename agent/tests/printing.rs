@@ -174,15 +174,10 @@ fn printed(home: &Path) -> Vec<u32> {
 /// The visitor's screens of `seat` (the notice runs in the session's browser).
 async fn screens(seat: &ManagerHandle, dir: &Path) -> std::net::SocketAddr {
     use commune_agent::screens::{secret::GreeterSecret, Options};
-    let options = Options {
-        state_dir: dir.to_path_buf(),
-        secret: GreeterSecret::create(&dir.join("screens-secret"), None).unwrap(),
-        usb: commune_agent::usb::UsbCopy {
-            sys: dir.join("no-sys"),
-            dir: dir.join("usb"),
-            filesystems: vec!["vfat".into()],
-        },
-    };
+    let options = Options::new(
+        dir.to_path_buf(),
+        GreeterSecret::create(&dir.join("screens-secret"), None).unwrap(),
+    );
     let (addr, _served) = commune_agent::screens::start(
         "127.0.0.1:0".parse().unwrap(),
         seat.clone(),

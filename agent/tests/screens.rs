@@ -85,15 +85,10 @@ async fn screens(
     state_dir: &Path,
 ) -> (SocketAddr, String, tokio::sync::oneshot::Sender<()>) {
     let file = state_dir.join("screens-secret");
-    let options = Options {
-        state_dir: state_dir.to_path_buf(),
-        secret: GreeterSecret::create(&file, None).unwrap(),
-        usb: commune_agent::usb::UsbCopy {
-            sys: state_dir.join("no-sys"),
-            dir: state_dir.join("usb"),
-            filesystems: vec!["vfat".into()],
-        },
-    };
+    let options = Options::new(
+        state_dir.to_path_buf(),
+        GreeterSecret::create(&file, None).unwrap(),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr, _served) = commune_agent::screens::start(
         "127.0.0.1:0".parse().unwrap(),

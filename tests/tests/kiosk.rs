@@ -430,15 +430,10 @@ async fn local_seat(
         .unwrap();
     let (sessions, _task) =
         commune_agent::manager::spawn(platform, outbox, dir, Default::default());
-    let options = commune_agent::screens::Options {
-        state_dir: dir.to_path_buf(),
-        secret: GreeterSecret::create(&dir.join("screens-secret"), None).unwrap(),
-        usb: commune_agent::usb::UsbCopy {
-            sys: dir.join("no-sys"),
-            dir: dir.join("usb"),
-            filesystems: vec!["vfat".into()],
-        },
-    };
+    let options = commune_agent::screens::Options::new(
+        dir.to_path_buf(),
+        GreeterSecret::create(&dir.join("screens-secret"), None).unwrap(),
+    );
     let (screens, _served) = commune_agent::screens::start(
         "127.0.0.1:0".parse().unwrap(),
         sessions.clone(),

@@ -100,6 +100,21 @@ pub struct Options {
 }
 
 impl Options {
+    /// The options for screens keeping their state in `state_dir`, with the USB copy of the
+    /// default `[guard]` settings (its mount folder in `state_dir`).
+    pub fn new(state_dir: PathBuf, secret: GreeterSecret) -> Options {
+        let guard = crate::config::GuardConfig::default();
+        Options {
+            usb: crate::usb::UsbCopy {
+                sys: guard.sysfs,
+                dir: state_dir.join("usb"),
+                filesystems: guard.usb_filesystems,
+            },
+            state_dir,
+            secret,
+        }
+    }
+
     /// The options of an agent's configuration: a new greeter's secret, written where the
     /// configuration says ([`crate::config::ScreensConfig::greeter_secret_in`]).
     pub fn for_config(config: &crate::AgentConfig) -> Result<Options, String> {
@@ -983,7 +998,7 @@ async fn phone_post(
     if status.session.is_none() {
         return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
     }
-    let failed = |code: StatusCode, id: &'static str| phone_failed(&s, lang, code, id);
+    let failed = |code: StatusCode, id: &'static str| documents_refused(&s, lang, code, id);
     if !status.greeter.send_to_phone {
         return failed(StatusCode::FORBIDDEN, "phone-error-off").await;
     }
@@ -1028,7 +1043,7 @@ async fn phone_post(
 }
 
 /// The documents list, saying why the document did not go.
-async fn phone_failed(
+async fn documents_refused(
     s: &Screens,
     lang: &'static Language,
     code: StatusCode,
@@ -1054,7 +1069,7 @@ async fn usb_post(
         return Redirect::to(&format!("/{}/efface", lang.code)).into_response();
     }
     if status.greeter.usb_refused {
-        return phone_failed(&s, lang, StatusCode::FORBIDDEN, "usb-refused").await;
+        return documents_refused(&s, lang, StatusCode::FORBIDDEN, "usb-refused").await;
     }
     let chosen: Vec<String> = form
         .iter()
@@ -1063,7 +1078,7 @@ async fn usb_post(
         .take(1000)
         .collect();
     if chosen.is_empty() {
-        return phone_failed(
+        return documents_refused(
             &s,
             lang,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -1072,14 +1087,16 @@ async fn usb_post(
         .await;
     }
     let Ok(_one) = s.usb_busy.try_lock() else {
-        return phone_failed(&s, lang, StatusCode::TOO_MANY_REQUESTS, "phone-error-busy").await;
+        return documents_refused(&s, lang, StatusCode::TOO_MANY_REQUESTS, "phone-error-busy")
+            .await;
     };
     let mut homes = Vec::new();
     for document in &chosen {
         match s.manager.document(PathBuf::from(document)).await {
             Some((home, _)) => homes.push((home, document.clone())),
             None => {
-                return phone_failed(&s, lang, StatusCode::NOT_FOUND, "phone-error-document").await
+                return documents_refused(&s, lang, StatusCode::NOT_FOUND, "phone-error-document")
+                    .await
             }
         }
     }
@@ -1112,7 +1129,7 @@ async fn usb_post(
         }
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "usb-failed"),
     };
-    phone_failed(&s, lang, code, id).await
+    documents_refused(&s, lang, code, id).await
 }
 
 /// `GET /{lang}/telephone`: the QR code of the last document sent in this session.
