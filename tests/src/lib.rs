@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod namespace;
 pub mod netcut;
+pub mod printing;
 pub mod raw;
 pub mod swarm;
 pub mod uinput;

@@ -24,6 +24,7 @@ use commune_agent::screens::i18n::{self, Texts};
 use commune_controller::staff::Role;
 use commune_protocol::messages::{EndReason, SeatState, SlotKind};
 use commune_protocol::slots::SiteSchedule;
+use commune_tests::printing::{pdf, queued};
 use commune_tests::{enroll_agent, eventually, namespace, TestAgent, TestController, SITE};
 use serde_json::json;
 
@@ -31,53 +32,6 @@ const PDF_PRINTER: &str = "commune-pdf";
 
 fn t(texts: &Texts, lang: &str, id: &str) -> String {
     texts.get(i18n::language(lang).expect("language"), id, None)
-}
-
-/// A PDF of `pages` pages as a program writes one, so that CUPS's filters print it.
-fn pdf(pages: usize) -> Vec<u8> {
-    let mut objects = vec![
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
-            (0..pages)
-                .map(|i| format!("{} 0 R", 3 + 2 * i))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-    ];
-    for i in 0..pages {
-        objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {} 0 R \
-             /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
-            4 + 2 * i
-        ));
-        let text = format!("BT /F1 24 Tf 72 720 Td (Page {}) Tj ET", i + 1);
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{text}\nendstream",
-            text.len()
-        ));
-    }
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for offset in offsets {
-        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
 }
 
 /// `lp` as the visitor's account (`setpriv`, not the agent's code); the job's number.
@@ -125,17 +79,6 @@ fn printed(home: &Path) -> Vec<u32> {
         .collect();
     pages.sort();
     pages
-}
-
-fn queued() -> Vec<String> {
-    let out = Command::new("lpstat")
-        .args(["-W", "not-completed", "-o"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .collect()
 }
 
 #[test]
