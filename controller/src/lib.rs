@@ -985,3 +985,18 @@ impl Controller {
         Background { tasks }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wake_relay_names_at_most_sixteen_valid_mac_addresses() {
+        let wake = |macs: Vec<String>| check_command(&CommandAction::WakeNeighbours { macs });
+        assert!(wake(vec!["52:54:00:c0:ff:ee".into()]).is_ok());
+        assert!(wake(vec!["52:54:00:c0:ff:ee".into(); 16]).is_ok());
+        assert!(wake(vec!["52:54:00:c0:ff:ee".into(); 17]).is_err());
+        assert!(wake(vec!["52:54:00:c0:ff:ee".into(), "zz:54:00:c0:ff:ee".into()]).is_err());
+        assert!(wake(vec!["00:00:00:00:00:00".into()]).is_err());
+    }
+}
